@@ -1,0 +1,154 @@
+"""The engine: loads manifests, keeps warm workers, runs sessions. The sync facade.
+
+``Engine`` owns one asyncio event loop and one worker pool, so consecutive runs (a test
+session, watch mode) reuse warm workers. ``run()`` at module level is the one-shot form.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .mainframe.bus import Bus, Subscriber
+
+if TYPE_CHECKING:
+    from .executor.base import Executor
+    from .manifest.resolved import Flow, TaskBlock
+    from .runtime.run import RunResult
+
+__all__ = ["Engine", "run", "search_paths_from_env"]
+
+
+def search_paths_from_env() -> list[str]:
+    """``OOCANA_SEARCH_PATHS``: entries separated by ``,`` or ``:``."""
+    raw = os.environ.get("OOCANA_SEARCH_PATHS", "")
+    return [p for p in raw.replace(",", os.pathsep).replace(":", os.pathsep).split(os.pathsep)
+            if p]
+
+
+class Engine:
+    """Runs flows and blocks; reuse one for many runs, close it when done.
+
+    >>> with Engine() as engine:
+    ...     result = engine.run("flows/quickstart")
+    """
+
+    def __init__(self, *, search_paths: Sequence[str | os.PathLike[str]] = (),
+                 max_workers: int | None = None, env: dict[str, str] | None = None,
+                 executor: Executor | None = None):
+        self.search_paths = [str(p) for p in search_paths] + search_paths_from_env()
+        self.env = dict(env or {})
+        self.bus = Bus()
+        self._loop = asyncio.new_event_loop()
+        self._executor = executor
+        self._max_workers = max_workers
+        self._loader: Any = None
+        self._closed = False
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    @property
+    def executor(self) -> Executor:
+        if self._executor is None:
+            from .executor.pool import WorkerPool
+
+            kwargs: dict[str, Any] = {}
+            if self._max_workers:
+                kwargs["max_workers"] = self._max_workers
+            self._executor = WorkerPool(**kwargs)
+        return self._executor
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._executor is not None:
+            self._loop.run_until_complete(self._executor.close())
+        self._loop.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- manifests ------------------------------------------------------------------
+
+    @property
+    def loader(self) -> Any:
+        if self._loader is None:
+            from .manifest.loader import Loader
+
+            self._loader = Loader(search_paths=self.search_paths)
+        return self._loader
+
+    def load(self, path: str | os.PathLike[str]) -> Flow | TaskBlock:
+        """Read and resolve a flow or block; raises ``ManifestError`` listing every problem."""
+        from .manifest import load
+
+        return load(Path(path), search_paths=self.search_paths, loader=self.loader)
+
+    # -- runs -----------------------------------------------------------------------
+
+    def run(self, path: str | os.PathLike[str] | Flow | TaskBlock, *,
+            inputs: dict[str, Any] | None = None,
+            nodes_inputs: dict[str, dict[str, Any]] | None = None,
+            nodes: Iterable[str] | None = None, session_id: str | None = None,
+            env: dict[str, str] | None = None, subscribers: Iterable[Subscriber] = (),
+            handle_sigint: bool = False) -> RunResult:
+        """Run a flow or block to its end and return what it produced.
+
+        ``handle_sigint`` makes Ctrl-C cancel the run cleanly (status ``"cancelled"``);
+        the CLI uses it. Manifest problems raise ``ManifestError``, bad arguments
+        ``UsageError``, before anything runs.
+        """
+        if self._closed:
+            raise RuntimeError("this Engine is closed; create a new one")
+        target = path if not isinstance(path, (str, os.PathLike)) else self.load(path)
+        task = self._loop.create_task(self.arun(
+            target, inputs=inputs, nodes_inputs=nodes_inputs, nodes=nodes,
+            session_id=session_id, env=env, subscribers=subscribers))
+        sigint = handle_sigint and threading.current_thread() is threading.main_thread()
+        if sigint:
+            self._loop.add_signal_handler(signal.SIGINT, task.cancel)
+        try:
+            return self._loop.run_until_complete(task)
+        finally:
+            if sigint:
+                self._loop.remove_signal_handler(signal.SIGINT)
+
+    async def arun(self, target: Flow | TaskBlock, *, inputs: dict[str, Any] | None = None,
+                   nodes_inputs: dict[str, dict[str, Any]] | None = None,
+                   nodes: Iterable[str] | None = None, session_id: str | None = None,
+                   env: dict[str, str] | None = None,
+                   subscribers: Iterable[Subscriber] = ()) -> RunResult:
+        from .runtime.run import run_session
+
+        executor = self.executor
+        await executor.start()
+        unsubscribes = [self.bus.subscribe(s) for s in subscribers]
+        try:
+            return await run_session(
+                target, executor=executor, bus=self.bus, loader=self.loader,
+                session_id=session_id, inputs=inputs, nodes_inputs=nodes_inputs,
+                nodes=list(nodes) if nodes is not None else None,
+                env={**self.env, **(env or {})})
+        finally:
+            for unsubscribe in unsubscribes:
+                unsubscribe()
+
+
+def run(path: str | os.PathLike[str], *, inputs: dict[str, Any] | None = None,
+        nodes_inputs: dict[str, dict[str, Any]] | None = None,
+        nodes: Iterable[str] | None = None, search_paths: Sequence[str] = (),
+        session_id: str | None = None, env: dict[str, str] | None = None,
+        subscribers: Iterable[Subscriber] = ()) -> RunResult:
+    """Run one flow or block with a fresh engine (workers stopped afterwards)."""
+    with Engine(search_paths=search_paths) as engine:
+        return engine.run(path, inputs=inputs, nodes_inputs=nodes_inputs, nodes=nodes,
+                          session_id=session_id, env=env, subscribers=subscribers)

@@ -1,0 +1,114 @@
+"""The run graph: one flow compiled for the scheduler.
+
+Compilation (``compile.py``) turns a resolved ``Flow`` into these records once; the
+scheduler then only follows precomputed edges. Value nodes disappear here: their values
+become static values of the handles they feed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..manifest.resolved import MISSING, Flow, HandleDef, Node, TaskBlock
+
+__all__ = ["NodeTarget", "FlowTarget", "Target", "InputSlot", "GraphNode", "RunGraph"]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeTarget:
+    """A value sent here lands in the queue of ``node_id``'s input ``handle``."""
+
+    node_id: str
+    handle: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlowTarget:
+    """A value sent here becomes the flow output ``handle``."""
+
+    handle: str
+
+
+Target = NodeTarget | FlowTarget
+
+
+@dataclass(slots=True)
+class InputSlot:
+    """One input handle of a node, as compiled."""
+
+    handle: str
+    definition: HandleDef
+    connected: bool
+    """True when some upstream node or flow input feeds it (its static value is then unused)."""
+    static: Any = MISSING
+    """The value used when unconnected: a value node's value, else ``inputs_from[].value``."""
+    serialize_for_cache: bool = False
+
+
+@dataclass(slots=True)
+class GraphNode:
+    node_id: str
+    kind: Literal["task", "subflow", "condition"]
+    node: Node
+    inputs: dict[str, InputSlot]
+    outputs_def: dict[str, HandleDef]
+    targets: dict[str, list[Target]] = field(default_factory=dict)
+    """Output handle -> where its values go."""
+    upstream: set[str] = field(default_factory=set)
+    """Node ids that feed this node directly."""
+    concurrency: int = 1
+    timeout: float | None = None
+    progress_weight: float = 1.0
+
+    @property
+    def block(self) -> TaskBlock | Flow | None:
+        return getattr(self.node, "block", None) or getattr(self.node, "flow", None)
+
+    @property
+    def connected_handles(self) -> list[str]:
+        return [h for h, slot in self.inputs.items() if slot.connected]
+
+    @property
+    def missing_statics(self) -> list[str]:
+        """Unconnected handles without a value: the node can never run."""
+        return [h for h, slot in self.inputs.items()
+                if not slot.connected and slot.static is MISSING]
+
+
+@dataclass
+class RunGraph:
+    flow: Flow
+    nodes: dict[str, GraphNode]
+    flow_inputs: dict[str, list[Target]]
+    """Flow input handle -> where its value goes (node inputs, or flow outputs directly)."""
+    warnings: list[str] = field(default_factory=list)
+
+    def downstream_of(self, node_ids: set[str]) -> set[str]:
+        """Every node reachable from ``node_ids`` (themselves included)."""
+        seen = set(node_ids)
+        stack = list(node_ids)
+        while stack:
+            node = self.nodes.get(stack.pop())
+            if node is None:
+                continue
+            for targets in node.targets.values():
+                for target in targets:
+                    if isinstance(target, NodeTarget) and target.node_id not in seen:
+                        seen.add(target.node_id)
+                        stack.append(target.node_id)
+        return seen
+
+    def upstream_of(self, node_ids: set[str]) -> set[str]:
+        """``node_ids`` and everything they need upstream."""
+        seen = set(node_ids)
+        stack = list(node_ids)
+        while stack:
+            node = self.nodes.get(stack.pop())
+            if node is None:
+                continue
+            for up in node.upstream:
+                if up not in seen:
+                    seen.add(up)
+                    stack.append(up)
+        return seen

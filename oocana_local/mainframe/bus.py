@@ -1,0 +1,48 @@
+"""The local message bus: every event of a run goes through one ``Bus``.
+
+Publishing calls each subscriber in order, in the engine's thread. Subscribers must be
+quick (update a model, append to a file); anything slow belongs in a thread of its own.
+A subscriber that raises is reported once on stderr and removed, so a broken view can
+never fail a run.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Bus", "Message", "Subscriber"]
+
+Message = dict[str, Any]
+Subscriber = Callable[[Message], None]
+
+
+class Bus:
+    __slots__ = ("_subscribers",)
+
+    def __init__(self, subscribers: list[Subscriber] | None = None):
+        self._subscribers: list[Subscriber] = list(subscribers or ())
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Add a subscriber; returns a function that removes it."""
+        self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def publish(self, message: Message) -> None:
+        failed = None
+        for subscriber in self._subscribers:
+            try:
+                subscriber(message)
+            except Exception:
+                print(f"oocana-local: subscriber {subscriber!r} failed and was removed:\n"
+                      f"{traceback.format_exc()}", file=sys.stderr)
+                failed = [*(failed or ()), subscriber]
+        for subscriber in failed or ():
+            self._subscribers.remove(subscriber)

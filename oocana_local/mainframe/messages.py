@@ -1,0 +1,239 @@
+"""The closed set of messages on the bus, with oocana's names and fields.
+
+A message is a plain ``dict`` with a ``type`` key and ``session_id``; block and flow
+messages also carry ``job_id`` and ``stacks`` (the list of ``{flow_job_id, flow, node_id}``
+levels from the root flow, empty for the root itself). Plain dicts keep publishing cheap
+and let every subscriber (the JSONL recorder above all) write them as they are.
+
+Reporters are publishers scoped to one session, flow job or block job, so call sites
+only say ``started``, ``output``, ``finished``.
+
+Fields beyond oocana's (tolerated by anything that reads oocana's reporter):
+
+* ``FlowStarted.nodes``: the node ids of the flow, in manifest order.
+* ``FlowOutput``: a root flow output (oocana reports none); ``FlowFinished.outputs``
+  holds the last value of each flow output, ``FlowFinished.not_run`` maps each node that
+  never ran to the input handles it was missing.
+* ``BlockFinished.node_id`` / ``BlockStarted.node_id``: the node, for convenience.
+* ``BlockFinished.status``: ``"done"``, ``"failed"``, ``"timeout"``, ``"crashed"``,
+  ``"cancelled"``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .bus import Bus
+
+__all__ = [
+    "MESSAGE_TYPES",
+    "Stack",
+    "SessionReporter",
+    "FlowReporter",
+    "BlockReporter",
+    "now_ms",
+]
+
+Stack = dict[str, str]
+"""``{"flow_job_id": ..., "flow": ..., "node_id": ...}``"""
+
+MESSAGE_TYPES = frozenset(
+    {
+        "SessionStarted",
+        "SessionFinished",
+        "FlowStarted",
+        "FlowNodesWillRun",
+        "FlowOutput",
+        "FlowFinished",
+        "SubflowBlockStarted",
+        "SubflowBlockOutput",
+        "SubflowBlockFinished",
+        "BlockStarted",
+        "BlockOutput",
+        "BlockOutputs",
+        "BlockProgress",
+        "BlockLog",
+        "BlockLogJSON",
+        "BlockWarning",
+        "BlockError",
+        "BlockMessage",
+        "BlockPreview",
+        "BlockFinished",
+    }
+)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class SessionReporter:
+    """Publishes the session's own messages and hands out flow reporters."""
+
+    __slots__ = ("bus", "session_id", "path", "partial", "cache")
+
+    def __init__(self, bus: Bus, session_id: str, path: str, *, partial: bool = False,
+                 cache: bool = False):
+        self.bus = bus
+        self.session_id = session_id
+        self.path = path
+        self.partial = partial
+        self.cache = cache
+
+    def started(self) -> None:
+        self.bus.publish({"type": "SessionStarted", "session_id": self.session_id,
+                          "create_at": now_ms(), "path": self.path,
+                          "partial": self.partial, "cache": self.cache})
+
+    def finished(self, error: str | None = None) -> None:
+        msg: dict[str, Any] = {"type": "SessionFinished", "session_id": self.session_id,
+                               "finish_at": now_ms(), "path": self.path,
+                               "partial": self.partial, "cache": self.cache}
+        if error is not None:
+            msg["error"] = error
+        self.bus.publish(msg)
+
+    def flow(self, job_id: str, flow_path: str, stacks: list[Stack]) -> FlowReporter:
+        return FlowReporter(self.bus, self.session_id, job_id, flow_path, stacks)
+
+    def block(self, job_id: str, block_path: str | None, stacks: list[Stack]) -> BlockReporter:
+        return BlockReporter(self.bus, self.session_id, job_id, block_path, stacks)
+
+
+class FlowReporter:
+    """Messages of one flow job: the root flow or a subflow run as a node."""
+
+    __slots__ = ("bus", "session_id", "job_id", "flow_path", "stacks")
+
+    def __init__(self, bus: Bus, session_id: str, job_id: str, flow_path: str,
+                 stacks: list[Stack]):
+        self.bus = bus
+        self.session_id = session_id
+        self.job_id = job_id
+        self.flow_path = flow_path
+        self.stacks = stacks
+
+    @property
+    def is_root(self) -> bool:
+        return not self.stacks
+
+    def _msg(self, type_: str, **fields: Any) -> dict[str, Any]:
+        msg = {"type": type_, "session_id": self.session_id, "job_id": self.job_id}
+        if self.is_root:
+            msg["flow_path"] = self.flow_path
+        else:
+            msg["block_path"] = self.flow_path
+        msg["stacks"] = self.stacks
+        msg.update(fields)
+        return msg
+
+    def started(self, inputs: dict[str, Any], nodes: list[str]) -> None:
+        if self.is_root:
+            self.bus.publish(self._msg("FlowStarted", create_at=now_ms(), nodes=nodes))
+        else:
+            self.bus.publish(self._msg("SubflowBlockStarted", inputs=inputs,
+                                       create_at=now_ms(), nodes=nodes))
+
+    def nodes_will_run(self, start: list[str], mid: list[str], end: list[str]) -> None:
+        if self.is_root:
+            self.bus.publish(self._msg("FlowNodesWillRun", start_nodes=start,
+                                       mid_nodes=mid, end_nodes=end))
+
+    def output(self, handle: str, value: Any) -> None:
+        type_ = "FlowOutput" if self.is_root else "SubflowBlockOutput"
+        self.bus.publish(self._msg(type_, handle=handle, output=value))
+
+    def progress(self, progress: float) -> None:
+        if not self.is_root:
+            self.bus.publish(self._msg("BlockProgress", progress=progress, rate=progress))
+
+    def finished(self, error: str | None, *, outputs: dict[str, Any] | None = None,
+                 not_run: dict[str, list[str]] | None = None,
+                 error_detail: dict[str, Any] | None = None) -> None:
+        type_ = "FlowFinished" if self.is_root else "SubflowBlockFinished"
+        fields: dict[str, Any] = {"error": error, "finish_at": now_ms()}
+        if error_detail is not None:
+            fields["_error"] = error_detail
+        if outputs is not None:
+            fields["outputs"] = outputs
+        if not_run is not None:
+            fields["not_run"] = not_run
+        self.bus.publish(self._msg(type_, **fields))
+
+
+class BlockReporter:
+    """Messages of one block job (a task or condition node, or a ``run_block`` job)."""
+
+    __slots__ = ("bus", "session_id", "job_id", "block_path", "stacks", "node_id")
+
+    def __init__(self, bus: Bus, session_id: str, job_id: str, block_path: str | None,
+                 stacks: list[Stack]):
+        self.bus = bus
+        self.session_id = session_id
+        self.job_id = job_id
+        self.block_path = block_path
+        self.stacks = stacks
+        self.node_id = stacks[-1]["node_id"] if stacks else None
+
+    def _msg(self, type_: str) -> dict[str, Any]:
+        msg: dict[str, Any] = {"type": type_, "session_id": self.session_id,
+                               "job_id": self.job_id}
+        if self.block_path is not None:
+            msg["block_path"] = self.block_path
+        msg["stacks"] = self.stacks
+        return msg
+
+    def publish(self, type_: str, **fields: Any) -> None:
+        msg = self._msg(type_)
+        msg.update(fields)
+        self.bus.publish(msg)
+
+    def started(self, inputs: dict[str, Any]) -> None:
+        self.publish("BlockStarted", inputs=inputs, create_at=now_ms(), node_id=self.node_id)
+
+    def output(self, handle: str, value: Any, options: dict[str, Any] | None = None) -> None:
+        if options is None:
+            self.publish("BlockOutput", handle=handle, output=value)
+        else:
+            self.publish("BlockOutput", handle=handle, output=value, options=options)
+
+    def outputs(self, outputs: dict[str, Any]) -> None:
+        self.publish("BlockOutputs", outputs=outputs)
+
+    def progress(self, progress: float) -> None:
+        self.publish("BlockProgress", progress=progress)
+
+    def log(self, line: str, stdio: str = "stdout") -> None:
+        self.publish("BlockLog", log=line, stdio=stdio)
+
+    def log_json(self, payload: Any) -> None:
+        self.publish("BlockLogJSON", json=payload)
+
+    def warning(self, warning: str) -> None:
+        self.publish("BlockWarning", warning=warning)
+
+    def error(self, error: str) -> None:
+        self.publish("BlockError", error=error)
+
+    def message(self, payload: Any) -> None:
+        self.publish("BlockMessage", payload=payload)
+
+    def preview(self, payload: Any, node_id: str | None = None) -> None:
+        if node_id is None:
+            self.publish("BlockPreview", payload=payload)
+        else:
+            self.publish("BlockPreview", payload=payload, node_id=node_id)
+
+    def finished(self, result: dict[str, Any] | None = None, error: str | None = None,
+                 status: str = "done") -> None:
+        msg = self._msg("BlockFinished")
+        if error is not None:
+            msg["error"] = error
+        elif result is not None:
+            msg["result"] = result
+        msg["finish_at"] = now_ms()
+        msg["node_id"] = self.node_id
+        msg["status"] = status
+        self.bus.publish(msg)

@@ -1,0 +1,228 @@
+"""Resolved manifests: what the loader hands to ``graph/``.
+
+The raw pydantic models (``raw.py``) mirror the YAML; these records are the product of
+reading *and* resolving it: every block reference is replaced by the block it names,
+paths are absolute, handle lists are ordered dicts keyed by handle name. They are plain
+frozen-ish dataclasses so that graph compilation and the scheduler never touch pydantic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+
+class _Missing:
+    """The value of a handle whose ``value`` key is absent (distinct from an explicit null)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+"""Sentinel for "no value given" (YAML key absent), as opposed to ``None`` (explicit null)."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something was written: a manifest file and a 1-based line (0 = unknown)."""
+
+    file: Path
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else str(self.file)
+
+
+@dataclass
+class HandleDef:
+    """One item of ``inputs_def`` / ``outputs_def`` (``values`` of a value node too)."""
+
+    handle: str
+    json_schema: Any = None
+    nullable: bool | None = None
+    value: Any = MISSING
+    description: str | None = None
+    kind: str | None = None
+    is_additional: bool = False
+    raw: dict[str, Any] = field(default_factory=dict)
+    """The item as written (unknown keys kept), sent to blocks as their ``inputs_def`` entry."""
+
+    @property
+    def content_media_type(self) -> str | None:
+        schema = self.json_schema
+        if isinstance(schema, dict):
+            return schema.get("contentMediaType")
+        return None
+
+    def has_value(self) -> bool:
+        return self.value is not MISSING
+
+
+@dataclass
+class PackageInfo:
+    """A package folder with a ``package.oo.yaml`` (or the workspace a flow lives in)."""
+
+    name: str
+    dir: Path
+    version: str | None = None
+    dependencies: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TaskBlock:
+    """A task block (``block.oo.yaml`` / ``task.oo.yaml`` or an inline ``task:``)."""
+
+    executor: str
+    """``python`` is run by workers; ``shell`` / ``nodejs`` / ... are reported as unsupported."""
+    dir: Path
+    """Where ``entry`` is relative to: the manifest's folder, or the flow's folder when inline."""
+    inputs_def: dict[str, HandleDef]
+    outputs_def: dict[str, HandleDef]
+    path: Path | None = None
+    """The manifest file; None for an inline block."""
+    entry: str | None = None
+    function: str = "main"
+    source: str | None = None
+    spawn: bool = False
+    additional_inputs: bool = False
+    additional_outputs: bool = False
+    description: str | None = None
+    package: PackageInfo | None = None
+    location: Location | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    """``executor.options`` as written."""
+
+    @property
+    def kind(self) -> Literal["task"]:
+        return "task"
+
+
+@dataclass
+class FromNode:
+    node_id: str
+    output_handle: str
+    location: Location | None = None
+
+
+@dataclass
+class FromFlow:
+    input_handle: str
+    location: Location | None = None
+
+
+@dataclass
+class InputFrom:
+    """One ``inputs_from`` item of a node."""
+
+    handle: str
+    value: Any = MISSING
+    from_node: list[FromNode] = field(default_factory=list)
+    from_flow: list[FromFlow] = field(default_factory=list)
+    schema_overrides: list[dict[str, Any]] = field(default_factory=list)
+    serialize_for_cache: bool = False
+    location: Location | None = None
+
+
+@dataclass
+class NodeBase:
+    node_id: str
+    inputs_from: list[InputFrom] = field(default_factory=list)
+    concurrency: int = 1
+    timeout: float | None = None
+    ignore: bool = False
+    progress_weight: float = 1.0
+    description: str | None = None
+    location: Location | None = None
+
+
+@dataclass
+class TaskNode(NodeBase):
+    block: TaskBlock | None = None
+    """Resolved block (None only while an unresolvable node is being reported by ``check``)."""
+    ref: str | None = None
+    """The reference as written (``self::x``, ``pkg::x``, a path); None for inline tasks."""
+    inputs_def: list[HandleDef] = field(default_factory=list)
+    """Node-level extra handles (only used when the block allows additional inputs)."""
+    outputs_def: list[HandleDef] = field(default_factory=list)
+
+
+@dataclass
+class SubflowNode(NodeBase):
+    flow: Flow | None = None
+    ref: str | None = None
+    slots: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ConditionCase:
+    handle: str
+    logical: Literal["AND", "OR"] = "OR"
+    expressions: list[dict[str, Any]] = field(default_factory=list)
+    """Each ``{"input_handle", "operator", "value"}``."""
+
+
+@dataclass
+class ConditionNode(NodeBase):
+    inputs_def: list[HandleDef] = field(default_factory=list)
+    cases: list[ConditionCase] = field(default_factory=list)
+    default: str | None = None
+
+
+@dataclass
+class ValueNode(NodeBase):
+    values: list[HandleDef] = field(default_factory=list)
+
+
+@dataclass
+class UnsupportedNode(NodeBase):
+    """slot / service nodes: parsed so ``check`` and the graph can name them, not run."""
+
+    kind_name: str = "slot"
+
+
+Node = Union[TaskNode, SubflowNode, ConditionNode, ValueNode, UnsupportedNode]
+
+
+@dataclass
+class OutputFrom:
+    handle: str
+    from_node: list[FromNode] = field(default_factory=list)
+    from_flow: list[FromFlow] = field(default_factory=list)
+    location: Location | None = None
+
+
+@dataclass
+class Flow:
+    """A ``flow.oo.yaml`` or ``subflow.oo.yaml`` (``kind`` tells which)."""
+
+    path: Path
+    kind: Literal["flow", "subflow"]
+    inputs_def: dict[str, HandleDef]
+    outputs_def: dict[str, HandleDef]
+    nodes: list[Node]
+    outputs_from: list[OutputFrom] = field(default_factory=list)
+    forward_previews: list[str] = field(default_factory=list)
+    description: str | None = None
+    package: PackageInfo | None = None
+
+    @property
+    def dir(self) -> Path:
+        return self.path.parent
+
+
+Block = Union[TaskBlock, Flow]

@@ -1,0 +1,229 @@
+"""One run of a flow: feed values through the graph until nothing runs (§2 of the spec).
+
+A ``FlowJob`` owns the input queues of its nodes. Each delivered value may make a node
+fulfilled; a fulfilled node under its ``concurrency`` starts a job (an asyncio task).
+When a job ends its results are delivered, the node is tried again, and the flow is
+over once no job runs. The first failing job fails the flow and cancels the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..graph.model import FlowTarget, GraphNode, NodeTarget, RunGraph
+from ..mainframe.messages import FlowReporter, Stack
+from .node_inputs import NodeInputs
+
+if TYPE_CHECKING:
+    from .session import Session
+
+__all__ = ["FlowJob", "NodeFailure"]
+
+OutputCallback = Callable[[str, Any], None]
+PreviewForward = Callable[[dict[str, Any], str], None]
+
+
+class NodeFailure:
+    """Why a flow failed: which node, and the error text of its job."""
+
+    __slots__ = ("node_id", "error", "status")
+
+    def __init__(self, node_id: str, error: str, status: str):
+        self.node_id = node_id
+        self.error = error
+        self.status = status
+
+    @property
+    def message(self) -> str:
+        return f"[node id: {self.node_id}] failed"
+
+    def describe(self) -> str:
+        return f"{self.message}\n{self.error}".rstrip()
+
+
+class FlowJob:
+    def __init__(self, session: Session, graph: RunGraph, *, job_id: str,
+                 stacks: list[Stack], reporter: FlowReporter, inputs: dict[str, Any],
+                 nodes_inputs: dict[str, dict[str, Any]] | None = None,
+                 limit: set[str] | None = None,
+                 on_output: OutputCallback | None = None,
+                 forward_preview: PreviewForward | None = None):
+        self.session = session
+        self.graph = graph
+        self.job_id = job_id
+        self.stacks = stacks
+        self.reporter = reporter
+        self.inputs = inputs
+        self.limit = limit
+        self.on_output = on_output
+        self.forward_preview = forward_preview
+        nodes_inputs = nodes_inputs or {}
+        self.states = {node_id: NodeInputs(node, nodes_inputs.get(node_id))
+                       for node_id, node in graph.nodes.items()}
+        self.status: dict[str, str] = {}
+        self.outputs: dict[str, Any] = {}
+        self.failure: NodeFailure | None = None
+        self.cancelled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._done: asyncio.Future[None] | None = None
+        self._flow_str = str(graph.flow.path)
+        self._progress: dict[str, float] = {}
+
+    # -- the run --------------------------------------------------------------------
+
+    async def run(self) -> NodeFailure | None:
+        loop = asyncio.get_running_loop()
+        self._done = loop.create_future()
+        runnable = [n for n in self.graph.nodes if self.limit is None or n in self.limit]
+        self.reporter.started(self.inputs, list(self.graph.nodes))
+        self._report_will_run(runnable)
+        for node_id in runnable:
+            self._try_start(self.states[node_id])
+        for handle, value in self.inputs.items():
+            for target in self.graph.flow_inputs.get(handle, ()):
+                self._deliver(target, value)
+        if not self._tasks:
+            self._finish()
+        try:
+            await self._done
+        except asyncio.CancelledError:
+            self.cancelled = True
+            await self._cancel_all()
+            self._finish()
+            raise
+        return self.failure
+
+    def _report_will_run(self, runnable: list[str]) -> None:
+        if self.stacks:
+            return
+        start = [n for n in runnable if not self.states[n].queues]
+        ends = [n for n in runnable
+                if not any(isinstance(t, NodeTarget) and (self.limit is None or
+                                                          t.node_id in self.limit)
+                           for ts in self.graph.nodes[n].targets.values() for t in ts)]
+        mid = [n for n in runnable if n not in start and n not in ends]
+        self.reporter.nodes_will_run(start, mid, [n for n in ends if n not in start])
+
+    def _finish(self) -> None:
+        if self._done is None or self._done.done():
+            return
+        not_run: dict[str, list[str]] = {}
+        for node_id, state in self.states.items():
+            if node_id not in self.status:
+                if self.limit is not None and node_id not in self.limit:
+                    self.status[node_id] = "skipped"
+                    continue
+                self.status[node_id] = "not_run"
+                not_run[node_id] = state.missing()
+        failure = self.failure
+        error = "Cancelled" if self.cancelled and failure is None else (
+            failure.message if failure else None)
+        detail = {"message": failure.error, "node_id": failure.node_id} if failure else None
+        self.reporter.finished(error, outputs=self.outputs, not_run=not_run,
+                               error_detail=detail)
+        self._done.set_result(None)
+
+    # -- values -------------------------------------------------------------------
+
+    def route(self, node: GraphNode, handle: str, value: Any,
+              options: dict[str, Any] | None = None) -> None:
+        """Send one output of ``node`` to its targets (restricted by ``options.target``)."""
+        targets = node.targets.get(handle)
+        if not targets or self.failure is not None:
+            return
+        target_filter = options.get("target") if options else None
+        if target_filter:
+            to_node = {(t.get("node_id"), t.get("input_handle"))
+                       for t in target_filter.get("to_node") or ()}
+            to_flow = {t.get("output_handle") for t in target_filter.get("to_flow") or ()}
+            targets = [t for t in targets
+                       if (isinstance(t, NodeTarget) and (t.node_id, t.handle) in to_node)
+                       or (isinstance(t, FlowTarget) and t.handle in to_flow)]
+        for target in targets:
+            self._deliver(target, value)
+
+    def _deliver(self, target: NodeTarget | FlowTarget, value: Any) -> None:
+        if type(target) is NodeTarget:
+            if self.limit is not None and target.node_id not in self.limit:
+                return
+            state = self.states[target.node_id]
+            state.push(target.handle, value)
+            self._try_start(state)
+        else:
+            self.outputs[target.handle] = value
+            self.reporter.output(target.handle, value)
+            if self.on_output is not None:
+                self.on_output(target.handle, value)
+
+    # -- jobs -----------------------------------------------------------------------
+
+    def _try_start(self, state: NodeInputs) -> None:
+        node = state.node
+        while (self.failure is None and not self.cancelled and state.fulfilled
+               and state.running < node.concurrency):
+            inputs = state.take()
+            state.running += 1
+            state.runs += 1
+            self.status.setdefault(node.node_id, "running")
+            task = asyncio.get_running_loop().create_task(self._run_node(state, inputs))
+            self._tasks.add(task)
+
+    async def _run_node(self, state: NodeInputs, inputs: dict[str, Any]) -> None:
+        from .node_jobs import run_condition, run_subflow, run_task
+
+        node = state.node
+        outcome: tuple[str, str | None] = ("cancelled", "Cancelled")
+        try:
+            if node.kind == "task":
+                outcome = await run_task(self, node, inputs)
+            elif node.kind == "subflow":
+                outcome = await run_subflow(self, node, inputs)
+            else:
+                outcome = run_condition(self, node, inputs)
+        except asyncio.CancelledError:
+            outcome = ("cancelled", "Cancelled")
+        except Exception as exc:  # an engine bug must still end the flow cleanly
+            import traceback
+
+            outcome = ("failed", f"oocana-local internal error: {exc}\n"
+                                 f"{traceback.format_exc()}")
+        finally:
+            state.running -= 1
+            status, error = outcome
+            self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+            previous = self.status.get(node.node_id)
+            if previous in (None, "running", "done"):
+                self.status[node.node_id] = status
+            if error is not None and status != "cancelled" and self.failure is None:
+                self.failure = NodeFailure(node.node_id, error, status)
+                self._cancel_others()
+            elif self.failure is None and not self.cancelled:
+                self._try_start(state)
+            if not self._tasks:
+                self._finish()
+
+    def _cancel_others(self) -> None:
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+
+    async def _cancel_all(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- progress of a subflow, as the weighted mean of its nodes' ------------------
+
+    def node_progress(self, node_id: str, progress: float) -> None:
+        if not self.stacks:
+            return
+        self._progress[node_id] = progress
+        nodes = self.graph.nodes
+        total = sum(n.progress_weight for n in nodes.values()) or 1.0
+        done = sum(nodes[n].progress_weight * p for n, p in self._progress.items())
+        self.reporter.progress(min(95.0, done / total))

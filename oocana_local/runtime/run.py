@@ -1,0 +1,180 @@
+"""Run a flow or a single block as one session, start to finish."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..errors import UsageError
+from ..manifest.resolved import (
+    MISSING,
+    Flow,
+    FromFlow,
+    FromNode,
+    InputFrom,
+    OutputFrom,
+    TaskBlock,
+    TaskNode,
+)
+from .flow_job import FlowJob
+from .session import Session
+
+if TYPE_CHECKING:
+    from ..executor.base import Executor
+    from ..mainframe.bus import Bus
+    from ..manifest.loader import Loader
+
+__all__ = ["RunResult", "run_session", "block_as_flow", "root_inputs"]
+
+BLOCK_NODE_ID = "block"
+
+
+@dataclass
+class RunResult:
+    """What a run produced. ``events`` holds every bus message when they were recorded."""
+
+    session_id: str
+    status: Literal["completed", "failed", "cancelled"]
+    outputs: dict[str, Any]
+    error: str | None
+    nodes: dict[str, str]
+    not_run: dict[str, list[str]]
+    duration: float
+    events: list[dict[str, Any]] = field(default_factory=list)
+    failed_node: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "completed"
+
+    def summary(self) -> dict[str, Any]:
+        """The ``--json`` object of the CLI."""
+        return {"session_id": self.session_id, "status": self.status,
+                "outputs": self.outputs, "error": self.error, "nodes": self.nodes}
+
+
+def block_as_flow(block: TaskBlock) -> Flow:
+    """A one-node flow around a block, so one scheduler runs both (flow inputs = block inputs)."""
+    path = block.path or (block.dir / "block.oo.yaml")
+    node = TaskNode(
+        node_id=BLOCK_NODE_ID, block=block,
+        inputs_from=[InputFrom(handle=h, from_flow=[FromFlow(h)]) for h in block.inputs_def],
+    )
+    return Flow(
+        path=path, kind="flow", inputs_def=dict(block.inputs_def),
+        outputs_def=dict(block.outputs_def), nodes=[node],
+        outputs_from=[OutputFrom(handle=h, from_node=[FromNode(BLOCK_NODE_ID, h)])
+                      for h in block.outputs_def],
+        description=block.description, package=block.package,
+    )
+
+
+def root_inputs(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]:
+    """Given inputs plus, for the others, the definition's value or null when nullable."""
+    inputs = dict(given or {})
+    unknown = [h for h in inputs if h not in flow.inputs_def]
+    if unknown:
+        raise UsageError(_unknown("input handle", unknown, flow.inputs_def, str(flow.path)))
+    for handle, definition in flow.inputs_def.items():
+        if handle in inputs:
+            continue
+        if definition.value is not MISSING:
+            inputs[handle] = definition.value
+        elif definition.nullable:
+            inputs[handle] = None
+    return inputs
+
+
+def _unknown(what: str, names: list[str], known: Any, where: str) -> str:
+    lines = []
+    for name in names:
+        close = difflib.get_close_matches(name, list(known), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        lines.append(f"unknown {what} {name!r} in {where}{hint}")
+    lines.append(f"known: {', '.join(known) or '(none)'}")
+    return "\n".join(lines)
+
+
+async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
+                      loader: Loader, session_id: str | None = None,
+                      inputs: dict[str, Any] | None = None,
+                      nodes_inputs: dict[str, dict[str, Any]] | None = None,
+                      nodes: list[str] | None = None, env: dict[str, str] | None = None,
+                      session_dir: Path | None = None) -> RunResult:
+    """Run ``target`` to its end and publish every event on ``bus``.
+
+    Bad arguments (unknown node ids or handles, a block input nobody gives) raise
+    ``UsageError`` before anything is published.
+    """
+    is_block = isinstance(target, TaskBlock)
+    flow = block_as_flow(target) if is_block else target
+    inputs = root_inputs(flow, inputs)
+    if is_block:
+        missing = [h for h in flow.inputs_def if h not in inputs]
+        if missing:
+            raise UsageError(
+                f"block {flow.path} needs input(s) {', '.join(missing)}: they have no value "
+                f"and are not nullable; pass them with --inputs "
+                f"'{{{', '.join(f'{chr(34)}{h}{chr(34)}: ...' for h in missing)}}}'")
+    session = Session(bus=bus, executor=executor, session_id=session_id or str(uuid.uuid4()),
+                      loader=loader, path=str(flow.path), partial=bool(nodes),
+                      env=dict(env or {}), session_dir=session_dir)
+    graph = session.graph(flow)
+    _check_nodes_args(graph.nodes, nodes, nodes_inputs, str(flow.path))
+    limit = graph.upstream_of(set(nodes)) if nodes else None
+
+    from ..mainframe.recorder import EventList
+
+    events: list[dict[str, Any]] = []
+    unsubscribe = bus.subscribe(EventList(events))
+    started = time.perf_counter()
+    session.reporter.started()
+    flow_reporter = session.reporter.flow(session.new_job_id(), str(flow.path), [])
+    job = FlowJob(session, graph, job_id=flow_reporter.job_id, stacks=[],
+                  reporter=flow_reporter, inputs=inputs, nodes_inputs=nodes_inputs,
+                  limit=limit)
+    cancelled = False
+    try:
+        failure = await job.run()
+    except asyncio.CancelledError:
+        cancelled = True
+        failure = job.failure
+    if cancelled:
+        status, error = "cancelled", "Cancelled"
+    elif failure is not None:
+        status, error = "failed", failure.describe()
+    else:
+        status, error = "completed", None
+    session.reporter.finished(
+        None if status == "completed" else
+        ("Cancelled" if cancelled else f"flow {flow.path} failed."))
+    unsubscribe()
+    result = RunResult(
+        session_id=session.session_id, status=status, outputs=job.outputs, error=error,
+        nodes={n: job.status.get(n, "not_run") for n in graph.nodes},
+        not_run={n: job.states[n].missing() for n, s in job.status.items() if s == "not_run"},
+        duration=time.perf_counter() - started, events=events,
+        failed_node=failure.node_id if failure else None,
+    )
+    return result
+
+
+def _check_nodes_args(graph_nodes: dict[str, Any], nodes: list[str] | None,
+                      nodes_inputs: dict[str, dict[str, Any]] | None, where: str) -> None:
+    unknown = [n for n in nodes or () if n not in graph_nodes]
+    unknown += [n for n in nodes_inputs or () if n not in graph_nodes and n not in unknown]
+    if unknown:
+        raise UsageError(_unknown("node id", unknown, graph_nodes, where))
+    for node_id, values in (nodes_inputs or {}).items():
+        if not isinstance(values, dict):
+            raise UsageError(f"--nodes-inputs: the value for node {node_id!r} must be an "
+                             f"object of {{handle: value}}, got {type(values).__name__}")
+        bad = [h for h in values if h not in graph_nodes[node_id].inputs]
+        if bad:
+            raise UsageError(_unknown("input handle", bad, graph_nodes[node_id].inputs,
+                                      f"node {node_id}"))
