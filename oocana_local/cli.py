@@ -147,9 +147,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 return EXIT_USAGE
             subscribers.append(recorder)
         if not args.json:
-            from .mainframe.view import make_view
+            from .mainframe.view import LiveView
 
-            view = make_view()
+            view = LiveView()
             subscribers.append(view)
         try:
             if view is not None:

@@ -130,8 +130,8 @@ async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
 
     from ..mainframe.recorder import EventList
 
-    events: list[dict[str, Any]] = []
-    unsubscribe = bus.subscribe(EventList(events))
+    collector = EventList()
+    unsubscribe = bus.subscribe(collector)
     started = time.perf_counter()
     session.reporter.started()
     flow_reporter = session.reporter.flow(session.new_job_id(), str(flow.path), [])
@@ -158,7 +158,7 @@ async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
         session_id=session.session_id, status=status, outputs=job.outputs, error=error,
         nodes={n: job.status.get(n, "not_run") for n in graph.nodes},
         not_run={n: job.states[n].missing() for n, s in job.status.items() if s == "not_run"},
-        duration=time.perf_counter() - started, events=events,
+        duration=time.perf_counter() - started, events=collector.messages,
         failed_node=failure.node_id if failure else None,
     )
     return result

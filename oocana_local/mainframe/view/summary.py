@@ -1,0 +1,118 @@
+"""The end-of-run summary, the same for the live and the plain view.
+
+Final node table, flow outputs, the error with the failed node's traceback, the nodes
+that did not run with their missing inputs, and one last line: ``completed in 1.23 s``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+from rich.highlighter import ReprHighlighter
+from rich.pretty import pretty_repr
+from rich.text import Text
+
+from .render import format_duration, render_table
+from .state import RunState
+
+__all__ = ["render_summary", "format_value"]
+
+_MAX_VALUE_CHARS = 200
+_MAX_VALUE_LINES = 20
+_MAX_TRACEBACK_LINES = 60
+_MAX_NOT_RUN = 20
+_highlight = ReprHighlighter()
+
+
+def render_summary(state: RunState, *, max_rows: int = 30,
+                   width: int = 100) -> list[RenderableType]:
+    """What to print once the run is over (or the view stopped), top to bottom."""
+    parts: list[RenderableType] = []
+    if state.nodes:
+        parts.append(render_table(state, max_rows=max_rows, final=True))
+    if state.outputs:
+        parts.append(Text("outputs", style="bold"))
+        for handle, value in state.outputs.items():
+            line = Text("  ")
+            line.append(str(handle), style="bold cyan")
+            line.append(" = ")
+            line.append_text(_indent(format_value(value, width=max(40, width - 8)), "    "))
+            parts.append(line)
+    if state.status == "failed":
+        parts.extend(_error_parts(state))
+    parts.extend(_not_run_parts(state))
+    parts.append(_final_line(state))
+    return parts
+
+
+def format_value(value: Any, *, width: int = 80) -> Text:
+    """A value shown to a user: short values inline, dicts and lists pretty-printed,
+    everything cut to about 200 characters (or 20 lines for containers)."""
+    if isinstance(value, str) and len(value) > _MAX_VALUE_CHARS:
+        cut = f"{value[:_MAX_VALUE_CHARS]!r}… ({len(value)} chars)"
+        return _highlight(Text(cut))
+    container = isinstance(value, (dict, list, tuple, set, frozenset))
+    try:
+        text = pretty_repr(value, max_width=width, max_length=_MAX_VALUE_LINES,
+                           max_string=_MAX_VALUE_CHARS, max_depth=4)
+    except Exception:  # a broken __repr__ must not break the summary
+        text = f"<{type(value).__name__} object>"
+    if container:
+        lines = text.splitlines()
+        if len(lines) > _MAX_VALUE_LINES:
+            text = "\n".join([*lines[:_MAX_VALUE_LINES], f"… ({len(lines)} lines)"])
+    elif len(text) > _MAX_VALUE_CHARS:
+        text = f"{text[:_MAX_VALUE_CHARS]}… ({len(text)} chars)"
+    return _highlight(Text(text))
+
+
+def _error_parts(state: RunState) -> list[RenderableType]:
+    parts: list[RenderableType] = [Text(f"error: {state.error or 'the flow failed'}",
+                                        style="bold red")]
+    node = state.failed_node
+    if node is not None:
+        head = Text("node ")
+        head.append(node.label, style="bold")
+        head.append(f" {node.status}" + (":" if node.error else ""))
+        parts.append(head)
+        if node.error:
+            lines = node.error.rstrip("\n").splitlines()
+            if len(lines) > _MAX_TRACEBACK_LINES:
+                skipped = len(lines) - _MAX_TRACEBACK_LINES
+                lines = [f"… {skipped} lines", *lines[-_MAX_TRACEBACK_LINES:]]
+            parts.append(Text("\n".join("  " + line for line in lines), style="red"))
+    return parts
+
+
+def _not_run_parts(state: RunState) -> list[RenderableType]:
+    nodes = [n for n in state.iter_nodes() if n.status == "not run"]
+    if not nodes:
+        return []
+    parts: list[RenderableType] = [Text("not run", style="bold yellow")]
+    for node in nodes[:_MAX_NOT_RUN]:
+        line = Text("  ")
+        line.append(node.label, style="bold")
+        if node.missing:
+            line.append(f"  missing input: {', '.join(node.missing)}", style="dim")
+        parts.append(line)
+    if len(nodes) > _MAX_NOT_RUN:
+        parts.append(Text(f"  … and {len(nodes) - _MAX_NOT_RUN} more", style="dim"))
+    return parts
+
+
+def _final_line(state: RunState) -> Text:
+    elapsed = format_duration(state.elapsed)
+    if state.status == "done":
+        return Text(f"completed in {elapsed}", style="bold green")
+    if state.status == "failed":
+        return Text(f"failed in {elapsed}", style="bold red")
+    if state.status == "cancelled":
+        return Text(f"cancelled after {elapsed}", style="bold yellow")
+    return Text(f"stopped after {elapsed}", style="bold yellow")
+
+
+def _indent(text: Text, prefix: str) -> Text:
+    if "\n" not in text.plain:
+        return text
+    return Text("\n" + prefix).join(text.split("\n"))
