@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 
 class _Missing:
@@ -195,7 +195,7 @@ class UnsupportedNode(NodeBase):
     kind_name: str = "slot"
 
 
-Node = Union[TaskNode, SubflowNode, ConditionNode, ValueNode, UnsupportedNode]
+Node = TaskNode | SubflowNode | ConditionNode | ValueNode | UnsupportedNode
 
 
 @dataclass
@@ -225,4 +225,4 @@ class Flow:
         return self.path.parent
 
 
-Block = Union[TaskBlock, Flow]
+Block = TaskBlock | Flow

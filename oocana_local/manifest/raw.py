@@ -1,0 +1,316 @@
+"""Pydantic models that mirror the manifest YAML as written (engine reference §1).
+
+These are for ``manifest/`` only: the loader validates with them and turns them into the
+dataclasses of ``resolved.py``. Unknown keys (``title``, ``icon``, ``ui``, ...) are
+ignored, as the engine does. Two things need care:
+
+* ``value`` has three states (absent / null / a value): read ``"value" in m.model_fields_set``.
+* Unions (node kinds, ``task: <ref> | <inline block>``, handle vs ``group`` items) are
+  decided by looking at the keys, with synthetic tags in angle brackets; ``UNION_TAGS``
+  lists them so error locations can drop them again.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+)
+
+__all__ = [
+    "NODE_KEYS",
+    "OPERATORS",
+    "UNION_TAGS",
+    "RawCase",
+    "RawCaseDefault",
+    "RawConditionNode",
+    "RawConditions",
+    "RawExecutor",
+    "RawExecutorOptions",
+    "RawExpression",
+    "RawFlow",
+    "RawFromFlow",
+    "RawFromNode",
+    "RawGroupItem",
+    "RawHandleDef",
+    "RawInputFrom",
+    "RawNode",
+    "RawOutputFrom",
+    "RawPackage",
+    "RawService",
+    "RawServiceBlock",
+    "RawServiceNode",
+    "RawSlotNode",
+    "RawSubflowNode",
+    "RawTaskBlock",
+    "RawTaskNode",
+    "RawValueNode",
+]
+
+NODE_KEYS = ("task", "subflow", "slot", "service", "conditions", "values")
+"""The key that decides a node's kind, in the order the engine tries them."""
+
+Operator = Literal[
+    "==", "!=", ">", "<", ">=", "<=",
+    "is null", "is not null", "is true", "is false",
+    "contains", "not contains", "is empty", "is not empty",
+    "in", "not in", "has key", "not has key", "has value", "not has value",
+    "starts with", "ends with",
+]  # fmt: skip
+OPERATORS: tuple[str, ...] = get_args(Operator)
+"""Condition operators, exactly as the engine spells them."""
+
+_HANDLE, _GROUP = "<handle>", "<group>"
+_REF, _INLINE = "<ref>", "<inline>"
+UNION_TAGS = frozenset({_HANDLE, _GROUP, _REF, _INLINE, *(f"<{k}>" for k in NODE_KEYS)})
+
+
+class _Raw(BaseModel):
+    # Numbers are accepted where text is expected (``version: 1.0``, ``node_id: 3``).
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+
+def _flag(value: Any) -> Any:
+    """``additional_inputs``: a bool, or any object (the handle schema) meaning true."""
+    if value is None:
+        return False
+    return value if isinstance(value, bool) else True
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+# --- handle definitions -------------------------------------------------------------
+
+
+class RawHandleDef(_Raw):
+    handle: str
+    description: Any = None
+    json_schema: Any = None
+    kind: Any = None
+    nullable: bool | None = None
+    value: Any = None
+    """Only meaningful when ``"value" in model_fields_set``."""
+
+
+class RawGroupItem(_Raw):
+    """``- group: Advanced``: a UI section separator inside a handle list; dropped."""
+
+    group: Any = None
+
+
+def _handle_item_kind(value: Any) -> str:
+    if isinstance(value, dict) and "handle" not in value and "group" in value:
+        return _GROUP
+    return _HANDLE
+
+
+HandleItem = Annotated[
+    Annotated[RawHandleDef, Tag(_HANDLE)] | Annotated[RawGroupItem, Tag(_GROUP)],
+    Discriminator(_handle_item_kind),
+]
+HandleList = list[HandleItem] | None
+
+
+# --- task blocks --------------------------------------------------------------------
+
+
+class RawExecutorOptions(_Raw):
+    # Other executors keep their own options (rust ``bin``/``args``, connector ``action``).
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    entry: str | None = None
+    function: str | None = None
+    spawn: bool = False
+    source: str | None = None
+
+
+class RawExecutor(_Raw):
+    name: str
+    options: RawExecutorOptions | None = None
+
+
+class RawTaskBlock(_Raw):
+    """``block.oo.yaml`` / ``task.oo.yaml``, or an inline ``task:`` of a node."""
+
+    executor: RawExecutor
+    description: Any = None
+    inputs_def: HandleList = None
+    outputs_def: HandleList = None
+    additional_inputs: Flag = False
+    additional_outputs: Flag = False
+
+
+# --- node wiring --------------------------------------------------------------------
+
+
+class RawFromNode(_Raw):
+    node_id: str
+    output_handle: str
+
+
+class RawFromFlow(_Raw):
+    input_handle: str
+
+
+class RawInputFrom(_Raw):
+    handle: str
+    value: Any = None
+    """Only meaningful when ``"value" in model_fields_set``."""
+    from_node: list[RawFromNode] | None = None
+    from_flow: list[RawFromFlow] | None = None
+    schema_overrides: list[dict[str, Any]] | None = None
+    serialize_for_cache: bool = False
+
+
+class RawOutputFrom(_Raw):
+    handle: str
+    from_node: list[RawFromNode] | None = None
+    from_flow: list[RawFromFlow] | None = None
+
+
+# --- nodes --------------------------------------------------------------------------
+
+
+class _RawNodeBase(_Raw):
+    node_id: str
+    description: Any = None
+    inputs_from: list[RawInputFrom] | None = None
+    timeout: Annotated[float, Field(ge=0)] | None = None
+    concurrency: Annotated[int, Field(ge=1)] = 1
+    progress_weight: Annotated[float, Field(ge=0)] = 1.0
+    ignore: bool = False
+
+
+def _task_kind(value: Any) -> str:
+    return _INLINE if isinstance(value, dict) else _REF
+
+
+class RawTaskNode(_RawNodeBase):
+    task: Annotated[
+        Annotated[str, Tag(_REF)] | Annotated[RawTaskBlock, Tag(_INLINE)],
+        Discriminator(_task_kind),
+    ]
+    inputs_def: HandleList = None
+    """Extra handles, used only if the block has ``additional_inputs``."""
+    outputs_def: HandleList = None
+
+
+class RawSubflowNode(_RawNodeBase):
+    subflow: str
+    slots: list[dict[str, Any]] | None = None
+
+
+class RawSlotNode(_RawNodeBase):
+    slot: dict[str, Any] | None = None
+
+
+class RawServiceNode(_RawNodeBase):
+    service: str
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+class RawExpression(_Raw):
+    input_handle: str
+    operator: Operator
+    value: Any = None
+
+
+class RawCase(_Raw):
+    handle: str
+    logical: Annotated[Literal["AND", "OR"], BeforeValidator(_upper)] = "OR"
+    expressions: list[RawExpression] | None = None
+
+
+class RawCaseDefault(_Raw):
+    handle: str
+
+
+class RawConditions(_Raw):
+    cases: list[RawCase] | None = None
+    default: RawCaseDefault | None = None
+
+
+class RawConditionNode(_RawNodeBase):
+    conditions: RawConditions
+    inputs_def: HandleList = None
+
+
+class RawValueNode(_Raw):
+    node_id: str
+    description: Any = None
+    values: HandleList = None
+    ignore: bool = False
+
+
+def _node_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key in NODE_KEYS:
+            if key in value:
+                return f"<{key}>"
+    return None
+
+
+RawNode = Annotated[
+    Annotated[RawTaskNode, Tag("<task>")]
+    | Annotated[RawSubflowNode, Tag("<subflow>")]
+    | Annotated[RawSlotNode, Tag("<slot>")]
+    | Annotated[RawServiceNode, Tag("<service>")]
+    | Annotated[RawConditionNode, Tag("<conditions>")]
+    | Annotated[RawValueNode, Tag("<values>")],
+    Discriminator(
+        _node_kind,
+        custom_error_type="node_kind",
+        custom_error_message=(
+            "a node must be a mapping with one of the keys task, subflow, slot, service, "
+            "conditions or values"
+        ),
+    ),
+]
+
+
+# --- whole files --------------------------------------------------------------------
+
+
+class RawFlow(_Raw):
+    """``flow.oo.yaml`` / ``subflow.oo.yaml`` / ``slotflow.oo.yaml``."""
+
+    description: Any = None
+    inputs_def: HandleList = None
+    outputs_def: HandleList = None
+    nodes: list[RawNode] | None = None
+    outputs_from: list[RawOutputFrom] | None = None
+    forward_previews: list[str] | None = None
+
+
+class RawPackage(_Raw):
+    """``package.oo.yaml``."""
+
+    name: str | None = None
+    version: str | None = None
+    description: Any = None
+    exports: dict[str, Any] | None = None
+    scripts: dict[str, Any] | None = None
+    dependencies: dict[str, str] | None = None
+
+
+class RawServiceBlock(_Raw):
+    name: str
+    inputs_def: HandleList = None
+    outputs_def: HandleList = None
+
+
+class RawService(_Raw):
+    """``service.oo.yaml`` (checked only: oocana-local does not run services)."""
+
+    executor: dict[str, Any]
+    blocks: list[RawServiceBlock] | None = None
