@@ -54,9 +54,11 @@ passes ``blobs`` for keys held elsewhere.
 from __future__ import annotations
 
 import pickle
-import socket
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # only annotations use it; workers import this module and skip its cost
+    import socket
 
 __all__ = ["HEADER", "VAR_TYPE", "encode", "recv_message", "send_message", "is_var_ref",
            "var_key"]

@@ -1,0 +1,100 @@
+"""Worker pool overhead: spawn-to-ready time and the round trip of a trivial job.
+
+    python benchmarks/worker_roundtrip.py [--jobs 1000] [--spawns 10]
+
+Spawns ``--spawns`` workers one after the other and reports the median time from
+``Popen`` to the worker's ``ready`` message, and from ``Popen`` to the end of a first
+trivial job (the worker imports the rest of itself after ``ready``). Then runs ``--jobs``
+trivial jobs (``return {"x": inputs["x"] + 1}``) one after the other on one warm worker
+and prints the median and 90th percentile microseconds per job: engine and worker
+overhead together, since the block itself costs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from oocana_local.executor.base import Job  # noqa: E402
+from oocana_local.executor.pool import WorkerPool  # noqa: E402
+
+
+class Quiet:
+    def on_message(self, message: dict[str, Any]) -> None:
+        pass
+
+    async def on_request(self, message: dict[str, Any]) -> Any:
+        return None
+
+
+def make_job(root: Path, n: int) -> Job:
+    return Job(job_id=f"job-{n}", session_id="bench", stacks=[{"node_id": "inc"}],
+               node_id="inc", dir=str(root), entry="main.py", function="main", source=None,
+               inputs={"x": n}, inputs_def={"x": {"handle": "x"}},
+               outputs_def={"x": {"handle": "x"}}, session_dir=str(root / "session"),
+               tmp_dir=str(root / "tmp"), tmp_pkg_dir=str(root / "tmp" / "bench"),
+               package_name="bench")
+
+
+async def spawn_times(root: Path, spawns: int) -> tuple[list[float], list[float]]:
+    ready, first_job = [], []
+    for i in range(spawns):
+        pool = WorkerPool(max_workers=1, min_workers=1)
+        start = time.perf_counter()
+        await pool.start()
+        ready.append(pool.workers[0].startup_seconds)
+        outcome = await pool.run(make_job(root, i), Quiet())
+        first_job.append(time.perf_counter() - start)
+        assert outcome.status == "done", outcome
+        await pool.close()
+    return ready, first_job
+
+
+async def round_trips(root: Path, jobs: int) -> list[float]:
+    pool = WorkerPool(max_workers=1, min_workers=1)
+    await pool.start()
+    handler = Quiet()
+    for i in range(50):  # warm up: module imported, caches filled
+        await pool.run(make_job(root, i), handler)
+    times = []
+    for i in range(jobs):
+        job = make_job(root, i)
+        start = time.perf_counter()
+        outcome = await pool.run(job, handler)
+        times.append(time.perf_counter() - start)
+        assert outcome.result == {"x": i + 1}, outcome
+    await pool.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--spawns", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "main.py").write_text("def main(inputs):\n    return {'x': inputs['x'] + 1}\n")
+        ready, first = asyncio.run(spawn_times(root, args.spawns))
+        times = asyncio.run(round_trips(root, args.jobs))
+    ms = [t * 1e3 for t in ready]
+    print(f"spawn -> ready:      median {statistics.median(ms):6.1f} ms  "
+          f"(min {min(ms):.1f}, max {max(ms):.1f}; {args.spawns} spawns)")
+    ms = [t * 1e3 for t in first]
+    print(f"spawn -> first job:  median {statistics.median(ms):6.1f} ms")
+    us = sorted(t * 1e6 for t in times)
+    p90 = us[int(len(us) * 0.9)]
+    print(f"trivial job:         median {statistics.median(us):6.0f} us  (p90 {p90:.0f} us, "
+          f"min {us[0]:.0f} us; {args.jobs} jobs on one warm worker)")
+
+
+if __name__ == "__main__":
+    main()

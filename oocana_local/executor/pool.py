@@ -1,0 +1,570 @@
+"""``WorkerPool``: warm worker processes that run jobs one at a time each.
+
+Placement: a job goes to an idle worker at once, preferring the one holding most of its
+var-reference inputs; values held by another worker are fetched from it (``export``) and
+sent along as ``blobs``. With no idle worker the job waits; once a waiting job has waited
+``grow_after`` seconds and the pool has fewer than ``max_workers`` processes, one more
+starts for it. So quick fan-outs stay on a few warm workers while long jobs get
+parallelism. Jobs with a ``spawn_key`` get a worker of their own per key.
+
+Life of a worker: started on demand (``start()`` warms ``min_workers``), replaced on
+demand when it dies, retired after ``idle_timeout`` idle seconds beyond ``min_workers``
+(its values are exported first and kept as blobs), killed with its whole process group
+when a job on it is cancelled or the pool closes. A finalizer kills whatever is left when
+the engine exits without closing the pool; a worker whose engine died exits by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import weakref
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import WorkerError
+from ..worker.protocol import is_var_ref, var_key
+from .base import Executor, Job, JobHandler, JobOutcome
+from .process import WorkerProcess, describe_exit
+
+__all__ = ["WorkerPool"]
+
+_CLOSED = "the worker pool was closed"
+
+
+class _Run:
+    """One job in the pool: where it runs and who waits for it."""
+
+    __slots__ = ("job", "handler", "future", "worker", "keys", "queued_at", "tasks")
+
+    def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[JobOutcome]):
+        self.job = job
+        self.handler = handler
+        self.future = future
+        self.worker: WorkerProcess | None = None
+        self.keys = [var_key(v) for v in job.inputs.values() if is_var_ref(v)]
+        self.queued_at = 0.0
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def settle(self, outcome: JobOutcome) -> None:
+        if not self.future.done():
+            self.future.set_result(outcome)
+        for task in self.tasks:
+            task.cancel()
+
+
+def _kill_groups(pids: set[int]) -> None:
+    """Finalizer: no worker outlives the engine."""
+    for pid in list(pids):
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def _refs(values: Iterable[Any]) -> list[str]:
+    return [var_key(v) for v in values if is_var_ref(v)]
+
+
+class WorkerPool(Executor):
+    def __init__(self, max_workers: int = 8, min_workers: int = 1, grow_after: float = 0.05,
+                 idle_timeout: float = 30.0, env: dict[str, str] | None = None):
+        if max_workers < 1 or min_workers < 0 or min_workers > max_workers:
+            raise ValueError("need 0 <= min_workers <= max_workers and max_workers >= 1")
+        self.max_workers = max_workers
+        self.min_workers = min_workers
+        self.grow_after = grow_after
+        self.idle_timeout = idle_timeout
+        self.env = dict(env or {})
+        self.holders: dict[str, WorkerProcess] = {}
+        """var key -> the worker that made the value (other workers may hold copies)."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._workers: list[WorkerProcess] = []  # shared workers, starting or ready
+        self._dedicated: dict[str, WorkerProcess] = {}
+        self._idle: list[WorkerProcess] = []
+        self._queue: deque[_Run] = deque()
+        self._parked: dict[str, bytes] = {}  # values of retired workers, pickled
+        self._grow_timer: asyncio.TimerHandle | None = None
+        self._pids: set[int] = set()
+        self._closing = False
+        self._spawn_error = "no worker process could be started"
+        self._finalizer = weakref.finalize(self, _kill_groups, self._pids)
+
+    # -- what the scheduler sees --------------------------------------------------------------
+
+    @property
+    def workers(self) -> list[WorkerProcess]:
+        """Every live worker, shared and dedicated."""
+        return [*self._workers, *self._dedicated.values()]
+
+    def holder_of(self, key: str) -> WorkerProcess | None:
+        return self.holders.get(key)
+
+    async def start(self) -> None:
+        self._bind()
+        missing = self.min_workers - len(self._workers)
+        started = [self._spawn() for _ in range(max(0, missing))]
+        results = await asyncio.gather(*(w.ready for w in started), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise WorkerError(str(result)) from result
+
+    async def run(self, job: Job, handler: JobHandler) -> JobOutcome:
+        self._bind()
+        if self._closing:
+            return JobOutcome("cancelled", error=_CLOSED)
+        run = _Run(job, handler, self._loop.create_future())  # type: ignore[union-attr]
+        self._submit(run)
+        try:
+            return await run.future
+        except asyncio.CancelledError:
+            await self._cancel(run)
+            raise
+
+    async def free(self, keys: list[str]) -> None:
+        by_worker: dict[WorkerProcess, list[str]] = {}
+        for key in keys:
+            self.holders.pop(key, None)
+            self._parked.pop(key, None)
+            for worker in self.workers:
+                if key in worker.keys:
+                    worker.keys.discard(key)
+                    by_worker.setdefault(worker, []).append(key)
+        for worker, held in by_worker.items():
+            worker.send({"type": "free", "keys": held})
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._grow_timer is not None:
+            self._grow_timer.cancel()
+        waiting = list(self._queue)
+        self._queue.clear()
+        for worker in self.workers:
+            waiting.extend(worker.queue)
+            worker.queue.clear()
+        for run in waiting:
+            run.settle(JobOutcome("cancelled", error=_CLOSED))
+        workers = self.workers
+        for worker in workers:
+            worker.kill()
+        exits = [w.exited for w in workers if not w.exited.done()]
+        if exits:
+            await asyncio.wait(exits, timeout=1.0)
+        self._finalizer()
+
+    # -- placement ----------------------------------------------------------------------------
+
+    def _bind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise WorkerError("a WorkerPool is bound to the event loop it first ran on")
+
+    def _submit(self, run: _Run) -> None:
+        key = run.job.spawn_key
+        if key is not None:
+            worker = self._dedicated.get(key) or self._try_spawn(spawn_key=key)
+            if worker is None:
+                run.settle(JobOutcome("crashed", error=self._spawn_error))
+            elif worker.is_ready and worker.job is None and not worker.retiring:
+                self._cancel_idle_timer(worker)
+                self._start(worker, run)
+            else:
+                worker.queue.append(run)
+            return
+        worker = self._take_idle(run)
+        if worker is not None:
+            self._start(worker, run)
+            return
+        run.queued_at = self._loop.time()  # type: ignore[union-attr]
+        self._queue.append(run)
+        if len(self._workers) < max(1, self.min_workers):
+            self._try_spawn()
+        else:
+            self._schedule_growth()
+
+    def _take_idle(self, run: _Run) -> WorkerProcess | None:
+        idle = self._idle
+        if not idle:
+            return None
+        if run.keys:  # the worker holding most inputs; ties go to the most recently used
+            best = max(reversed(idle), key=lambda w: sum(k in w.keys for k in run.keys))
+            idle.remove(best)
+        else:
+            best = idle.pop()
+        self._cancel_idle_timer(best)
+        return best
+
+    def _schedule_growth(self) -> None:
+        if self._grow_timer is None and self._queue:
+            self._grow_timer = self._loop.call_later(  # type: ignore[union-attr]
+                self.grow_after, self._grow)
+
+    def _grow(self) -> None:
+        self._grow_timer = None
+        if self._closing or not self._queue:
+            return
+        now = self._loop.time()  # type: ignore[union-attr]
+        waited = sum(1 for run in self._queue if now - run.queued_at >= self.grow_after)
+        starting = sum(1 for w in self._workers if not w.ready.done())
+        room = self.max_workers - len(self._workers)
+        for _ in range(max(0, min(waited - starting, room))):
+            if self._try_spawn() is None:
+                return
+        self._schedule_growth()
+
+    def _spawn(self, spawn_key: str | None = None) -> WorkerProcess:
+        assert self._loop is not None
+        env = dict(os.environ)
+        env.update(self.env)
+        env["MPLBACKEND"] = "Agg"  # figures render without a display
+        worker = WorkerProcess(self._loop, env=env, on_message=self._on_message,
+                               on_output=self._on_output, on_exit=self._on_exit,
+                               spawn_key=spawn_key)
+        worker.spawn()
+        self._pids.add(worker.pid)
+        if spawn_key is None:
+            self._workers.append(worker)
+        else:
+            self._dedicated[spawn_key] = worker
+        worker.ready.add_done_callback(lambda _: self._on_ready(worker))
+        return worker
+
+    def _try_spawn(self, spawn_key: str | None = None) -> WorkerProcess | None:
+        """A new worker, or None when none can start (waiting jobs with nowhere else to go
+        then fail)."""
+        try:
+            return self._spawn(spawn_key)
+        except WorkerError as exc:
+            self._spawn_error = str(exc)
+            if spawn_key is None and not self._workers:
+                while self._queue:
+                    self._queue.popleft().settle(JobOutcome("crashed", error=str(exc)))
+            return None
+
+    def _on_ready(self, worker: WorkerProcess) -> None:
+        if worker.is_ready and worker.alive and not self._closing:
+            self._release(worker)
+
+    def _release(self, worker: WorkerProcess) -> None:
+        """The worker is free: give it the next job that fits, or let it idle."""
+        if worker.retiring:
+            return
+        if worker.spawn_key is not None:
+            if worker.queue:
+                self._start(worker, worker.queue.popleft())
+            else:
+                self._idle_timer(worker)
+            return
+        if self._queue:
+            self._start(worker, self._next_for(worker))
+            return
+        self._idle.append(worker)
+        self._idle_timer(worker)
+
+    def _next_for(self, worker: WorkerProcess) -> _Run:
+        """The first waiting job whose inputs this worker holds, else the oldest."""
+        if worker.keys:
+            for i, run in enumerate(self._queue):
+                if i >= 32:
+                    break
+                if any(k in worker.keys for k in run.keys):
+                    del self._queue[i]
+                    return run
+        return self._queue.popleft()
+
+    def _start(self, worker: WorkerProcess, run: _Run) -> None:
+        worker.job = run
+        run.worker = worker
+        missing = [k for k in run.keys if k not in worker.keys]
+        if not missing:
+            self._send_run(worker, run, run.job.wire())
+            return
+        task = self._loop.create_task(self._start_with_blobs(worker, run, missing))  # type: ignore[union-attr]
+        run.tasks.add(task)
+        task.add_done_callback(run.tasks.discard)
+
+    def _send_run(self, worker: WorkerProcess, run: _Run, wire: dict[str, Any]) -> None:
+        try:
+            worker.send({"type": "run", "job": wire})
+        except Exception as exc:  # e.g. an input value that cannot be pickled
+            self._fail_before_start(worker, run, f"cannot send the job to a worker: "
+                                                 f"{type(exc).__name__}: {exc}")
+
+    def _fail_before_start(self, worker: WorkerProcess, run: _Run, error: str) -> None:
+        worker.job = None
+        run.settle(JobOutcome("failed", error=error))
+        self._release(worker)
+
+    async def _fetch(self, keys: list[str],
+                     exclude: WorkerProcess) -> tuple[dict[str, bytes], dict[str, str]]:
+        """Pickled copies of ``keys`` from whichever worker (or parked blob) has them, and
+        why each missing one could not be had."""
+        blobs: dict[str, bytes] = {}
+        errors: dict[str, str] = {}
+        by_holder: dict[WorkerProcess, list[str]] = {}
+        for key in keys:
+            if key in self._parked:
+                blobs[key] = self._parked[key]
+                continue
+            holder = self.holders.get(key)
+            if holder is None or not holder.alive or holder is exclude:
+                holder = next((w for w in self.workers
+                               if w is not exclude and w.alive and key in w.keys), None)
+            if holder is None:
+                errors[key] = ("its value is no longer held by any worker (it was freed, or "
+                               "the worker that made it exited)")
+            else:
+                by_holder.setdefault(holder, []).append(key)
+        replies = await asyncio.gather(*(h.export(ks) for h, ks in by_holder.items()),
+                                       return_exceptions=True)
+        for held, reply in zip(by_holder.values(), replies, strict=True):
+            if isinstance(reply, BaseException):
+                errors.update({k: f"its value was lost: {reply}" for k in held})
+                continue
+            blobs.update(reply.get("blobs") or {})
+            for key, reason in (reply.get("errors") or {}).items():
+                errors[key] = f"its value cannot be copied to another worker: {reason}"
+        return blobs, errors
+
+    async def _start_with_blobs(self, worker: WorkerProcess, run: _Run,
+                                missing: list[str]) -> None:
+        blobs, errors = await self._fetch(missing, worker)
+        if worker.job is not run:
+            return
+        if errors:
+            names = {var_key(v): name for name, v in run.job.inputs.items() if is_var_ref(v)}
+            self._fail_before_start(worker, run, "\n".join(
+                f"input {names.get(key, key)!r}: {reason}" for key, reason in errors.items()))
+            return
+        wire = run.job.wire()
+        wire["blobs"] = blobs
+        worker.keys.update(blobs)
+        self._send_run(worker, run, wire)
+
+    # -- what workers say ---------------------------------------------------------------------
+
+    def _owner(self, worker: WorkerProcess, job_id: Any) -> _Run | None:
+        run = worker.job
+        if run is not None and run.job.job_id == job_id:
+            return run
+        last = worker.last_job
+        if last is not None and last.job.job_id == job_id:
+            return last  # late output of a finished job (e.g. from its threads)
+        return None
+
+    def _note_refs(self, worker: WorkerProcess, values: Iterable[Any]) -> None:
+        for key in _refs(values):
+            worker.keys.add(key)
+            self.holders[key] = worker
+
+    def _on_message(self, worker: WorkerProcess, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "BlockFinished":
+            run = worker.job
+            if run is not None and run.job.job_id == message.get("job_id"):
+                self._finish(worker, run, message)
+            return
+        run = self._owner(worker, message.get("job_id"))
+        if run is None:
+            return
+        if kind == "BlockRequest":
+            if run is worker.job:
+                task = self._loop.create_task(self._answer(worker, run, message))  # type: ignore[union-attr]
+                run.tasks.add(task)
+                task.add_done_callback(run.tasks.discard)
+            return
+        if kind == "BlockOutput":
+            self._note_refs(worker, (message.get("output"),))
+        elif kind == "BlockOutputs":
+            self._note_refs(worker, (message.get("outputs") or {}).values())
+        worker.deliver(run.handler, message)
+
+    def _on_output(self, worker: WorkerProcess, line: str, stdio: str) -> None:
+        """C-level output of the worker (fd 1/2), attributed to its current or last job."""
+        run = worker.job or worker.last_job
+        if run is not None:
+            worker.deliver(run.handler, {"type": "BlockLog", "job_id": run.job.job_id,
+                                         "log": line, "stdio": stdio})
+
+    def _finish(self, worker: WorkerProcess, run: _Run, message: dict[str, Any]) -> None:
+        result = message.get("result")
+        if result:
+            self._note_refs(worker, result.values())
+        error = message.get("error")
+        worker.job = None
+        worker.last_job = run
+        worker.stderr_tail.clear()
+        if error is not None:
+            run.settle(JobOutcome("failed", error=error))
+        else:
+            run.settle(JobOutcome("done", result=result))
+        self._release(worker)
+
+    async def _answer(self, worker: WorkerProcess, run: _Run, message: dict[str, Any]) -> None:
+        request_id = message.get("request_id")
+        if message.get("action") == "RunBlock":
+            forwarder = _EventForwarder(self, worker, request_id)
+            message["emit_event"] = forwarder.emit
+        try:
+            result = await run.handler.on_request(message)
+            reply = {"type": "response", "request_id": request_id, "result": result}
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            reply = {"type": "response", "request_id": request_id,
+                     "error": str(exc) or type(exc).__name__}
+        try:
+            worker.send(reply)
+        except Exception as exc:  # e.g. a result that cannot be pickled
+            worker.send({"type": "response", "request_id": request_id,
+                         "error": f"cannot send the response: {exc}"})
+
+    def _on_exit(self, worker: WorkerProcess, returncode: int) -> None:
+        self._pids.discard(worker.pid)
+        if worker in self._workers:
+            self._workers.remove(worker)
+        if worker in self._idle:
+            self._idle.remove(worker)
+        if worker.spawn_key is not None and self._dedicated.get(worker.spawn_key) is worker:
+            del self._dedicated[worker.spawn_key]
+        self._cancel_idle_timer(worker)
+        for key in worker.keys:
+            if self.holders.get(key) is worker:
+                copy = next((w for w in self.workers if key in w.keys), None)
+                if copy is None:
+                    del self.holders[key]
+                else:
+                    self.holders[key] = copy
+        run = worker.job
+        if run is not None:
+            if self._closing:
+                run.settle(JobOutcome("cancelled", error=_CLOSED))
+            else:
+                error = describe_exit(returncode)
+                if worker.stderr_tail:
+                    error += "\n" + "\n".join(worker.stderr_tail)
+                run.settle(JobOutcome("crashed", error=error))
+        if self._closing:
+            return
+        waiting = list(worker.queue)
+        if not worker.ready.done() or worker.ready.exception() is not None:
+            self._spawn_failed(worker, waiting)
+            return
+        if waiting:  # a dedicated worker died with jobs waiting for it: start its successor
+            successor = self._try_spawn(spawn_key=worker.spawn_key)
+            if successor is None:
+                for run in waiting:
+                    run.settle(JobOutcome("crashed", error=self._spawn_error))
+            else:
+                successor.queue.extend(waiting)
+        elif self._queue and len(self._workers) < max(1, self.min_workers):
+            self._try_spawn()
+
+    def _spawn_failed(self, worker: WorkerProcess, waiting: list[_Run]) -> None:
+        """A worker died before it was ready: fail the jobs that have nowhere else to go."""
+        exc = worker.ready.exception() if worker.ready.done() else None
+        error = f"could not start a worker process: {exc or describe_exit(worker.returncode or 0)}"
+        for run in waiting:
+            run.settle(JobOutcome("crashed", error=error))
+        if worker.spawn_key is None and not self._workers:
+            while self._queue:
+                self._queue.popleft().settle(JobOutcome("crashed", error=error))
+
+    # -- cancelling and retiring ----------------------------------------------------------------
+
+    async def _cancel(self, run: _Run) -> None:
+        for task in run.tasks:
+            task.cancel()
+        worker = run.worker
+        if worker is None:
+            with contextlib.suppress(ValueError):
+                self._queue.remove(run)
+            for dedicated in self._dedicated.values():
+                with contextlib.suppress(ValueError):
+                    dedicated.queue.remove(run)
+            return
+        if worker.job is run:
+            worker.kill()
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(worker.exited), 5.0)
+
+    def _idle_timer(self, worker: WorkerProcess) -> None:
+        self._cancel_idle_timer(worker)
+        worker.idle_timer = self._loop.call_later(  # type: ignore[union-attr]
+            self.idle_timeout, self._retire_if_idle, worker)
+
+    @staticmethod
+    def _cancel_idle_timer(worker: WorkerProcess) -> None:
+        if worker.idle_timer is not None:
+            worker.idle_timer.cancel()
+            worker.idle_timer = None
+
+    def _retire_if_idle(self, worker: WorkerProcess) -> None:
+        worker.idle_timer = None
+        if worker.job is not None or worker.queue or not worker.alive or self._closing:
+            return
+        if worker.spawn_key is None:
+            staying = sum(1 for w in self._workers if not w.retiring)
+            if staying <= self.min_workers or worker not in self._idle:
+                return
+            self._idle.remove(worker)
+        worker.retiring = True
+        task = self._loop.create_task(self._retire(worker))  # type: ignore[union-attr]
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def _retire(self, worker: WorkerProcess) -> None:
+        """Keep the worker's values as blobs (the only copy may be there), then stop it."""
+        only_here = [k for k in worker.keys
+                     if not any(k in w.keys for w in self.workers if w is not worker)]
+        if only_here:
+            try:
+                reply = await worker.export(only_here)
+            except WorkerError:
+                return
+            if reply.get("errors"):  # values that cannot be pickled keep their worker alive
+                worker.retiring = False
+                self._release(worker)
+                return
+            self._parked.update(reply.get("blobs") or {})
+        worker.shutdown()
+
+
+class _EventForwarder:
+    """``emit_event(event)`` for a ``RunBlock`` request: sends the events of the started
+    job to the requesting worker, in order, with blobs for values it does not hold."""
+
+    def __init__(self, pool: WorkerPool, worker: WorkerProcess, request_id: Any):
+        self._pool = pool
+        self._worker = worker
+        self._request_id = request_id
+        self._tail: asyncio.Task[None] | None = None
+
+    def emit(self, event: dict[str, Any]) -> None:
+        values: list[Any] = [event.get("output")]
+        values.extend((event.get("outputs") or {}).values())
+        values.extend((event.get("result") or {}).values())
+        missing = [k for k in _refs(values) if k not in self._worker.keys]
+        if not missing and (self._tail is None or self._tail.done()):
+            self._send(event, None)
+            return
+        self._tail = asyncio.get_running_loop().create_task(
+            self._send_later(self._tail, event, missing))
+
+    async def _send_later(self, before: asyncio.Task[None] | None, event: dict[str, Any],
+                          missing: list[str]) -> None:
+        if before is not None:
+            with contextlib.suppress(Exception):
+                await before
+        blobs = (await self._pool._fetch(missing, self._worker))[0] if missing else None
+        self._send(event, blobs)
+
+    def _send(self, event: dict[str, Any], blobs: dict[str, bytes] | None) -> None:
+        message: dict[str, Any] = {"type": "run_block_event", "request_id": self._request_id,
+                                   "event": event}
+        if blobs:
+            message["blobs"] = blobs
+            self._worker.keys.update(blobs)
+        self._worker.send(message)

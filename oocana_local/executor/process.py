@@ -1,0 +1,392 @@
+"""One worker subprocess as the engine sees it: spawn, frames in and out, kill, reap.
+
+Everything runs on the engine's event loop without blocking it: the socket and the
+worker's stdout/stderr pipes are non-blocking and read by ``loop.add_reader``; exit is
+noticed through a pidfd (Linux) or, elsewhere, by polling once the socket closed.
+The pool decides what messages mean; this class only moves them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import itertools
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import WorkerError
+from ..worker.protocol import HEADER
+from .frames import FrameReader
+
+if TYPE_CHECKING:
+    from .pool import _Run
+
+__all__ = ["WorkerProcess", "describe_exit", "worker_command"]
+
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_SMALL = 1 << 16
+_STDERR_TAIL = 40
+
+
+def worker_command(fd: int) -> list[str]:
+    """``python -c`` rather than ``-m``: no runpy, and the package root goes first on
+    ``sys.path`` without touching ``PYTHONPATH`` (which a block's subprocesses inherit)."""
+    bootstrap = (f"import sys;sys.path[0]={_PACKAGE_ROOT!r};"
+                 "from oocana_local.worker.boot import main;main()")
+    return [sys.executable, "-c", bootstrap, "--fd", str(fd)]
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        number = -returncode
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        return f"worker process was killed by signal {name} ({number})"
+    return f"worker process died with exit code {returncode}"
+
+
+class WorkerProcess:
+    """A live worker. ``ready`` resolves on its ``ready`` message, ``exited`` with its
+    return code once it is reaped."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, env: dict[str, str],
+                 on_message: Callable[[WorkerProcess, dict[str, Any]], None],
+                 on_output: Callable[[WorkerProcess, str, str], None],
+                 on_exit: Callable[[WorkerProcess, int], None],
+                 spawn_key: str | None = None):
+        self.id = next(self._ids)
+        self.loop = loop
+        self.spawn_key = spawn_key
+        self._env = env
+        self._on_message = on_message
+        self._on_output = on_output
+        self._on_exit = on_exit
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.exited: asyncio.Future[int] = loop.create_future()
+        self.pid = 0
+        self.returncode: int | None = None
+        self.started_at = 0.0
+        self.ready_at = 0.0
+        # The pool's bookkeeping.
+        self.job: _Run | None = None
+        self.last_job: _Run | None = None
+        self.keys: set[str] = set()
+        self.queue: deque[_Run] = deque()  # jobs waiting for this dedicated worker
+        self.idle_timer: asyncio.TimerHandle | None = None
+        self.retiring = False
+        self.stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL)
+        self._exports: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._export_ids = itertools.count(1)
+        self._popen: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        self._reader = FrameReader()
+        self._pending: deque[memoryview] = deque()
+        self._pidfd = -1
+        self._pipes: dict[int, tuple[str, Any, list[str]]] = {}
+
+    def __repr__(self) -> str:
+        state = "busy" if self.job else "idle"
+        return f"<WorkerProcess #{self.id} pid={self.pid} {state}>"
+
+    @property
+    def alive(self) -> bool:
+        return self.returncode is None and self._popen is not None
+
+    @property
+    def is_ready(self) -> bool:
+        return self.ready.done() and not self.ready.cancelled() and \
+            self.ready.exception() is None
+
+    @property
+    def startup_seconds(self) -> float:
+        """Spawn to ``ready``."""
+        return self.ready_at - self.started_at
+
+    # -- spawn ----------------------------------------------------------------------------
+
+    def spawn(self) -> None:
+        parent, child = socket.socketpair()
+        try:
+            self.started_at = time.perf_counter()
+            self._popen = subprocess.Popen(
+                worker_command(child.fileno()), pass_fds=(child.fileno(),),
+                start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=self._env, close_fds=True)
+        except OSError as exc:
+            parent.close()
+            raise WorkerError(f"cannot start a worker process ({sys.executable}): {exc}") from exc
+        finally:
+            child.close()
+        self.pid = self._popen.pid
+        parent.setblocking(False)
+        self._sock = parent
+        loop = self.loop
+        loop.add_reader(parent.fileno(), self._on_readable)
+        for stream, stdio in ((self._popen.stdout, "stdout"), (self._popen.stderr, "stderr")):
+            assert stream is not None
+            fd = stream.fileno()
+            os.set_blocking(fd, False)
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            self._pipes[fd] = (stdio, decoder, [])
+            loop.add_reader(fd, self._on_pipe, fd)
+        try:
+            self._pidfd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):  # not Linux: notice the exit by polling
+            self._pidfd = -1
+        else:
+            loop.add_reader(self._pidfd, self._reap)
+
+    # -- messages in ------------------------------------------------------------------------
+
+    def _on_readable(self) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        try:
+            messages = self._reader.read(sock)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            messages = None
+        if messages is None:
+            self._stop_reading()
+            if self._pidfd < 0:
+                self._poll_exit()
+            return
+        for message in messages:
+            self._dispatch(message)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "ready":
+            self.ready_at = time.perf_counter()
+            if not self.ready.done():
+                self.ready.set_result(None)
+        elif kind == "exported":
+            future = self._exports.pop(message.get("request_id"), None)  # type: ignore[arg-type]
+            if future is not None and not future.done():
+                future.set_result(message)
+        else:
+            try:
+                self._on_message(self, message)
+            except Exception as exc:  # a bug must not drop the rest of the stream
+                self.loop.call_exception_handler({
+                    "message": f"oocana-local: handling {kind!r} from {self!r} failed",
+                    "exception": exc})
+
+    def deliver(self, handler: Any, message: dict[str, Any]) -> None:
+        """``handler.on_message(message)``; a failing handler is reported, never fatal."""
+        try:
+            handler.on_message(message)
+        except Exception as exc:
+            self.loop.call_exception_handler({
+                "message": f"oocana-local: a job handler failed on {message.get('type')!r} "
+                           f"from {self!r}", "exception": exc})
+
+    def _drain(self) -> None:
+        """Everything the worker wrote before it died, so a late BlockFinished counts."""
+        sock = self._sock
+        while sock is not None and self._sock is sock:
+            try:
+                messages = self._reader.read(sock)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if messages is None:
+                return
+            for message in messages:
+                self._dispatch(message)
+
+    def _stop_reading(self) -> None:
+        if self._sock is not None:
+            self.loop.remove_reader(self._sock.fileno())
+
+    def _on_pipe(self, fd: int) -> bool:
+        """Read once from a pipe; False when nothing more is there for now."""
+        try:
+            data = os.read(fd, 1 << 16)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            data = b""
+        stdio, decoder, partial = self._pipes[fd]
+        if not data:
+            self.loop.remove_reader(fd)
+            if partial:
+                self._line(stdio, "".join(partial))
+                partial.clear()
+            return False
+        text = decoder.decode(data)
+        partial.append(text)
+        if "\n" in text:
+            *lines, rest = "".join(partial).split("\n")
+            partial.clear()
+            if rest:
+                partial.append(rest)
+            for line in lines:
+                self._line(stdio, line)
+        return True
+
+    def _drain_pipe(self, fd: int) -> None:
+        while fd in self._pipes and self._on_pipe(fd):
+            pass
+        if fd in self._pipes:
+            stdio, _, partial = self._pipes[fd]
+            if partial:
+                self._line(stdio, "".join(partial))
+                partial.clear()
+
+    def _line(self, stdio: str, line: str) -> None:
+        if stdio == "stderr":
+            self.stderr_tail.append(line)
+        self._on_output(self, line, stdio)
+
+    # -- messages out -----------------------------------------------------------------------
+
+    def send(self, message: dict[str, Any]) -> bool:
+        """Queue a message for the worker; False if it is gone."""
+        sock = self._sock
+        if sock is None or self.returncode is not None:
+            return False
+        payload = pickle.dumps(message, protocol=5)
+        header = HEADER.pack(len(payload))
+        if len(payload) < _SMALL:
+            parts = [memoryview(header + payload)]
+        else:
+            parts = [memoryview(header), memoryview(payload)]
+        if self._pending:
+            self._pending.extend(parts)
+            return True
+        try:
+            sent = sock.sendmsg(parts)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            return False
+        for part in parts:
+            if sent >= len(part):
+                sent -= len(part)
+                continue
+            self._pending.append(part[sent:])
+            sent = 0
+        if self._pending:
+            self.loop.add_writer(sock.fileno(), self._on_writable)
+        return True
+
+    def _on_writable(self) -> None:
+        sock = self._sock
+        pending = self._pending
+        while pending and sock is not None:
+            try:
+                sent = sock.send(pending[0])
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                pending.clear()
+                break
+            if sent < len(pending[0]):
+                pending[0] = pending[0][sent:]
+                return
+            pending.popleft()
+        if sock is not None:
+            self.loop.remove_writer(sock.fileno())
+
+    async def export(self, keys: list[str]) -> dict[str, Any]:
+        """Pickled copies of values this worker holds: the ``exported`` message."""
+        request_id = next(self._export_ids)
+        future = self.loop.create_future()
+        self._exports[request_id] = future
+        if not self.send({"type": "export", "request_id": request_id, "keys": keys}):
+            self._exports.pop(request_id, None)
+            raise WorkerError(f"{self!r} is gone")
+        return await future
+
+    # -- the end ----------------------------------------------------------------------------
+
+    def kill(self) -> None:
+        """SIGKILL the worker and everything it started (its own process group)."""
+        if self.returncode is not None or not self.pid:
+            return
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            os.kill(self.pid, signal.SIGKILL)
+        if self._pidfd < 0:
+            self._poll_exit()
+
+    def shutdown(self) -> None:
+        """Ask the worker to exit; killed if it has not within a second."""
+        if not self.send({"type": "shutdown"}):
+            self.kill()
+            return
+        self.loop.call_later(1.0, self.kill)
+
+    def _poll_exit(self) -> None:
+        if self._popen is None or self.returncode is not None:
+            return
+        if self._popen.poll() is None:
+            self.loop.call_later(0.005, self._poll_exit)
+            return
+        self._reap()
+
+    def _reap(self) -> None:
+        if self.returncode is not None or self._popen is None:
+            return
+        returncode = self._popen.poll()
+        if returncode is None:  # woken early; look again soon
+            self.loop.call_later(0.005, self._reap)
+            return
+        self._drain()
+        for fd in list(self._pipes):
+            self._drain_pipe(fd)  # the last words, e.g. a faulthandler traceback
+        self.returncode = returncode
+        self._close_fds()
+        error = WorkerError(describe_exit(returncode))
+        for future in self._exports.values():
+            if not future.done():
+                future.set_exception(error)
+        self._exports.clear()
+        if not self.ready.done():
+            detail = "\n".join(self.stderr_tail)
+            self.ready.set_exception(WorkerError(
+                f"{describe_exit(returncode)} before it was ready" + (f":\n{detail}" if detail
+                                                                       else "")))
+            self.ready.exception()  # retrieved: the pool reports it
+        if not self.exited.done():
+            self.exited.set_result(returncode)
+        self._on_exit(self, returncode)
+
+    def _close_fds(self) -> None:
+        loop = self.loop
+        if self._pidfd >= 0:
+            loop.remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = -1
+        if self._sock is not None:
+            loop.remove_reader(self._sock.fileno())
+            loop.remove_writer(self._sock.fileno())
+            self._sock.close()
+            self._sock = None
+        self._pending.clear()
+        for fd in list(self._pipes):
+            loop.remove_reader(fd)
+        self._pipes.clear()
+        if self._popen is not None:
+            for stream in (self._popen.stdout, self._popen.stderr):
+                if stream is not None:
+                    stream.close()

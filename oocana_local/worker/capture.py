@@ -1,0 +1,194 @@
+"""Turn what a block prints or logs into ``BlockLog`` messages, one per line.
+
+``sys.stdout`` and ``sys.stderr`` become line-buffering writers and the root logger gets a
+handler, so ``print``, direct writes and ``logging`` all land in the block's log, from any
+thread. A worker runs one job at a time, so the current job is a process global; output
+after a job ended belongs to the job that ran last. C-level writes to fd 1/2 bypass this
+and reach the engine through the worker's pipes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import sys
+import threading
+
+TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
+if TYPE_CHECKING:
+    import logging
+
+    from .channel import Channel
+
+__all__ = ["install", "begin", "flush", "emit", "LineWriter"]
+
+_LONG_LINE = 1 << 16  # a partial line this long is sent without waiting for its newline
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+_channel: Channel | None = None
+_job_id: str | None = None
+_writers: list[LineWriter] = []
+_handler: logging.Handler | None = None
+
+
+def emit(line: str, stdio: str) -> None:
+    """Send one line of the current job's output."""
+    job_id = _job_id
+    channel = _channel
+    if job_id is None or channel is None:  # nothing ran yet: keep it visible somewhere
+        os.write(2 if stdio == "stderr" else 1, (line + "\n").encode("utf-8", "replace"))
+        return
+    channel.send({"type": "BlockLog", "job_id": job_id, "log": line, "stdio": stdio})
+
+
+def begin(job_id: str) -> None:
+    """From now on output belongs to ``job_id``; undo what a previous block replaced."""
+    global _job_id
+    flush()  # leftovers of a previous job's threads stay with that job
+    _job_id = job_id
+    if _writers:
+        if sys.stdout is not _writers[0]:
+            sys.stdout = _writers[0]
+        if sys.stderr is not _writers[1]:
+            sys.stderr = _writers[1]
+    if _handler is not None:
+        import logging  # imported already: the handler exists
+
+        root = logging.getLogger()
+        if _handler not in root.handlers:
+            root.addHandler(_handler)
+
+
+def flush() -> None:
+    """Send partial lines (called right before ``BlockFinished``)."""
+    for writer in _writers:
+        writer.flush_partial()
+
+
+class _ByteWriter(io.RawIOBase):
+    """``sys.stdout.buffer``: bytes written here are decoded into the text writer."""
+
+    def __init__(self, text: LineWriter):
+        self._text = text
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self._text.write(self._decoder.decode(bytes(data)))
+        return len(data)
+
+    def fileno(self) -> int:
+        return self._text.fileno()
+
+
+class LineWriter(io.TextIOBase):
+    """A text stream that sends each complete line as a ``BlockLog``."""
+
+    def __init__(self, stdio: str, fd: int):
+        self.stdio = stdio
+        self._fd = fd
+        self._partial: list[str] = []
+        self._partial_size = 0
+        self._lock = threading.RLock()  # RLock: a signal handler may print mid-write
+        self._buffer: _ByteWriter | None = None
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    @property
+    def errors(self) -> str:  # type: ignore[override]
+        return "replace"
+
+    @property
+    def buffer(self) -> _ByteWriter:  # type: ignore[override]
+        if self._buffer is None:
+            self._buffer = _ByteWriter(self)
+        return self._buffer
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        """The real descriptor: subprocesses given ``sys.stdout`` write to the worker's pipe."""
+        return self._fd
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        if type(text) is not str:
+            if not isinstance(text, str):
+                raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+            text = str.__str__(text)
+        with self._lock:
+            if "\n" not in text:
+                if text:
+                    self._partial.append(text)
+                    self._partial_size += len(text)
+                    if self._partial_size >= _LONG_LINE:
+                        self.flush_partial()
+                return len(text)
+            if self._partial:
+                self._partial.append(text)
+                joined = "".join(self._partial)
+                self._partial.clear()
+                self._partial_size = 0
+            else:
+                joined = text
+            *lines, rest = joined.split("\n")
+            for line in lines:
+                emit(line, self.stdio)
+            if rest:
+                self._partial.append(rest)
+                self._partial_size = len(rest)
+        return len(text)
+
+    def flush_partial(self) -> None:
+        with self._lock:
+            if self._partial:
+                line = "".join(self._partial)
+                self._partial.clear()
+                self._partial_size = 0
+                emit(line, self.stdio)
+
+    def flush(self) -> None:
+        """Lines go out as they complete; a partial line waits for its end or the job's."""
+
+    def close(self) -> None:
+        """Blocks may close ``sys.stdout``; the worker keeps writing."""
+        self.flush_partial()
+
+
+def _install_logging() -> None:
+    global _handler
+    import logging
+
+    class BlockLogHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                text = self.format(record)
+            except Exception:
+                self.handleError(record)
+                return
+            stdio = "stderr" if record.levelno >= logging.WARNING else "stdout"
+            for line in text.split("\n"):
+                emit(line, stdio)
+
+    _handler = BlockLogHandler()
+    _handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    root.addHandler(_handler)  # also makes a block's logging.basicConfig() a no-op
+    root.setLevel(logging.INFO)
+
+
+def install(channel: Channel) -> None:
+    global _channel
+    _channel = channel
+    stdout, stderr = LineWriter("stdout", 1), LineWriter("stderr", 2)
+    _writers[:] = [stdout, stderr]
+    sys.stdout, sys.stderr = stdout, stderr
+    _install_logging()

@@ -1,0 +1,93 @@
+"""The worker's end of the wire: frames of ``protocol.py`` over the inherited socket fd.
+
+Raw ``os.read``/``os.writev`` on the descriptor: no socket object, no asyncio. Sends come
+from any thread (the block's own threads print too), so they are serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
+if TYPE_CHECKING:
+    from typing import Any
+
+try:
+    from _pickle import dumps, loads
+except ImportError:  # not CPython
+    from pickle import dumps, loads
+
+__all__ = ["Channel"]
+
+_CHUNK = 1 << 18
+_BIG = 1 << 20
+
+
+class Channel:
+    def __init__(self, fd: int):
+        self.fd = fd
+        self._buffer = bytearray()
+        self._send_lock = threading.Lock()
+        # A block may fork (multiprocessing): the child must not inherit a held lock.
+        os.register_at_fork(after_in_child=self._renew_lock)
+
+    def _renew_lock(self) -> None:
+        self._send_lock = threading.Lock()
+
+    def send(self, message: dict[str, Any]) -> None:
+        payload = dumps(message, 5)
+        header = len(payload).to_bytes(4, "big")
+        with self._send_lock:
+            try:
+                sent = os.writev(self.fd, (header, payload))
+                if sent < len(header) + len(payload):
+                    self._send_rest(memoryview(header + payload)[sent:])
+            except (BrokenPipeError, ConnectionResetError):
+                os._exit(0)  # the engine is gone; nobody is left to report to
+
+    def _send_rest(self, view: memoryview) -> None:
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def _fill(self, size: int) -> bool:
+        """Read until the buffer holds ``size`` bytes; False at end of stream."""
+        buffer = self._buffer
+        while len(buffer) < size:
+            chunk = os.read(self.fd, max(_CHUNK, min(size - len(buffer), _BIG)))
+            if not chunk:
+                return False
+            buffer += chunk
+        return True
+
+    def _read_big(self, size: int) -> bytearray | None:
+        """A large frame is read straight into a buffer of its size."""
+        data = bytearray(size)
+        have = len(self._buffer)
+        data[:have] = self._buffer
+        self._buffer.clear()
+        view = memoryview(data)
+        while have < size:
+            n = os.readv(self.fd, (view[have:],))
+            if not n:
+                return None
+            have += n
+        view.release()
+        return data
+
+    def recv(self) -> dict[str, Any] | None:
+        """The next message, or None when the engine closed its end."""
+        if not self._fill(4):
+            return None
+        size = int.from_bytes(self._buffer[:4], "big")
+        del self._buffer[:4]
+        if size > _BIG and len(self._buffer) < size:
+            data = self._read_big(size)
+            if data is None:
+                return None
+            return loads(data)
+        if not self._fill(size):
+            return None
+        data = self._buffer[:size]
+        del self._buffer[:size]
+        return loads(data)

@@ -1,0 +1,52 @@
+"""Per-job environment variables and directories.
+
+A job's ``env`` (and ``OOCANA_PKG_DIR``) stays set until the next job starts, which puts
+back whatever the previous job changed, so jobs of different packages never see each
+other's variables. Only the difference is applied: most jobs repeat the same env.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+__all__ = ["JobEnvironment", "ensure_dirs"]
+
+_UNSET = object()
+
+
+class JobEnvironment:
+    def __init__(self) -> None:
+        self._saved: dict[str, Any] = {}  # original value (or _UNSET) of each key we set
+
+    def apply(self, env: Mapping[str, str]) -> None:
+        environ = os.environ
+        for key in [k for k in self._saved if k not in env]:
+            original = self._saved.pop(key)
+            if original is _UNSET:
+                environ.pop(key, None)
+            else:
+                environ[key] = original
+        for key, value in env.items():
+            if key not in self._saved:
+                self._saved[key] = environ.get(key, _UNSET)
+            if environ.get(key) != value:
+                environ[key] = value
+
+
+def job_env(job: Mapping[str, Any]) -> dict[str, str]:
+    env = {str(k): str(v) for k, v in (job.get("env") or {}).items()}
+    if job.get("pkg_dir"):
+        env["OOCANA_PKG_DIR"] = job["pkg_dir"]
+    return env
+
+
+def ensure_dirs(job: Mapping[str, Any]) -> None:
+    for key in ("session_dir", "tmp_dir", "tmp_pkg_dir", "pkg_dir"):
+        folder = job.get(key)
+        if folder and not os.path.isdir(folder):
+            os.makedirs(folder, exist_ok=True)

@@ -1,0 +1,190 @@
+"""Find a block's ``main``: write inline source to a file, import the module, re-import it
+when the file changed.
+
+Block modules are named ``oomol_block_<stem>_<crc32 of the path>``: a dotless name, so a
+finder on ``sys.meta_path`` can import one by name alone. That is how a value whose class
+lives in a block module unpickles in another worker (see ``blobs.py``). Modules are compiled
+from source each time they are (re)imported, never from a ``.pyc``: a file edited twice in
+one second with the same size would otherwise run stale bytecode.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import zlib
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
+TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["LoadError", "load_function", "load_module", "module_name", "known_modules",
+           "learn_modules", "install_finder"]
+
+_modules: dict[str, tuple[int, int, ModuleType]] = {}
+"""abs path -> (mtime_ns, size, module) of the last import."""
+_paths: dict[str, str] = {}
+"""module name -> abs path, for every block module this worker knows of."""
+_sources: dict[str, str] = {}
+"""scriptlet path -> the source this worker last wrote there."""
+
+
+class LoadError(Exception):
+    """The block's function cannot be found; the message is the job's error."""
+
+
+def module_name(path: str) -> str:
+    stem = os.path.splitext(os.path.basename(path))[0]
+    safe = "".join(c if c.isalnum() or c == "_" else "_" for c in stem)
+    return f"oomol_block_{safe}_{zlib.crc32(path.encode('utf-8', 'surrogateescape')):08x}"
+
+
+class _SourceLoader:
+    """Executes a block file from its source and records it in the module cache."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def create_module(self, spec: Any) -> None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        stat = os.stat(self.path)
+        with open(self.path, "rb") as file:
+            source = file.read()
+        code = compile(source, self.path, "exec", dont_inherit=True)
+        exec(code, module.__dict__)
+        _modules[self.path] = (stat.st_mtime_ns, stat.st_size, module)
+
+
+def _spec(name: str, path: str) -> ModuleSpec:
+    spec = ModuleSpec(name, _SourceLoader(path), origin=path)
+    spec.has_location = True  # the import system then sets __file__
+    return spec
+
+
+class _BlockFinder:
+    """Imports block modules by name, e.g. when unpickling a value of a block's class."""
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> Any:
+        file = _paths.get(name)
+        return _spec(name, file) if file is not None else None
+
+    @staticmethod
+    def invalidate_caches() -> None:
+        pass
+
+
+def install_finder() -> None:
+    if _BlockFinder not in sys.meta_path:
+        sys.meta_path.append(_BlockFinder)
+
+
+def known_modules() -> dict[str, str]:
+    return dict(_paths)
+
+
+def learn_modules(paths: dict[str, str]) -> None:
+    """Remember block modules another worker had, so their names import here."""
+    for name, path in paths.items():
+        _paths.setdefault(name, path)
+
+
+def _add_to_path(folder: str, *, first: bool) -> None:
+    if folder not in sys.path:
+        if first:
+            sys.path.insert(0, folder)
+        else:
+            sys.path.append(folder)
+
+
+def load_module(path: str) -> ModuleType:
+    """The module of a block file, imported again if the file changed since."""
+    stat = os.stat(path)
+    cached = _modules.get(path)
+    if cached is not None and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
+        return cached[2]
+    name = module_name(path)
+    _paths[name] = path
+    _add_to_path(os.path.dirname(path), first=True)
+    spec = _spec(name, path)
+    module = ModuleType(name)
+    module.__spec__ = spec
+    module.__loader__ = spec.loader
+    module.__file__ = path
+    previous = sys.modules.get(name)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        if previous is not None:
+            sys.modules[name] = previous
+        else:
+            sys.modules.pop(name, None)
+        _modules.pop(path, None)
+        raise
+    return module
+
+
+def _safe_file_name(node_id: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in node_id).lstrip(".")
+    if safe != node_id or not safe:  # keep distinct ids apart after sanitising
+        safe = f"{safe or 'node'}-{zlib.crc32(node_id.encode('utf-8')):08x}"
+    return safe
+
+
+def _write_scriptlet(directory: str, node_id: str, source: str) -> str:
+    folder = os.path.join(directory, ".scriptlets")
+    path = os.path.join(folder, _safe_file_name(node_id) + ".py")
+    if _sources.get(path) == source and os.path.exists(path):
+        return path
+    try:
+        with open(path, encoding="utf-8") as file:
+            unchanged = file.read() == source
+    except OSError:
+        unchanged = False
+    if not unchanged:  # rewriting equal text would make every other worker re-import it
+        os.makedirs(folder, exist_ok=True)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(source)
+        os.replace(temporary, path)
+    _sources[path] = source
+    return path
+
+
+def entry_path(job: dict[str, Any]) -> tuple[str, str]:
+    """(absolute path, path as the job gave it) of the block's module."""
+    directory = job.get("dir") or os.getcwd()
+    if job.get("source") is not None:
+        path = _write_scriptlet(directory, job.get("node_id") or "none", job["source"])
+        return path, path
+    entry = job.get("entry") or "index.py"
+    path = entry if os.path.isabs(entry) else os.path.join(directory, entry)
+    return os.path.normpath(path), entry
+
+
+def load_function(job: dict[str, Any]) -> Any:
+    """The job's callable; ``LoadError`` if the file or function is missing."""
+    path, shown = entry_path(job)
+    if job.get("source") is not None:
+        _add_to_path(job.get("dir") or os.getcwd(), first=True)
+    package_dir = job.get("package_dir")
+    if package_dir:
+        _add_to_path(package_dir, first=False)
+    try:
+        module = load_module(path)
+    except FileNotFoundError as exc:
+        if exc.filename == path:
+            raise LoadError(f"block file not found: {path}") from None
+        raise
+    name = job.get("function") or "main"
+    fn = getattr(module, name, None)
+    if fn is None:
+        raise LoadError(f"function {name} not found in {shown}")
+    if not callable(fn):
+        raise LoadError(f"{name} is not a function in {shown}")
+    return fn

@@ -1,0 +1,110 @@
+"""The worker's two threads: a reader that handles every engine message at once, and the
+main thread that runs one job at a time.
+
+The reader queues ``run`` jobs for the main thread and answers the rest itself
+(``response``, ``run_block_event``, ``export``, ``free``, ``shutdown``), so values can be
+exported while a job runs. When the engine's end of the socket closes, the worker exits
+at once: the engine died and nobody is left to report to.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import sys
+import threading
+from _queue import SimpleQueue
+
+from ..context import ValueStore
+from . import blobs, capture, loader
+from .channel import Channel
+from .job import JobRunner, user_traceback
+from .sink import SocketSink
+
+TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["serve"]
+
+_SHIM = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_shim")
+
+
+def _prepare_interpreter() -> None:
+    # -c put the engine's cwd (or the package root) first; blocks must not import from it.
+    root = os.path.dirname(os.path.dirname(_SHIM))
+    if sys.path and sys.path[0] in ("", os.getcwd(), root):
+        first = sys.path.pop(0)
+        if first == root and root not in sys.path:
+            sys.path.append(root)
+    sys.path.insert(0, _SHIM)  # `from oocana import Context` resolves to ours
+    sys.argv = ["oocana-local-worker"]
+    loader.install_finder()
+    faulthandler.enable(file=sys.__stderr__)  # a segfault leaves its traceback in the log
+
+
+class Worker:
+    def __init__(self, fd: int):
+        os.set_inheritable(fd, False)  # a block's subprocesses must not keep the socket open
+        self.channel = Channel(fd)
+        self.store = ValueStore(dump=blobs.dump, load=blobs.load)
+        self.sink = SocketSink(self.channel)
+        self.runner = JobRunner(self.sink, self.store)
+        self.jobs: SimpleQueue[dict[str, Any]] = SimpleQueue()
+
+    def read_forever(self) -> None:
+        channel, handle = self.channel, self.handle
+        while True:
+            try:
+                message = channel.recv()
+            except Exception:
+                message = None
+            if message is None:
+                os._exit(0)
+            try:
+                handle(message)
+            except Exception as exc:  # never let one bad message stop the reader
+                capture.emit(f"oocana-local worker: cannot handle {message.get('type')!r}: "
+                             f"{exc!r}", "stderr")
+
+    def handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "run":
+            self.jobs.put(message["job"])
+        elif kind == "response":
+            self.sink.deliver_response(message)
+        elif kind == "run_block_event":
+            self.sink.deliver_event(message)
+        elif kind == "export":  # pickling can take long: keep the reader free
+            threading.Thread(target=self.export, args=(message,), daemon=True).start()
+        elif kind == "free":
+            self.store.free(message.get("keys") or [])
+        elif kind == "shutdown":
+            os._exit(0)
+
+    def export(self, message: dict[str, Any]) -> None:
+        exported, errors = self.store.export(list(message.get("keys") or []))
+        reply: dict[str, Any] = {"type": "exported", "request_id": message.get("request_id"),
+                                 "blobs": exported}
+        if errors:
+            reply["errors"] = errors
+        self.channel.send(reply)
+
+    def run_forever(self) -> None:
+        jobs, runner = self.jobs, self.runner
+        while True:
+            job = jobs.get()
+            try:
+                runner.run(job)
+            except BaseException as exc:  # a bug of ours: still end the job
+                self.channel.send({"type": "BlockFinished", "job_id": job.get("job_id"),
+                                   "error": "oocana-local worker failed:\n"
+                                            + user_traceback(exc)})
+
+
+def serve(fd: int) -> None:
+    worker = Worker(fd)
+    _prepare_interpreter()
+    capture.install(worker.channel)
+    threading.Thread(target=worker.read_forever, name="oocana-reader", daemon=True).start()
+    worker.run_forever()

@@ -1,0 +1,379 @@
+"""Workers start, grow, crash, get cancelled, retire and close: nothing is left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from pool_harness import Recorder, make_job, pid_alive, run_block, run_job, with_pool
+
+from oocana_local.errors import WorkerError
+from oocana_local.executor.base import JobOutcome
+
+TRIVIAL = "def main(inputs):\n    return {'out': 1}\n"
+PID = "import os\ndef main(inputs):\n    return {'out': os.getpid()}\n"
+
+
+def test_os_exit_crashes_the_job_and_the_next_job_works(tmp_path: Path) -> None:
+    async def scenario(pool):
+        crashed = await pool.run(make_job(tmp_path / "a", "import os\ndef main():\n"
+                                                           "    os._exit(3)\n"), Recorder())
+        after = await pool.run(make_job(tmp_path / "b", TRIVIAL), Recorder())
+        return crashed, after
+
+    crashed, after = with_pool(scenario)
+    assert crashed == JobOutcome("crashed", error="worker process died with exit code 3")
+    assert after.status == "done"
+
+
+def test_segfault_names_the_signal_and_keeps_the_fault_traceback(tmp_path: Path) -> None:
+    async def scenario(pool):
+        rec = Recorder()
+        code = "import os, signal\ndef main():\n    os.kill(os.getpid(), signal.SIGSEGV)\n"
+        crashed = await pool.run(make_job(tmp_path / "a", code), rec)
+        after = await pool.run(make_job(tmp_path / "b", TRIVIAL), Recorder())
+        return crashed, after
+
+    crashed, after = with_pool(scenario)
+    assert crashed.status == "crashed"
+    first, *rest = crashed.error.splitlines()
+    assert first == "worker process was killed by signal SIGSEGV (11)"
+    assert any("Fatal Python error" in line for line in rest)
+    assert after.status == "done"
+
+
+def test_cancelling_a_job_kills_its_worker_and_children(tmp_path: Path) -> None:
+    code = """
+        import subprocess, time
+        def main(inputs, context):
+            child = subprocess.Popen(["sleep", "30"])
+            print(child.pid)
+            time.sleep(30)
+    """
+
+    async def scenario(pool):
+        rec = Recorder()
+        task = asyncio.ensure_future(pool.run(make_job(tmp_path / "a", code), rec))
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if rec.logs:
+                break
+        worker_pid = pool.workers[0].pid
+        child_pid = int(rec.logs[0])
+        start = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        took = time.monotonic() - start
+        await asyncio.sleep(0.1)
+        after = await pool.run(make_job(tmp_path / "b", TRIVIAL), Recorder())
+        return worker_pid, child_pid, took, after
+
+    worker_pid, child_pid, took, after = with_pool(scenario)
+    assert took < 1.0
+    assert not pid_alive(worker_pid)
+    assert not pid_alive(child_pid)
+    assert after.status == "done"
+
+
+def test_timeout_through_wait_for(tmp_path: Path) -> None:
+    async def scenario(pool):
+        job = make_job(tmp_path, "import time\ndef main():\n    time.sleep(30)\n")
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(pool.run(job, Recorder()), 0.5)
+        return [w.pid for w in pool.workers]
+
+    assert with_pool(scenario) == []  # killed and not replaced until a job needs one
+
+
+def test_close_kills_every_worker_within_a_second(tmp_path: Path) -> None:
+    async def scenario(pool):
+        job = lambda i: make_job(tmp_path / str(i), "import time\ndef main():\n"  # noqa: E731
+                                                    "    time.sleep(30)\n")
+        tasks = [asyncio.ensure_future(pool.run(job(i), Recorder())) for i in range(3)]
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if len(pool.workers) == 3 and all(w.job for w in pool.workers):
+                break
+        pids = [w.pid for w in pool.workers]
+        start = time.monotonic()
+        await pool.close()
+        took = time.monotonic() - start
+        outcomes = await asyncio.gather(*tasks)
+        return pids, took, outcomes
+
+    pids, took, outcomes = with_pool(scenario, max_workers=3, grow_after=0.01)
+    assert len(pids) == 3
+    assert took < 1.0
+    assert not any(pid_alive(pid) for pid in pids)
+    assert {o.status for o in outcomes} == {"cancelled"}
+    with pytest.raises(ChildProcessError):  # reaped: no zombie children left
+        for pid in pids:
+            os.waitpid(pid, os.WNOHANG)
+
+
+def test_long_jobs_get_parallel_workers(tmp_path: Path) -> None:
+    code = "import os, time\ndef main(inputs):\n    time.sleep(0.5)\n    return {'out': os.getpid()}\n"
+
+    async def scenario(pool):
+        await pool.start()
+        start = time.monotonic()
+        outcomes = await asyncio.gather(*(pool.run(make_job(tmp_path, code), Recorder())
+                                          for _ in range(3)))
+        return time.monotonic() - start, outcomes
+
+    took, outcomes = with_pool(scenario, max_workers=3)
+    assert len({o.result["out"] for o in outcomes}) == 3
+    assert took < 1.3
+
+
+def test_trivial_fan_out_stays_on_few_workers(tmp_path: Path) -> None:
+    async def scenario(pool):
+        await pool.start()
+        outcomes = await asyncio.gather(*(pool.run(make_job(tmp_path, PID), Recorder())
+                                          for _ in range(40)))
+        return {o.result["out"] for o in outcomes}
+
+    assert len(with_pool(scenario, max_workers=8)) <= 2
+
+
+def test_idle_workers_beyond_the_minimum_retire(tmp_path: Path) -> None:
+    code = "import time\ndef main(inputs):\n    time.sleep(0.3)\n"
+
+    async def scenario(pool):
+        await asyncio.gather(*(pool.run(make_job(tmp_path, code), Recorder()) for _ in range(3)))
+        grown = len(pool.workers)
+        await asyncio.sleep(0.6)
+        return grown, len(pool.workers)
+
+    assert with_pool(scenario, max_workers=3, idle_timeout=0.2) == (3, 1)
+
+
+def test_spawn_key_gets_a_dedicated_worker(tmp_path: Path) -> None:
+    async def scenario(pool):
+        shared = await pool.run(make_job(tmp_path, PID), Recorder())
+        own = [await pool.run(make_job(tmp_path, PID, spawn_key="node#2"), Recorder())
+               for _ in range(2)]
+        return shared.result["out"], [o.result["out"] for o in own]
+
+    shared, own = with_pool(scenario)
+    assert own[0] == own[1] != shared
+
+
+def test_environment_and_directories(tmp_path: Path) -> None:
+    code = """
+        import os
+        def main(inputs, context):
+            dirs = [context.session_dir, context.tmp_dir, context.tmp_pkg_dir, context.pkg_dir]
+            writable = []
+            for d in dirs:
+                with open(os.path.join(d, "probe.txt"), "w") as f:
+                    f.write("ok")
+                writable.append(os.path.isdir(d))
+            return {"out": {"writable": writable, "env": {k: os.environ.get(k) for k in
+                    ("OOMOL_POOL", "OOMOL_JOB", "OOCANA_PKG_DIR", "MPLBACKEND")},
+                    "llm": context.oomol_llm_env["base_url"], "host": context.host_info}}
+    """
+
+    async def scenario(pool):
+        first = await pool.run(make_job(tmp_path, code, env={"OOMOL_JOB": "1"}), Recorder())
+        second = await pool.run(make_job(tmp_path, code), Recorder())
+        return first, second
+
+    first, second = with_pool(scenario, env={"OOMOL_POOL": "pool", "OOMOL_LLM_BASE_URL": "u",
+                                             "OOMOL_HOST_GPU_VENDOR": "acme"})
+    out = first.result["out"]
+    assert out["writable"] == [True] * 4
+    assert out["env"] == {"OOMOL_POOL": "pool", "OOMOL_JOB": "1",
+                          "OOCANA_PKG_DIR": str(tmp_path / "pkg_data"), "MPLBACKEND": "Agg"}
+    assert out["llm"] == "u"
+    assert out["host"] == {"gpu_vendor": "acme", "gpu_renderer": "unknown"}
+    assert second.result["out"]["env"]["OOMOL_JOB"] is None  # a job's env ends with it
+
+
+def test_requests_are_answered_by_the_handler(tmp_path: Path) -> None:
+    code = """
+        async def main(inputs, context):
+            block = await context.query_block("blk_b")
+            downstream = await context.query_downstream(["out"])
+            try:
+                await context.query_block("missing")
+            except ValueError as exc:
+                error = str(exc)
+            return {"out": [block, downstream, error]}
+    """
+
+    def answer(message):
+        if message["action"] == "QueryBlock" and message["block"] == "missing":
+            raise LookupError("block missing not found")
+        return {"action": message["action"], "handles": message.get("handles")}
+
+    outcome, rec = run_job(make_job(tmp_path, code), Recorder(answer))
+    assert outcome.status == "done", outcome.error
+    assert outcome.result["out"] == [{"action": "QueryBlock", "handles": None},
+                                     {"action": "QueryDownstream", "handles": ["out"]},
+                                     "block missing not found"]
+    first = rec.requests[0]
+    assert (first["type"], first["block"], first["session_id"]) == \
+        ("BlockRequest", "blk_b", "session-1")
+
+
+def test_run_block_streams_events_to_the_block(tmp_path: Path) -> None:
+    code = """
+        async def main(inputs, context):
+            seen = []
+            job = context.run_block("self::child", inputs={"x": 1})
+            job.add_output_callback(lambda out: seen.append(["out", out]))
+            job.add_progress_callback(lambda p: seen.append(["progress", p]))
+            await job.finish()
+            failing = context.run_block("self::broken", inputs={})
+            try:
+                await failing.finish()
+            except Exception as exc:
+                seen.append(["error", str(exc)])
+            return {"out": seen}
+    """
+
+    async def answer(message):
+        assert message["action"] == "RunBlock"
+        if message["block"] == "self::broken":
+            raise LookupError("no block named broken")
+        emit = message["emit_event"]
+        job_id = message["block_job_id"]
+        emit({"type": "BlockOutput", "job_id": job_id, "handle": "a", "output": 1})
+        emit({"type": "BlockProgress", "job_id": job_id, "progress": 50})
+        emit({"type": "BlockFinished", "job_id": job_id, "result": {"b": 2}})
+        return None
+
+    outcome, rec = run_job(make_job(tmp_path, code), Recorder(answer))
+    assert outcome.status == "done", outcome.error
+    assert outcome.result["out"] == [
+        ["out", {"a": 1}], ["progress", 50], ["out", {"b": 2}], ["progress", 100],
+        ["error", "BlockExecuteException: run block self::broken failed: no block named broken"]]
+    request = rec.requests[0]
+    assert request["payload"]["inputs"] == {"x": 1}
+    assert request["stacks"] == [{"flow_job_id": "flow-1", "flow": "flow.oo.yaml",
+                                  "node_id": "node#1"}]
+
+
+def test_a_failing_handler_does_not_break_the_job(tmp_path: Path) -> None:
+    class Broken(Recorder):
+        def on_message(self, message):
+            raise RuntimeError("subscriber bug")
+
+    outcome, _ = run_job(make_job(tmp_path, "def main():\n    print('x')\n    return {'out': 1}\n"),
+                         Broken())
+    assert outcome.status == "done"
+
+
+def test_workers_exit_when_the_engine_dies(tmp_path: Path) -> None:
+    engine = textwrap.dedent(f"""
+        import asyncio, sys, time
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+        from oocana_local.executor.pool import WorkerPool
+        async def main():
+            pool = WorkerPool(min_workers=2)
+            await pool.start()
+            print(" ".join(str(w.pid) for w in pool.workers), flush=True)
+            time.sleep(60)
+        asyncio.run(main())
+    """)
+    process = subprocess.Popen([sys.executable, "-c", engine], stdout=subprocess.PIPE,
+                               text=True)
+    try:
+        pids = [int(p) for p in process.stdout.readline().split()]
+    finally:
+        process.kill()
+        process.wait()
+    assert len(pids) == 2
+    deadline = time.monotonic() + 5
+    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(pid_alive(p) for p in pids)
+
+
+def test_matplotlib_needs_no_display(tmp_path: Path) -> None:
+    outcome, _ = run_block(tmp_path, """
+        import matplotlib
+        import matplotlib.pyplot as plt
+        def main(inputs):
+            plt.plot([1, 2])
+            plt.show()
+            return {"out": matplotlib.get_backend().lower()}
+    """)
+    assert (outcome.status, outcome.result) == ("done", {"out": "agg"}), outcome.error
+
+
+def test_workers_ignore_sigint(tmp_path: Path) -> None:
+    code = "import time\ndef main(inputs):\n    time.sleep(0.4)\n    return {'out': 'survived'}\n"
+
+    async def scenario(pool):
+        await pool.start()
+        task = asyncio.ensure_future(pool.run(make_job(tmp_path, code), Recorder()))
+        await asyncio.sleep(0.15)
+        os.kill(pool.workers[0].pid, signal.SIGINT)  # Ctrl-C is the engine's business
+        return await task
+
+    assert with_pool(scenario).result == {"out": "survived"}
+
+
+def test_a_trivial_job_is_one_message_each_way(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from oocana_local.executor.process import WorkerProcess
+
+    sent: list[str] = []
+    received: list[str] = []
+    original_send, original_dispatch = WorkerProcess.send, WorkerProcess._dispatch
+
+    def send(self, message):
+        sent.append(message["type"])
+        return original_send(self, message)
+
+    def dispatch(self, message):
+        received.append(message["type"])
+        return original_dispatch(self, message)
+
+    monkeypatch.setattr(WorkerProcess, "send", send)
+    monkeypatch.setattr(WorkerProcess, "_dispatch", dispatch)
+
+    async def scenario(pool):
+        await pool.start()
+        for _ in range(3):
+            await pool.run(make_job(tmp_path, TRIVIAL), Recorder())
+
+    with_pool(scenario)
+    assert sent == ["run"] * 3
+    assert received == ["ready"] + ["BlockFinished"] * 3
+
+
+def test_large_values_both_ways(tmp_path: Path) -> None:
+    big = list(range(400_000))
+    outcome, _ = run_job(make_job(tmp_path, """
+        def main(inputs):
+            return {"out": inputs["big"][::-1], "text": "x" * 5_000_000}
+    """, inputs={"big": big}, outputs=("out", "text")))
+    assert outcome.status == "done", outcome.error
+    assert outcome.result["out"] == big[::-1]
+    assert len(outcome.result["text"]) == 5_000_000
+
+
+def test_a_worker_that_cannot_start_fails_jobs_clearly(tmp_path: Path) -> None:
+    broken = {"PYTHONHOME": str(tmp_path / "no-python-here")}  # the interpreter cannot start
+
+    async def scenario(pool):
+        outcome = await pool.run(make_job(tmp_path, TRIVIAL), Recorder())
+        with pytest.raises(WorkerError, match="before it was ready"):
+            await pool.start()
+        return outcome
+
+    outcome = with_pool(scenario, env=broken)
+    assert outcome.status == "crashed"
+    assert outcome.error.startswith("could not start a worker process: worker process died "
+                                    "with exit code 1 before it was ready")
