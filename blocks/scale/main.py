@@ -1,0 +1,6 @@
+from oocana import Context
+
+
+def main(params: dict, context: Context):
+    factor = params["factor"]
+    return {"scaled": [n * factor for n in params["numbers"]]}

@@ -1,0 +1,5 @@
+from oocana import Context
+
+
+def main(params: dict, context: Context):
+    return {"value": params["value"]}

@@ -1,0 +1,2 @@
+def main(inputs):
+    return {"out": inputs["text"] + "|inputs_only"}

@@ -1,0 +1,2 @@
+def main():
+    return {"out": "no_params"}

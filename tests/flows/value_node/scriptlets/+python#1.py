@@ -1,0 +1,5 @@
+from oocana import Context
+
+
+def main(params: dict, context: Context):
+    return {"output": params["input"] + params["output"] + params["value1"]}
