@@ -1,0 +1,91 @@
+"""Engine overhead per node: a chain and a fan-out of trivial blocks on warm workers.
+
+    python benchmarks/overhead.py [--nodes 200] [--repeat 7]
+
+Each trivial block returns its input + 1. The flows are generated in a temporary folder;
+one warm-up run starts the workers, then the runs alternate chain / fan-out so that
+machine noise hits both alike. Prints a markdown table of milliseconds per node: the
+median and the min-max over the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import oocana_local  # noqa: E402
+
+BLOCK = """\
+executor:
+  name: python
+  options: {entry: main.py}
+inputs_def: [{handle: x, json_schema: {type: number}}]
+outputs_def: [{handle: x, json_schema: {type: number}}]
+"""
+
+
+def write_workspace(root: Path, nodes: int) -> tuple[Path, Path]:
+    block = root / "blocks" / "inc"
+    block.mkdir(parents=True)
+    (block / "block.oo.yaml").write_text(BLOCK)
+    (block / "main.py").write_text("def main(inputs):\n    return {'x': inputs['x'] + 1}\n")
+    chain = ["nodes:"]
+    for i in range(nodes):
+        chain.append(f"  - node_id: n{i}\n    task: ../../blocks/inc")
+        if i == 0:
+            chain.append("    inputs_from: [{handle: x, value: 0}]")
+        else:
+            chain.append(f"    inputs_from: [{{handle: x, from_node: [{{node_id: n{i - 1}, "
+                         f"output_handle: x}}]}}]")
+    chain.append(f"outputs_def: [{{handle: x}}]\noutputs_from: [{{handle: x, from_node: "
+                 f"[{{node_id: n{nodes - 1}, output_handle: x}}]}}]")
+    fan = ["nodes:", "  - node_id: src\n    task: ../../blocks/inc\n"
+           "    inputs_from: [{handle: x, value: 0}]"]
+    for i in range(nodes - 1):
+        fan.append(f"  - node_id: n{i}\n    task: ../../blocks/inc\n"
+                   f"    inputs_from: [{{handle: x, from_node: [{{node_id: src, "
+                   f"output_handle: x}}]}}]")
+    paths = []
+    for name, lines in (("chain", chain), ("fanout", fan)):
+        flow = root / "flows" / name
+        flow.mkdir(parents=True)
+        (flow / "flow.oo.yaml").write_text("\n".join(lines) + "\n")
+        paths.append(flow)
+    return paths[0], paths[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, oocana_local.Engine() as engine:
+        chain, fanout = write_workspace(Path(tmp), args.nodes)
+        flows = {"chain": engine.load(chain), "fan-out": engine.load(fanout)}
+        for flow in flows.values():  # warm-up: start workers, import the block
+            assert engine.run(flow).status == "completed"
+        times: dict[str, list[float]] = {name: [] for name in flows}
+        for _ in range(args.repeat):
+            for name, flow in flows.items():
+                start = time.perf_counter()
+                result = engine.run(flow)
+                elapsed = time.perf_counter() - start
+                if result.status != "completed":
+                    raise SystemExit(f"{name} failed: {result.error}")
+                times[name].append(elapsed * 1000 / args.nodes)
+    print(f"{args.nodes} trivial nodes, warm workers, {args.repeat} runs each\n")
+    print("| workload | ms/node median | min | max |")
+    print("|---|---:|---:|---:|")
+    for name, values in times.items():
+        print(f"| {name} | {statistics.median(values):.3f} | {min(values):.3f} "
+              f"| {max(values):.3f} |")
+
+
+if __name__ == "__main__":
+    main()
