@@ -130,11 +130,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     recorder = None
     view = None
     with Engine(search_paths=args.search_paths, max_workers=args.max_workers) as engine:
+        warnings: list[Any] = []
         try:
-            target = engine.load(path)
+            target = engine.load(path, warnings=warnings)
         except ManifestError as exc:
             _print_problems(exc.problems)
             return EXIT_USAGE
+        _print_problems(warnings)
         subscribers: list[Any] = []
         if args.events is not None:
             from .mainframe.recorder import JsonlRecorder
@@ -168,16 +170,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         if view is not None:
             view.stop()
     if args.json:
-        print(json.dumps(result.summary(), default=_jsonable, ensure_ascii=False))
+        from .mainframe.jsonable import dumps
+
+        print(dumps(result.summary()))
     if result.status == "cancelled":
         return EXIT_INTERRUPTED
     return EXIT_OK if result.status == "completed" else EXIT_FAILED
-
-
-def _jsonable(value: Any) -> Any:
-    from .mainframe.jsonable import to_jsonable
-
-    return to_jsonable(value)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from .mainframe.bus import Bus, Subscriber
 
 if TYPE_CHECKING:
     from .executor.base import Executor
+    from .manifest.problems import Problem
     from .manifest.resolved import Flow, TaskBlock
     from .runtime.run import RunResult
 
@@ -87,11 +88,14 @@ class Engine:
             self._loader = Loader(search_paths=self.search_paths)
         return self._loader
 
-    def load(self, path: str | os.PathLike[str]) -> Flow | TaskBlock:
-        """Read and resolve a flow or block; raises ``ManifestError`` listing every problem."""
-        from .manifest import load
+    def load(self, path: str | os.PathLike[str], *, warnings: list[Problem] | None = None
+             ) -> Flow | TaskBlock:
+        """Read and resolve a flow or block; raises ``ManifestError`` listing every problem.
 
-        return load(Path(path), search_paths=self.search_paths, loader=self.loader)
+        Problems that do not stop a run (a node that can never get its inputs, ...) are
+        appended to ``warnings`` when given.
+        """
+        return self.loader.load(Path(path), warnings=warnings)
 
     # -- runs -----------------------------------------------------------------------
 

@@ -31,9 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RunResult", "run_session", "block_as_flow", "root_inputs"]
 
-BLOCK_NODE_ID = "block"
-
-
 @dataclass
 class RunResult:
     """What a run produced. ``events`` holds every bus message when they were recorded."""
@@ -61,14 +58,15 @@ class RunResult:
 def block_as_flow(block: TaskBlock) -> Flow:
     """A one-node flow around a block, so one scheduler runs both (flow inputs = block inputs)."""
     path = block.path or (block.dir / "block.oo.yaml")
+    node_id = block.dir.name or "block"  # the block's folder names its one node
     node = TaskNode(
-        node_id=BLOCK_NODE_ID, block=block,
+        node_id=node_id, block=block,
         inputs_from=[InputFrom(handle=h, from_flow=[FromFlow(h)]) for h in block.inputs_def],
     )
     return Flow(
         path=path, kind="flow", inputs_def=dict(block.inputs_def),
         outputs_def=dict(block.outputs_def), nodes=[node],
-        outputs_from=[OutputFrom(handle=h, from_node=[FromNode(BLOCK_NODE_ID, h)])
+        outputs_from=[OutputFrom(handle=h, from_node=[FromNode(node_id, h)])
                       for h in block.outputs_def],
         description=block.description, package=block.package,
     )
