@@ -368,6 +368,15 @@ class TestSubflow:
         assert len(events(result, "SubflowBlockFinished", "outer")) == 1
 
 
+    def test_a_subflow_reports_its_progress_as_the_mean_of_its_nodes(self, engine):
+        result = engine.run(FLOWS / "subflow")
+
+        progress = [e["progress"] for e in events(result, "BlockProgress", "outer")]
+        assert progress, "the subflow node reported no progress"
+        assert all(0 <= p <= 95 for p in progress)
+        assert progress == sorted(progress)
+
+
 class TestCondition:
     @pytest.mark.parametrize(
         ("score", "tags", "case"),

@@ -196,6 +196,8 @@ class FlowJob:
             previous = self.status.get(node.node_id)
             if previous in (None, "running", "done"):
                 self.status[node.node_id] = status
+            if status == "done" and self.stacks:
+                self.node_progress(node.node_id, 100.0)
             if error is not None and status != "cancelled" and self.failure is None:
                 self.failure = NodeFailure(node.node_id, error, status)
                 self._cancel_others()
