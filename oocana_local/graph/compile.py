@@ -28,36 +28,30 @@ __all__ = ["compile_flow", "effective_inputs_def", "effective_outputs_def"]
 
 def effective_inputs_def(node: Any) -> dict[str, HandleDef]:
     """The handles a node really has: its block's, plus node-level extras when allowed."""
-    if isinstance(node, TaskNode):
-        block = node.block
-        defs = dict(block.inputs_def) if block else {}
-        if block and block.additional_inputs:
-            for extra in node.inputs_def:
-                defs.setdefault(extra.handle, replace(extra, is_additional=True))
-        return defs
-    if isinstance(node, SubflowNode):
-        return dict(node.flow.inputs_def) if node.flow else {}
     if isinstance(node, ConditionNode):
         return {h.handle: h for h in node.inputs_def}
-    return {}
+    return _effective(node, "inputs")
 
 
 def effective_outputs_def(node: Any) -> dict[str, HandleDef]:
-    if isinstance(node, TaskNode):
-        block = node.block
-        defs = dict(block.outputs_def) if block else {}
-        if block and block.additional_outputs:
-            for extra in node.outputs_def:
-                defs.setdefault(extra.handle, replace(extra, is_additional=True))
-        return defs
-    if isinstance(node, SubflowNode):
-        return dict(node.flow.outputs_def) if node.flow else {}
     if isinstance(node, ConditionNode):
         handles = [case.handle for case in node.cases]
         if node.default:
             handles.append(node.default)
         return {h: HandleDef(handle=h) for h in handles}
-    return {}
+    return _effective(node, "outputs")
+
+
+def _effective(node: Any, side: str) -> dict[str, HandleDef]:
+    if isinstance(node, SubflowNode):
+        return dict(getattr(node.flow, f"{side}_def")) if node.flow else {}
+    if not isinstance(node, TaskNode) or node.block is None:
+        return {}
+    defs = dict(getattr(node.block, f"{side}_def"))
+    if getattr(node.block, f"additional_{side}"):
+        for extra in getattr(node, f"{side}_def"):
+            defs.setdefault(extra.handle, replace(extra, is_additional=True))
+    return defs
 
 
 def compile_flow(flow: Flow) -> RunGraph:

@@ -7,6 +7,7 @@ become static values of the handles they feed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -86,29 +87,23 @@ class RunGraph:
 
     def downstream_of(self, node_ids: set[str]) -> set[str]:
         """Every node reachable from ``node_ids`` (themselves included)."""
-        seen = set(node_ids)
-        stack = list(node_ids)
-        while stack:
-            node = self.nodes.get(stack.pop())
-            if node is None:
-                continue
-            for targets in node.targets.values():
-                for target in targets:
-                    if isinstance(target, NodeTarget) and target.node_id not in seen:
-                        seen.add(target.node_id)
-                        stack.append(target.node_id)
-        return seen
+        return self._reach(node_ids, lambda node: (
+            t.node_id for ts in node.targets.values() for t in ts if isinstance(t, NodeTarget)))
 
     def upstream_of(self, node_ids: set[str]) -> set[str]:
         """``node_ids`` and everything they need upstream."""
+        return self._reach(node_ids, lambda node: node.upstream)
+
+    def _reach(self, node_ids: set[str],
+               step: Callable[[GraphNode], Iterable[str]]) -> set[str]:
         seen = set(node_ids)
         stack = list(node_ids)
         while stack:
             node = self.nodes.get(stack.pop())
             if node is None:
                 continue
-            for up in node.upstream:
-                if up not in seen:
-                    seen.add(up)
-                    stack.append(up)
+            for other in step(node):
+                if other not in seen:
+                    seen.add(other)
+                    stack.append(other)
         return seen
