@@ -479,3 +479,12 @@ class TestNodesInputs:
 
         assert inputs_of(result, "connected") == [{"a": 3, "b": 5}]
         assert result.outputs["total"] == 8
+
+
+class TestAdditionalHandles:
+    def test_node_level_handles_extend_a_block_that_allows_them(self, engine):
+        result = engine.run(FLOWS / "additional")
+
+        assert result.status == "completed", result.error
+        assert result.outputs == {"greeting": "hello world",
+                                  "shout": "HELLO WORLD ['world'] ['shout']"}
