@@ -1,0 +1,249 @@
+"""Find a block from a test, import its ``main`` in this process, call it."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import io
+import os
+import sys
+import threading
+import zlib
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+from ..context import KEEP_ALIVE
+from ..errors import UsageError
+from ._shim import ensure_oocana_importable
+from .context import RecordingContext, make_context
+
+__all__ = ["resolve_block", "resolve_path", "package_root", "load_block_main", "call_block",
+           "caller_dir"]
+
+_HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def caller_dir() -> Path:
+    """The folder of the first calling file outside this package (the test file)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_HERE):
+        frame = frame.f_back
+    if frame is None or frame.f_code.co_filename.startswith("<"):
+        return Path.cwd()
+    return Path(frame.f_code.co_filename).resolve().parent
+
+
+def package_root(start: str | os.PathLike[str]) -> Path | None:
+    """The nearest folder holding a ``package.oo.yaml``, from ``start`` upward."""
+    folder = Path(start).resolve()
+    if folder.is_file():
+        folder = folder.parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / "package.oo.yaml").is_file() or (candidate / "package.oo.yml").is_file():
+            return candidate
+    return None
+
+
+def resolve_path(path: str | os.PathLike[str], base: Path | None = None) -> Path:
+    """A relative path is tried against the test's folder, its package root, then the
+    current directory."""
+    path = Path(path)
+    if path.is_absolute():
+        return path
+    base = base or caller_dir()
+    candidates = [base / path]
+    root = package_root(base)
+    if root is not None:
+        candidates.append(root / path)
+    candidates.append(Path.cwd() / path)
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate.resolve()
+    tried = "\n  ".join(str(c) for c in dict.fromkeys(candidates))
+    raise UsageError(f"{path} does not exist; tried:\n  {tried}")
+
+
+def is_ref(target: Any) -> bool:
+    return isinstance(target, str) and "::" in target
+
+
+def resolve_block(target: Any, *, base: Path | None = None, loader: Any = None) -> Any:
+    """The ``TaskBlock`` for a block folder, a ``block.oo.yaml``, or ``self::name`` /
+    ``pkg::name`` (seen from the package holding ``base``, the test's folder by default)."""
+    from ..manifest.loader import Loader
+    from ..manifest.resolved import TaskBlock
+
+    base = base or caller_dir()
+    loader = loader or Loader()
+    if is_ref(target):
+        root = package_root(base) or base
+        return loader.resolve_task(target, root)
+    block = loader.load(resolve_path(target, base))
+    if not isinstance(block, TaskBlock):
+        raise UsageError(f"{target} is a flow, not a block; use run_flow")
+    return block
+
+
+def _entry(block: Any) -> Path:
+    if block.source is not None:
+        raise UsageError(f"{block.path or block.dir}: an inline-source block has no file to "
+                         "import; run it with run_block instead")
+    if block.executor != "python":
+        raise UsageError(f"{block.path}: only python blocks can be called in-process "
+                         f"(executor {block.executor!r})")
+    entry = Path(block.entry or "index.py")
+    return entry if entry.is_absolute() else Path(block.dir) / entry
+
+
+def load_block_main(target: Any, *, function: str | None = None, base: Path | None = None) -> Any:
+    """Import a block's module fresh from its file and return its ``main`` (or the
+    ``executor.options.function`` of the manifest). ``target``: a block folder, a
+    ``block.oo.yaml``, ``self::name`` / ``pkg::name``, or the ``.py`` file itself."""
+    ensure_oocana_importable()
+    base = base or caller_dir()
+    if not is_ref(target) and str(target).endswith(".py"):
+        path, name = resolve_path(target, base), function or "main"
+    else:
+        block = resolve_block(target, base=base)
+        path, name = _entry(block), function or block.function or "main"
+    module = _import(path)
+    fn = getattr(module, name, None)
+    if not callable(fn):
+        raise UsageError(f"{path} has no function {name}()")
+    return fn
+
+
+def _import(path: Path) -> Any:
+    path = path.resolve()
+    stem = "".join(c if c.isalnum() or c == "_" else "_" for c in path.stem)
+    module_name = f"oomol_block_test_{stem}_{zlib.crc32(str(path).encode()):08x}"
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # as the workers do: sibling modules import
+    root = package_root(path)
+    if root is not None and str(root) not in sys.path:
+        sys.path.append(str(root))
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    return module
+
+
+class _LogWriter(io.TextIOBase):
+    """``print`` under ``call_block``: each line becomes one of the context's logs."""
+
+    def __init__(self, context: RecordingContext, stdio: str):
+        self._context, self._stdio, self._partial = context, stdio, ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            self._context.report_log(line, self._stdio)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def close_line(self) -> None:
+        if self._partial:
+            self._context.report_log(self._partial, self._stdio)
+            self._partial = ""
+
+
+def _is_context_annotation(annotation: Any) -> bool:
+    if isinstance(annotation, str):
+        return annotation == "Context" or annotation.endswith(".Context")
+    return isinstance(annotation, type) and annotation.__name__ == "Context"
+
+
+def _call_args(fn: Any, context: RecordingContext) -> tuple[Any, ...]:
+    import inspect
+
+    parameters = list(inspect.signature(fn).parameters.values())
+    if not parameters:
+        return ()
+    if len(parameters) == 1:
+        return (context,) if _is_context_annotation(parameters[0].annotation) else (
+            context.inputs,)
+    return (context.inputs, context)
+
+
+def call_block(target: Any, inputs: dict[str, Any] | None = None, *,
+               timeout: float = 30.0, base: Path | None = None,
+               **context_options: Any) -> RecordingContext:
+    """Call a block's ``main`` in this process as a worker would, and return the
+    recording context: ``ctx.result`` (what main returned), ``ctx.outputs``, ``ctx.logs``
+    (``print`` included), ``ctx.progress``, ``ctx.previews``, ...
+
+    ``target`` is a block folder, ``block.oo.yaml`` or ``self::name`` (inputs not given
+    take their default ``value``), or a ``main`` function itself. An exception raised by
+    ``main`` propagates unchanged; ``exit(1)`` / ``exit("message")`` become
+    ``ctx.finish_error``. A ``main`` returning ``context.keepAlive`` must call
+    ``context.finish`` within ``timeout`` seconds.
+    """
+    __tracebackhide__ = True
+    base = base or caller_dir()
+    if callable(target):
+        fn = target
+        context = make_context(inputs, **context_options)
+    else:
+        block = resolve_block(target, base=base)
+        fn = load_block_main(block.path or block.dir, base=base, function=block.function)
+        context = make_context(inputs, block=block, **context_options)
+        missing = [h for h in block.inputs_def if h not in context.inputs]
+        if missing:
+            raise UsageError(f"block {block.path} needs input(s) {', '.join(missing)}: they "
+                             "have no default value and are not nullable")
+    out, err = _LogWriter(context, "stdout"), _LogWriter(context, "stderr")
+    done = threading.Event()
+    context._after_finish.append(done.set)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):  # type: ignore[type-var]
+            args = _call_args(fn, context)
+            returned = fn(*args)
+            if asyncio.iscoroutine(returned):
+                returned = asyncio.run(_drive(returned, context, timeout))
+    except SystemExit as exc:
+        code = exc.code
+        context._end(error=None if code in (None, 0) else f"block call exit with message: {code}")
+        return context
+    finally:
+        out.close_line()
+        err.close_line()
+    if returned is KEEP_ALIVE:
+        if not context.finished and not done.wait(timeout):
+            raise TimeoutError(f"main returned context.keepAlive and did not call "
+                               f"context.finish() within {timeout} s")
+    elif returned is None:
+        context._end()
+    elif isinstance(returned, dict):
+        context.finish(result=returned)
+    else:
+        raise TypeError(f"main must return a dict of outputs, None or context.keepAlive; "
+                        f"it returned {type(returned).__name__}")
+    return context
+
+
+async def _drive(coro: Any, context: RecordingContext, timeout: float) -> Any:
+    returned = await coro
+    if returned is KEEP_ALIVE:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not context.finished:
+            if loop.time() > deadline:
+                raise TimeoutError(f"main returned context.keepAlive and did not call "
+                                   f"context.finish() within {timeout} s")
+            await asyncio.sleep(0.01)
+    return returned
