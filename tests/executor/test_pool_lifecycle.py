@@ -308,7 +308,9 @@ def test_matplotlib_needs_no_display(tmp_path: Path) -> None:
             plt.show()
             return {"out": matplotlib.get_backend().lower()}
     """)
-    assert (outcome.status, outcome.result) == ("done", {"out": "agg"}), outcome.error
+    # Agg rendering, with a show() that sends previews (see worker/mpl_backend.py)
+    assert (outcome.status, outcome.result) == (
+        "done", {"out": "module://oocana_local.worker.mpl_backend"}), outcome.error
 
 
 def test_workers_ignore_sigint(tmp_path: Path) -> None:
