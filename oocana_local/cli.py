@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print one JSON object at the end instead of the live view")
     run.add_argument("--max-workers", type=int, default=None, metavar="N",
                      help="most worker processes at once (default 8)")
+    _cache_args(run)
+    run.add_argument("--previews", type=Path, default=None, metavar="DIR",
+                     help="save block previews to DIR (default: <session dir>/previews)")
+    run.add_argument("--secrets", default=None, metavar="FILE",
+                     help="secrets file for ${{OO_SECRET:type,name,key}} and oomol/secret "
+                          "inputs (also $OOCANA_SECRETS_FILE)")
 
     check = commands.add_parser(
         "check", help="validate every manifest under a path",
@@ -70,7 +76,58 @@ def build_parser() -> argparse.ArgumentParser:
                     "file, line and a hint.")
     check.add_argument("path", nargs="?", default=".", help="folder or manifest (default: .)")
     _search_paths_arg(check)
+
+    new = commands.add_parser(
+        "new", help="start a block or a flow, with a passing test",
+        description="Write blocks/NAME/ (block.oo.yaml, main.py, test_NAME.py) or flows/NAME/ "
+                    "(flow.oo.yaml, an inline scriptlet, a test) in the package around DIR.")
+    new.add_argument("kind", choices=["block", "flow"], help="what to create")
+    new.add_argument("name", help="folder name: a letter, then letters, digits, _ or -")
+    new.add_argument("--dir", default=None, metavar="DIR",
+                     help="the package folder (default: the package around the current "
+                          "folder, else the current folder)")
+
+    dev = commands.add_parser(
+        "dev", help="run, then re-run what changed on every save",
+        description="Run a flow or block, then watch its files: on every saved change to a "
+                    "scriptlet (.py), a manifest (*.oo.yaml) or the --inputs-file, run it "
+                    "again, reusing every node whose code, manifest and inputs did not "
+                    "change. Ctrl-C stops.")
+    dev.add_argument("path", help="flow or block folder, or a .oo.yaml file")
+    dev.add_argument("--inputs", type=_json_arg("--inputs", dict), default=None,
+                     metavar="JSON", help="root inputs")
+    dev.add_argument("--inputs-file", type=Path, default=None, metavar="FILE",
+                     help="root inputs from a JSON file, re-read (and watched) on every run")
+    dev.add_argument("--nodes-inputs", type=_json_arg("--nodes-inputs", dict), default=None,
+                     metavar="JSON", help="static values per node")
+    dev.add_argument("--nodes", type=_list_arg, default=None, metavar="A,B",
+                     help="run only these nodes and what they need upstream")
+    _search_paths_arg(dev)
+    dev.add_argument("--max-workers", type=int, default=None, metavar="N",
+                     help="most worker processes at once (default 8)")
+    dev.add_argument("--json-lines", action="store_true",
+                     help="print one JSON object per run instead of the live view")
+    _cache_args(dev, "also reuse (and fill) the disk cache")
+
+    cache = commands.add_parser("cache", help="the node cache: where it is, clear it",
+                                description="The node cache of --use-cache.")
+    cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION")
+    for name, text in (("clear", "delete every cached node result"),
+                       ("dir", "print the cache folder")):
+        action = cache_commands.add_parser(name, help=text, description=text)
+        action.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
+                            help="the cache folder (default $OOCANA_CACHE_DIR or "
+                                 "~/.oocana-local/cache)")
     return parser
+
+
+def _cache_args(parser: argparse.ArgumentParser,
+                text: str = "reuse the results of nodes whose code, manifest and inputs "
+                            "did not change since a run with --use-cache") -> None:
+    parser.add_argument("--use-cache", action="store_true", help=text)
+    parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
+                        help="the cache folder (default $OOCANA_CACHE_DIR or "
+                             "~/.oocana-local/cache)")
 
 
 def _search_paths_arg(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +148,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_run(args)
     if args.command == "check":
         return cmd_check(args)
+    if args.command == "dev":
+        from .devmode import dev_command
+
+        return dev_command(args)
+    if args.command == "cache":
+        return cmd_cache(args, parser)
+    if args.command == "new":
+        return cmd_new(args)
     parser.print_help()
     return EXIT_USAGE
 
@@ -98,6 +163,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _print_problems(problems: list[Any]) -> None:
     for problem in problems:
         print(problem.format(), file=sys.stderr)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import ScaffoldError, new_block, new_flow, report
+
+    try:
+        scaffold = (new_block if args.kind == "block" else new_flow)(args.name, args.dir)
+    except ScaffoldError as exc:
+        print(f"oocana-local: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(report(scaffold))
+    return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -119,6 +196,37 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _session(session_id: str | None) -> tuple[str, Path]:
+    """The run's session id and folder (the folder previews are saved under)."""
+    import tempfile
+    import uuid
+
+    session_id = session_id or str(uuid.uuid4())
+    return session_id, Path(tempfile.gettempdir()) / "oocana-local" / session_id
+
+
+def cmd_cache(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .runtime.cache import NodeCache
+
+    cache = NodeCache(args.cache_dir) if args.cache_command else None
+    if args.cache_command == "dir":
+        print(cache.directory)
+        return EXIT_OK
+    if args.cache_command == "clear":
+        print(f"removed {cache.clear()} cached result(s) from {cache.directory}")
+        return EXIT_OK
+    parser.parse_args(["cache", "--help"])
+    return EXIT_USAGE
+
+
+def _node_cache(args: argparse.Namespace) -> Any:
+    if not args.use_cache:
+        return None
+    from .runtime.cache import NodeCache
+
+    return NodeCache(args.cache_dir)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .engine import Engine
     from .errors import ManifestError, UsageError
@@ -129,7 +237,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     recorder = None
     view = None
-    with Engine(search_paths=args.search_paths, max_workers=args.max_workers) as engine:
+    with Engine(search_paths=args.search_paths, max_workers=args.max_workers,
+                secrets_file=args.secrets) as engine:
         warnings: list[Any] = []
         try:
             target = engine.load(path, warnings=warnings)
@@ -153,12 +262,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             view = LiveView()
             subscribers.append(view)
+        session_id, session_dir = _session(args.session)
+        from .mainframe.previews import PreviewSaver
+
+        subscribers.append(PreviewSaver(
+            args.previews or session_dir / "previews",
+            on_saved=view.preview_saved if view is not None else None))
         try:
             if view is not None:
                 view.start()
             result = engine.run(target, inputs=args.inputs, nodes_inputs=args.nodes_inputs,
-                                nodes=args.nodes, session_id=args.session,
-                                subscribers=subscribers, handle_sigint=True)
+                                nodes=args.nodes, session_id=session_id,
+                                session_dir=session_dir,
+                                subscribers=subscribers, handle_sigint=True,
+                                cache=_node_cache(args))
         except UsageError as exc:
             if view is not None:
                 view.stop()

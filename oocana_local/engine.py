@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .executor.base import Executor
     from .manifest.problems import Problem
     from .manifest.resolved import Flow, TaskBlock
+    from .runtime.cache import NodeCache
     from .runtime.run import RunResult
 
 __all__ = ["Engine", "run", "search_paths_from_env"]
@@ -41,9 +42,12 @@ class Engine:
 
     def __init__(self, *, search_paths: Sequence[str | os.PathLike[str]] = (),
                  max_workers: int | None = None, env: dict[str, str] | None = None,
-                 executor: Executor | None = None):
+                 executor: Executor | None = None,
+                 secrets_file: str | os.PathLike[str] | None = None):
         self.search_paths = [str(p) for p in search_paths] + search_paths_from_env()
         self.env = dict(env or {})
+        self.secrets_file = None if secrets_file is None else str(secrets_file)
+        """Where secrets in block inputs are looked up (else ``$OOCANA_SECRETS_FILE``)."""
         self.bus = Bus()
         self._loop = asyncio.new_event_loop()
         self._executor = executor
@@ -104,19 +108,24 @@ class Engine:
             nodes_inputs: dict[str, dict[str, Any]] | None = None,
             nodes: Iterable[str] | None = None, session_id: str | None = None,
             env: dict[str, str] | None = None, subscribers: Iterable[Subscriber] = (),
-            handle_sigint: bool = False) -> RunResult:
+            handle_sigint: bool = False, cache: NodeCache | bool | None = None,
+            secrets_file: str | os.PathLike[str] | None = None,
+            session_dir: str | os.PathLike[str] | None = None) -> RunResult:
         """Run a flow or block to its end and return what it produced.
 
         ``handle_sigint`` makes Ctrl-C cancel the run cleanly (status ``"cancelled"``);
-        the CLI uses it. Manifest problems raise ``ManifestError``, bad arguments
-        ``UsageError``, before anything runs.
+        the CLI uses it. ``cache=True`` (or a ``NodeCache``) reuses task results whose
+        code, manifest and inputs did not change; ``result.cached`` names those nodes.
+        Manifest problems raise ``ManifestError``, bad arguments ``UsageError``, before
+        anything runs.
         """
         if self._closed:
             raise RuntimeError("this Engine is closed; create a new one")
         target = path if not isinstance(path, (str, os.PathLike)) else self.load(path)
         task = self._loop.create_task(self.arun(
             target, inputs=inputs, nodes_inputs=nodes_inputs, nodes=nodes,
-            session_id=session_id, env=env, subscribers=subscribers))
+            session_id=session_id, env=env, subscribers=subscribers, cache=cache,
+            secrets_file=secrets_file, session_dir=session_dir))
         sigint = handle_sigint and threading.current_thread() is threading.main_thread()
         if sigint:
             self._loop.add_signal_handler(signal.SIGINT, task.cancel)
@@ -130,8 +139,16 @@ class Engine:
                    nodes_inputs: dict[str, dict[str, Any]] | None = None,
                    nodes: Iterable[str] | None = None, session_id: str | None = None,
                    env: dict[str, str] | None = None,
-                   subscribers: Iterable[Subscriber] = ()) -> RunResult:
+                   subscribers: Iterable[Subscriber] = (),
+                   cache: NodeCache | bool | None = None,
+                   secrets_file: str | os.PathLike[str] | None = None,
+                   session_dir: str | os.PathLike[str] | None = None) -> RunResult:
         from .runtime.run import run_session
+
+        if cache is True:
+            from .runtime.cache import NodeCache
+
+            cache = NodeCache()
 
         executor = self.executor
         await executor.start()
@@ -141,7 +158,9 @@ class Engine:
                 target, executor=executor, bus=self.bus, loader=self.loader,
                 session_id=session_id, inputs=inputs, nodes_inputs=nodes_inputs,
                 nodes=list(nodes) if nodes is not None else None,
-                env={**self.env, **(env or {})})
+                env={**self.env, **(env or {})}, cache=cache or None,
+                secrets_file=str(secrets_file) if secrets_file is not None else self.secrets_file,
+                session_dir=Path(session_dir) if session_dir is not None else None)
         finally:
             for unsubscribe in unsubscribes:
                 unsubscribe()
@@ -151,8 +170,9 @@ def run(path: str | os.PathLike[str], *, inputs: dict[str, Any] | None = None,
         nodes_inputs: dict[str, dict[str, Any]] | None = None,
         nodes: Iterable[str] | None = None, search_paths: Sequence[str] = (),
         session_id: str | None = None, env: dict[str, str] | None = None,
-        subscribers: Iterable[Subscriber] = ()) -> RunResult:
+        subscribers: Iterable[Subscriber] = (),
+        secrets_file: str | os.PathLike[str] | None = None) -> RunResult:
     """Run one flow or block with a fresh engine (workers stopped afterwards)."""
-    with Engine(search_paths=search_paths) as engine:
+    with Engine(search_paths=search_paths, secrets_file=secrets_file) as engine:
         return engine.run(path, inputs=inputs, nodes_inputs=nodes_inputs, nodes=nodes,
                           session_id=session_id, env=env, subscribers=subscribers)

@@ -13,7 +13,7 @@ from _thread import allocate_lock
 from types import MappingProxyType
 
 from ..worker.protocol import is_var_ref
-from .values import ValueStore, encode_output, is_var_handle, to_json
+from .values import ValueStore, encode_output, is_bin_handle, is_var_handle, to_json, write_bin
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
@@ -204,10 +204,55 @@ class Context:
         self._sink.send(message)
 
     def _encode(self, handle: str, value: Any) -> Any:
-        return encode_output(value, handle=handle,
-                             var=is_var_handle(self._outputs_def.get(handle)),
-                             store=self._store, job_id=self._job_id,
-                             session_id=self._session_id)
+        definition = self._outputs_def.get(handle)
+        if definition is not None and is_bin_handle(definition):
+            if isinstance(value, (bytes, bytearray, memoryview)):
+                return write_bin(value, session_dir=self._session_dir,
+                                 session_id=self._session_id, job_id=self._job_id,
+                                 handle=handle)
+            self.send_warning(f"output {handle!r} is an oomol/bin handle but the value is a "
+                              f"{type(value).__name__}, not bytes; sent as it is")
+        var = is_var_handle(definition)
+        encoded = encode_output(value, handle=handle, var=var, store=self._store,
+                                job_id=self._job_id, session_id=self._session_id)
+        if var and definition.get("_serialize_for_cache") and is_var_ref(encoded):  # type: ignore[union-attr]
+            self._serialize_for_cache(handle, value, encoded)
+        return encoded
+
+    def _serialize_for_cache(self, handle: str, value: Any, wrapper: dict[str, Any]) -> None:
+        """oocana's DataFrame cache: a root-flow DataFrame on an edge marked
+        ``serialize_for_cache`` is pickled to
+        ``<pkg_data_dir>/.cache/<sha256(flow-node_id)>/<handle><suffix>`` on a thread, and
+        the wrapper names the file. The job finishes only once the file is written."""
+        if len(self._stacks) >= 2 or type(value).__name__ != "DataFrame" or \
+                not hasattr(value, "to_pickle") or not self.pkg_data_dir:
+            return
+        import hashlib
+        import threading
+
+        from .cache import compression_options
+
+        stack = self._stacks[-1] if self._stacks else {}
+        digest = hashlib.sha256(
+            f"{stack.get('flow', '')}-{self.node_id}".encode()).hexdigest()
+        method, suffix = compression_options(self.pkg_data_dir)
+        folder = os.path.join(self.pkg_data_dir, ".cache", digest)
+        path = os.path.join(folder, handle + suffix)
+        wrapper["serialize_path"] = path
+        frame = value.copy()
+
+        def write() -> None:
+            try:
+                os.makedirs(folder, exist_ok=True)
+                partial = f"{path}.{os.getpid()}.partial"
+                frame.to_pickle(partial, compression=method)
+                os.replace(partial, path)
+            except Exception as exc:
+                self.send_warning(f"cannot cache output {handle!r} to {path}: {exc}")
+
+        thread = threading.Thread(target=write, name=f"oocana-cache-{handle}", daemon=True)
+        thread.start()
+        self._before_finish.append(thread.join)
 
     def _encode_all(self, values: Mapping[str, Any]) -> dict[str, Any]:
         encoded = {}
@@ -309,10 +354,10 @@ class Context:
         self.error(error)
 
     def preview(self, payload: Any, id: str | None = None) -> None:
-        """Show a value in the preview pane (DataFrames and figures are converted)."""
+        """Show a value in the preview pane (DataFrames, figures, images are converted)."""
         from .preview import to_preview_payload
 
-        converted = to_preview_payload(payload)
+        converted = to_preview_payload(payload, session_dir=self._session_dir)
         if id is not None and isinstance(converted, dict):
             converted = {**converted, "id": id}
         self._send("BlockPreview", payload=converted)

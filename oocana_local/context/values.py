@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["NotJSON", "InputValueError", "ValueStore", "to_json", "encode_output",
-           "is_var_handle", "decode_inputs"]
+           "is_var_handle", "is_bin_handle", "decode_inputs", "write_bin", "BIN_TYPE"]
+
+BIN_TYPE = "oomol/bin"
 
 _INF = float("inf")
 _BASIC = (int, float, str, bool)
@@ -103,14 +105,53 @@ def is_var_handle(handle_def: Mapping[str, Any] | None) -> bool:
     return isinstance(schema, dict) and schema.get("contentMediaType") == VAR_TYPE
 
 
-def _dump(value: Any) -> bytes:
+def is_bin_handle(handle_def: Mapping[str, Any] | None) -> bool:
+    if not handle_def:
+        return False
+    schema = handle_def.get("json_schema")
+    return isinstance(schema, dict) and schema.get("contentMediaType") == BIN_TYPE
+
+
+def is_bin_ref(value: Any) -> bool:
+    return (type(value) is dict and value.get("__OOMOL_TYPE__") == BIN_TYPE
+            and isinstance(value.get("value"), str))
+
+
+def write_bin(data: bytes | bytearray | memoryview, *, session_dir: str, session_id: str,
+              job_id: str, handle: str) -> dict[str, Any]:
+    """oocana's bin output: the bytes go to
+    ``<session_dir>/binary/<session_id>/<job_id>/<handle>``; the wrapper names the file."""
+    import os
+
+    folder = os.path.join(session_dir, "binary", session_id, job_id)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, handle)
+    with open(path, "wb") as file:
+        file.write(data)
+    return {"__OOMOL_TYPE__": BIN_TYPE, "value": path}
+
+
+def _read_cached(ref: dict[str, Any]) -> Any:
+    """A var value nobody holds any more, from its ``serialize_path`` (a DataFrame pickled
+    by an earlier run, see ``serialize_for_cache``)."""
+    import os
+
+    path = ref.get("serialize_path")
+    if not isinstance(path, str) or not os.path.isfile(path):
+        raise InputValueError(var_key(ref))
+    import pandas
+
+    return pandas.read_pickle(path)  # compression follows the suffix
+
+
+def _dump(value: Any, **_options: Any) -> bytes:
     return pickle.dumps(value, protocol=5)
 
 
 class ValueStore:
     """Values kept in this process, by var key. Thread-safe enough: only dict operations."""
 
-    def __init__(self, *, dump: Callable[[Any], bytes] = _dump,
+    def __init__(self, *, dump: Callable[..., bytes] = _dump,
                  load: Callable[[bytes], Any] = pickle.loads):
         self.values: dict[str, Any] = {}
         self._dump = dump
@@ -141,10 +182,15 @@ class ValueStore:
         if blobs and key in blobs:
             value = self.values[key] = self._load(blobs[key])
             return value
+        if ref.get("serialize_path"):
+            value = self.values[key] = _read_cached(ref)
+            return value
         raise InputValueError(key)
 
-    def export(self, keys: list[str]) -> tuple[dict[str, bytes], dict[str, str]]:
-        """Pickled copies of held values, and an error text for each that failed."""
+    def export(self, keys: list[str], *, keep: bool = False
+               ) -> tuple[dict[str, bytes], dict[str, str]]:
+        """Pickled copies of held values, and an error text for each that failed.
+        ``keep``: the copies may be loaded more than once (see ``worker/blobs.py``)."""
         blobs: dict[str, bytes] = {}
         errors: dict[str, str] = {}
         for key in keys:
@@ -152,7 +198,8 @@ class ValueStore:
                 errors[key] = "not held by this worker"
                 continue
             try:
-                blobs[key] = self._dump(self.values[key])
+                blobs[key] = self._dump(self.values[key], keep=keep) if keep else \
+                    self._dump(self.values[key])
             except Exception as exc:
                 errors[key] = f"cannot be pickled: {type(exc).__name__}: {exc}"
         return blobs, errors
@@ -184,7 +231,14 @@ def decode_inputs(inputs: Mapping[str, Any] | None, store: ValueStore,
         return {}
     decoded = dict(inputs)
     for name, value in decoded.items():
-        if is_var_ref(value):
+        if is_bin_ref(value):
+            try:
+                with open(value["value"], "rb") as file:
+                    decoded[name] = file.read()
+            except OSError as exc:
+                raise InputValueError(f"input {name!r}: cannot read its oomol/bin file "
+                                      f"{value['value']}: {exc.strerror}") from None
+        elif is_var_ref(value):
             try:
                 decoded[name] = store.resolve(value, blobs)
             except InputValueError:

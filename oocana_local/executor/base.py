@@ -43,6 +43,12 @@ class Job:
     env: dict[str, str] = field(default_factory=dict)
     spawn_key: str | None = None
     """Jobs with a spawn key run on a worker of their own, kept for that key."""
+    nested: bool = False
+    """Started by another job's ``context.run_block`` (which holds its worker meanwhile)."""
+    secrets_file: str | None = None
+    """Where the worker resolves ``${{OO_SECRET:...}}`` and ``oomol/secret`` inputs."""
+    inputs_def_patch: dict[str, list[dict[str, Any]]] | None = None
+    """Flow ``schema_overrides`` per input handle (``[{path, schema}]``)."""
 
     def wire(self) -> dict[str, Any]:
         """The job as sent to a worker (without ``blobs``, which the pool adds)."""
@@ -55,6 +61,7 @@ class Job:
             "tmp_dir": self.tmp_dir, "tmp_pkg_dir": self.tmp_pkg_dir,
             "pkg_dir": self.pkg_dir, "package_name": self.package_name,
             "package_dir": self.package_dir, "env": self.env,
+            "secrets_file": self.secrets_file, "inputs_def_patch": self.inputs_def_patch,
         }
 
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import WorkerError
+from ..worker import blobs as shm
 from ..worker.protocol import is_var_ref, var_key
 from .base import Executor, Job, JobHandler, JobOutcome
 from .process import WorkerProcess, describe_exit
@@ -38,22 +39,32 @@ _CLOSED = "the worker pool was closed"
 class _Run:
     """One job in the pool: where it runs and who waits for it."""
 
-    __slots__ = ("job", "handler", "future", "worker", "keys", "queued_at", "tasks")
+    __slots__ = ("job", "handler", "future", "worker", "keys", "cached", "queued_at", "tasks",
+                 "files")
 
     def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[JobOutcome]):
         self.job = job
         self.handler = handler
         self.future = future
         self.worker: WorkerProcess | None = None
-        self.keys = [var_key(v) for v in job.inputs.values() if is_var_ref(v)]
+        refs = [v for v in job.inputs.values() if is_var_ref(v)]
+        self.keys = [var_key(v) for v in refs]
+        # Keys a worker can load from the cache file (``serialize_path``) when nobody holds them.
+        self.cached = {var_key(v) for v in refs if isinstance(v.get("serialize_path"), str)}
         self.queued_at = 0.0
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.files: list[str] = []  # shared-memory files of blobs sent for this job
 
     def settle(self, outcome: JobOutcome) -> None:
         if not self.future.done():
             self.future.set_result(outcome)
         for task in self.tasks:
             task.cancel()
+        # The worker mapped (and unlinked) them before the job could end; if it died or was
+        # killed first, nobody else will.
+        for path in self.files:
+            shm.unlink(path)
+        self.files.clear()
 
 
 def _kill_groups(pids: set[int]) -> None:
@@ -89,6 +100,7 @@ class WorkerPool(Executor):
         self._pids: set[int] = set()
         self._closing = False
         self._spawn_error = "no worker process could be started"
+        self._swept = False
         self._finalizer = weakref.finalize(self, _kill_groups, self._pids)
 
     # -- what the scheduler sees --------------------------------------------------------------
@@ -103,6 +115,9 @@ class WorkerPool(Executor):
 
     async def start(self) -> None:
         self._bind()
+        if not self._swept:  # shared-memory files of engines that died without cleaning up
+            self._swept = True
+            shm.sweep(dead_engines=True)
         missing = self.min_workers - len(self._workers)
         started = [self._spawn() for _ in range(max(0, missing))]
         results = await asyncio.gather(*(w.ready for w in started), return_exceptions=True)
@@ -126,7 +141,9 @@ class WorkerPool(Executor):
         by_worker: dict[WorkerProcess, list[str]] = {}
         for key in keys:
             self.holders.pop(key, None)
-            self._parked.pop(key, None)
+            parked = self._parked.pop(key, None)
+            if parked is not None:
+                shm.unlink(shm.blob_file(parked))
             for worker in self.workers:
                 if key in worker.keys:
                     worker.keys.discard(key)
@@ -152,6 +169,8 @@ class WorkerPool(Executor):
         if exits:
             await asyncio.wait(exits, timeout=1.0)
         self._finalizer()
+        self._parked.clear()
+        shm.sweep()  # every shared-memory file of this engine: parked, in flight, half written
 
     # -- placement ----------------------------------------------------------------------------
 
@@ -182,8 +201,24 @@ class WorkerPool(Executor):
         self._queue.append(run)
         if len(self._workers) < max(1, self.min_workers):
             self._try_spawn()
+        elif run.job.nested and self._starting() < self._nested_waiting() and \
+                len(self._workers) < self._limit():
+            # A run_block child: its parent holds a worker while it waits, so waiting for
+            # growth would only add latency (or deadlock once every worker is a parent).
+            self._try_spawn()
         else:
             self._schedule_growth()
+
+    def _limit(self) -> int:
+        """``max_workers``, plus one per worker held by a job waiting on ``run_block``:
+        parents waiting for children never use up the pool."""
+        return self.max_workers + sum(1 for w in self._workers if w.waiting)
+
+    def _starting(self) -> int:
+        return sum(1 for w in self._workers if not w.ready.done())
+
+    def _nested_waiting(self) -> int:
+        return sum(1 for r in self._queue if r.job.nested)
 
     def _take_idle(self, run: _Run) -> WorkerProcess | None:
         idle = self._idle
@@ -208,8 +243,8 @@ class WorkerPool(Executor):
             return
         now = self._loop.time()  # type: ignore[union-attr]
         waited = sum(1 for run in self._queue if now - run.queued_at >= self.grow_after)
-        starting = sum(1 for w in self._workers if not w.ready.done())
-        room = self.max_workers - len(self._workers)
+        starting = self._starting()
+        room = self._limit() - len(self._workers)
         for _ in range(max(0, min(waited - starting, room))):
             if self._try_spawn() is None:
                 return
@@ -220,6 +255,7 @@ class WorkerPool(Executor):
         env = dict(os.environ)
         env.update(self.env)
         env["MPLBACKEND"] = "Agg"  # figures render without a display
+        env["OOCANA_LOCAL_SHM_PREFIX"] = shm.shm_prefix()  # so close() finds what it leaves
         worker = WorkerProcess(self._loop, env=env, on_message=self._on_message,
                                on_output=self._on_output, on_exit=self._on_exit,
                                spawn_key=spawn_key)
@@ -298,10 +334,12 @@ class WorkerPool(Executor):
         run.settle(JobOutcome("failed", error=error))
         self._release(worker)
 
-    async def _fetch(self, keys: list[str],
-                     exclude: WorkerProcess) -> tuple[dict[str, bytes], dict[str, str]]:
+    async def _fetch(self, keys: list[str], exclude: WorkerProcess,
+                     cached: set[str] | frozenset[str] = frozenset()
+                     ) -> tuple[dict[str, bytes], dict[str, str]]:
         """Pickled copies of ``keys`` from whichever worker (or parked blob) has them, and
-        why each missing one could not be had."""
+        why each missing one could not be had (keys in ``cached`` held by nobody are left
+        out silently: the worker reads their cache file)."""
         blobs: dict[str, bytes] = {}
         errors: dict[str, str] = {}
         by_holder: dict[WorkerProcess, list[str]] = {}
@@ -314,8 +352,9 @@ class WorkerPool(Executor):
                 holder = next((w for w in self.workers
                                if w is not exclude and w.alive and key in w.keys), None)
             if holder is None:
-                errors[key] = ("its value is no longer held by any worker (it was freed, or "
-                               "the worker that made it exited)")
+                if key not in cached:
+                    errors[key] = ("its value is no longer held by any worker (it was freed, "
+                                   "or the worker that made it exited)")
             else:
                 by_holder.setdefault(holder, []).append(key)
         replies = await asyncio.gather(*(h.export(ks) for h, ks in by_holder.items()),
@@ -331,8 +370,12 @@ class WorkerPool(Executor):
 
     async def _start_with_blobs(self, worker: WorkerProcess, run: _Run,
                                 missing: list[str]) -> None:
-        blobs, errors = await self._fetch(missing, worker)
-        if worker.job is not run:
+        blobs, errors = await self._fetch(missing, worker, run.cached)
+        files = [shm.blob_file(b) for k, b in blobs.items() if k not in self._parked]
+        run.files.extend(f for f in files if f)
+        if worker.job is not run:  # cancelled meanwhile: nobody will map these
+            for path in files:
+                shm.unlink(path)
             return
         if errors:
             names = {var_key(v): name for name, v in run.job.inputs.items() if is_var_ref(v)}
@@ -371,6 +414,9 @@ class WorkerPool(Executor):
         if run is None:
             return
         if kind == "BlockRequest":
+            if message.get("action") == "RunBlock":  # inputs the caller's store now holds
+                self._note_refs(worker, ((message.get("payload") or {}).get("inputs")
+                                         or {}).values())
             if run is worker.job:
                 task = self._loop.create_task(self._answer(worker, run, message))  # type: ignore[union-attr]
                 run.tasks.add(task)
@@ -405,9 +451,11 @@ class WorkerPool(Executor):
 
     async def _answer(self, worker: WorkerProcess, run: _Run, message: dict[str, Any]) -> None:
         request_id = message.get("request_id")
-        if message.get("action") == "RunBlock":
+        waits = message.get("action") == "RunBlock"
+        if waits:
             forwarder = _EventForwarder(self, worker, request_id)
             message["emit_event"] = forwarder.emit
+            worker.waiting += 1
         try:
             result = await run.handler.on_request(message)
             reply = {"type": "response", "request_id": request_id, "result": result}
@@ -416,6 +464,9 @@ class WorkerPool(Executor):
         except Exception as exc:
             reply = {"type": "response", "request_id": request_id,
                      "error": str(exc) or type(exc).__name__}
+        finally:
+            if waits:
+                worker.waiting -= 1
         try:
             worker.send(reply)
         except Exception as exc:  # e.g. a result that cannot be pickled
@@ -521,7 +572,7 @@ class WorkerPool(Executor):
                      if not any(k in w.keys for w in self.workers if w is not worker)]
         if only_here:
             try:
-                reply = await worker.export(only_here)
+                reply = await worker.export(only_here, keep=True)
             except WorkerError:
                 return
             if reply.get("errors"):  # values that cannot be pickled keep their worker alive
@@ -559,6 +610,12 @@ class _EventForwarder:
             with contextlib.suppress(Exception):
                 await before
         blobs = (await self._pool._fetch(missing, self._worker))[0] if missing else None
+        if blobs:
+            run = self._worker.job or self._worker.last_job
+            for key, blob in blobs.items():
+                path = None if key in self._pool._parked else shm.blob_file(blob)
+                if path and run is not None:
+                    run.files.append(path)
         self._send(event, blobs)
 
     def _send(self, event: dict[str, Any], blobs: dict[str, bytes] | None) -> None:

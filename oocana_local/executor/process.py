@@ -86,6 +86,7 @@ class WorkerProcess:
         self.queue: deque[_Run] = deque()  # jobs waiting for this dedicated worker
         self.idle_timer: asyncio.TimerHandle | None = None
         self.retiring = False
+        self.waiting = 0  # run_block requests its job is waiting on
         self.stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL)
         self._exports: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._export_ids = itertools.count(1)
@@ -304,12 +305,16 @@ class WorkerProcess:
         if sock is not None:
             self.loop.remove_writer(sock.fileno())
 
-    async def export(self, keys: list[str]) -> dict[str, Any]:
-        """Pickled copies of values this worker holds: the ``exported`` message."""
+    async def export(self, keys: list[str], *, keep: bool = False) -> dict[str, Any]:
+        """Pickled copies of values this worker holds: the ``exported`` message. ``keep``:
+        the copies may be loaded several times (their shared-memory files stay)."""
         request_id = next(self._export_ids)
         future = self.loop.create_future()
         self._exports[request_id] = future
-        if not self.send({"type": "export", "request_id": request_id, "keys": keys}):
+        message: dict[str, Any] = {"type": "export", "request_id": request_id, "keys": keys}
+        if keep:
+            message["keep"] = True
+        if not self.send(message):
             self._exports.pop(request_id, None)
             raise WorkerError(f"{self!r} is gone")
         return await future

@@ -44,6 +44,9 @@ class NodeFailure:
 
 
 class FlowJob:
+    hold_outputs = False
+    """Hold values on this flow's outputs until the session ends (a root flow always does)."""
+
     def __init__(self, session: Session, graph: RunGraph, *, job_id: str,
                  stacks: list[Stack], reporter: FlowReporter, inputs: dict[str, Any],
                  nodes_inputs: dict[str, dict[str, Any]] | None = None,
@@ -132,6 +135,7 @@ class FlowJob:
         """Send one output of ``node`` to its targets (restricted by ``options.target``)."""
         targets = node.targets.get(handle)
         if not targets or self.failure is not None:
+            self.session.values.produced(value)  # nobody receives it: free it
             return
         target_filter = options.get("target") if options else None
         if target_filter:
@@ -143,6 +147,7 @@ class FlowJob:
                        or (isinstance(t, FlowTarget) and t.handle in to_flow)]
         for target in targets:
             self._deliver(target, value)
+        self.session.values.produced(value)
 
     def _deliver(self, target: NodeTarget | FlowTarget, value: Any) -> None:
         if type(target) is NodeTarget:
@@ -150,8 +155,11 @@ class FlowJob:
                 return
             state = self.states[target.node_id]
             state.push(target.handle, value)
+            self.session.values.hold(value)  # until the job that takes it finished
             self._try_start(state)
         else:
+            if not self.stacks or self.hold_outputs:  # root outputs live as long as the run
+                self.session.values.hold(value)
             self.outputs[target.handle] = value
             self.reporter.output(target.handle, value)
             if self.on_output is not None:
@@ -190,6 +198,7 @@ class FlowJob:
             outcome = ("failed", f"oocana-local internal error: {exc}\n"
                                  f"{traceback.format_exc()}")
         finally:
+            self.session.values.release(inputs.values())
             state.running -= 1
             status, error = outcome
             self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]

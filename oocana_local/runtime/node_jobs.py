@@ -9,7 +9,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from ..executor.base import Job
-from ..graph.model import GraphNode
+from ..graph.model import GraphNode, NodeTarget
 from ..mainframe.messages import BlockReporter
 from ..manifest.resolved import ConditionNode, Flow, TaskBlock
 from .condition import evaluate
@@ -80,12 +80,25 @@ def build_job(flow_job: FlowJob, node: GraphNode, block: TaskBlock, job_id: str,
     tmp_dir = session.tmp_dir(flow)
     package = block.package or flow.package
     package_name = package.dir.name if package else "workspace"
+    inputs_def = {h: _wire_def(s.definition) for h, s in node.inputs.items()}
+    for handle, slot in node.inputs.items():
+        if slot.serialize_for_cache:
+            inputs_def[handle]["_deserialize_from_cache"] = True
+    outputs_def = {h: _wire_def(d) for h, d in node.outputs_def.items()}
+    for handle, targets in node.targets.items():
+        if handle in outputs_def and any(
+                isinstance(t, NodeTarget) and t.handle in flow_job.graph.nodes[t.node_id].inputs
+                and flow_job.graph.nodes[t.node_id].inputs[t.handle].serialize_for_cache
+                for t in targets):
+            outputs_def[handle]["_serialize_for_cache"] = True
+    patch = {item.handle: list(item.schema_overrides)
+             for item in getattr(node.node, "inputs_from", ()) if item.schema_overrides}
     return Job(
         job_id=job_id, session_id=session.session_id, stacks=stacks, node_id=node.node_id,
         dir=str(block.dir), entry=block.entry, function=block.function or "main",
         source=block.source, inputs=inputs,
-        inputs_def={h: _wire_def(s.definition) for h, s in node.inputs.items()},
-        outputs_def={h: _wire_def(d) for h, d in node.outputs_def.items()},
+        inputs_def=inputs_def, outputs_def=outputs_def,
+        secrets_file=session.secrets_file, inputs_def_patch=patch or None,
         session_dir=str(session.session_dir), tmp_dir=str(tmp_dir),
         tmp_pkg_dir=str(tmp_dir / package_name), package_name=package_name,
         block_path=str(block.path) if block.path else None,
@@ -113,19 +126,26 @@ async def run_task(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]
     job_id = session.new_job_id()
     stacks = _stacks_for(flow_job, node.node_id)
     reporter = session.reporter.block(job_id, str(block.path) if block.path else None, stacks)
-    reporter.started(inputs)
+    job = build_job(flow_job, node, block, job_id, stacks, inputs)
+    handler = NodeJobHandler(flow_job, node, reporter)
+    # The node cache (runtime/cache.py): a hit replays the recorded outputs and ends here.
+    memo = (session.node_cache.open(job, block)
+            if session.node_cache is not None and block.executor == "python" else None)
+    if memo is None:
+        reporter.started(inputs)
+    elif memo.start(handler, inputs):
+        return "done", None
     if block.executor != "python":
         error = (f"oocana-local runs python blocks only; node {node.node_id} uses the "
                  f"{block.executor!r} executor")
         reporter.finished(error=error, status="failed")
         return "failed", error
-    job = build_job(flow_job, node, block, job_id, stacks, inputs)
-    handler = NodeJobHandler(flow_job, node, reporter)
+    runner = session.executor.run(job, handler if memo is None else memo.wrap(handler))
     try:
         if node.timeout:
-            outcome = await asyncio.wait_for(session.executor.run(job, handler), node.timeout)
+            outcome = await asyncio.wait_for(runner, node.timeout)
         else:
-            outcome = await session.executor.run(job, handler)
+            outcome = await runner
     except asyncio.TimeoutError:
         reporter.error(f"{job_id} timeout after {node.timeout}s")
         reporter.finished(error="Timeout", status="timeout")
@@ -135,6 +155,8 @@ async def run_task(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]
         raise
     if outcome.status == "done":
         reporter.finished(result=outcome.result)
+        if memo is not None:
+            memo.save(outcome.result)
         if outcome.result:
             for handle, value in outcome.result.items():
                 flow_job.route(node, handle, value)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..executor.base import Executor
     from ..mainframe.bus import Bus
     from ..manifest.loader import Loader
+    from .cache import NodeCache
 
 __all__ = ["RunResult", "run_session", "block_as_flow", "root_inputs"]
 
@@ -44,6 +45,8 @@ class RunResult:
     duration: float
     events: list[dict[str, Any]] = field(default_factory=list)
     failed_node: str | None = None
+    cached: list[str] = field(default_factory=list)
+    """Root-flow nodes whose results came from the node cache (every run of them)."""
 
     @property
     def ok(self) -> bool:
@@ -51,8 +54,11 @@ class RunResult:
 
     def summary(self) -> dict[str, Any]:
         """The ``--json`` object of the CLI."""
-        return {"session_id": self.session_id, "status": self.status,
-                "outputs": self.outputs, "error": self.error, "nodes": self.nodes}
+        summary = {"session_id": self.session_id, "status": self.status,
+                   "outputs": self.outputs, "error": self.error, "nodes": self.nodes}
+        if self.cached:
+            summary["cached"] = self.cached
+        return summary
 
 
 def block_as_flow(block: TaskBlock) -> Flow:
@@ -103,7 +109,9 @@ async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
                       inputs: dict[str, Any] | None = None,
                       nodes_inputs: dict[str, dict[str, Any]] | None = None,
                       nodes: list[str] | None = None, env: dict[str, str] | None = None,
-                      session_dir: Path | None = None) -> RunResult:
+                      session_dir: Path | None = None,
+                      cache: NodeCache | None = None,
+                      secrets_file: str | None = None) -> RunResult:
     """Run ``target`` to its end and publish every event on ``bus``.
 
     Bad arguments (unknown node ids or handles, a block input nobody gives) raise
@@ -121,7 +129,9 @@ async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
                 f"'{{{', '.join(f'{chr(34)}{h}{chr(34)}: ...' for h in missing)}}}'")
     session = Session(bus=bus, executor=executor, session_id=session_id or str(uuid.uuid4()),
                       loader=loader, path=str(flow.path), partial=bool(nodes),
-                      env=dict(env or {}), session_dir=session_dir)
+                      env=dict(env or {}), session_dir=session_dir,
+                      cache=cache is not None, node_cache=cache,
+                      secrets_file=_secrets_file(secrets_file))
     graph = session.graph(flow)
     _check_nodes_args(graph.nodes, nodes, nodes_inputs, str(flow.path))
     limit = graph.upstream_of(set(nodes)) if nodes else None
@@ -142,6 +152,11 @@ async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
     except asyncio.CancelledError:
         cancelled = True
         failure = job.failure
+    finally:
+        try:  # workers drop every value of the session
+            await asyncio.shield(session.values.free_all())
+        except (asyncio.CancelledError, Exception):
+            pass
     if cancelled:
         status, error = "cancelled", "Cancelled"
     elif failure is not None:
@@ -158,8 +173,38 @@ async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
         not_run={n: job.states[n].missing() for n, s in job.status.items() if s == "not_run"},
         duration=time.perf_counter() - started, events=collector.messages,
         failed_node=failure.node_id if failure else None,
+        cached=_cached_nodes(collector.messages) if cache is not None else [],
     )
     return result
+
+
+def _cached_nodes(messages: list[dict[str, Any]]) -> list[str]:
+    """Root nodes every finished run of which was replayed from the cache."""
+    cached: dict[str, bool] = {}
+    for message in messages:
+        stacks = message.get("stacks")
+        if message.get("type") == "BlockFinished" and stacks and len(stacks) == 1:
+            node_id = stacks[0]["node_id"]
+            cached[node_id] = cached.get(node_id, True) and bool(message.get("cached"))
+    return [node_id for node_id, all_cached in cached.items() if all_cached]
+
+
+def _secrets_file(given: str | None) -> str | None:
+    """The secrets file of a run: the one given, else ``$OOCANA_SECRETS_FILE``, else
+    oocana's ``~/app-config/oomol-secrets/secrets.json`` when it exists."""
+    import os
+
+    from ..secrets import default_secrets_file
+
+    if given is None:
+        given = os.environ.get("OOCANA_SECRETS_FILE") or None
+        if given is None:
+            return default_secrets_file()
+    path = os.path.abspath(os.path.expanduser(str(given)))
+    if not os.path.isfile(path):
+        raise UsageError(f"secrets file {path} does not exist (given with --secrets, "
+                         "secrets_file= or $OOCANA_SECRETS_FILE)")
+    return path
 
 
 def _check_nodes_args(graph_nodes: dict[str, Any], nodes: list[str] | None,

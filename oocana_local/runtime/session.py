@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from ..graph.model import RunGraph
     from ..manifest.loader import Loader
     from ..manifest.resolved import Flow, PackageInfo
+    from .cache import NodeCache
+    from .refs import ValueRefs
 
 __all__ = ["Session", "data_root"]
 
@@ -40,11 +42,22 @@ class Session:
     session_dir: Path | None = None
     tmp_root: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+    node_cache: NodeCache | None = None
+    """Reuse task results whose code, manifest and inputs did not change (``cache.py``)."""
+    secrets_file: str | None = None
+    """Resolves secrets in block inputs, inside the worker (``oocana_local/secrets.py``)."""
     reporter: SessionReporter = field(init=False)
+    values: ValueRefs = field(init=False)
+    """Holds of the var values in flight; frees the unreachable ones (``refs.py``)."""
     _ids: itertools.count = field(init=False, default_factory=itertools.count)
     _graphs: dict[Path, RunGraph] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
+        from .refs import ValueRefs
+
+        self.values = ValueRefs(self.executor)
+        if self.node_cache is not None:
+            self.values.keep = self.node_cache.pins
         self.reporter = SessionReporter(self.bus, self.session_id, self.path,
                                         partial=self.partial, cache=self.cache)
         if self.session_dir is None:

@@ -39,14 +39,39 @@ def emit(line: str, stdio: str) -> None:
     if job_id is None or channel is None:  # nothing ran yet: keep it visible somewhere
         os.write(2 if stdio == "stderr" else 1, (line + "\n").encode("utf-8", "replace"))
         return
+    if _masked:
+        line = mask(line)
     channel.send({"type": "BlockLog", "job_id": job_id, "log": line, "stdio": stdio})
+
+
+_masked: tuple[str, ...] = ()
+MASK = "******"
+
+
+def hide(secrets: list[str]) -> None:
+    """Secret values the current job received: its log lines show ``******`` instead
+    (each line of a multi-line secret too)."""
+    global _masked
+    parts = set()
+    for secret in secrets:
+        parts.add(secret)
+        parts.update(p for p in secret.splitlines() if len(p) >= 4)
+    _masked = tuple(sorted((p for p in parts if p), key=len, reverse=True))
+
+
+def mask(text: str) -> str:
+    for secret in _masked:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
 
 
 def begin(job_id: str) -> None:
     """From now on output belongs to ``job_id``; undo what a previous block replaced."""
-    global _job_id
+    global _job_id, _masked
     flush()  # leftovers of a previous job's threads stay with that job
     _job_id = job_id
+    _masked = ()
     if _writers:
         if sys.stdout is not _writers[0]:
             sys.stdout = _writers[0]

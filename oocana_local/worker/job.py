@@ -23,7 +23,7 @@ from types import CoroutineType
 
 from ..context import KEEP_ALIVE, Context, ValueStore
 from ..context.values import InputValueError, decode_inputs
-from . import capture, loader
+from . import capture, hooks, loader
 from .calling import call_args, is_async
 from .environment import JobEnvironment, ensure_dirs, job_env
 
@@ -57,6 +57,31 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
+def _may_need_secrets(job: dict[str, Any]) -> bool:
+    """Whether the inputs may hold a secret or credential (then ``oocana_local.secrets``
+    is imported and walks them); cheap for the usual job that has none."""
+    for definition in (job.get("inputs_def") or {}).values():
+        schema = definition.get("json_schema") if isinstance(definition, dict) else None
+        if isinstance(schema, dict) and ("oomol/secret" in repr(schema)
+                                         or schema.get("contentMediaType") == "oomol/credential"):
+            return True
+    return _has_placeholder(job["inputs"].values())
+
+
+def _has_placeholder(values: Any) -> bool:
+    for value in values:
+        t = type(value)
+        if t is str:
+            if value.startswith("${{OO_SECRET:"):
+                return True
+        elif t is dict:
+            if "__OOMOL_TYPE__" not in value and _has_placeholder(value.values()):
+                return True
+        elif t is list and _has_placeholder(value):
+            return True
+    return False
+
+
 def _exit_error(code: Any) -> str | None:
     if code is None or (isinstance(code, int) and code == 0):
         return None
@@ -76,12 +101,22 @@ class JobRunner:
         context = None
         try:
             ensure_dirs(job)
-            inputs = decode_inputs(job.get("inputs"), self.store, job.get("blobs"))
+            raw = job.get("inputs")
+            if raw and (job.get("inputs_def_patch") or _may_need_secrets(job)):
+                from ..secrets import resolve_inputs
+
+                raw, secrets = resolve_inputs(raw, job.get("inputs_def"),
+                                              job.get("inputs_def_patch"),
+                                              job.get("secrets_file"))
+                capture.hide(secrets)
+            inputs = decode_inputs(raw, self.store, job.get("blobs"))
             context = Context.from_job(job, inputs=inputs, sink=self.sink, store=self.store)
             context._before_finish.append(capture.flush)
+            hooks.job_started(context)
             fn = loader.load_function(job)
         except BaseException as exc:
-            if isinstance(exc, (loader.LoadError, InputValueError)):
+            if isinstance(exc, (loader.LoadError, InputValueError)) or \
+                    type(exc).__name__ == "SecretError":
                 error = str(exc)
             else:
                 error = user_traceback(exc)
@@ -90,7 +125,10 @@ class JobRunner:
                 context._before_finish.append(capture.flush)
             context._end(error=error)
             return
-        self._call(fn, context)
+        try:
+            self._call(fn, context)
+        finally:
+            hooks.job_ended()
 
     def _call(self, fn: Any, context: Context) -> None:
         try:

@@ -16,7 +16,7 @@ import threading
 from _queue import SimpleQueue
 
 from ..context import ValueStore
-from . import blobs, capture, loader
+from . import blobs, capture, hooks, loader
 from .channel import Channel
 from .job import JobRunner, user_traceback
 from .sink import SocketSink
@@ -40,6 +40,7 @@ def _prepare_interpreter() -> None:
     sys.path.insert(0, _SHIM)  # `from oocana import Context` resolves to ours
     sys.argv = ["oocana-local-worker"]
     loader.install_finder()
+    hooks.install()  # plt.show(), fig.show(), Image.show() send previews; imports nothing
     faulthandler.enable(file=sys.__stderr__)  # a segfault leaves its traceback in the log
 
 
@@ -83,7 +84,8 @@ class Worker:
             os._exit(0)
 
     def export(self, message: dict[str, Any]) -> None:
-        exported, errors = self.store.export(list(message.get("keys") or []))
+        exported, errors = self.store.export(list(message.get("keys") or []),
+                                             keep=bool(message.get("keep")))
         reply: dict[str, Any] = {"type": "exported", "request_id": message.get("request_id"),
                                  "blobs": exported}
         if errors:

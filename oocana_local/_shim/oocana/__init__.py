@@ -31,6 +31,7 @@ from oocana_local.context.types import (
     ToFlow,
     ToNode,
 )
+from oocana_local.secrets import CredentialInput
 
 __all__ = [
     "Context", "BlockJob", "BlockExecuteException", "ToNode", "ToFlow", "HandleDefDict",
@@ -38,11 +39,17 @@ __all__ = [
     "HostInfo", "BlockInfo", "PreviewPayload", "TablePreviewData", "TablePreviewPayload",
     "TextPreviewPayload", "JSONPreviewPayload", "ImagePreviewPayload", "MediaPreviewPayload",
     "CsvPreviewPayload", "DefaultPreviewPayload", "CompressionOptions",
-    "setup_dataframe_serialization",
+    "setup_dataframe_serialization", "CredentialInput",
 ]
 
 
 def setup_dataframe_serialization(context: Context,
                                   compression: CompressionOptions | None = None) -> Any:
-    """Accepted for compatibility; oocana-local does not cache DataFrames on disk yet."""
+    """How DataFrames cached for ``serialize_for_cache`` edges are compressed:
+    ``{"method": "zip" | "gzip" | "bz2" | "zstd" | "xz" | "tar" | None}`` (None: plain
+    ``.pkl``). Kept per package in ``<pkg_data_dir>/__compression_options.json``."""
+    from oocana_local.context.cache import set_compression_options
+
+    if context.pkg_data_dir:
+        set_compression_options(context.pkg_data_dir, dict(compression) if compression else None)
     return None

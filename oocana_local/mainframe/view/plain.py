@@ -60,11 +60,16 @@ class PlainView:
         with self._lock:
             node = self.state.apply(message)
             type_ = message.get("type")
-            if type_ in self._events:
+            if type_ in self._events and not (type_ == "BlockStarted" and message.get("cached")):
                 if len(self._pending) >= self._max_pending:
                     self._pending.popleft()  # keep the latest; the recorder has them all
                     self._dropped += 1
                 self._pending.append(self._event(type_, node, message))
+
+    def preview_saved(self, saved: Any) -> None:
+        """Queue the line saying where a preview went (a ``mainframe.previews.SavedPreview``)."""
+        with self._lock:
+            self._pending.append(("preview", saved.label, saved.line()))
 
     def _event(self, type_: str, node: NodeState | None, message: dict[str, Any]) -> Event:
         state = self.state
@@ -81,6 +86,8 @@ class PlainView:
             return ("started", label, node.runs if node is not None else 1)
         error = message.get("error")
         status = message.get("status") or ("failed" if error else "done")
+        if status == "done" and message.get("cached"):
+            status = "cached"
         duration = node.last_duration if node is not None else None
         return ("finished", label, status, duration, _last_line(error))
 
@@ -171,6 +178,9 @@ def event_line(event: Event) -> Text:
     if kind == "log":
         text.append("| ", style="dim")
         text.append_text(Text.from_ansi(event[2], style="red" if event[3] == "stderr" else ""))
+    elif kind == "preview":
+        text.append("| ", style="dim")
+        text.append(event[2], style="cyan")
     elif kind == "warning":
         text.append(f"warning: {event[2]}", style="yellow")
     elif kind == "error":
@@ -179,6 +189,9 @@ def event_line(event: Event) -> Text:
         text.append("started" + (f" (run {event[2]})" if event[2] > 1 else ""))
     else:  # finished
         status, duration, error = event[2], event[3], event[4]
+        if status == "cached":
+            text.append("cached: reused its last results", style="blue")
+            return text
         style = "green" if status == "done" else "yellow" if status == "cancelled" else "red"
         text.append(status, style=style)
         if duration is not None:

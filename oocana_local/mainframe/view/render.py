@@ -22,6 +22,7 @@ _LOOK: dict[str, tuple[str, str]] = {
     "waiting": ("·", "dim"),
     "running": ("▶", "cyan"),
     "done": ("✓", "green"),
+    "cached": ("↺", "blue"),
     "failed": ("✗", "bold red"),
     "timeout": ("⏱", "bold red"),
     "crashed": ("✗", "bold red"),
@@ -29,7 +30,7 @@ _LOOK: dict[str, tuple[str, str]] = {
     "not run": ("–", "dim"),
 }
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-STATUS_ORDER = ("done", "running", "waiting", "failed", "timeout", "crashed", "cancelled",
+STATUS_ORDER = ("done", "cached", "running", "waiting", "failed", "timeout", "crashed", "cancelled",
                 "not run")
 """The order statuses are counted in, in footers and summary lines."""
 

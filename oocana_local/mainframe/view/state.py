@@ -25,7 +25,7 @@ NodeKey = tuple[str, ...]
 LogLine = tuple[str, str, str]
 """``(node label, line, stdio)``"""
 
-FINAL_STATUSES = frozenset({"done", "failed", "timeout", "crashed", "cancelled", "not run"})
+FINAL_STATUSES = frozenset({"done", "cached", "failed", "timeout", "crashed", "cancelled", "not run"})
 BAD_STATUSES = frozenset({"failed", "timeout", "crashed"})
 
 
@@ -35,7 +35,8 @@ class NodeState:
 
     key: NodeKey
     status: str = "waiting"
-    """waiting, running, done, failed, timeout, crashed, cancelled or not run."""
+    """waiting, running, done, cached (its results were reused from the node cache),
+    failed, timeout, crashed, cancelled or not run."""
     runs: int = 0
     """Jobs started for this node (a node can run many times)."""
     active: int = 0
@@ -272,6 +273,8 @@ class RunState:
     def _block_finished(self, message: dict[str, Any]) -> NodeState | None:
         error = message.get("error")
         status = message.get("status") or ("failed" if error else "done")
+        if status == "done" and message.get("cached"):
+            status = "cached"
         if message.get("job_id") in self._lone_jobs and message.get("result"):
             self.outputs.update(message["result"])
         return self._job_finished(message, status, error)
@@ -298,7 +301,7 @@ class RunState:
         elif not node.active and node.status not in BAD_STATUSES:
             # Still running while other runs go on; a failure outlives their success.
             node.status = status
-        if status == "done":
+        if status in ("done", "cached"):
             node.progress = None
         return node
 

@@ -1,0 +1,2 @@
+def main(params):
+    return {"answers": params["output1"]}

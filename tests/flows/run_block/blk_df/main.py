@@ -1,0 +1,5 @@
+import pandas as pd
+
+
+def main(params):
+    return {"df": pd.DataFrame({"x": range(params["rows"])})}

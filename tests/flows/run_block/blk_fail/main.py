@@ -1,0 +1,2 @@
+def main(params):
+    raise ValueError("blk_fail went wrong")

@@ -1,0 +1,168 @@
+"""Values between blocks: DataFrames across workers through shared memory, values freed
+once consumed, oomol/bin, serialize_for_cache; all through the public API."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import FLOWS, events, log_lines
+
+import oocana_local
+from oocana_local.context.values import InputValueError, ValueStore, decode_inputs
+from oocana_local.worker import blobs
+
+
+def shm_files(pid: int | None = None) -> list[str]:
+    prefix = blobs.shm_prefix(pid)
+    return [n for n in os.listdir(blobs.shm_dir()) if n.startswith(prefix)]
+
+
+# -- the blob format ------------------------------------------------------------------------
+
+class TestBlobs:
+    def test_large_buffers_go_through_shared_memory_and_the_file_is_gone_once_loaded(self):
+        frame = pd.DataFrame(np.random.rand(50_000, 4), columns=list("abcd"))
+        blob = blobs.dump(frame)
+
+        assert len(blob) < 4096  # the socket carries only the small part
+        path = blobs.blob_file(blob)
+        assert path is not None and os.path.exists(path)
+        copy = blobs.load(blob)
+        assert not os.path.exists(path)
+        pd.testing.assert_frame_equal(copy, frame)
+
+    def test_the_receiver_may_write_to_its_copy(self):
+        array = np.arange(100_000, dtype="float64")
+        copy = blobs.load(blobs.dump(array))
+
+        copy[0] = 42.0
+        assert copy[0] == 42.0 and array[0] == 0.0
+
+    def test_a_kept_blob_loads_twice_until_unlinked(self):
+        blob = blobs.dump(np.ones(50_000), keep=True)
+        path = blobs.blob_file(blob)
+
+        assert blobs.load(blob).sum() == blobs.load(blob).sum() == 50_000
+        assert os.path.exists(path)
+        blobs.unlink(path)
+        assert not os.path.exists(path)
+
+    def test_small_values_stay_in_the_pickle(self):
+        blob = blobs.dump({"a": np.arange(10)})
+        assert blobs.blob_file(blob) is None
+        assert blobs.load(blob)["a"].tolist() == list(range(10))
+
+    def test_a_plain_pickle_still_loads(self):
+        assert blobs.load(pickle.dumps([1, 2])) == [1, 2]
+
+    def test_sweep_removes_files_of_dead_engines_only(self):
+        dead = os.path.join(blobs.shm_dir(), "oocana-local-999999999-1-1")
+        mine = os.path.join(blobs.shm_dir(), f"{blobs.shm_prefix()}-sweep-test")
+        for path in (dead, mine):
+            open(path, "wb").close()
+        try:
+            blobs.sweep(dead_engines=True)
+            assert not os.path.exists(dead) and not os.path.exists(mine)
+        finally:
+            for path in (dead, mine):
+                blobs.unlink(path)
+
+
+# -- DataFrames through a flow ----------------------------------------------------------------
+
+class TestDataFramesAcrossWorkers:
+    def test_a_frame_crosses_workers_and_arrives_whole(self, engine):
+        result = engine.run(FLOWS / "values", inputs={"rows": 200_000})
+
+        assert result.status == "completed", result.error
+        n = 200_000
+        assert result.outputs["total"] == 2 * (n * (n - 1) / 2) + n
+        # the references in events, never the frames
+        out = events(result, "BlockFinished", "make")[0]["result"]["df"]
+        assert out["__OOMOL_TYPE__"] == "oomol/var" and out["value"]["handle"] == "df"
+
+    def test_no_shared_memory_is_left_after_runs_and_after_close(self):
+        with oocana_local.Engine() as engine:
+            for _ in range(3):
+                result = engine.run(FLOWS / "values", inputs={"rows": 300_000})
+                assert result.status == "completed", result.error
+                assert shm_files() == []
+        assert shm_files() == []
+
+    def test_files_a_crashed_or_killed_worker_left_are_removed_on_close(self):
+        engine = oocana_local.Engine()
+        try:
+            assert engine.run(FLOWS / "values", inputs={"rows": 1000}).ok
+            stray = os.path.join(blobs.shm_dir(), f"{blobs.shm_prefix()}12345-1")
+            open(stray, "wb").close()  # as a worker killed halfway through an export leaves
+        finally:
+            engine.close()
+        assert shm_files() == []
+
+    def test_a_workers_store_does_not_grow_across_100_runs(self):
+        with oocana_local.Engine() as engine:
+            stored = []
+            for _ in range(100):
+                result = engine.run(FLOWS / "values", inputs={"rows": 1000})
+                assert result.status == "completed", result.error
+                stored.append(result.outputs["stored"])
+            pool = engine.executor
+            assert max(stored) <= 2, stored  # the frame `total` is working on (+ a copy)
+            assert pool.holders == {}
+            assert all(not w.keys for w in pool.workers)
+            assert pool._parked == {}
+
+
+class TestCachedValues:
+    def test_serialize_for_cache_writes_the_frame_and_names_the_file(self, engine, tmp_path,
+                                                                     monkeypatch):
+        monkeypatch.setenv("OOCANA_LOCAL_HOME", str(tmp_path))
+        result = engine.run(FLOWS / "cache_edge")
+
+        assert result.status == "completed", result.error
+        wrapper = events(result, "BlockFinished", "make")[0]["result"]["df"]
+        flow = str(FLOWS / "cache_edge" / "flow.oo.yaml")
+        digest = hashlib.sha256(f"{flow}-make".encode()).hexdigest()
+        assert wrapper["serialize_path"].endswith(f"/.cache/{digest}/df.pkl")
+        assert wrapper["serialize_path"].startswith(str(tmp_path))
+        pd.testing.assert_frame_equal(pd.read_pickle(wrapper["serialize_path"]),
+                                      pd.DataFrame({"a": np.arange(10.0), "b": np.ones(10)}))
+
+    def test_a_reference_nobody_holds_loads_from_its_cache_file(self, tmp_path):
+        frame = pd.DataFrame({"x": [1, 2, 3]})
+        frame.to_pickle(tmp_path / "df.pkl")
+        ref = {"__OOMOL_TYPE__": "oomol/var", "serialize_path": str(tmp_path / "df.pkl"),
+               "value": {"executor": "python", "handle": "df", "job_id": "j",
+                         "session_id": "s", "key": "gone:df:1"}}
+
+        inputs = decode_inputs({"df": ref}, ValueStore())
+        pd.testing.assert_frame_equal(inputs["df"], frame)
+
+        ref["serialize_path"] = str(tmp_path / "missing.pkl")
+        with pytest.raises(InputValueError, match="no longer held"):
+            decode_inputs({"df": ref}, ValueStore())
+
+
+class TestBin:
+    def test_bytes_on_a_bin_handle_arrive_as_bytes(self, engine):
+        result = engine.run(FLOWS / "bin")
+
+        assert result.status == "completed", result.error
+        assert result.outputs == {"got": "bytes:01020304"}
+        assert log_lines(result, "read")[-1] == "b'AQIDBA=='"
+
+    def test_the_bytes_travel_as_a_file_in_the_session_dir(self, engine):
+        result = engine.run(FLOWS / "bin")
+
+        done = events(result, "BlockFinished", "write")[0]
+        wrapper = done["result"]["data"]
+        assert wrapper["__OOMOL_TYPE__"] == "oomol/bin"
+        assert wrapper["value"].endswith(
+            f"/binary/{result.session_id}/{done['job_id']}/data")
+        with open(wrapper["value"], "rb") as file:
+            assert file.read() == b"\x01\x02\x03\x04"
