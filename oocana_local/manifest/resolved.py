@@ -72,6 +72,15 @@ class HandleDef:
     def has_value(self) -> bool:
         return self.value is not MISSING
 
+    def wire(self) -> dict[str, Any]:
+        """The definition as blocks see it (``context.inputs_def[h]``, ``query_block``)."""
+        wire = dict(self.raw) if self.raw else {"handle": self.handle}
+        if self.json_schema is not None:
+            wire.setdefault("json_schema", self.json_schema)
+        if self.is_additional:
+            wire["is_additional"] = True
+        return wire
+
 
 @dataclass
 class PackageInfo:

@@ -80,11 +80,11 @@ def build_job(flow_job: FlowJob, node: GraphNode, block: TaskBlock, job_id: str,
     tmp_dir = session.tmp_dir(flow)
     package = block.package or flow.package
     package_name = package.dir.name if package else "workspace"
-    inputs_def = {h: _wire_def(s.definition) for h, s in node.inputs.items()}
+    inputs_def = {h: s.definition.wire() for h, s in node.inputs.items()}
     for handle, slot in node.inputs.items():
         if slot.serialize_for_cache:
             inputs_def[handle]["_deserialize_from_cache"] = True
-    outputs_def = {h: _wire_def(d) for h, d in node.outputs_def.items()}
+    outputs_def = {h: d.wire() for h, d in node.outputs_def.items()}
     for handle, targets in node.targets.items():
         if handle in outputs_def and any(
                 isinstance(t, NodeTarget) and t.handle in flow_job.graph.nodes[t.node_id].inputs
@@ -107,15 +107,6 @@ def build_job(flow_job: FlowJob, node: GraphNode, block: TaskBlock, job_id: str,
         env=session.env,
         spawn_key=f"{flow.path}#{node.node_id}" if block.spawn else None,
     )
-
-
-def _wire_def(definition: Any) -> dict[str, Any]:
-    raw = dict(definition.raw) if definition.raw else {"handle": definition.handle}
-    if definition.json_schema is not None:
-        raw.setdefault("json_schema", definition.json_schema)
-    if definition.is_additional:
-        raw["is_additional"] = True
-    return raw
 
 
 async def run_task(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]

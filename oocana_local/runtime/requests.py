@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ManifestError
 from ..graph.model import FlowTarget, GraphNode, InputSlot, NodeTarget
-from ..manifest.resolved import MISSING, Flow, HandleDef, TaskBlock
+from ..manifest.resolved import MISSING, Flow, TaskBlock
 
 if TYPE_CHECKING:
     from ..mainframe.messages import BlockReporter
@@ -40,13 +40,6 @@ async def answer_request(flow_job: FlowJob, node: GraphNode | None, reporter: Bl
     raise ValueError(f"oocana-local does not support the {action!r} request yet")
 
 
-def _handle_dict(definition: HandleDef) -> dict[str, Any]:
-    raw = dict(definition.raw) if definition.raw else {"handle": definition.handle}
-    if definition.json_schema is not None:
-        raw.setdefault("json_schema", definition.json_schema)
-    return raw
-
-
 def query_downstream(flow_job: FlowJob, node: GraphNode, handles: list[str] | None
                      ) -> dict[str, Any]:
     graph = flow_job.graph
@@ -62,13 +55,13 @@ def query_downstream(flow_job: FlowJob, node: GraphNode, handles: list[str] | No
                     "node_id": target.node_id,
                     "description": down.node.description,
                     "input_handle": target.handle,
-                    "input_handle_def": _handle_dict(down.inputs[target.handle].definition),
+                    "input_handle_def": down.inputs[target.handle].definition.wire(),
                 })
             elif isinstance(target, FlowTarget):
                 definition = graph.flow.outputs_def.get(target.handle)
                 to_flow.append({
                     "output_handle": target.handle,
-                    "output_handle_def": _handle_dict(definition) if definition else None,
+                    "output_handle_def": definition.wire() if definition else None,
                 })
         result[handle] = {"to_node": to_node, "to_flow": to_flow}
     return result
@@ -83,8 +76,8 @@ def query_block(flow_job: FlowJob, ref: str) -> dict[str, Any]:
     return {
         "type": "subflow" if is_flow else "task",
         "description": block.description,
-        "inputs_def": [_handle_dict(d) for d in block.inputs_def.values()],
-        "outputs_def": [_handle_dict(d) for d in block.outputs_def.values()],
+        "inputs_def": [d.wire() for d in block.inputs_def.values()],
+        "outputs_def": [d.wire() for d in block.outputs_def.values()],
         "additional_inputs": False if is_flow else block.additional_inputs,
         "additional_outputs": False if is_flow else block.additional_outputs,
     }
