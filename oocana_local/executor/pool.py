@@ -53,17 +53,17 @@ class _Run:
         self.cached = {var_key(v) for v in refs if isinstance(v.get("serialize_path"), str)}
         self.queued_at = 0.0
         self.tasks: set[asyncio.Task[Any]] = set()
-        self.files: list[str] = []  # shared-memory files of blobs sent for this job
+        self.files: list[Any] = []  # claims on the shared memory of blobs sent for this job
 
     def settle(self, outcome: JobOutcome) -> None:
         if not self.future.done():
             self.future.set_result(outcome)
         for task in self.tasks:
             task.cancel()
-        # The worker mapped (and unlinked) them before the job could end; if it died or was
-        # killed first, nobody else will.
-        for path in self.files:
-            shm.unlink(path)
+        # The worker read them before the job could end; if it died or was killed first,
+        # nobody else will (``release`` leaves alone an arena segment that was read).
+        for claim in self.files:
+            shm.release(claim)
         self.files.clear()
 
 
@@ -371,11 +371,11 @@ class WorkerPool(Executor):
     async def _start_with_blobs(self, worker: WorkerProcess, run: _Run,
                                 missing: list[str]) -> None:
         blobs, errors = await self._fetch(missing, worker, run.cached)
-        files = [shm.blob_file(b) for k, b in blobs.items() if k not in self._parked]
+        files = [shm.blob_claim(b) for k, b in blobs.items() if k not in self._parked]
         run.files.extend(f for f in files if f)
-        if worker.job is not run:  # cancelled meanwhile: nobody will map these
-            for path in files:
-                shm.unlink(path)
+        if worker.job is not run:  # cancelled meanwhile: nobody will read these
+            for claim in files:
+                shm.release(claim)
             return
         if errors:
             names = {var_key(v): name for name, v in run.job.inputs.items() if is_var_ref(v)}
@@ -475,6 +475,7 @@ class WorkerPool(Executor):
 
     def _on_exit(self, worker: WorkerProcess, returncode: int) -> None:
         self._pids.discard(worker.pid)
+        shm.sweep_arena(worker.pid)  # its reusable segments, unless one is being read
         if worker in self._workers:
             self._workers.remove(worker)
         if worker in self._idle:
@@ -613,9 +614,9 @@ class _EventForwarder:
         if blobs:
             run = self._worker.job or self._worker.last_job
             for key, blob in blobs.items():
-                path = None if key in self._pool._parked else shm.blob_file(blob)
-                if path and run is not None:
-                    run.files.append(path)
+                claim = None if key in self._pool._parked else shm.blob_claim(blob)
+                if claim and run is not None:
+                    run.files.append(claim)
         self._send(event, blobs)
 
     def _send(self, event: dict[str, Any], blobs: dict[str, bytes] | None) -> None:

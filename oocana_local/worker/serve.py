@@ -49,6 +49,7 @@ class Worker:
         os.set_inheritable(fd, False)  # a block's subprocesses must not keep the socket open
         self.channel = Channel(fd)
         self.store = ValueStore(dump=blobs.dump, load=blobs.load)
+        blobs.start_arena()  # exports reuse this worker's shared-memory segments
         self.sink = SocketSink(self.channel)
         self.runner = JobRunner(self.sink, self.store)
         self.jobs: SimpleQueue[dict[str, Any]] = SimpleQueue()
@@ -61,6 +62,7 @@ class Worker:
             except Exception:
                 message = None
             if message is None:
+                blobs.close_arena()
                 os._exit(0)
             try:
                 handle(message)
@@ -81,6 +83,7 @@ class Worker:
         elif kind == "free":
             self.store.free(message.get("keys") or [])
         elif kind == "shutdown":
+            blobs.close_arena()
             os._exit(0)
 
     def export(self, message: dict[str, Any]) -> None:
