@@ -7,20 +7,9 @@ product carries the ``Location`` it was written at.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .problems import Problem
-from .raw import (
-    RawConditionNode,
-    RawFromFlow,
-    RawFromNode,
-    RawGroupItem,
-    RawHandleDef,
-    RawInputFrom,
-    RawOutputFrom,
-    RawTaskBlock,
-    RawValueNode,
-)
 from .resolved import (
     MISSING,
     ConditionCase,
@@ -36,6 +25,19 @@ from .resolved import (
     ValueNode,
 )
 from .yamlload import KeyPath, YamlDoc
+
+if TYPE_CHECKING:  # the arguments may also be their lite.py twins
+    from .raw import (
+        RawConditionNode,
+        RawFromFlow,
+        RawFromNode,
+        RawGroupItem,
+        RawHandleDef,
+        RawInputFrom,
+        RawOutputFrom,
+        RawTaskBlock,
+        RawValueNode,
+    )
 
 __all__ = [
     "condition_node",
@@ -63,7 +65,7 @@ def handle_defs(
     out: list[HandleDef] = []
     seen: set[str] = set()
     for index, item in enumerate(items or ()):
-        if isinstance(item, RawGroupItem):
+        if item.KIND == "group":
             continue
         if item.handle in seen:
             problems.append(

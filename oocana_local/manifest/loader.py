@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ManifestError
 from . import build
@@ -30,17 +30,6 @@ from .files import (
 from .finder import Finder, Kind, Lookup, not_found, not_found_anywhere
 from .packages import Packages
 from .problems import Problem
-from .raw import (
-    RawConditionNode,
-    RawFlow,
-    RawService,
-    RawServiceNode,
-    RawSlotNode,
-    RawSubflowNode,
-    RawTaskBlock,
-    RawTaskNode,
-    RawValueNode,
-)
 from .resolved import (
     Block,
     Flow,
@@ -55,6 +44,9 @@ from .resolved import (
 from .schema import validate_model
 from .validate import executor_warning, validate_flow, validate_task
 from .yamlload import KeyPath, YamlDoc, gc_paused, read_yaml
+
+if TYPE_CHECKING:
+    from .raw import RawFlow, RawTaskNode
 
 __all__ = ["Loader", "load", "check", "MANIFEST_NAMES"]
 
@@ -177,7 +169,7 @@ class Loader:
             return None, list(self._packages.info(file.parent)[1])
         doc, problems = read_yaml(file)
         if doc is not None and kind == "service":
-            problems += validate_model(RawService, doc, "service")[1]
+            problems += validate_model("RawService", doc, "service")[1]
         return None, problems
 
     def _task_file(self, path: Path) -> _TaskFile:
@@ -191,7 +183,7 @@ class Loader:
         block, warning = None, None
         doc, problems = read_yaml(path)
         if doc is not None:
-            raw, errors = validate_model(RawTaskBlock, doc, "block")
+            raw, errors = validate_model("RawTaskBlock", doc, "block")
             problems += errors
             if raw is not None:
                 package, package_problems = self._packages.owner(path.parent)
@@ -216,7 +208,7 @@ class Loader:
         doc, problems = read_yaml(path)
         flow = None
         if doc is not None:
-            raw, errors = validate_model(RawFlow, doc, kind)
+            raw, errors = validate_model("RawFlow", doc, kind)
             problems += errors
             if raw is not None:
                 flow = self._build_flow(raw, doc, kind, session, problems)
@@ -262,9 +254,10 @@ class Loader:
         session: _Session,
         problems: list[Problem],
     ) -> Node:
-        if isinstance(raw, RawTaskNode):
+        kind = raw.KIND  # the same on the raw.py models and their lite.py twins
+        if kind == "task":
             return self._task_node(raw, path, flow, doc, problems)
-        if isinstance(raw, RawSubflowNode):
+        if kind == "subflow":
             at = doc.location((*path, "subflow"))
             sub = self._subflow_ref(
                 raw.subflow, flow, at, raw.node_id, raw.ignore, session, problems
@@ -275,12 +268,11 @@ class Loader:
                 ref=raw.subflow,
                 slots=list(raw.slots or ()),
             )
-        if isinstance(raw, (RawSlotNode, RawServiceNode)):
-            kind_name = "slot" if isinstance(raw, RawSlotNode) else "service"
-            return UnsupportedNode(**build.node_fields(raw, doc, path), kind_name=kind_name)
-        if isinstance(raw, RawConditionNode):
+        if kind in ("slot", "service"):
+            return UnsupportedNode(**build.node_fields(raw, doc, path), kind_name=kind)
+        if kind == "conditions":
             return build.condition_node(raw, doc, path, problems)
-        assert isinstance(raw, RawValueNode)
+        assert kind == "values"
         return build.value_node(raw, doc, path, problems)
 
     def _task_node(

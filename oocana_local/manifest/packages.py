@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 from .problems import Problem
-from .raw import RawPackage
 from .resolved import PackageInfo
 from .schema import validate_model
 from .yamlload import read_yaml
@@ -74,7 +73,7 @@ class Packages:
             doc, problems = read_yaml(file)
             raw = None
             if doc is not None:
-                raw, errors = validate_model(RawPackage, doc, "package", allow_empty=True)
+                raw, errors = validate_model("RawPackage", doc, "package", allow_empty=True)
                 problems += errors
             info = PackageInfo(
                 name=(raw.name if raw and raw.name else dir_name),

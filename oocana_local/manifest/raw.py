@@ -12,7 +12,7 @@ ignored, as the engine does. Two things need care:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -74,6 +74,9 @@ UNION_TAGS = frozenset({_HANDLE, _GROUP, _REF, _INLINE, *(f"<{k}>" for k in NODE
 class _Raw(BaseModel):
     # Numbers are accepted where text is expected (``version: 1.0``, ``node_id: 3``).
     model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+    KIND: ClassVar[str] = ""
+    """What the loader dispatches on (``"task"``, ``"group"``, ...); ``lite.py``'s twins
+    of these models carry the same."""
 
 
 def _flag(value: Any) -> Any:
@@ -90,6 +93,7 @@ Flag = Annotated[bool, BeforeValidator(_flag)]
 
 
 class RawHandleDef(_Raw):
+    KIND: ClassVar[str] = "handle"
     handle: str
     description: Any = None
     json_schema: Any = None
@@ -101,6 +105,7 @@ class RawHandleDef(_Raw):
 
 class RawGroupItem(_Raw):
     """``- group: Advanced``: a UI section separator inside a handle list; dropped."""
+    KIND: ClassVar[str] = "group"
 
     group: Any = None
 
@@ -138,6 +143,7 @@ class RawExecutor(_Raw):
 
 class RawTaskBlock(_Raw):
     """``block.oo.yaml`` / ``task.oo.yaml``, or an inline ``task:`` of a node."""
+    KIND: ClassVar[str] = "block"
 
     executor: RawExecutor
     description: Any = None
@@ -193,6 +199,7 @@ def _task_kind(value: Any) -> str:
 
 
 class RawTaskNode(_RawNodeBase):
+    KIND: ClassVar[str] = "task"
     task: Annotated[
         Annotated[str, Tag(_REF)] | Annotated[RawTaskBlock, Tag(_INLINE)],
         Discriminator(_task_kind),
@@ -203,15 +210,18 @@ class RawTaskNode(_RawNodeBase):
 
 
 class RawSubflowNode(_RawNodeBase):
+    KIND: ClassVar[str] = "subflow"
     subflow: str
     slots: list[dict[str, Any]] | None = None
 
 
 class RawSlotNode(_RawNodeBase):
+    KIND: ClassVar[str] = "slot"
     slot: dict[str, Any] | None = None
 
 
 class RawServiceNode(_RawNodeBase):
+    KIND: ClassVar[str] = "service"
     service: str
 
 
@@ -241,11 +251,13 @@ class RawConditions(_Raw):
 
 
 class RawConditionNode(_RawNodeBase):
+    KIND: ClassVar[str] = "conditions"
     conditions: RawConditions
     inputs_def: HandleList = None
 
 
 class RawValueNode(_Raw):
+    KIND: ClassVar[str] = "values"
     node_id: str
     description: Any = None
     values: HandleList = None
@@ -283,6 +295,7 @@ RawNode = Annotated[
 
 class RawFlow(_Raw):
     """``flow.oo.yaml`` / ``subflow.oo.yaml`` / ``slotflow.oo.yaml``."""
+    KIND: ClassVar[str] = "flow"
 
     description: Any = None
     inputs_def: HandleList = None
@@ -294,6 +307,7 @@ class RawFlow(_Raw):
 
 class RawPackage(_Raw):
     """``package.oo.yaml``."""
+    KIND: ClassVar[str] = "package"
 
     name: str | None = None
     version: str | None = None

@@ -1,19 +1,19 @@
-"""Validate parsed YAML against a raw model; turn each pydantic error into a Problem."""
+"""Validate parsed YAML against a raw model; turn each pydantic error into a Problem.
+
+Plain manifests take the fast path of ``lite.py`` (no pydantic import); anything else,
+and every manifest with a problem, is validated by the pydantic models of ``raw.py``.
+"""
 
 from __future__ import annotations
 
 import difflib
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
+from . import lite
 from .problems import Problem
-from .raw import OPERATORS, UNION_TAGS
 from .yamlload import YamlDoc
 
 __all__ = ["validate_model"]
-
-M = TypeVar("M", bound=BaseModel)
 
 _MISSING_HINTS = {
     "executor": "add `executor: {name: python, options: {entry: main.py}}`",
@@ -43,11 +43,13 @@ _TYPE_HINTS = {
 
 
 def validate_model(
-    cls: type[M], doc: YamlDoc, what: str, *, allow_empty: bool = False
-) -> tuple[M | None, list[Problem]]:
-    """Validate ``doc.data`` as ``cls``; ``what`` names the file kind in messages."""
+    model: str, doc: YamlDoc, what: str, *, allow_empty: bool = False
+) -> tuple[Any, list[Problem]]:
+    """Validate ``doc.data`` as the ``raw.py`` model named ``model`` (``"RawFlow"``, ...);
+    ``what`` names the file kind in messages. Returns a ``lite.py`` object or a raw model,
+    which have the same attributes."""
     if doc.data is None and allow_empty:
-        return cls.model_validate({}), []
+        return _model(model).model_validate({}), []
     if doc.data is None:
         return None, [
             Problem("error", f"the {what} manifest is empty", doc.location(), _empty_hint(what))
@@ -61,13 +63,26 @@ def validate_model(
                 _empty_hint(what),
             )
         ]
+    fast = lite.parse(model, doc.data)
+    if fast is not None:
+        return fast, []
+    from pydantic import ValidationError
+
     try:
-        return cls.model_validate(doc.data), []
+        return _model(model).model_validate(doc.data), []
     except ValidationError as exc:
         return None, [_problem(err, doc) for err in exc.errors(include_url=False)]
 
 
+def _model(name: str) -> Any:
+    from . import raw
+
+    return getattr(raw, name)
+
+
 def _problem(err: Any, doc: YamlDoc) -> Problem:
+    from .raw import UNION_TAGS
+
     loc = tuple(step for step in err["loc"] if step not in UNION_TAGS)
     kind = err["type"]
     message = err["msg"]
@@ -103,6 +118,8 @@ def _describe(loc: tuple[Any, ...], data: Any) -> str:
 
 
 def _close_operator(text: str) -> list[str]:
+    from .raw import OPERATORS
+
     swapped = [op for op in OPERATORS if sorted(op) == sorted(text)]  # `=<` for `<=`
     return swapped or difflib.get_close_matches(text, OPERATORS, n=1, cutoff=0.5)
 

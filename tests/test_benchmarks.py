@@ -1,0 +1,33 @@
+"""Smoke test of ``benchmarks/run.py --quick``: every workload runs and gives the right
+answer in oocana-local and plain Python. No timing is asserted (the machine is shared);
+this only keeps the benchmark working on a fresh clone. Takes about 10 s."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+
+
+def test_quick_benchmark_runs_every_workload(tmp_path: Path) -> None:
+    raw = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--peers", "oocana-local,python",
+         "--json", str(raw)],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    cells = json.loads(raw.read_text())
+    workloads = {key.split(" | ")[0] for key in cells}
+    assert len(workloads) == 5, workloads  # chain x2, fan-out, DataFrame, cold start
+    for key, cell in cells.items():
+        assert cell["error"] is None, (key, cell["error"])
+        assert cell["times"], key  # ran, and its answer was checked by run.py
+    engines = {key.split(" | ")[1] for key in cells}
+    assert {"oocana-local", "python direct calls", "python subprocess per task",
+            "python ProcessPoolExecutor"} <= engines
+    table = done.stdout
+    assert "| workload | engine | median ms |" in table
+    assert "cold start, one-node flow from the CLI | oocana-local run |" in table
