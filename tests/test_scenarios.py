@@ -318,6 +318,16 @@ class TestError:
         assert session_finished.get("error")
 
 
+class TestEarlyFailure:
+    def test_a_node_failing_before_its_siblings_start_still_ends_the_flow(self, engine):
+        result = engine.run(FLOWS / "early_failure")
+
+        assert result.status == "failed"
+        assert result.error.startswith("[node id: js] failed")
+        assert "python blocks only" in result.error
+        assert result.nodes["js"] == "failed"
+
+
 class TestSelfLoop:
     def test_a_node_fed_by_its_own_output_counts_down_and_stops(self, engine):
         result = engine.run(FLOWS / "self_loop")

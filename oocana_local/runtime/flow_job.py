@@ -177,6 +177,9 @@ class FlowJob:
             self.status.setdefault(node.node_id, "running")
             task = asyncio.get_running_loop().create_task(self._run_node(state, inputs))
             self._tasks.add(task)
+            # A done callback, not the coroutine's own ``finally``: a task cancelled before
+            # it ever ran (a sibling failed first) never executes its body.
+            task.add_done_callback(self._job_done)
 
     async def _run_node(self, state: NodeInputs, inputs: dict[str, Any]) -> None:
         from .node_jobs import run_condition, run_subflow, run_task
@@ -201,7 +204,6 @@ class FlowJob:
             self.session.values.release(inputs.values())
             state.running -= 1
             status, error = outcome
-            self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
             previous = self.status.get(node.node_id)
             if previous in (None, "running", "done"):
                 self.status[node.node_id] = status
@@ -212,8 +214,11 @@ class FlowJob:
                 self._cancel_others()
             elif self.failure is None and not self.cancelled:
                 self._try_start(state)
-            if not self._tasks:
-                self._finish()
+
+    def _job_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks:
+            self._finish()
 
     def _cancel_others(self) -> None:
         current = asyncio.current_task()
