@@ -4,8 +4,9 @@ Placement: a job goes to an idle worker at once, preferring the one holding most
 var-reference inputs; values held by another worker are fetched from it (``export``) and
 sent along as ``blobs``. With no idle worker the job waits; once a waiting job has waited
 ``grow_after`` seconds and the pool has fewer than ``max_workers`` processes, one more
-starts for it. So quick fan-outs stay on a few warm workers while long jobs get
-parallelism. Jobs with a ``spawn_key`` get a worker of their own per key.
+starts for it; past one worker per core, only while workers are held by jobs that have
+run ``grow_after`` seconds themselves. So quick fan-outs stay on a few warm workers while
+long jobs get parallelism. Jobs with a ``spawn_key`` get a worker of their own per key.
 
 Life of a worker: started on demand (``start()`` warms ``min_workers``), replaced on
 demand when it dies, retired after ``idle_timeout`` idle seconds beyond ``min_workers``
@@ -39,8 +40,8 @@ _CLOSED = "the worker pool was closed"
 class _Run:
     """One job in the pool: where it runs and who waits for it."""
 
-    __slots__ = ("job", "handler", "future", "worker", "keys", "cached", "queued_at", "tasks",
-                 "files")
+    __slots__ = ("job", "handler", "future", "worker", "keys", "cached", "queued_at",
+                 "started_at", "tasks", "files")
 
     def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[JobOutcome]):
         self.job = job
@@ -52,6 +53,7 @@ class _Run:
         # Keys a worker can load from the cache file (``serialize_path``) when nobody holds them.
         self.cached = {var_key(v) for v in refs if isinstance(v.get("serialize_path"), str)}
         self.queued_at = 0.0
+        self.started_at = 0.0
         self.tasks: set[asyncio.Task[Any]] = set()
         self.files: list[Any] = []  # claims on the shared memory of blobs sent for this job
 
@@ -245,7 +247,14 @@ class WorkerPool(Executor):
         waited = sum(1 for run in self._queue if now - run.queued_at >= self.grow_after)
         starting = self._starting()
         room = self._limit() - len(self._workers)
-        for _ in range(max(0, min(waited - starting, room))):
+        wanted = waited - starting
+        if len(self._workers) >= (os.cpu_count() or 1):
+            # Past one worker per core, another process only helps when workers are held
+            # by long (or waiting) jobs; a queue of quick jobs drains faster without one.
+            held = sum(1 for w in self._workers if w.job is not None and (
+                w.waiting or now - w.job.started_at >= self.grow_after))
+            wanted = min(wanted, held - starting)
+        for _ in range(max(0, min(wanted, room))):
             if self._try_spawn() is None:
                 return
         self._schedule_growth()
@@ -313,6 +322,7 @@ class WorkerPool(Executor):
 
     def _start(self, worker: WorkerProcess, run: _Run) -> None:
         worker.job = run
+        run.started_at = self._loop.time()  # type: ignore[union-attr]
         run.worker = worker
         missing = [k for k in run.keys if k not in worker.keys]
         if not missing:
