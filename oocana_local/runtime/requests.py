@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ManifestError
 from ..graph.model import FlowTarget, GraphNode, InputSlot, NodeTarget
-from ..manifest.resolved import MISSING, Flow, TaskBlock
+from ..manifest.resolved import Flow, TaskBlock
+from .defaults import with_defaults
 
 if TYPE_CHECKING:
     from ..mainframe.messages import BlockReporter
@@ -92,17 +93,7 @@ def _inputs_for(ref: str, block: TaskBlock | Flow, given: dict[str, Any],
                 extra_defs: list[dict[str, Any]], strict: bool) -> dict[str, Any]:
     """The given inputs, plus each missing one's default (or None when nullable); with
     ``strict``, each checked against its handle's ``json_schema``."""
-    inputs = dict(given)
-    missing = []
-    for handle, definition in block.inputs_def.items():
-        if handle in inputs:
-            continue
-        if definition.value is not MISSING:
-            inputs[handle] = definition.value
-        elif definition.nullable:
-            inputs[handle] = None
-        else:
-            missing.append(handle)
+    inputs, missing = with_defaults(block.inputs_def, given)
     if missing:
         raise ValueError(f"block {ref!r} needs input(s) {', '.join(map(repr, missing))}: "
                          "they were not given, have no default value and are not nullable")

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import UsageError
 from ..manifest.resolved import (
-    MISSING,
     Flow,
     FromFlow,
     FromNode,
@@ -21,6 +20,7 @@ from ..manifest.resolved import (
     TaskBlock,
     TaskNode,
 )
+from .defaults import with_defaults
 from .flow_job import FlowJob
 from .session import Session
 
@@ -80,18 +80,10 @@ def block_as_flow(block: TaskBlock) -> Flow:
 
 def root_inputs(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]:
     """Given inputs plus, for the others, the definition's value or null when nullable."""
-    inputs = dict(given or {})
-    unknown = [h for h in inputs if h not in flow.inputs_def]
+    unknown = [h for h in given or () if h not in flow.inputs_def]
     if unknown:
         raise UsageError(_unknown("input handle", unknown, flow.inputs_def, str(flow.path)))
-    for handle, definition in flow.inputs_def.items():
-        if handle in inputs:
-            continue
-        if definition.value is not MISSING:
-            inputs[handle] = definition.value
-        elif definition.nullable:
-            inputs[handle] = None
-    return inputs
+    return with_defaults(flow.inputs_def, given)[0]
 
 
 def _unknown(what: str, names: list[str], known: Any, where: str) -> str:
