@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from ..context import Context
+from ..context.log_lines import line_handler
 from ..context.sink import RecordingSink
 
 __all__ = ["RecordingContext", "make_context", "normalize_defs"]
 
-LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"  # as in the workers
 
 
 class _AnyHandle(dict):
@@ -61,23 +61,6 @@ class _Outputs(dict):
 
     def __call__(self, outputs: dict[str, Any]) -> None:
         Context.outputs(self._context, outputs)
-
-
-class _RecordHandler(logging.Handler):
-    def __init__(self, context: RecordingContext):
-        super().__init__()
-        self._context = context
-        self.setFormatter(logging.Formatter(LOG_FORMAT))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            text = self.format(record)
-        except Exception:
-            self.handleError(record)
-            return
-        stdio = "stderr" if record.levelno >= logging.WARNING else "stdout"
-        for line in text.split("\n"):
-            self._context.report_log(line, stdio)
 
 
 class RecordingContext(Context):
@@ -137,7 +120,7 @@ class RecordingContext(Context):
         if self._test_logger is None:
             logger = logging.Logger(f"block.{self.node_id}", logging.INFO)
             logger.parent = logging.getLogger()
-            logger.addHandler(_RecordHandler(self))
+            logger.addHandler(line_handler(self.report_log))
             self._test_logger = logger
         return self._test_logger
 

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["install", "begin", "flush", "emit", "LineWriter"]
 
 _LONG_LINE = 1 << 16  # a partial line this long is sent without waiting for its newline
-LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 _channel: Channel | None = None
 _job_id: str | None = None
@@ -192,19 +191,9 @@ def _install_logging() -> None:
     global _handler
     import logging
 
-    class BlockLogHandler(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            try:
-                text = self.format(record)
-            except Exception:
-                self.handleError(record)
-                return
-            stdio = "stderr" if record.levelno >= logging.WARNING else "stdout"
-            for line in text.split("\n"):
-                emit(line, stdio)
+    from ..context.log_lines import line_handler
 
-    _handler = BlockLogHandler()
-    _handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    _handler = line_handler(emit)
     root = logging.getLogger()
     root.addHandler(_handler)  # also makes a block's logging.basicConfig() a no-op
     root.setLevel(logging.INFO)
