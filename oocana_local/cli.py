@@ -47,22 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run a flow or a block",
         description="Run a flow (folder, flow.oo.yaml or subflow.oo.yaml) or a block "
                     "(folder, block.oo.yaml or task.oo.yaml) and show it live.")
-    run.add_argument("path", help="flow or block folder, or a .oo.yaml file")
-    run.add_argument("--inputs", type=_json_arg("--inputs", dict), default=None,
-                     metavar="JSON", help='root inputs, e.g. \'{"n": 3}\'')
-    run.add_argument("--nodes-inputs", type=_json_arg("--nodes-inputs", dict), default=None,
-                     metavar="JSON", help='static values per node: \'{"node": {"handle": 1}}\'')
-    run.add_argument("--nodes", type=_list_arg, default=None, metavar="A,B",
-                     help="run only these nodes and what they need upstream")
-    _search_paths_arg(run)
+    _target_args(run)
     run.add_argument("--session", default=None, metavar="ID",
                      help="session id (default: a new uuid)")
     run.add_argument("--events", type=Path, default=None, metavar="FILE",
                      help="write every event to FILE as JSON Lines")
     run.add_argument("--json", action="store_true",
                      help="print one JSON object at the end instead of the live view")
-    run.add_argument("--max-workers", type=int, default=None, metavar="N",
-                     help="most worker processes at once (default 8)")
     _cache_args(run)
     run.add_argument("--previews", type=Path, default=None, metavar="DIR",
                      help="save block previews to DIR (default: <session dir>/previews)")
@@ -93,18 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "scriptlet (.py), a manifest (*.oo.yaml) or the --inputs-file, run it "
                     "again, reusing every node whose code, manifest and inputs did not "
                     "change. Ctrl-C stops.")
-    dev.add_argument("path", help="flow or block folder, or a .oo.yaml file")
-    dev.add_argument("--inputs", type=_json_arg("--inputs", dict), default=None,
-                     metavar="JSON", help="root inputs")
+    _target_args(dev)
     dev.add_argument("--inputs-file", type=Path, default=None, metavar="FILE",
                      help="root inputs from a JSON file, re-read (and watched) on every run")
-    dev.add_argument("--nodes-inputs", type=_json_arg("--nodes-inputs", dict), default=None,
-                     metavar="JSON", help="static values per node")
-    dev.add_argument("--nodes", type=_list_arg, default=None, metavar="A,B",
-                     help="run only these nodes and what they need upstream")
-    _search_paths_arg(dev)
-    dev.add_argument("--max-workers", type=int, default=None, metavar="N",
-                     help="most worker processes at once (default 8)")
     dev.add_argument("--json-lines", action="store_true",
                      help="print one JSON object per run instead of the live view")
     _cache_args(dev, "also reuse (and fill) the disk cache")
@@ -128,6 +110,21 @@ def _cache_args(parser: argparse.ArgumentParser,
     parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                         help="the cache folder (default $OOCANA_CACHE_DIR or "
                              "~/.oocana-local/cache)")
+
+
+def _target_args(parser: argparse.ArgumentParser) -> None:
+    """What to run and with what: shared by ``run`` and ``dev``."""
+    parser.add_argument("path", help="flow or block folder, or a .oo.yaml file")
+    parser.add_argument("--inputs", type=_json_arg("--inputs", dict), default=None,
+                        metavar="JSON", help='root inputs, e.g. \'{"n": 3}\'')
+    parser.add_argument("--nodes-inputs", type=_json_arg("--nodes-inputs", dict),
+                        default=None, metavar="JSON",
+                        help='static values per node: \'{"node": {"handle": 1}}\'')
+    parser.add_argument("--nodes", type=_list_arg, default=None, metavar="A,B",
+                        help="run only these nodes and what they need upstream")
+    _search_paths_arg(parser)
+    parser.add_argument("--max-workers", type=int, default=None, metavar="N",
+                        help="most worker processes at once (default 8)")
 
 
 def _search_paths_arg(parser: argparse.ArgumentParser) -> None:
