@@ -19,15 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from workloads import NUMBER_BLOCK  # noqa: E402
+
 import oocana_local  # noqa: E402
 
-BLOCK = """\
-executor:
-  name: python
-  options: {entry: main.py}
-inputs_def: [{handle: x, json_schema: {type: number}}]
-outputs_def: [{handle: x, json_schema: {type: number}}]
-"""
+BLOCK = NUMBER_BLOCK
 
 
 def write_workspace(root: Path, nodes: int) -> tuple[Path, Path]:

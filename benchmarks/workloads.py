@@ -25,6 +25,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+# The manifest of a one-number block ``x -> x``, for the engine-only benchmarks that write
+# their own ``main.py`` (``overhead.py``, ``edit_loop.py``).
+NUMBER_BLOCK = """\
+executor:
+  name: python
+  options: {entry: main.py}
+inputs_def: [{handle: x, json_schema: {type: number}}]
+outputs_def: [{handle: x, json_schema: {type: number}}]
+"""
+
 # The DataFrame workload: ROWS x COLUMNS floats made by the first block, handed to a
 # second block that returns it as it is, and to a third that returns its checksum.
 DF_ROWS, DF_COLUMNS = 1_000_000, 5

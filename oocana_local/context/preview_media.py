@@ -11,6 +11,8 @@ import base64
 import io
 from typing import Any
 
+from ..mime import sniff_image
+
 __all__ = ["object_payload", "image_url", "data_url", "figure_png", "is_plotly_figure"]
 
 
@@ -74,18 +76,7 @@ def _repr(value: Any, name: str) -> Any:
 
 
 def _bytes_mime(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    head = data[:256].lstrip().lower()
-    if head.startswith((b"<svg", b"<?xml")):
-        return "image/svg+xml"
-    return "application/octet-stream"
+    return sniff_image(data) or "application/octet-stream"
 
 
 def _rich_image(value: Any) -> str | None:

@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from ..mime import sniff_image
+
 __all__ = ["PreviewSaver", "SavedPreview", "describe"]
 
 _MIME_EXT = {
@@ -110,17 +112,7 @@ def _decode_data_url(text: str) -> tuple[str, bytes] | None:
 
 
 def _sniff(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG"):
-        return ".png"
-    if data.startswith(b"\xff\xd8"):
-        return ".jpg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return ".gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    if data.lstrip()[:5].lower() in (b"<svg ", b"<?xml"):
-        return ".svg"
-    return None
+    return _MIME_EXT.get(sniff_image(data) or "")
 
 
 def _raw_base64(text: str) -> tuple[str, bytes] | None:
