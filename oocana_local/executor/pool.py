@@ -4,9 +4,10 @@ Placement: a job goes to an idle worker at once, preferring the one holding most
 var-reference inputs; values held by another worker are fetched from it (``export``) and
 sent along as ``blobs``. With no idle worker the job waits; once a waiting job has waited
 ``grow_after`` seconds and the pool has fewer than ``max_workers`` processes, one more
-starts for it; past one worker per core, only while workers are held by jobs that have
-run ``grow_after`` seconds themselves. So quick fan-outs stay on a few warm workers while
-long jobs get parallelism. Jobs with a ``spawn_key`` get a worker of their own per key.
+starts for it; but not while jobs average under a millisecond (the engine, not the
+workers, is then the bottleneck), and past one worker per core only while workers are
+held by jobs that have run ``grow_after`` seconds themselves. So quick fan-outs stay on a
+few warm workers while long jobs get parallelism. Jobs with a ``spawn_key`` get a worker of their own per key.
 
 Life of a worker: started on demand (``start()`` warms ``min_workers``), replaced on
 demand when it dies, retired after ``idle_timeout`` idle seconds beyond ``min_workers``
@@ -35,6 +36,7 @@ from .process import WorkerProcess, describe_exit
 __all__ = ["WorkerPool"]
 
 _CLOSED = "the worker pool was closed"
+_QUICK_JOB = 0.001  # seconds: below this average, more workers do not drain a queue faster
 
 
 class _Run:
@@ -99,6 +101,7 @@ class WorkerPool(Executor):
         self._queue: deque[_Run] = deque()
         self._parked: dict[str, bytes] = {}  # values of retired workers, pickled
         self._grow_timer: asyncio.TimerHandle | None = None
+        self._job_seconds = 0.0  # moving average of how long a job holds its worker
         self._pids: set[int] = set()
         self._closing = False
         self._spawn_error = "no worker process could be started"
@@ -248,12 +251,16 @@ class WorkerPool(Executor):
         starting = self._starting()
         room = self._limit() - len(self._workers)
         wanted = waited - starting
+        held = sum(1 for w in self._workers if w.job is not None and (
+            w.waiting or now - w.job.started_at >= self.grow_after))
         if len(self._workers) >= (os.cpu_count() or 1):
             # Past one worker per core, another process only helps when workers are held
             # by long (or waiting) jobs; a queue of quick jobs drains faster without one.
-            held = sum(1 for w in self._workers if w.job is not None and (
-                w.waiting or now - w.job.started_at >= self.grow_after))
             wanted = min(wanted, held - starting)
+        elif not held and self._job_seconds < _QUICK_JOB:
+            # Jobs this quick cost the engine more than the worker: a new process would
+            # only take CPU from both while it starts.
+            wanted = 0
         for _ in range(max(0, min(wanted, room))):
             if self._try_spawn() is None:
                 return
@@ -452,6 +459,8 @@ class WorkerPool(Executor):
         error = message.get("error")
         worker.job = None
         worker.last_job = run
+        spent = self._loop.time() - run.started_at  # type: ignore[union-attr]
+        self._job_seconds += 0.2 * (spent - self._job_seconds)
         worker.stderr_tail.clear()
         if error is not None:
             run.settle(JobOutcome("failed", error=error))
