@@ -302,6 +302,17 @@ class Loader:
             ),
         )
 
+    def _find(self, ref: str, kind: str, flow: Flow, at: Location, node_id: str,
+              ignored: bool, problems: list[Problem]) -> Path | None:
+        """The manifest ``ref`` names, or None with a problem listing what was searched
+        (and noting when ``ref`` names a block of the other kind)."""
+        lookup = self._finder.find(ref, kind, flow.dir, flow.package)
+        if lookup.path is None:
+            other_kind = "subflow" if kind == "task" else "task"
+            other = self._finder.find(ref, other_kind, flow.dir, flow.package)
+            problems.append(not_found(lookup, at, node_id, ignored, other))
+        return lookup.path
+
     def _task_ref(
         self,
         ref: str,
@@ -311,12 +322,10 @@ class Loader:
         ignored: bool,
         problems: list[Problem],
     ) -> TaskBlock | None:
-        lookup = self._finder.find(ref, "task", flow.dir, flow.package)
-        if lookup.path is None:
-            other = self._finder.find(ref, "subflow", flow.dir, flow.package)
-            problems.append(not_found(lookup, at, node_id, ignored, other))
+        found = self._find(ref, "task", flow, at, node_id, ignored, problems)
+        if found is None:
             return None
-        entry = self._task_file(lookup.path)
+        entry = self._task_file(found)
         problems += entry.problems
         return entry.block
 
@@ -330,13 +339,11 @@ class Loader:
         session: _Session,
         problems: list[Problem],
     ) -> Flow | None:
-        lookup = self._finder.find(ref, "subflow", flow.dir, flow.package)
-        if lookup.path is None:
-            other = self._finder.find(ref, "task", flow.dir, flow.package)
-            problems.append(not_found(lookup, at, node_id, ignored, other))
+        found = self._find(ref, "subflow", flow, at, node_id, ignored, problems)
+        if found is None:
             return None
-        if lookup.path in session.stack:
-            chain = session.stack[session.stack.index(lookup.path) :] + [lookup.path]
+        if found in session.stack:
+            chain = session.stack[session.stack.index(found) :] + [found]
             problems.append(
                 Problem(
                     "error",
@@ -357,7 +364,7 @@ class Loader:
                 )
             )
             return None
-        sub, sub_problems = self._flow_file(lookup.path, "subflow", session)
+        sub, sub_problems = self._flow_file(found, "subflow", session)
         problems += sub_problems
         return sub
 
