@@ -193,15 +193,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _session(session_id: str | None) -> tuple[str, Path]:
-    """The run's session id and folder (the folder previews are saved under)."""
-    import tempfile
-    import uuid
-
-    session_id = session_id or str(uuid.uuid4())
-    return session_id, Path(tempfile.gettempdir()) / "oocana-local" / session_id
-
-
 def cmd_cache(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .runtime.cache import NodeCache
 
@@ -234,8 +225,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     recorder = None
     view = None
-    with Engine(search_paths=args.search_paths, max_workers=args.max_workers,
-                secrets_file=args.secrets) as engine:
+    from .runtime.options import RunOptions
+
+    try:
+        options = RunOptions(inputs=args.inputs, nodes_inputs=args.nodes_inputs,
+                             nodes=args.nodes, session_id=args.session,
+                             secrets_file=args.secrets, cache=_node_cache(args)).resolve()
+    except UsageError as exc:
+        print(f"oocana-local: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    assert options.session_dir is not None
+    with Engine(search_paths=args.search_paths, max_workers=args.max_workers) as engine:
         warnings: list[Any] = []
         try:
             target = engine.load(path, warnings=warnings)
@@ -259,20 +259,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             view = LiveView()
             subscribers.append(view)
-        session_id, session_dir = _session(args.session)
         from .mainframe.previews import PreviewSaver
 
         subscribers.append(PreviewSaver(
-            args.previews or session_dir / "previews",
+            args.previews or Path(options.session_dir) / "previews",
             on_saved=view.preview_saved if view is not None else None))
         try:
             if view is not None:
                 view.start()
-            result = engine.run(target, inputs=args.inputs, nodes_inputs=args.nodes_inputs,
-                                nodes=args.nodes, session_id=session_id,
-                                session_dir=session_dir,
-                                subscribers=subscribers, handle_sigint=True,
-                                cache=_node_cache(args))
+            result = engine.run(target, options, subscribers=subscribers,
+                                handle_sigint=True)
         except UsageError as exc:
             if view is not None:
                 view.stop()

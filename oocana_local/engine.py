@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .manifest.problems import Problem
     from .manifest.resolved import Flow, TaskBlock
     from .runtime.cache import NodeCache
+    from .runtime.options import RunOptions
     from .runtime.run import RunResult
 
 __all__ = ["Engine", "run", "search_paths_from_env"]
@@ -103,16 +104,17 @@ class Engine:
 
     # -- runs -----------------------------------------------------------------------
 
-    def run(self, path: str | os.PathLike[str] | Flow | TaskBlock, *,
-            inputs: dict[str, Any] | None = None,
+    def run(self, path: str | os.PathLike[str] | Flow | TaskBlock,
+            options: RunOptions | None = None, *, subscribers: Iterable[Subscriber] = (),
+            handle_sigint: bool = False, inputs: dict[str, Any] | None = None,
             nodes_inputs: dict[str, dict[str, Any]] | None = None,
             nodes: Iterable[str] | None = None, session_id: str | None = None,
-            env: dict[str, str] | None = None, subscribers: Iterable[Subscriber] = (),
-            handle_sigint: bool = False, cache: NodeCache | bool | None = None,
+            env: dict[str, str] | None = None, cache: NodeCache | bool | None = None,
             secrets_file: str | os.PathLike[str] | None = None,
             session_dir: str | os.PathLike[str] | None = None) -> RunResult:
         """Run a flow or block to its end and return what it produced.
 
+        Give the run's options as a ``RunOptions`` or as keywords (keywords win).
         ``handle_sigint`` makes Ctrl-C cancel the run cleanly (status ``"cancelled"``);
         the CLI uses it. ``cache=True`` (or a ``NodeCache``) reuses task results whose
         code, manifest and inputs did not change; ``result.cached`` names those nodes.
@@ -121,11 +123,14 @@ class Engine:
         """
         if self._closed:
             raise RuntimeError("this Engine is closed; create a new one")
+        from .runtime.options import RunOptions
+
+        options = (options or RunOptions()).merged(
+            inputs=inputs, nodes_inputs=nodes_inputs,
+            nodes=list(nodes) if nodes is not None else None, session_id=session_id,
+            env=env, cache=cache, secrets_file=secrets_file, session_dir=session_dir)
         target = path if not isinstance(path, (str, os.PathLike)) else self.load(path)
-        task = self._loop.create_task(self.arun(
-            target, inputs=inputs, nodes_inputs=nodes_inputs, nodes=nodes,
-            session_id=session_id, env=env, subscribers=subscribers, cache=cache,
-            secrets_file=secrets_file, session_dir=session_dir))
+        task = self._loop.create_task(self.arun(target, options, subscribers=subscribers))
         sigint = handle_sigint and threading.current_thread() is threading.main_thread()
         if sigint:
             self._loop.add_signal_handler(signal.SIGINT, task.cancel)
@@ -135,44 +140,37 @@ class Engine:
             if sigint:
                 self._loop.remove_signal_handler(signal.SIGINT)
 
-    async def arun(self, target: Flow | TaskBlock, *, inputs: dict[str, Any] | None = None,
-                   nodes_inputs: dict[str, dict[str, Any]] | None = None,
-                   nodes: Iterable[str] | None = None, session_id: str | None = None,
-                   env: dict[str, str] | None = None,
-                   subscribers: Iterable[Subscriber] = (),
-                   cache: NodeCache | bool | None = None,
-                   secrets_file: str | os.PathLike[str] | None = None,
-                   session_dir: str | os.PathLike[str] | None = None) -> RunResult:
+    async def arun(self, target: Flow | TaskBlock, options: RunOptions | None = None, *,
+                   subscribers: Iterable[Subscriber] = ()) -> RunResult:
+        """``run`` for a caller with its own event loop (the engine's executor then lives
+        on that loop)."""
+        from .runtime.options import RunOptions
         from .runtime.run import run_session
 
-        if cache is True:
-            from .runtime.cache import NodeCache
-
-            cache = NodeCache()
-
+        options = options or RunOptions()
+        # The engine's own environment and secrets file, unless the run says otherwise.
+        options = options.merged(env={**self.env, **options.env},
+                                 secrets_file=options.secrets_file or self.secrets_file)
         executor = self.executor
         await executor.start()
         unsubscribes = [self.bus.subscribe(s) for s in subscribers]
         try:
-            return await run_session(
-                target, executor=executor, bus=self.bus, loader=self.loader,
-                session_id=session_id, inputs=inputs, nodes_inputs=nodes_inputs,
-                nodes=list(nodes) if nodes is not None else None,
-                env={**self.env, **(env or {})}, cache=cache or None,
-                secrets_file=str(secrets_file) if secrets_file is not None else self.secrets_file,
-                session_dir=Path(session_dir) if session_dir is not None else None)
+            return await run_session(target, options, executor=executor, bus=self.bus,
+                                     loader=self.loader)
         finally:
             for unsubscribe in unsubscribes:
                 unsubscribe()
 
 
-def run(path: str | os.PathLike[str], *, inputs: dict[str, Any] | None = None,
+def run(path: str | os.PathLike[str], options: RunOptions | None = None, *,
+        search_paths: Sequence[str] = (), subscribers: Iterable[Subscriber] = (),
+        inputs: dict[str, Any] | None = None,
         nodes_inputs: dict[str, dict[str, Any]] | None = None,
-        nodes: Iterable[str] | None = None, search_paths: Sequence[str] = (),
-        session_id: str | None = None, env: dict[str, str] | None = None,
-        subscribers: Iterable[Subscriber] = (),
+        nodes: Iterable[str] | None = None, session_id: str | None = None,
+        env: dict[str, str] | None = None,
         secrets_file: str | os.PathLike[str] | None = None) -> RunResult:
     """Run one flow or block with a fresh engine (workers stopped afterwards)."""
-    with Engine(search_paths=search_paths, secrets_file=secrets_file) as engine:
-        return engine.run(path, inputs=inputs, nodes_inputs=nodes_inputs, nodes=nodes,
-                          session_id=session_id, env=env, subscribers=subscribers)
+    with Engine(search_paths=search_paths) as engine:
+        return engine.run(path, options, subscribers=subscribers, inputs=inputs,
+                          nodes_inputs=nodes_inputs, nodes=nodes, session_id=session_id,
+                          env=env, secrets_file=secrets_file)

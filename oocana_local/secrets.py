@@ -29,6 +29,8 @@ import json
 import os
 import re
 
+from .wire.errors import JobSetupError
+
 TYPE_CHECKING = False  # workers import this: annotations only
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -45,7 +47,7 @@ _CREDENTIAL = re.compile(r"^\$\{\{OO_CREDENTIAL:([^,]+),([^,]+),([^,]+)\}\}$")
 _BARE = re.compile(r"^[^,]+,[^,]+,[^,]+$")
 
 
-class SecretError(LookupError):
+class SecretError(JobSetupError, LookupError):
     """A secret an input refers to cannot be resolved."""
 
 

@@ -12,7 +12,7 @@ import os
 from _thread import allocate_lock
 from types import MappingProxyType
 
-from ..worker.protocol import is_var_ref
+from ..wire.values import is_var_ref
 from .values import ValueStore, encode_output, is_bin_handle, is_var_handle, to_json, write_bin
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
@@ -80,7 +80,7 @@ class Context:
     @classmethod
     def from_job(cls, job: Mapping[str, Any], *, inputs: dict[str, Any], sink: Sink,
                  store: ValueStore | None = None) -> Context:
-        """A Context for a job dict as sent to a worker (see ``worker/protocol.py``)."""
+        """A Context for a job dict as sent to a worker (``wire/job.py``)."""
         return cls(inputs=inputs, session_id=job["session_id"], job_id=job["job_id"],
                    stacks=job.get("stacks"), block_path=job.get("block_path"),
                    inputs_def=job.get("inputs_def"), outputs_def=job.get("outputs_def"),

@@ -3,7 +3,7 @@
 ``to_json`` turns a value into plain JSON data (NaN and infinities become None, tuples
 lists, numpy scalars Python numbers) or raises ``NotJSON``. ``ValueStore`` keeps the
 values that cannot travel as JSON and hands out var references (see
-``oocana_local.worker.protocol``); ``encode_output`` picks between the two.
+``oocana_local.wire.values``); ``encode_output`` picks between the two.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import pickle
 
-from ..worker.protocol import VAR_TYPE, is_var_ref, var_key
+from ..wire.errors import JobSetupError
+from ..wire.values import VAR_TYPE, is_var_ref, var_key
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class NotJSON(TypeError):
     """The value has a part that JSON cannot hold."""
 
 
-class InputValueError(LookupError):
+class InputValueError(JobSetupError, LookupError):
     """An input's var reference cannot be turned into its value here."""
 
 

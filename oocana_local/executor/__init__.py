@@ -1,13 +1,6 @@
-"""The engine's side of block execution: the abstract ``Executor`` and the ``WorkerPool``."""
+"""Executors run jobs: ``Executor.run(job, handler) -> Outcome`` (``base.py``)."""
 
-from .base import Executor, Job, JobHandler, JobOutcome
+from .base import Executor, Job, JobHandler, Outcome, OutcomeStatus
+from .pool import WorkerPool
 
-__all__ = ["Executor", "Job", "JobHandler", "JobOutcome", "WorkerPool"]
-
-
-def __getattr__(name: str):  # the pool pulls in asyncio and subprocess: load it on use
-    if name == "WorkerPool":
-        from .pool import WorkerPool
-
-        return WorkerPool
-    raise AttributeError(name)
+__all__ = ["Executor", "Job", "JobHandler", "Outcome", "OutcomeStatus", "WorkerPool"]

@@ -1,85 +1,69 @@
 """What the scheduler asks of an executor: run a job, report what it says, end it.
 
-``Executor`` is the one abstract runner; ``WorkerPool`` (warm subprocesses) is the
-concrete one. A job ends in exactly one ``JobOutcome``:
+``Executor.run(job, handler)`` runs one job (``wire/job.py``) to its end and returns one
+``Outcome`` of a closed set (``states.OutcomeStatus``): done, failed, timed out, crashed,
+cancelled, or cached. The job's node timeout is part of ``run``: a job that runs longer is
+cancelled and its outcome is ``timeout``.
 
-* ``done``       the block finished (``result`` may be None);
-* ``failed``     the block raised or finished with an error (``error`` is its traceback);
-* ``crashed``    the worker process died under the job (``error`` names exit code/signal);
-* ``cancelled``  the scheduler cancelled it (a timeout, another node's failure, Ctrl-C).
+While the job runs, the executor calls the ``JobHandler``:
+
+* ``on_start(cached)`` once, when the job is accepted (before any event);
+* ``on_event(message)`` for every message of the job but its end and its requests;
+* ``run_block`` / ``query_block`` / ``query_downstream`` for what the block asks of the
+  engine, parsed into ``wire/requests.py`` types.
+
+Implementations: ``WorkerPool`` (warm Python worker processes), ``CachingExecutor``
+(``runtime/cache.py``: replays a previous result), and ``InProcessExecutor`` (tests).
 """
 
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-__all__ = ["Job", "JobOutcome", "JobHandler", "Executor"]
+from ..states import OutcomeStatus
+from ..wire.job import Job
+from ..wire.requests import EventSink, RunBlockRequest
 
+__all__ = ["Job", "Outcome", "OutcomeStatus", "JobHandler", "Executor", "TIMEOUT_ERROR"]
 
-@dataclass
-class Job:
-    """One run of a python task block, with everything the worker needs."""
-
-    job_id: str
-    session_id: str
-    stacks: list[dict[str, str]]
-    node_id: str
-    dir: str
-    entry: str | None
-    function: str
-    source: str | None
-    inputs: dict[str, Any]
-    inputs_def: dict[str, dict[str, Any]]
-    outputs_def: dict[str, dict[str, Any]]
-    session_dir: str
-    tmp_dir: str
-    tmp_pkg_dir: str
-    package_name: str
-    block_path: str | None = None
-    pkg_dir: str | None = None
-    package_dir: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    spawn_key: str | None = None
-    """Jobs with a spawn key run on a worker of their own, kept for that key."""
-    nested: bool = False
-    """Started by another job's ``context.run_block`` (which holds its worker meanwhile)."""
-    secrets_file: str | None = None
-    """Where the worker resolves ``${{OO_SECRET:...}}`` and ``oomol/secret`` inputs."""
-    inputs_def_patch: dict[str, list[dict[str, Any]]] | None = None
-    """Flow ``schema_overrides`` per input handle (``[{path, schema}]``)."""
-
-    def wire(self) -> dict[str, Any]:
-        """The job as sent to a worker (without ``blobs``, which the pool adds)."""
-        return {
-            "job_id": self.job_id, "session_id": self.session_id, "stacks": self.stacks,
-            "node_id": self.node_id, "block_path": self.block_path, "dir": self.dir,
-            "entry": self.entry, "function": self.function, "source": self.source,
-            "inputs": self.inputs, "inputs_def": self.inputs_def,
-            "outputs_def": self.outputs_def, "session_dir": self.session_dir,
-            "tmp_dir": self.tmp_dir, "tmp_pkg_dir": self.tmp_pkg_dir,
-            "pkg_dir": self.pkg_dir, "package_name": self.package_name,
-            "package_dir": self.package_dir, "env": self.env,
-            "secrets_file": self.secrets_file, "inputs_def_patch": self.inputs_def_patch,
-        }
+TIMEOUT_ERROR = "Timeout"
 
 
-@dataclass
-class JobOutcome:
-    status: Literal["done", "failed", "crashed", "cancelled"]
+@dataclass(slots=True)
+class Outcome:
+    status: OutcomeStatus
     result: dict[str, Any] | None = None
     error: str | None = None
+    """The block's traceback (failed), what killed the worker (crashed), ..."""
+    cached_duration: float | None = None
+    """For ``cached``: how long the run that was replayed took, in seconds."""
+
+    @property
+    def ok(self) -> bool:
+        return self.status.ok
 
 
 class JobHandler(Protocol):
-    """The scheduler's side of a running job."""
+    """The engine's side of one running job."""
 
-    def on_message(self, message: dict[str, Any]) -> None:
-        """Every worker message of the job but ``BlockFinished`` and ``BlockRequest``."""
+    def on_start(self, cached: bool) -> None:
+        """The job was accepted (``cached``: it is replayed, not run)."""
 
-    async def on_request(self, message: dict[str, Any]) -> Any:
-        """Answer a ``BlockRequest``; raise to answer with an error."""
+    def on_event(self, message: dict[str, Any]) -> None:
+        """A message of the job (``BlockOutput``, ``BlockLog``, ...; ``wire/names.py``)."""
+
+    async def run_block(self, request: RunBlockRequest, events: EventSink) -> None:
+        """Run the requested block to its end; its events go to ``events`` in order.
+        Raises ``ValueError`` with the message the caller sees when it cannot start."""
+
+    async def query_block(self, block: str) -> dict[str, Any]:
+        """oocana's block description (``query_block``); ``ValueError`` when unknown."""
+
+    async def query_downstream(self, handles: list[str] | None) -> dict[str, Any]:
+        """Where the job's outputs go (``query_downstream``)."""
 
 
 class Executor(abc.ABC):
@@ -89,14 +73,28 @@ class Executor(abc.ABC):
     async def start(self) -> None:
         """Get ready (e.g. warm a first worker); cheap to call twice."""
 
+    async def run(self, job: Job, handler: JobHandler) -> Outcome:
+        """Run the job to its end. Cancelling the awaiting task cancels the job (its
+        worker is stopped) and re-raises ``CancelledError``."""
+        timeout = job.timeout
+        if not timeout:
+            return await self._run(job, handler)
+        try:
+            return await asyncio.wait_for(self._run(job, handler), timeout)
+        except asyncio.TimeoutError:
+            return Outcome(OutcomeStatus.TIMEOUT, error=TIMEOUT_ERROR)
+
     @abc.abstractmethod
-    async def run(self, job: Job, handler: JobHandler) -> JobOutcome:
-        """Run the job to its end. Cancelling the awaiting task cancels the job
-        (its worker is killed and replaced) and re-raises ``CancelledError``."""
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        """``run`` without the timeout."""
 
     @abc.abstractmethod
     async def free(self, keys: list[str]) -> None:
         """Forget stored values (var references) no longer reachable."""
+
+    def holds(self, keys: list[str]) -> bool:
+        """Whether every one of these var values is still held somewhere."""
+        return not keys
 
     @abc.abstractmethod
     async def close(self) -> None:

@@ -28,9 +28,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import WorkerError
+from ..states import OutcomeStatus
+from ..wire import names
+from ..wire.requests import RunBlockRequest
+from ..wire.values import is_var_ref, var_key
 from ..worker import blobs as shm
-from ..worker.protocol import is_var_ref, var_key
-from .base import Executor, Job, JobHandler, JobOutcome
+from .base import Executor, Job, JobHandler, Outcome
 from .process import WorkerProcess, describe_exit
 
 __all__ = ["WorkerPool"]
@@ -45,7 +48,7 @@ class _Run:
     __slots__ = ("job", "handler", "future", "worker", "keys", "cached", "queued_at",
                  "started_at", "tasks", "files")
 
-    def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[JobOutcome]):
+    def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[Outcome]):
         self.job = job
         self.handler = handler
         self.future = future
@@ -59,7 +62,7 @@ class _Run:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.files: list[Any] = []  # claims on the shared memory of blobs sent for this job
 
-    def settle(self, outcome: JobOutcome) -> None:
+    def settle(self, outcome: Outcome) -> None:
         if not self.future.done():
             self.future.set_result(outcome)
         for task in self.tasks:
@@ -130,10 +133,22 @@ class WorkerPool(Executor):
             if isinstance(result, BaseException):
                 raise WorkerError(str(result)) from result
 
-    async def run(self, job: Job, handler: JobHandler) -> JobOutcome:
+    def holds(self, keys: list[str]) -> bool:
+        held = set(self._parked)
+        for worker in self.workers:
+            if worker.alive:
+                held.update(worker.keys)
+        return all(k in held for k in keys)
+
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         self._bind()
+        handler.on_start(False)
         if self._closing:
-            return JobOutcome("cancelled", error=_CLOSED)
+            return Outcome(OutcomeStatus.CANCELLED, error=_CLOSED)
+        if job.spec.executor != "python":
+            return Outcome(OutcomeStatus.FAILED, error=(
+                f"oocana-local runs python blocks only; node {job.node_id} uses the "
+                f"{job.spec.executor!r} executor"))
         run = _Run(job, handler, self._loop.create_future())  # type: ignore[union-attr]
         self._submit(run)
         try:
@@ -154,7 +169,7 @@ class WorkerPool(Executor):
                     worker.keys.discard(key)
                     by_worker.setdefault(worker, []).append(key)
         for worker, held in by_worker.items():
-            worker.send({"type": "free", "keys": held})
+            worker.send({"type": names.FREE, "keys": held})
 
     async def close(self) -> None:
         self._closing = True
@@ -166,7 +181,7 @@ class WorkerPool(Executor):
             waiting.extend(worker.queue)
             worker.queue.clear()
         for run in waiting:
-            run.settle(JobOutcome("cancelled", error=_CLOSED))
+            run.settle(Outcome(OutcomeStatus.CANCELLED, error=_CLOSED))
         workers = self.workers
         for worker in workers:
             worker.kill()
@@ -187,11 +202,11 @@ class WorkerPool(Executor):
             raise WorkerError("a WorkerPool is bound to the event loop it first ran on")
 
     def _submit(self, run: _Run) -> None:
-        key = run.job.spawn_key
+        key = run.job.spec.spawn_key
         if key is not None:
             worker = self._dedicated.get(key) or self._try_spawn(spawn_key=key)
             if worker is None:
-                run.settle(JobOutcome("crashed", error=self._spawn_error))
+                run.settle(Outcome(OutcomeStatus.CRASHED, error=self._spawn_error))
             elif worker.is_ready and worker.job is None and not worker.retiring:
                 self._cancel_idle_timer(worker)
                 self._start(worker, run)
@@ -293,7 +308,7 @@ class WorkerPool(Executor):
             self._spawn_error = str(exc)
             if spawn_key is None and not self._workers:
                 while self._queue:
-                    self._queue.popleft().settle(JobOutcome("crashed", error=str(exc)))
+                    self._queue.popleft().settle(Outcome(OutcomeStatus.CRASHED, error=str(exc)))
             return None
 
     def _on_ready(self, worker: WorkerProcess) -> None:
@@ -341,14 +356,14 @@ class WorkerPool(Executor):
 
     def _send_run(self, worker: WorkerProcess, run: _Run, wire: dict[str, Any]) -> None:
         try:
-            worker.send({"type": "run", "job": wire})
+            worker.send({"type": names.RUN, "job": wire})
         except Exception as exc:  # e.g. an input value that cannot be pickled
             self._fail_before_start(worker, run, f"cannot send the job to a worker: "
                                                  f"{type(exc).__name__}: {exc}")
 
     def _fail_before_start(self, worker: WorkerProcess, run: _Run, error: str) -> None:
         worker.job = None
-        run.settle(JobOutcome("failed", error=error))
+        run.settle(Outcome(OutcomeStatus.FAILED, error=error))
         self._release(worker)
 
     async def _fetch(self, keys: list[str], exclude: WorkerProcess,
@@ -422,7 +437,7 @@ class WorkerPool(Executor):
 
     def _on_message(self, worker: WorkerProcess, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "BlockFinished":
+        if kind == names.BLOCK_FINISHED:
             run = worker.job
             if run is not None and run.job.job_id == message.get("job_id"):
                 self._finish(worker, run, message)
@@ -430,8 +445,8 @@ class WorkerPool(Executor):
         run = self._owner(worker, message.get("job_id"))
         if run is None:
             return
-        if kind == "BlockRequest":
-            if message.get("action") == "RunBlock":  # inputs the caller's store now holds
+        if kind == names.BLOCK_REQUEST:
+            if message.get("action") == names.RUN_BLOCK:  # inputs the caller's store now holds
                 self._note_refs(worker, ((message.get("payload") or {}).get("inputs")
                                          or {}).values())
             if run is worker.job:
@@ -439,9 +454,9 @@ class WorkerPool(Executor):
                 run.tasks.add(task)
                 task.add_done_callback(run.tasks.discard)
             return
-        if kind == "BlockOutput":
+        if kind == names.BLOCK_OUTPUT:
             self._note_refs(worker, (message.get("output"),))
-        elif kind == "BlockOutputs":
+        elif kind == names.BLOCK_OUTPUTS:
             self._note_refs(worker, (message.get("outputs") or {}).values())
         worker.deliver(run.handler, message)
 
@@ -449,7 +464,7 @@ class WorkerPool(Executor):
         """C-level output of the worker (fd 1/2), attributed to its current or last job."""
         run = worker.job or worker.last_job
         if run is not None:
-            worker.deliver(run.handler, {"type": "BlockLog", "job_id": run.job.job_id,
+            worker.deliver(run.handler, {"type": names.BLOCK_LOG, "job_id": run.job.job_id,
                                          "log": line, "stdio": stdio})
 
     def _finish(self, worker: WorkerProcess, run: _Run, message: dict[str, Any]) -> None:
@@ -463,25 +478,36 @@ class WorkerPool(Executor):
         self._job_seconds += 0.2 * (spent - self._job_seconds)
         worker.stderr_tail.clear()
         if error is not None:
-            run.settle(JobOutcome("failed", error=error))
+            run.settle(Outcome(OutcomeStatus.FAILED, error=error))
         else:
-            run.settle(JobOutcome("done", result=result))
+            run.settle(Outcome(OutcomeStatus.DONE, result=result))
         self._release(worker)
 
     async def _answer(self, worker: WorkerProcess, run: _Run, message: dict[str, Any]) -> None:
         request_id = message.get("request_id")
-        waits = message.get("action") == "RunBlock"
+        action = message.get("action")
+        handler = run.handler
+        waits = action == names.RUN_BLOCK
         if waits:
-            forwarder = _EventForwarder(self, worker, request_id)
-            message["emit_event"] = forwarder.emit
             worker.waiting += 1
         try:
-            result = await run.handler.on_request(message)
-            reply = {"type": "response", "request_id": request_id, "result": result}
+            if action == names.RUN_BLOCK:
+                request = RunBlockRequest.from_message(message)
+                forwarder = _EventForwarder(self, worker, request_id)
+                result: Any = await handler.run_block(request, forwarder.emit)
+            elif action == names.QUERY_BLOCK:
+                result = await handler.query_block(str(message.get("block") or ""))
+            elif action == names.QUERY_DOWNSTREAM:
+                handles = message.get("handles")
+                result = await handler.query_downstream(
+                    [str(h) for h in handles] if isinstance(handles, list) else None)
+            else:
+                raise ValueError(f"oocana-local does not support the {action!r} request yet")
+            reply = {"type": names.RESPONSE, "request_id": request_id, "result": result}
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            reply = {"type": "response", "request_id": request_id,
+            reply = {"type": names.RESPONSE, "request_id": request_id,
                      "error": str(exc) or type(exc).__name__}
         finally:
             if waits:
@@ -489,7 +515,7 @@ class WorkerPool(Executor):
         try:
             worker.send(reply)
         except Exception as exc:  # e.g. a result that cannot be pickled
-            worker.send({"type": "response", "request_id": request_id,
+            worker.send({"type": names.RESPONSE, "request_id": request_id,
                          "error": f"cannot send the response: {exc}"})
 
     def _on_exit(self, worker: WorkerProcess, returncode: int) -> None:
@@ -512,12 +538,14 @@ class WorkerPool(Executor):
         run = worker.job
         if run is not None:
             if self._closing:
-                run.settle(JobOutcome("cancelled", error=_CLOSED))
+                run.settle(Outcome(OutcomeStatus.CANCELLED, error=_CLOSED))
+            elif worker.protocol_error is not None:
+                run.settle(Outcome(OutcomeStatus.CRASHED, error=worker.protocol_error))
             else:
                 error = describe_exit(returncode)
                 if worker.stderr_tail:
                     error += "\n" + "\n".join(worker.stderr_tail)
-                run.settle(JobOutcome("crashed", error=error))
+                run.settle(Outcome(OutcomeStatus.CRASHED, error=error))
         if self._closing:
             return
         waiting = list(worker.queue)
@@ -528,7 +556,7 @@ class WorkerPool(Executor):
             successor = self._try_spawn(spawn_key=worker.spawn_key)
             if successor is None:
                 for run in waiting:
-                    run.settle(JobOutcome("crashed", error=self._spawn_error))
+                    run.settle(Outcome(OutcomeStatus.CRASHED, error=self._spawn_error))
             else:
                 successor.queue.extend(waiting)
         elif self._queue and len(self._workers) < max(1, self.min_workers):
@@ -539,10 +567,10 @@ class WorkerPool(Executor):
         exc = worker.ready.exception() if worker.ready.done() else None
         error = f"could not start a worker process: {exc or describe_exit(worker.returncode or 0)}"
         for run in waiting:
-            run.settle(JobOutcome("crashed", error=error))
+            run.settle(Outcome(OutcomeStatus.CRASHED, error=error))
         if worker.spawn_key is None and not self._workers:
             while self._queue:
-                self._queue.popleft().settle(JobOutcome("crashed", error=error))
+                self._queue.popleft().settle(Outcome(OutcomeStatus.CRASHED, error=error))
 
     # -- cancelling and retiring ----------------------------------------------------------------
 
@@ -639,7 +667,7 @@ class _EventForwarder:
         self._send(event, blobs)
 
     def _send(self, event: dict[str, Any], blobs: dict[str, bytes] | None) -> None:
-        message: dict[str, Any] = {"type": "run_block_event", "request_id": self._request_id,
+        message: dict[str, Any] = {"type": names.RUN_BLOCK_EVENT, "request_id": self._request_id,
                                    "event": event}
         if blobs:
             message["blobs"] = blobs

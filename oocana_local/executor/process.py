@@ -12,7 +12,6 @@ import asyncio
 import codecs
 import itertools
 import os
-import pickle
 import signal
 import socket
 import subprocess
@@ -23,8 +22,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import WorkerError
-from ..worker.protocol import HEADER
-from .frames import FrameReader
+from ..wire import names
+from ..wire.frames import FrameError, FrameReader, check_size, dumps, header
 
 if TYPE_CHECKING:
     from .pool import _Run
@@ -88,6 +87,7 @@ class WorkerProcess:
         self.retiring = False
         self.waiting = 0  # run_block requests its job is waiting on
         self.stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL)
+        self.protocol_error: str | None = None
         self._exports: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._export_ids = itertools.count(1)
         self._popen: subprocess.Popen[bytes] | None = None
@@ -161,6 +161,11 @@ class WorkerProcess:
             return
         except OSError:
             messages = None
+        except FrameError as exc:  # not our protocol: the worker cannot be trusted further
+            self.protocol_error = (f"the worker process sent a malformed message ({exc}); "
+                                   "it was stopped")
+            messages = None
+            self.kill()
         if messages is None:
             self._stop_reading()
             if self._pidfd < 0:
@@ -171,11 +176,11 @@ class WorkerProcess:
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "ready":
+        if kind == names.READY:
             self.ready_at = time.perf_counter()
             if not self.ready.done():
                 self.ready.set_result(None)
-        elif kind == "exported":
+        elif kind == names.EXPORTED:
             future = self._exports.pop(message.get("request_id"), None)  # type: ignore[arg-type]
             if future is not None and not future.done():
                 future.set_result(message)
@@ -188,9 +193,9 @@ class WorkerProcess:
                     "exception": exc})
 
     def deliver(self, handler: Any, message: dict[str, Any]) -> None:
-        """``handler.on_message(message)``; a failing handler is reported, never fatal."""
+        """``handler.on_event(message)``; a failing handler is reported, never fatal."""
         try:
-            handler.on_message(message)
+            handler.on_event(message)
         except Exception as exc:
             self.loop.call_exception_handler({
                 "message": f"oocana-local: a job handler failed on {message.get('type')!r} "
@@ -202,9 +207,7 @@ class WorkerProcess:
         while sock is not None and self._sock is sock:
             try:
                 messages = self._reader.read(sock)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
+            except (BlockingIOError, InterruptedError, OSError, FrameError):
                 return
             if messages is None:
                 return
@@ -262,12 +265,12 @@ class WorkerProcess:
         sock = self._sock
         if sock is None or self.returncode is not None:
             return False
-        payload = pickle.dumps(message, protocol=5)
-        header = HEADER.pack(len(payload))
+        payload = dumps(message, 5)
+        head = header(check_size(len(payload)))  # a value too big for a frame fails its job
         if len(payload) < _SMALL:
-            parts = [memoryview(header + payload)]
+            parts = [memoryview(head + payload)]
         else:
-            parts = [memoryview(header), memoryview(payload)]
+            parts = [memoryview(head), memoryview(payload)]
         if self._pending:
             self._pending.extend(parts)
             return True
@@ -311,7 +314,7 @@ class WorkerProcess:
         request_id = next(self._export_ids)
         future = self.loop.create_future()
         self._exports[request_id] = future
-        message: dict[str, Any] = {"type": "export", "request_id": request_id, "keys": keys}
+        message: dict[str, Any] = {"type": names.EXPORT, "request_id": request_id, "keys": keys}
         if keep:
             message["keep"] = True
         if not self.send(message):
@@ -336,7 +339,7 @@ class WorkerProcess:
 
     def shutdown(self) -> None:
         """Ask the worker to exit; killed if it has not within a second."""
-        if not self.send({"type": "shutdown"}):
+        if not self.send({"type": names.SHUTDOWN}):
             self.kill()
             return
         self.loop.call_later(1.0, self.kill)
@@ -360,6 +363,11 @@ class WorkerProcess:
         for fd in list(self._pipes):
             self._drain_pipe(fd)  # the last words, e.g. a faulthandler traceback
         self.returncode = returncode
+        # What its blocks started dies with it (the worker leads its own process group).
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
         self._close_fds()
         error = WorkerError(describe_exit(returncode))
         for future in self._exports.values():

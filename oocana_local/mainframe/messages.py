@@ -24,6 +24,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..states import NodeState
+from ..wire import names
+
 if TYPE_CHECKING:
     from .bus import Bus
 
@@ -39,30 +42,7 @@ __all__ = [
 Stack = dict[str, str]
 """``{"flow_job_id": ..., "flow": ..., "node_id": ...}``"""
 
-MESSAGE_TYPES = frozenset(
-    {
-        "SessionStarted",
-        "SessionFinished",
-        "FlowStarted",
-        "FlowNodesWillRun",
-        "FlowOutput",
-        "FlowFinished",
-        "SubflowBlockStarted",
-        "SubflowBlockOutput",
-        "SubflowBlockFinished",
-        "BlockStarted",
-        "BlockOutput",
-        "BlockOutputs",
-        "BlockProgress",
-        "BlockLog",
-        "BlockLogJSON",
-        "BlockWarning",
-        "BlockError",
-        "BlockMessage",
-        "BlockPreview",
-        "BlockFinished",
-    }
-)
+MESSAGE_TYPES = names.BUS_MESSAGES
 
 
 def now_ms() -> int:
@@ -83,12 +63,12 @@ class SessionReporter:
         self.cache = cache
 
     def started(self) -> None:
-        self.bus.publish({"type": "SessionStarted", "session_id": self.session_id,
+        self.bus.publish({"type": names.SESSION_STARTED, "session_id": self.session_id,
                           "create_at": now_ms(), "path": self.path,
                           "partial": self.partial, "cache": self.cache})
 
     def finished(self, error: str | None = None) -> None:
-        msg: dict[str, Any] = {"type": "SessionFinished", "session_id": self.session_id,
+        msg: dict[str, Any] = {"type": names.SESSION_FINISHED, "session_id": self.session_id,
                                "finish_at": now_ms(), "path": self.path,
                                "partial": self.partial, "cache": self.cache}
         if error is not None:
@@ -98,8 +78,10 @@ class SessionReporter:
     def flow(self, job_id: str, flow_path: str, stacks: list[Stack]) -> FlowReporter:
         return FlowReporter(self.bus, self.session_id, job_id, flow_path, stacks)
 
-    def block(self, job_id: str, block_path: str | None, stacks: list[Stack]) -> BlockReporter:
-        return BlockReporter(self.bus, self.session_id, job_id, block_path, stacks)
+    def block(self, job_id: str, block_path: str | None, stacks: list[Stack], *,
+              node_id: str | None = None) -> BlockReporter:
+        return BlockReporter(self.bus, self.session_id, job_id, block_path, stacks,
+                             node_id=node_id)
 
 
 class FlowReporter:
@@ -131,28 +113,28 @@ class FlowReporter:
 
     def started(self, inputs: dict[str, Any], nodes: list[str]) -> None:
         if self.is_root:
-            self.bus.publish(self._msg("FlowStarted", create_at=now_ms(), nodes=nodes))
+            self.bus.publish(self._msg(names.FLOW_STARTED, create_at=now_ms(), nodes=nodes))
         else:
-            self.bus.publish(self._msg("SubflowBlockStarted", inputs=inputs,
+            self.bus.publish(self._msg(names.SUBFLOW_STARTED, inputs=inputs,
                                        create_at=now_ms(), nodes=nodes))
 
     def nodes_will_run(self, start: list[str], mid: list[str], end: list[str]) -> None:
         if self.is_root:
-            self.bus.publish(self._msg("FlowNodesWillRun", start_nodes=start,
+            self.bus.publish(self._msg(names.FLOW_NODES_WILL_RUN, start_nodes=start,
                                        mid_nodes=mid, end_nodes=end))
 
     def output(self, handle: str, value: Any) -> None:
-        type_ = "FlowOutput" if self.is_root else "SubflowBlockOutput"
+        type_ = names.FLOW_OUTPUT if self.is_root else names.SUBFLOW_OUTPUT
         self.bus.publish(self._msg(type_, handle=handle, output=value))
 
     def progress(self, progress: float) -> None:
         if not self.is_root:
-            self.bus.publish(self._msg("BlockProgress", progress=progress, rate=progress))
+            self.bus.publish(self._msg(names.BLOCK_PROGRESS, progress=progress, rate=progress))
 
     def finished(self, error: str | None, *, outputs: dict[str, Any] | None = None,
                  not_run: dict[str, list[str]] | None = None,
                  error_detail: dict[str, Any] | None = None) -> None:
-        type_ = "FlowFinished" if self.is_root else "SubflowBlockFinished"
+        type_ = names.FLOW_FINISHED if self.is_root else names.SUBFLOW_FINISHED
         fields: dict[str, Any] = {"error": error, "finish_at": now_ms()}
         if error_detail is not None:
             fields["_error"] = error_detail
@@ -169,13 +151,13 @@ class BlockReporter:
     __slots__ = ("bus", "session_id", "job_id", "block_path", "stacks", "node_id")
 
     def __init__(self, bus: Bus, session_id: str, job_id: str, block_path: str | None,
-                 stacks: list[Stack]):
+                 stacks: list[Stack], *, node_id: str | None = None):
         self.bus = bus
         self.session_id = session_id
         self.job_id = job_id
         self.block_path = block_path
         self.stacks = stacks
-        self.node_id = stacks[-1]["node_id"] if stacks else None
+        self.node_id = node_id or (stacks[-1]["node_id"] if stacks else None)
 
     def _msg(self, type_: str) -> dict[str, Any]:
         msg: dict[str, Any] = {"type": type_, "session_id": self.session_id,
@@ -190,50 +172,61 @@ class BlockReporter:
         msg.update(fields)
         self.bus.publish(msg)
 
-    def started(self, inputs: dict[str, Any]) -> None:
-        self.publish("BlockStarted", inputs=inputs, create_at=now_ms(), node_id=self.node_id)
+    def started(self, inputs: dict[str, Any], *, cached: bool = False) -> None:
+        if cached:
+            self.publish(names.BLOCK_STARTED, inputs=inputs, create_at=now_ms(),
+                         node_id=self.node_id, cached=True)
+        else:
+            self.publish(names.BLOCK_STARTED, inputs=inputs, create_at=now_ms(),
+                         node_id=self.node_id)
 
     def output(self, handle: str, value: Any, options: dict[str, Any] | None = None) -> None:
         if options is None:
-            self.publish("BlockOutput", handle=handle, output=value)
+            self.publish(names.BLOCK_OUTPUT, handle=handle, output=value)
         else:
-            self.publish("BlockOutput", handle=handle, output=value, options=options)
+            self.publish(names.BLOCK_OUTPUT, handle=handle, output=value, options=options)
 
     def outputs(self, outputs: dict[str, Any]) -> None:
-        self.publish("BlockOutputs", outputs=outputs)
+        self.publish(names.BLOCK_OUTPUTS, outputs=outputs)
 
     def progress(self, progress: float) -> None:
-        self.publish("BlockProgress", progress=progress)
+        self.publish(names.BLOCK_PROGRESS, progress=progress)
 
     def log(self, line: str, stdio: str = "stdout") -> None:
-        self.publish("BlockLog", log=line, stdio=stdio)
+        self.publish(names.BLOCK_LOG, log=line, stdio=stdio)
 
     def log_json(self, payload: Any) -> None:
-        self.publish("BlockLogJSON", json=payload)
+        self.publish(names.BLOCK_LOG_JSON, json=payload)
 
     def warning(self, warning: str) -> None:
-        self.publish("BlockWarning", warning=warning)
+        self.publish(names.BLOCK_WARNING, warning=warning)
 
     def error(self, error: str) -> None:
-        self.publish("BlockError", error=error)
+        self.publish(names.BLOCK_ERROR, error=error)
 
     def message(self, payload: Any) -> None:
-        self.publish("BlockMessage", payload=payload)
+        self.publish(names.BLOCK_MESSAGE, payload=payload)
 
     def preview(self, payload: Any, node_id: str | None = None) -> None:
         if node_id is None:
-            self.publish("BlockPreview", payload=payload)
+            self.publish(names.BLOCK_PREVIEW, payload=payload)
         else:
-            self.publish("BlockPreview", payload=payload, node_id=node_id)
+            self.publish(names.BLOCK_PREVIEW, payload=payload, node_id=node_id)
 
     def finished(self, result: dict[str, Any] | None = None, error: str | None = None,
-                 status: str = "done") -> None:
-        msg = self._msg("BlockFinished")
+                 status: NodeState = NodeState.DONE,
+                 cached_duration: float | None = None) -> None:
+        """``cached_duration``: the job was replayed from the node cache; how long the
+        run it replays took."""
+        msg = self._msg(names.BLOCK_FINISHED)
         if error is not None:
             msg["error"] = error
         elif result is not None:
             msg["result"] = result
         msg["finish_at"] = now_ms()
         msg["node_id"] = self.node_id
-        msg["status"] = status
+        msg["status"] = str(status)
+        if cached_duration is not None:
+            msg["cached"] = True
+            msg["cached_duration"] = cached_duration
         self.bus.publish(msg)

@@ -10,9 +10,10 @@ A task job is keyed by the sha256 of (canonical JSON):
 * the input values.
 
 An entry holds what the job streamed (``BlockOutput`` / ``BlockOutputs``, in order) and its
-final result. A hit replays them through the same handler a real run uses, between a
-``BlockStarted`` and a ``BlockFinished`` that both carry ``cached: true``, so downstream
-nodes see exactly what a real run would give them.
+final result. The cache is an executor around the engine's (``CachingExecutor``): a hit
+replays the entry through the job's own handler and ends in a ``cached`` outcome, so the
+job is reported (``BlockStarted`` / ``BlockFinished`` with ``cached: true``) and its values
+delivered exactly as a real run's.
 
 Two tiers, keyed the same way:
 
@@ -37,17 +38,17 @@ import shutil
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..executor.base import Executor, Job, JobHandler, Outcome
 from ..mainframe.messages import now_ms
-from ..worker.protocol import VAR_TYPE, var_key
-from .session import data_root
+from ..paths import data_root
+from ..states import OutcomeStatus
+from ..wire import names
+from ..wire.requests import EventSink, RunBlockRequest
+from ..wire.values import VAR_TYPE, var_key
 
-if TYPE_CHECKING:
-    from ..executor.base import Executor, Job
-    from ..manifest.resolved import TaskBlock
-
-__all__ = ["NodeCache", "Memo", "default_cache_dir", "CACHE_VERSION"]
+__all__ = ["NodeCache", "CachingExecutor", "Memo", "default_cache_dir", "CACHE_VERSION"]
 
 CACHE_VERSION = 1
 _MAX_CODE_FILES = 500
@@ -99,22 +100,23 @@ def _file_digest(path: Path) -> str:
 
 def _code_files(folder: Path) -> list[Path]:
     files: list[Path] = []
-    for root, dirs, names in os.walk(folder):
+    for root, dirs, filenames in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
-        files.extend(Path(root, n) for n in sorted(names) if n.endswith(".py"))
+        files.extend(Path(root, n) for n in sorted(filenames) if n.endswith(".py"))
         if len(files) > _MAX_CODE_FILES:
             raise _Uncachable(f"more than {_MAX_CODE_FILES} .py files under {folder}")
     return files
 
 
-def _code(job: Job, block: TaskBlock) -> dict[str, Any]:
-    if job.source is not None:
-        return {"source": job.source}
+def _code(job: Job) -> dict[str, Any]:
+    spec = job.spec
+    if spec.source is not None:
+        return {"source": spec.source}
     code: dict[str, Any] = {}
-    if job.entry:
-        code["entry"] = _file_digest(Path(job.dir, job.entry))
-    if block.path is not None:  # a block folder of its own: its helpers count too
-        folder = Path(job.dir)
+    if spec.entry:
+        code["entry"] = _file_digest(Path(spec.dir, spec.entry))
+    if spec.block_path is not None:  # a block folder of its own: its helpers count too
+        folder = Path(spec.dir)
         code["files"] = {str(p.relative_to(folder)): _file_digest(p)
                          for p in _code_files(folder)}
     return code
@@ -145,25 +147,23 @@ class NodeCache:
 
     # -- keys and entries -------------------------------------------------------------
 
-    def key(self, job: Job, block: TaskBlock) -> tuple[str, bool] | None:
+    def key(self, job: Job) -> tuple[str, bool] | None:
         """``(key, disk_ok)``, or None when the job cannot be cached at all."""
+        spec = job.spec
         try:
             inputs = _canonical(job.inputs)
-            code = _code(job, block)
+            code = _code(job)
         except (_Uncachable, TypeError, ValueError, OSError):
             return None
         has_refs = bool(_refs(job.inputs, []))
         if has_refs and self.memory is None:
             return None
-        manifest = _file_digest(block.path) if block.path is not None else None
-        inline = None if block.path is not None else {
-            "executor": block.executor, "entry": block.entry, "function": block.function,
-            "options": block.options, "spawn": block.spawn}
-        defs = json.dumps([job.inputs_def, job.outputs_def, inline,
-                           getattr(job, "inputs_def_patch", None)], sort_keys=True, default=repr)
-        secrets = getattr(job, "secrets_file", None)
+        manifest = _file_digest(Path(spec.block_path)) if spec.block_path is not None else None
+        defs = json.dumps([spec.inputs_def, spec.outputs_def, spec.cache_identity,
+                           spec.inputs_def_patch], sort_keys=True, default=repr)
+        secrets = spec.secrets_file
         head = _canonical({"v": CACHE_VERSION, "manifest": manifest, "code": code,
-                           "function": job.function, "env": job.env,
+                           "function": spec.function, "env": spec.env,
                            "secrets": _file_digest(Path(secrets)) if secrets else None})
         digest = hashlib.sha256()
         for part in (head, defs, inputs):
@@ -174,9 +174,9 @@ class NodeCache:
     def path_of(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
-    def open(self, job: Job, block: TaskBlock) -> Memo | None:
+    def open(self, job: Job) -> Memo | None:
         """The memo of one task job, or None when it cannot be cached."""
-        keyed = self.key(job, block)
+        keyed = self.key(job)
         if keyed is None:
             return None
         return Memo(self, keyed[0], keyed[1], job)
@@ -315,7 +315,7 @@ class _NodeEntries:
 
 
 class Memo:
-    """One task job's dealings with the cache: replay a hit, or record and store a run."""
+    """One task job's dealings with the cache: the key, and what a run streams."""
 
     __slots__ = ("cache", "key", "disk_ok", "job", "events", "started", "ident", "executor")
 
@@ -329,66 +329,93 @@ class Memo:
         self.ident = tuple((level.get("flow"), level.get("node_id")) for level in job.stacks)
         self.executor: Executor | None = None
 
-    def start(self, handler: Any, inputs: dict[str, Any]) -> bool:
-        """Publish ``BlockStarted``; on a hit replay the entry and return True."""
-        reporter = handler.reporter
-        self.executor = handler.flow_job.session.executor
-        entry, problem = self.cache.lookup(self, self.executor)
-        if entry is None:
-            self.cache.misses += 1
-            reporter.started(inputs)
-            if problem:
-                reporter.warning(problem)
-            return False
-        self.cache.hits += 1
-        reporter.publish("BlockStarted", inputs=inputs, create_at=now_ms(),
-                         node_id=reporter.node_id, cached=True)
-        for message in entry["events"]:
-            handler.on_message(dict(message))
-        result = entry.get("result")
-        fields: dict[str, Any] = {} if result is None else {"result": result}
-        reporter.publish("BlockFinished", **fields, finish_at=now_ms(),
-                         node_id=reporter.node_id, status="done", cached=True,
-                         cached_duration=entry.get("duration"))
-        if result:
-            for handle, value in result.items():
-                handler.flow_job.route(handler.node, handle, value)
-        return True
-
-    def wrap(self, handler: Any) -> _Recorder:
-        return _Recorder(handler, self.events)
-
     def save(self, result: dict[str, Any] | None) -> bool:
-        entry = {"version": CACHE_VERSION, "key": self.key, "node_id": self.job.node_id,
-                 "block": self.job.block_path or str(Path(self.job.dir, self.job.entry or "")),
+        spec = self.job.spec
+        entry = {"version": CACHE_VERSION, "key": self.key, "node_id": spec.node_id,
+                 "block": spec.block_path or str(Path(spec.dir, spec.entry or "")),
                  "created_at": now_ms(),
                  "duration": round(time.perf_counter() - self.started, 6),
                  "events": self.events, "result": result}
         return self.cache.store(self, entry, self.executor)
 
 
+class CachingExecutor(Executor):
+    """The engine's executor behind a ``NodeCache``: Python task jobs whose key has an
+    entry are replayed (outcome ``cached``); the others run and, when done, are stored."""
+
+    def __init__(self, inner: Executor, cache: NodeCache):
+        self.inner = inner
+        self.cache = cache
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def run(self, job: Job, handler: JobHandler) -> Outcome:
+        memo = self.cache.open(job) if job.spec.executor == "python" else None
+        if memo is None:
+            return await self.inner.run(job, handler)
+        memo.executor = self.inner
+        entry, problem = self.cache.lookup(memo, self.inner)
+        if entry is None:
+            self.cache.misses += 1
+            outcome = await self.inner.run(job, _Recorder(handler, memo.events, problem))
+            if outcome.status is OutcomeStatus.DONE:
+                memo.save(outcome.result)
+            return outcome
+        self.cache.hits += 1
+        handler.on_start(True)
+        for message in entry["events"]:
+            handler.on_event(dict(message))
+        return Outcome(OutcomeStatus.CACHED, result=entry.get("result"),
+                       cached_duration=entry.get("duration"))
+
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        return await self.run(job, handler)
+
+    async def free(self, keys: list[str]) -> None:
+        await self.inner.free(keys)
+
+    def holds(self, keys: list[str]) -> bool:
+        return self.inner.holds(keys)
+
+    async def close(self) -> None:
+        """Nothing of its own: the engine closes the executor it wraps."""
+
+
 class _Recorder:
     """A job handler that keeps the streamed outputs, then does what the real one does."""
 
-    __slots__ = ("handler", "events")
+    __slots__ = ("handler", "events", "problem")
 
-    def __init__(self, handler: Any, events: list[dict[str, Any]]):
+    def __init__(self, handler: JobHandler, events: list[dict[str, Any]], problem: str | None):
         self.handler = handler
         self.events = events
+        self.problem = problem
 
-    def on_message(self, message: dict[str, Any]) -> None:
+    def on_start(self, cached: bool) -> None:
+        self.handler.on_start(cached)
+        if self.problem:  # why an entry was thrown away
+            self.handler.on_event({"type": names.BLOCK_WARNING, "warning": self.problem})
+
+    def on_event(self, message: dict[str, Any]) -> None:
         type_ = message.get("type")
-        if type_ == "BlockOutput":
+        if type_ == names.BLOCK_OUTPUT:
             recorded = {"type": type_, "handle": message["handle"], "output": message["output"]}
             if message.get("options") is not None:
                 recorded["options"] = message["options"]
             self.events.append(recorded)
-        elif type_ == "BlockOutputs":
+        elif type_ == names.BLOCK_OUTPUTS:
             self.events.append({"type": type_, "outputs": message["outputs"]})
-        self.handler.on_message(message)
+        self.handler.on_event(message)
 
-    async def on_request(self, message: dict[str, Any]) -> Any:
-        return await self.handler.on_request(message)
+    async def run_block(self, request: RunBlockRequest, events: EventSink) -> None:
+        await self.handler.run_block(request, events)
+
+    async def query_block(self, block: str) -> dict[str, Any]:
+        return await self.handler.query_block(block)
+
+    async def query_downstream(self, handles: list[str] | None) -> dict[str, Any]:
+        return await self.handler.query_downstream(handles)
 
 
 def _validate(entry: Any, key: str) -> None:
@@ -415,14 +442,4 @@ def _values_held(entry: dict[str, Any], executor: Executor | None) -> bool:
     keys = _refs([entry["events"], entry["result"]], [])
     if not keys or executor is None:
         return True
-    if "?" in keys:
-        return False
-    workers = getattr(executor, "workers", None)
-    if workers is None:
-        return True
-    parked = getattr(executor, "_parked", {})
-    held = set(parked)
-    for worker in workers:
-        if getattr(worker, "alive", True):
-            held.update(getattr(worker, "keys", ()))
-    return all(k in held for k in keys)
+    return "?" not in keys and executor.holds(keys)

@@ -12,9 +12,12 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..executor.base import Outcome
 from ..graph.model import FlowTarget, GraphNode, NodeTarget, RunGraph
 from ..mainframe.messages import FlowReporter, Stack
+from ..states import NodeState, OutcomeStatus
 from .node_inputs import NodeInputs
+from .node_jobs import run_condition, run_subflow, run_task
 
 if TYPE_CHECKING:
     from .session import Session
@@ -26,14 +29,14 @@ PreviewForward = Callable[[dict[str, Any], str], None]
 
 
 class NodeFailure:
-    """Why a flow failed: which node, and the error text of its job."""
+    """Why a flow failed: which node, how it ended, and the error text of its job."""
 
-    __slots__ = ("node_id", "error", "status")
+    __slots__ = ("node_id", "error", "state")
 
-    def __init__(self, node_id: str, error: str, status: str):
+    def __init__(self, node_id: str, error: str, state: NodeState):
         self.node_id = node_id
         self.error = error
-        self.status = status
+        self.state = state
 
     @property
     def message(self) -> str:
@@ -43,17 +46,20 @@ class NodeFailure:
         return f"{self.message}\n{self.error}".rstrip()
 
 
-class FlowJob:
-    hold_outputs = False
-    """Hold values on this flow's outputs until the session ends (a root flow always does)."""
+_CANCELLED = Outcome(OutcomeStatus.CANCELLED, error="Cancelled")
 
+
+class FlowJob:
     def __init__(self, session: Session, graph: RunGraph, *, job_id: str,
                  stacks: list[Stack], reporter: FlowReporter, inputs: dict[str, Any],
                  nodes_inputs: dict[str, dict[str, Any]] | None = None,
                  limit: set[str] | None = None,
                  on_output: OutputCallback | None = None,
-                 forward_preview: PreviewForward | None = None):
+                 forward_preview: PreviewForward | None = None,
+                 hold_outputs: bool = False):
         self.session = session
+        self.hold_outputs = hold_outputs
+        """Hold values on this flow's outputs until the session ends (a root flow always does)."""
         self.graph = graph
         self.job_id = job_id
         self.stacks = stacks
@@ -65,13 +71,13 @@ class FlowJob:
         nodes_inputs = nodes_inputs or {}
         self.states = {node_id: NodeInputs(node, nodes_inputs.get(node_id))
                        for node_id, node in graph.nodes.items()}
-        self.status: dict[str, str] = {}
+        self.status: dict[str, NodeState] = {}
         self.outputs: dict[str, Any] = {}
         self.failure: NodeFailure | None = None
         self.cancelled = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._done: asyncio.Future[None] | None = None
-        self._flow_str = str(graph.flow.path)
+        self.flow_str = str(graph.flow.path)
         self._progress: dict[str, float] = {}
 
     # -- the run --------------------------------------------------------------------
@@ -116,9 +122,9 @@ class FlowJob:
         for node_id, state in self.states.items():
             if node_id not in self.status:
                 if self.limit is not None and node_id not in self.limit:
-                    self.status[node_id] = "skipped"
+                    self.status[node_id] = NodeState.SKIPPED
                     continue
-                self.status[node_id] = "not_run"
+                self.status[node_id] = NodeState.NOT_RUN
                 not_run[node_id] = state.missing()
         failure = self.failure
         error = "Cancelled" if self.cancelled and failure is None else (
@@ -128,7 +134,23 @@ class FlowJob:
                                error_detail=detail)
         self._done.set_result(None)
 
+    def subflow(self, graph: RunGraph, *, job_id: str, stacks: list[Stack],
+                reporter: FlowReporter, inputs: dict[str, Any],
+                on_output: OutputCallback | None = None,
+                forward_preview: PreviewForward | None = None,
+                hold_outputs: bool = False) -> FlowJob:
+        """A flow job for a subflow run inside this one (a node, or ``run_block``)."""
+        return FlowJob(self.session, graph, job_id=job_id, stacks=stacks, reporter=reporter,
+                       inputs=inputs, on_output=on_output, forward_preview=forward_preview,
+                       hold_outputs=hold_outputs)
+
     # -- values -------------------------------------------------------------------
+
+    def forward(self, payload: Any, node_id: str) -> None:
+        """A preview of ``node_id``: shown on the parent flow's node too when this flow
+        lists the node in ``forward_previews``."""
+        if self.forward_preview is not None and node_id in self.graph.flow.forward_previews:
+            self.forward_preview(payload, node_id)
 
     def route(self, node: GraphNode, handle: str, value: Any,
               options: dict[str, Any] | None = None) -> None:
@@ -174,7 +196,7 @@ class FlowJob:
             inputs = state.take()
             state.running += 1
             state.runs += 1
-            self.status.setdefault(node.node_id, "running")
+            self.status.setdefault(node.node_id, NodeState.RUNNING)
             task = asyncio.get_running_loop().create_task(self._run_node(state, inputs))
             self._tasks.add(task)
             # A done callback, not the coroutine's own ``finally``: a task cancelled before
@@ -182,10 +204,8 @@ class FlowJob:
             task.add_done_callback(self._job_done)
 
     async def _run_node(self, state: NodeInputs, inputs: dict[str, Any]) -> None:
-        from .node_jobs import run_condition, run_subflow, run_task
-
         node = state.node
-        outcome: tuple[str, str | None] = ("cancelled", "Cancelled")
+        outcome = _CANCELLED
         try:
             if node.kind == "task":
                 outcome = await run_task(self, node, inputs)
@@ -194,23 +214,25 @@ class FlowJob:
             else:
                 outcome = run_condition(self, node, inputs)
         except asyncio.CancelledError:
-            outcome = ("cancelled", "Cancelled")
+            outcome = _CANCELLED
         except Exception as exc:  # an engine bug must still end the flow cleanly
             import traceback
 
-            outcome = ("failed", f"oocana-local internal error: {exc}\n"
-                                 f"{traceback.format_exc()}")
+            outcome = Outcome(OutcomeStatus.FAILED,
+                              error=f"oocana-local internal error: {exc}\n"
+                                    f"{traceback.format_exc()}")
         finally:
             self.session.values.release(inputs.values())
             state.running -= 1
-            status, error = outcome
-            previous = self.status.get(node.node_id)
-            if previous in (None, "running", "done"):
-                self.status[node.node_id] = status
-            if status == "done" and self.stacks:
+            node_state = NodeState.of(outcome.status)
+            if self.status.get(node.node_id) in (None, NodeState.RUNNING, NodeState.DONE):
+                self.status[node.node_id] = node_state
+            if node_state is NodeState.DONE and self.stacks:
                 self.node_progress(node.node_id, 100.0)
-            if error is not None and status != "cancelled" and self.failure is None:
-                self.failure = NodeFailure(node.node_id, error, status)
+            if not outcome.ok and node_state is not NodeState.CANCELLED \
+                    and self.failure is None:
+                self.failure = NodeFailure(node.node_id, outcome.error or str(node_state),
+                                           node_state)
                 self._cancel_others()
             elif self.failure is None and not self.cancelled:
                 self._try_start(state)

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Container, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..worker.protocol import is_var_ref, var_key
+from ..wire.values import is_var_ref, var_key
 
 if TYPE_CHECKING:
     from ..executor.base import Executor

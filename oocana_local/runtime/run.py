@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import difflib
 import time
-import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..manifest.resolved import (
@@ -20,27 +18,30 @@ from ..manifest.resolved import (
     TaskBlock,
     TaskNode,
 )
+from ..states import NodeState, RunStatus
 from .defaults import with_defaults
 from .flow_job import FlowJob
+from .options import RunOptions
 from .session import Session
 
 if TYPE_CHECKING:
     from ..executor.base import Executor
+    from ..graph.model import RunGraph
     from ..mainframe.bus import Bus
     from ..manifest.loader import Loader
-    from .cache import NodeCache
 
-__all__ = ["RunResult", "run_session", "block_as_flow", "root_inputs"]
+__all__ = ["RunResult", "RunOptions", "run_session", "block_as_flow", "root_inputs"]
+
 
 @dataclass
 class RunResult:
     """What a run produced. ``events`` holds every bus message when they were recorded."""
 
     session_id: str
-    status: Literal["completed", "failed", "cancelled"]
+    status: RunStatus
     outputs: dict[str, Any]
     error: str | None
-    nodes: dict[str, str]
+    nodes: dict[str, NodeState]
     not_run: dict[str, list[str]]
     duration: float
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -50,7 +51,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == "completed"
+        return self.status is RunStatus.COMPLETED
 
     def summary(self) -> dict[str, Any]:
         """The ``--json`` object of the CLI."""
@@ -96,22 +97,16 @@ def _unknown(what: str, names: list[str], known: Any, where: str) -> str:
     return "\n".join(lines)
 
 
-async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
-                      loader: Loader, session_id: str | None = None,
-                      inputs: dict[str, Any] | None = None,
-                      nodes_inputs: dict[str, dict[str, Any]] | None = None,
-                      nodes: list[str] | None = None, env: dict[str, str] | None = None,
-                      session_dir: Path | None = None,
-                      cache: NodeCache | None = None,
-                      secrets_file: str | None = None) -> RunResult:
+async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor: Executor,
+                      bus: Bus, loader: Loader) -> RunResult:
     """Run ``target`` to its end and publish every event on ``bus``.
 
-    Bad arguments (unknown node ids or handles, a block input nobody gives) raise
-    ``UsageError`` before anything is published.
+    Bad arguments (unknown node ids or handles, a block input nobody gives, a session in
+    use) raise ``UsageError`` before anything is published.
     """
     is_block = isinstance(target, TaskBlock)
     flow = block_as_flow(target) if is_block else target
-    inputs = root_inputs(flow, inputs)
+    inputs = root_inputs(flow, options.inputs)
     if is_block:
         missing = [h for h in flow.inputs_def if h not in inputs]
         if missing:
@@ -119,24 +114,35 @@ async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
                 f"block {flow.path} needs input(s) {', '.join(missing)}: they have no value "
                 f"and are not nullable; pass them with --inputs "
                 f"'{{{', '.join(f'{chr(34)}{h}{chr(34)}: ...' for h in missing)}}}'")
-    session = Session(bus=bus, executor=executor, session_id=session_id or str(uuid.uuid4()),
-                      loader=loader, path=str(flow.path), partial=bool(nodes),
-                      env=dict(env or {}), session_dir=session_dir,
-                      cache=cache is not None, node_cache=cache,
-                      secrets_file=_secrets_file(secrets_file))
-    graph = session.graph(flow)
-    _check_nodes_args(graph.nodes, nodes, nodes_inputs, str(flow.path))
-    limit = graph.upstream_of(set(nodes)) if nodes else None
+    options = options.resolve()
+    cache = options.cache
+    if cache is True:
+        from .cache import NodeCache
 
+        cache = NodeCache()
+    session = Session(bus=bus, executor=executor, loader=loader, options=options,
+                      path=str(flow.path), node_cache=cache or None)
+    graph = session.graph(flow)
+    _check_nodes_args(graph.nodes, options.nodes, options.nodes_inputs, str(flow.path))
+    limit = graph.upstream_of(set(options.nodes)) if options.nodes else None
+    session.claim()
+    try:
+        return await _run(session, flow, graph, inputs, options, limit)
+    finally:
+        session.release()
+
+
+async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, Any],
+               options: RunOptions, limit: set[str] | None) -> RunResult:
     from ..mainframe.recorder import EventList
 
     collector = EventList()
-    unsubscribe = bus.subscribe(collector)
+    unsubscribe = session.bus.subscribe(collector)
     started = time.perf_counter()
     session.reporter.started()
     flow_reporter = session.reporter.flow(session.new_job_id(), str(flow.path), [])
     job = FlowJob(session, graph, job_id=flow_reporter.job_id, stacks=[],
-                  reporter=flow_reporter, inputs=inputs, nodes_inputs=nodes_inputs,
+                  reporter=flow_reporter, inputs=inputs, nodes_inputs=options.nodes_inputs,
                   limit=limit)
     cancelled = False
     try:
@@ -150,24 +156,24 @@ async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
         except (asyncio.CancelledError, Exception):
             pass
     if cancelled:
-        status, error = "cancelled", "Cancelled"
+        status, error = RunStatus.CANCELLED, "Cancelled"
     elif failure is not None:
-        status, error = "failed", failure.describe()
+        status, error = RunStatus.FAILED, failure.describe()
     else:
-        status, error = "completed", None
+        status, error = RunStatus.COMPLETED, None
     session.reporter.finished(
-        None if status == "completed" else
+        None if status is RunStatus.COMPLETED else
         ("Cancelled" if cancelled else f"flow {flow.path} failed."))
     unsubscribe()
-    result = RunResult(
+    return RunResult(
         session_id=session.session_id, status=status, outputs=job.outputs, error=error,
-        nodes={n: job.status.get(n, "not_run") for n in graph.nodes},
-        not_run={n: job.states[n].missing() for n, s in job.status.items() if s == "not_run"},
+        nodes={n: job.status.get(n, NodeState.NOT_RUN) for n in graph.nodes},
+        not_run={n: job.states[n].missing() for n, s in job.status.items()
+                 if s is NodeState.NOT_RUN},
         duration=time.perf_counter() - started, events=collector.messages,
         failed_node=failure.node_id if failure else None,
-        cached=_cached_nodes(collector.messages) if cache is not None else [],
+        cached=_cached_nodes(collector.messages) if session.node_cache is not None else [],
     )
-    return result
 
 
 def _cached_nodes(messages: list[dict[str, Any]]) -> list[str]:
@@ -179,24 +185,6 @@ def _cached_nodes(messages: list[dict[str, Any]]) -> list[str]:
             node_id = stacks[0]["node_id"]
             cached[node_id] = cached.get(node_id, True) and bool(message.get("cached"))
     return [node_id for node_id, all_cached in cached.items() if all_cached]
-
-
-def _secrets_file(given: str | None) -> str | None:
-    """The secrets file of a run: the one given, else ``$OOCANA_SECRETS_FILE``, else
-    oocana's ``~/app-config/oomol-secrets/secrets.json`` when it exists."""
-    import os
-
-    from ..secrets import default_secrets_file
-
-    if given is None:
-        given = os.environ.get("OOCANA_SECRETS_FILE") or None
-        if given is None:
-            return default_secrets_file()
-    path = os.path.abspath(os.path.expanduser(str(given)))
-    if not os.path.isfile(path):
-        raise UsageError(f"secrets file {path} does not exist (given with --secrets, "
-                         "secrets_file= or $OOCANA_SECRETS_FILE)")
-    return path
 
 
 def _check_nodes_args(graph_nodes: dict[str, Any], nodes: list[str] | None,

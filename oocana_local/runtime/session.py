@@ -5,69 +5,67 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..errors import UsageError
 from ..mainframe.bus import Bus
 from ..mainframe.messages import SessionReporter
+from ..paths import data_root
+from .options import RunOptions
+from .refs import ValueRefs
 
 if TYPE_CHECKING:
     from ..executor.base import Executor
     from ..graph.model import RunGraph
     from ..manifest.loader import Loader
     from ..manifest.resolved import Flow, PackageInfo
+    from ..wire.job import JobSpec
     from .cache import NodeCache
-    from .refs import ValueRefs
 
-__all__ = ["Session", "data_root"]
-
-
-def data_root() -> Path:
-    """Where oocana-local keeps data that outlives a run (package data dirs, cache)."""
-    env = os.environ.get("OOCANA_LOCAL_HOME")
-    return Path(env) if env else Path.home() / ".oocana-local"
+__all__ = ["Session"]
 
 
-@dataclass
 class Session:
-    bus: Bus
-    executor: Executor
-    session_id: str
-    loader: Loader
-    path: str
-    partial: bool = False
-    cache: bool = False
-    session_dir: Path | None = None
-    tmp_root: Path | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    node_cache: NodeCache | None = None
-    """Reuse task results whose code, manifest and inputs did not change (``cache.py``)."""
-    secrets_file: str | None = None
-    """Resolves secrets in block inputs, inside the worker (``oocana_local/secrets.py``)."""
-    reporter: SessionReporter = field(init=False)
-    values: ValueRefs = field(init=False)
-    """Holds of the var values in flight; frees the unreachable ones (``refs.py``)."""
-    _ids: itertools.count = field(init=False, default_factory=itertools.count)
-    _graphs: dict[Path, RunGraph] = field(init=False, default_factory=dict)
+    """The state of one run. ``options`` must be resolved (``RunOptions.resolve``)."""
 
-    def __post_init__(self) -> None:
-        from .refs import ValueRefs
+    def __init__(self, *, bus: Bus, executor: Executor, loader: Loader, options: RunOptions,
+                 path: str, node_cache: NodeCache | None = None):
+        assert options.session_id is not None and options.session_dir is not None
+        self.bus = bus
+        self.loader = loader
+        self.path = path
+        self.session_id: str = options.session_id
+        self.session_dir = Path(options.session_dir)
+        self.secrets_file = None if options.secrets_file is None else str(options.secrets_file)
+        """Resolves secrets in block inputs, inside the worker (``oocana_local/secrets.py``)."""
+        self.env = dict(options.env)
+        self.node_cache = node_cache
+        if node_cache is not None:
+            from .cache import CachingExecutor
 
-        self.values = ValueRefs(self.executor)
-        if self.node_cache is not None:
-            self.values.keep = self.node_cache.pins
-        self.reporter = SessionReporter(self.bus, self.session_id, self.path,
-                                        partial=self.partial, cache=self.cache)
-        if self.session_dir is None:
-            self.session_dir = Path(tempfile.gettempdir()) / "oocana-local" / self.session_id
-        if self.tmp_root is None:
-            self.tmp_root = Path(os.environ.get("OOCANA_TEMP_ROOT") or tempfile.gettempdir())
+            executor = CachingExecutor(executor, node_cache)
+        self.executor: Executor = executor
+        """The engine's executor, behind the node cache when the run uses one."""
+        self.values = ValueRefs(executor)
+        """Holds of the var values in flight; frees the unreachable ones (``refs.py``)."""
+        if node_cache is not None:
+            self.values.keep = node_cache.pins
+        self.reporter = SessionReporter(bus, self.session_id, path,
+                                        partial=bool(options.nodes),
+                                        cache=node_cache is not None)
+        self.tmp_root = Path(os.environ.get("OOCANA_TEMP_ROOT") or _tmp())
+        self.specs: dict[tuple[Path, str], JobSpec] = {}
+        """Job specs of task nodes, by (flow path, node id): built once per session."""
+        # Job ids are unique across engines too: two runs may share a session id.
+        self._job_prefix = f"{self.session_id[:8]}-{os.urandom(3).hex()}"
+        self._ids = itertools.count()
+        self._graphs: dict[Path, RunGraph] = {}
+        self._lock: Any = None
 
     def new_job_id(self) -> str:
-        # Unique within the session and readable in logs; uuid4 per job costs more.
-        return f"{self.session_id[:8]}-{next(self._ids)}"
+        # Unique and readable in logs; uuid4 per job costs more.
+        return f"{self._job_prefix}-{next(self._ids)}"
 
     def graph(self, flow: Flow) -> RunGraph:
         """The compiled graph of a flow, compiled once per session."""
@@ -86,3 +84,36 @@ class Session:
     def pkg_data_dir(self, package: PackageInfo | None) -> Path:
         name = package.name if package else "workspace"
         return data_root() / "pkg-data" / name
+
+    # -- the session folder belongs to one run at a time ----------------------------------------
+
+    def claim(self) -> None:
+        """Lock the session folder; a second run with the same folder is refused, so no
+        file of one run (previews, ``oomol/bin`` values) is read or written by another."""
+        import fcntl
+
+        try:
+            self.session_dir.mkdir(parents=True, exist_ok=True)
+            lock = open(self.session_dir / ".oocana-local.lock", "a+")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"cannot use session folder {self.session_dir}: {exc}") from None
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            raise UsageError(
+                f"session {self.session_id!r} is in use by another run (its folder "
+                f"{self.session_dir} is locked); give this run another --session id, or "
+                "none for a new one") from None
+        self._lock = lock
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing drops the lock
+            self._lock = None
+
+
+def _tmp() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()

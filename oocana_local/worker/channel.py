@@ -1,4 +1,4 @@
-"""The worker's end of the wire: frames of ``protocol.py`` over the inherited socket fd.
+"""The worker's end of the wire: frames of ``wire/frames.py`` over the inherited socket fd.
 
 Raw ``os.read``/``os.writev`` on the descriptor: no socket object, no asyncio. Sends come
 from any thread (the block's own threads print too), so they are serialised by a lock.
@@ -9,19 +9,15 @@ from __future__ import annotations
 import os
 import threading
 
+from ..wire.frames import BIG as _BIG
+from ..wire.frames import CHUNK as _CHUNK
+from ..wire.frames import check_size, dumps, header, loads
+
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
     from typing import Any
 
-try:
-    from _pickle import dumps, loads
-except ImportError:  # not CPython
-    from pickle import dumps, loads
-
 __all__ = ["Channel"]
-
-_CHUNK = 1 << 18
-_BIG = 1 << 20
 
 
 class Channel:
@@ -37,12 +33,12 @@ class Channel:
 
     def send(self, message: dict[str, Any]) -> None:
         payload = dumps(message, 5)
-        header = len(payload).to_bytes(4, "big")
+        head = header(check_size(len(payload)))  # too big: the block's call raises
         with self._send_lock:
             try:
-                sent = os.writev(self.fd, (header, payload))
-                if sent < len(header) + len(payload):
-                    self._send_rest(memoryview(header + payload)[sent:])
+                sent = os.writev(self.fd, (head, payload))
+                if sent < len(head) + len(payload):
+                    self._send_rest(memoryview(head + payload)[sent:])
             except (BrokenPipeError, ConnectionResetError):
                 os._exit(0)  # the engine is gone; nobody is left to report to
 
@@ -79,7 +75,7 @@ class Channel:
         """The next message, or None when the engine closed its end."""
         if not self._fill(4):
             return None
-        size = int.from_bytes(self._buffer[:4], "big")
+        size = check_size(int.from_bytes(self._buffer[:4], "big"))
         del self._buffer[:4]
         if size > _BIG and len(self._buffer) < size:
             data = self._read_big(size)

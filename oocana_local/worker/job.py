@@ -22,7 +22,8 @@ import threading
 from types import CoroutineType
 
 from ..context import KEEP_ALIVE, Context, ValueStore
-from ..context.values import InputValueError, decode_inputs
+from ..context.values import decode_inputs
+from ..wire.errors import JobSetupError
 from . import capture, hooks, loader
 from .calling import call_args, is_async
 from .environment import JobEnvironment, ensure_dirs, job_env
@@ -59,13 +60,9 @@ def user_traceback(exc: BaseException) -> str:
 
 def _may_need_secrets(job: dict[str, Any]) -> bool:
     """Whether the inputs may hold a secret or credential (then ``oocana_local.secrets``
-    is imported and walks them); cheap for the usual job that has none."""
-    for definition in (job.get("inputs_def") or {}).values():
-        schema = definition.get("json_schema") if isinstance(definition, dict) else None
-        if isinstance(schema, dict) and ("oomol/secret" in repr(schema)
-                                         or schema.get("contentMediaType") == "oomol/credential"):
-            return True
-    return _has_placeholder(job["inputs"].values())
+    is imported and walks them); cheap for the usual job that has none. The engine names
+    the inputs whose schema asks for it (``wire/job.py``)."""
+    return bool(job.get("secret_handles")) or _has_placeholder(job["inputs"].values())
 
 
 def _has_placeholder(values: Any) -> bool:
@@ -115,8 +112,7 @@ class JobRunner:
             hooks.job_started(context)
             fn = loader.load_function(job)
         except BaseException as exc:
-            if isinstance(exc, (loader.LoadError, InputValueError)) or \
-                    type(exc).__name__ == "SecretError":
+            if isinstance(exc, JobSetupError):
                 error = str(exc)
             else:
                 error = user_traceback(exc)

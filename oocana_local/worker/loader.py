@@ -16,6 +16,8 @@ import zlib
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
+from ..wire.errors import JobSetupError
+
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
     from typing import Any
@@ -31,7 +33,7 @@ _sources: dict[str, str] = {}
 """scriptlet path -> the source this worker last wrote there."""
 
 
-class LoadError(Exception):
+class LoadError(JobSetupError):
     """The block's function cannot be found; the message is the job's error."""
 
 

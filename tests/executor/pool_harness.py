@@ -9,7 +9,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from oocana_local.executor.base import Job, JobOutcome
+from oocana_local.executor.base import Job, Outcome
+from oocana_local.wire.job import JobSpec
+from oocana_local.wire.requests import RunBlockRequest
 from oocana_local.executor.pool import WorkerPool
 
 _ids = itertools.count(1)
@@ -25,10 +27,13 @@ class Recorder:
         self.requests: list[dict[str, Any]] = []
         self._answer = answer
 
-    def on_message(self, message: dict[str, Any]) -> None:
+    def on_start(self, cached: bool) -> None:
+        self.started = True
+
+    def on_event(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
 
-    async def on_request(self, message: dict[str, Any]) -> Any:
+    async def _request(self, message: dict[str, Any]) -> Any:
         self.requests.append(message)
         if self._answer is None:
             return None
@@ -36,6 +41,15 @@ class Recorder:
         if asyncio.iscoroutine(result):
             result = await result
         return result
+
+    async def run_block(self, request: RunBlockRequest, events: Any) -> None:
+        await self._request({"action": "RunBlock", "request": request, "emit_event": events})
+
+    async def query_block(self, block: str) -> dict[str, Any]:
+        return await self._request({"action": "QueryBlock", "block": block})
+
+    async def query_downstream(self, handles: list[str] | None) -> dict[str, Any]:
+        return await self._request({"action": "QueryDownstream", "handles": handles})
 
     def of(self, type_: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["type"] == type_]
@@ -51,25 +65,29 @@ class Recorder:
 
 def make_job(folder: Path, code: str | None = None, *, inputs: dict[str, Any] | None = None,
              outputs: list[str] | tuple[str, ...] = ("out",), var_outputs: tuple[str, ...] = (),
-             entry: str = "main.py", source: str | None = None, function: str = "main",
+             entry: str | None = "main.py", source: str | None = None, function: str = "main",
+             package_dir: str | None = None,
              env: dict[str, str] | None = None, spawn_key: str | None = None,
              node_id: str = "node#1", job_id: str | None = None) -> Job:
     """A job for ``code`` written to ``folder/entry`` (or run as inline ``source``)."""
     folder.mkdir(parents=True, exist_ok=True)
     if code is not None:
+        assert entry is not None
         (folder / entry).write_text(textwrap.dedent(code))
     outputs_def: dict[str, Any] = {h: {"handle": h} for h in outputs}
     outputs_def.update({h: {"handle": h, "json_schema": VAR_SCHEMA} for h in var_outputs})
     inputs = inputs or {}
-    return Job(job_id=job_id or f"job-{next(_ids)}", session_id="session-1",
-               stacks=[{"flow_job_id": "flow-1", "flow": "flow.oo.yaml", "node_id": node_id}],
-               node_id=node_id, dir=str(folder), entry=None if source else entry,
-               function=function, source=textwrap.dedent(source) if source else None,
-               inputs=inputs, inputs_def={k: {"handle": k} for k in inputs},
-               outputs_def=outputs_def, session_dir=str(folder / "session"),
-               tmp_dir=str(folder / "tmp"), tmp_pkg_dir=str(folder / "tmp" / "pkg"),
-               package_name="pkg", pkg_dir=str(folder / "pkg_data"), env=env or {},
-               spawn_key=spawn_key)
+    spec = JobSpec(node_id=node_id, session_id="session-1", executor="python",
+                   dir=str(folder), entry=None if source else entry, function=function,
+                   source=textwrap.dedent(source) if source else None, block_path=None,
+                   inputs_def={k: {"handle": k} for k in inputs}, outputs_def=outputs_def,
+                   session_dir=str(folder / "session"), tmp_dir=str(folder / "tmp"),
+                   tmp_pkg_dir=str(folder / "tmp" / "pkg"), package_name="pkg",
+                   pkg_dir=str(folder / "pkg_data"), env=env or {}, spawn_key=spawn_key,
+                   package_dir=package_dir)
+    return spec.job(job_id or f"job-{next(_ids)}",
+                    [{"flow_job_id": "flow-1", "flow": "flow.oo.yaml", "node_id": node_id}],
+                    inputs)
 
 
 def with_pool(scenario: Callable[[WorkerPool], Awaitable[Any]], **pool_options: Any) -> Any:
@@ -86,11 +104,11 @@ def with_pool(scenario: Callable[[WorkerPool], Awaitable[Any]], **pool_options: 
 
 
 def run_job(job: Job, recorder: Recorder | None = None,
-            **pool_options: Any) -> tuple[JobOutcome, Recorder]:
+            **pool_options: Any) -> tuple[Outcome, Recorder]:
     """Run one job on a fresh pool."""
     recorder = recorder or Recorder()
 
-    async def scenario(pool: WorkerPool) -> JobOutcome:
+    async def scenario(pool: WorkerPool) -> Outcome:
         return await pool.run(job, recorder)
 
     return with_pool(scenario, **pool_options), recorder
@@ -105,7 +123,7 @@ async def eventually(check: Callable[[], bool], timeout: float = 2.0) -> bool:
     return check()
 
 
-def run_block(folder: Path, code: str, **job_options: Any) -> tuple[JobOutcome, Recorder]:
+def run_block(folder: Path, code: str, **job_options: Any) -> tuple[Outcome, Recorder]:
     return run_job(make_job(folder, code, **job_options))
 
 

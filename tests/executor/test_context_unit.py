@@ -13,7 +13,8 @@ import pytest
 from oocana_local.context import Context, ValueStore
 from oocana_local.context.sink import RecordingSink
 from oocana_local.context.values import decode_inputs, to_json
-from oocana_local.worker import protocol
+from oocana_local.wire import frames
+from oocana_local.wire import values as wire_values
 from oocana_local.worker.channel import Channel
 
 
@@ -128,8 +129,8 @@ def test_values_round_trip_through_the_store(tmp_path: Path) -> None:
     value = {"big": [1, 2]}
     context.output("v", value)
     ref = sink.messages[0]["output"]
-    key = protocol.var_key(ref)
-    assert protocol.is_var_ref(ref)
+    key = wire_values.var_key(ref)
+    assert wire_values.is_var_ref(ref)
     assert decode_inputs({"v": ref}, store)["v"] is value  # same store: the same object
     with pytest.raises(LookupError, match="no longer held"):
         decode_inputs({"v": ref}, ValueStore())
@@ -154,14 +155,28 @@ def test_worker_channel_speaks_protocol_frames() -> None:
     engine, worker = socket.socketpair()
     channel = Channel(worker.fileno())
     big = {"type": "x", "data": b"\x00" * (3 << 20)}
-    protocol.send_message(engine, {"type": "run", "job": {"a": 1}})
-    sender = threading.Thread(target=protocol.send_message, args=(engine, big))
+    engine.sendall(frames.encode({"type": "run", "job": {"a": 1}}))
+    sender = threading.Thread(target=engine.sendall, args=(frames.encode(big),))
     sender.start()  # larger than the socket buffer: someone must read meanwhile
     assert channel.recv() == {"type": "run", "job": {"a": 1}}
     assert channel.recv() == big
     sender.join()
     channel.send({"type": "BlockFinished", "job_id": "j"})
-    assert protocol.recv_message(engine) == {"type": "BlockFinished", "job_id": "j"}
+    assert frames.FrameReader().read(engine) == [{"type": "BlockFinished", "job_id": "j"}]
     engine.close()
     assert channel.recv() is None
+    worker.close()
+
+
+def test_frames_beyond_the_limit_or_not_messages_are_refused() -> None:
+    engine, worker = socket.socketpair()
+    reader = frames.FrameReader()
+    worker.sendall(b"\xff\xff\xff\xff")  # 4 GiB announced: never allocated
+    with pytest.raises(frames.FrameError, match="larger than the limit"):
+        reader.read(engine)
+    junk = b"not a pickle"
+    worker.sendall(len(junk).to_bytes(4, "big") + junk)
+    with pytest.raises(frames.FrameError, match="could not be read"):
+        frames.FrameReader().read(engine)
+    engine.close()
     worker.close()

@@ -15,7 +15,7 @@ import pytest
 from pool_harness import Recorder, make_job, pid_alive, run_block, run_job, with_pool
 
 from oocana_local.errors import WorkerError
-from oocana_local.executor.base import JobOutcome
+from oocana_local.executor.base import Outcome, OutcomeStatus
 
 TRIVIAL = "def main(inputs):\n    return {'out': 1}\n"
 PID = "import os\ndef main(inputs):\n    return {'out': os.getpid()}\n"
@@ -29,7 +29,8 @@ def test_os_exit_crashes_the_job_and_the_next_job_works(tmp_path: Path) -> None:
         return crashed, after
 
     crashed, after = with_pool(scenario)
-    assert crashed == JobOutcome("crashed", error="worker process died with exit code 3")
+    assert crashed == Outcome(OutcomeStatus.CRASHED,
+                              error="worker process died with exit code 3")
     assert after.status == "done"
 
 
@@ -220,9 +221,7 @@ def test_requests_are_answered_by_the_handler(tmp_path: Path) -> None:
     assert outcome.result["out"] == [{"action": "QueryBlock", "handles": None},
                                      {"action": "QueryDownstream", "handles": ["out"]},
                                      "block missing not found"]
-    first = rec.requests[0]
-    assert (first["type"], first["block"], first["session_id"]) == \
-        ("BlockRequest", "blk_b", "session-1")
+    assert rec.requests[0] == {"action": "QueryBlock", "block": "blk_b"}
 
 
 def test_run_block_streams_events_to_the_block(tmp_path: Path) -> None:
@@ -243,10 +242,11 @@ def test_run_block_streams_events_to_the_block(tmp_path: Path) -> None:
 
     async def answer(message):
         assert message["action"] == "RunBlock"
-        if message["block"] == "self::broken":
+        request = message["request"]
+        if request.block == "self::broken":
             raise LookupError("no block named broken")
         emit = message["emit_event"]
-        job_id = message["block_job_id"]
+        job_id = request.job_id
         emit({"type": "BlockOutput", "job_id": job_id, "handle": "a", "output": 1})
         emit({"type": "BlockProgress", "job_id": job_id, "progress": 50})
         emit({"type": "BlockFinished", "job_id": job_id, "result": {"b": 2}})
@@ -257,15 +257,15 @@ def test_run_block_streams_events_to_the_block(tmp_path: Path) -> None:
     assert outcome.result["out"] == [
         ["out", {"a": 1}], ["progress", 50], ["out", {"b": 2}], ["progress", 100],
         ["error", "BlockExecuteException: run block self::broken failed: no block named broken"]]
-    request = rec.requests[0]
-    assert request["payload"]["inputs"] == {"x": 1}
-    assert request["stacks"] == [{"flow_job_id": "flow-1", "flow": "flow.oo.yaml",
-                                  "node_id": "node#1"}]
+    request = rec.requests[0]["request"]
+    assert request.inputs == {"x": 1}
+    assert request.stacks == [{"flow_job_id": "flow-1", "flow": "flow.oo.yaml",
+                               "node_id": "node#1"}]
 
 
 def test_a_failing_handler_does_not_break_the_job(tmp_path: Path) -> None:
     class Broken(Recorder):
-        def on_message(self, message):
+        def on_event(self, message):
             raise RuntimeError("subscriber bug")
 
     outcome, _ = run_job(make_job(tmp_path, "def main():\n    print('x')\n    return {'out': 1}\n"),

@@ -107,7 +107,7 @@ def test_progress_timing(tmp_path: Path) -> None:
         arrivals: list[tuple[float, float]] = []
 
         class Timed(Recorder):
-            def on_message(self, message):
+            def on_event(self, message):
                 if message["type"] == "BlockProgress":
                     arrivals.append((time.monotonic(), message["progress"]))
 

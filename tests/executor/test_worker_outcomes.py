@@ -262,7 +262,7 @@ def test_edited_module_is_reimported(tmp_path: Path) -> None:
         results.append((await pool.run(job, Recorder())).result["out"])
         source_job = make_job(tmp_path, source="def main():\n    return {'out': 'a'}\n")
         results.append((await pool.run(source_job, Recorder())).result["out"])
-        source_job.source = "def main():\n    return {'out': 'b'}\n"
+        source_job = make_job(tmp_path, source="def main():\n    return {'out': 'b'}\n")
         results.append((await pool.run(source_job, Recorder())).result["out"])
         return results
 
@@ -404,9 +404,8 @@ def test_entry_default_absolute_and_import_paths(tmp_path: Path) -> None:
         "def main(inputs):\n    return {'out': [GREETING, twice(inputs['x'])]}\n")
 
     async def scenario(pool):
-        default = make_job(block, inputs={"x": 2})
-        default.entry = None  # index.py
-        default.package_dir = str(package)
+        default = make_job(block, inputs={"x": 2}, entry=None,  # index.py
+                           package_dir=str(package))
         absolute = make_job(tmp_path / "elsewhere", entry=str(block / "index.py"),
                             inputs={"x": 3})
         return [(await pool.run(job, Recorder())) for job in (default, absolute)]

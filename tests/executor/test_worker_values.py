@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pool_harness import Recorder, make_job, run_block, with_pool
 
-from oocana_local.worker.protocol import is_var_ref, var_key
+from oocana_local.wire.values import is_var_ref, var_key
 
 SHARED = """
 import os

@@ -1,0 +1,290 @@
+"""One task block run as a job: for a flow node and for ``context.run_block`` alike.
+
+``run_task_job`` hands a ``Job`` to the session's executor with a ``TaskJobHandler``, and
+reports its start and end; where the job's values go is the ``OutputSink``'s business:
+``NodeSink`` routes them through the flow, ``CallerSink`` (``run_block``) forwards them to
+the block that asked. ``job_spec`` builds what the worker needs, once per node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import ManifestError
+from ..executor.base import Outcome
+from ..graph.model import GraphNode, NodeTarget
+from ..manifest.resolved import Flow, TaskBlock
+from ..states import NodeState, OutcomeStatus
+from ..wire import names
+from ..wire.job import JobSpec
+from ..wire.requests import EventSink, RunBlockRequest
+from . import queries
+
+if TYPE_CHECKING:
+    from ..mainframe.messages import BlockReporter, Stack
+    from .flow_job import FlowJob
+    from .session import Session
+
+__all__ = ["run_task_job", "run_block", "job_spec", "node_spec", "TaskJobHandler",
+           "NodeSink", "CallerSink"]
+
+
+class OutputSink(Protocol):
+    """Where a task job's values go besides the bus."""
+
+    def output(self, handle: str, value: Any, options: dict[str, Any] | None) -> None: ...
+
+    def outputs(self, outputs: dict[str, Any]) -> None: ...
+
+    def progress(self, progress: float) -> None: ...
+
+    def preview(self, payload: Any) -> None: ...
+
+    def finished(self, outcome: Outcome) -> None: ...
+
+
+class TaskJobHandler:
+    """What a task job says, published on the bus and passed to its sink; what it asks,
+    answered in the scope of its flow."""
+
+    __slots__ = ("scope", "node", "reporter", "sink", "inputs")
+
+    def __init__(self, scope: FlowJob, node: GraphNode | None, reporter: BlockReporter,
+                 sink: OutputSink, inputs: dict[str, Any]):
+        self.scope = scope
+        self.node = node
+        self.reporter = reporter
+        self.sink = sink
+        self.inputs = inputs
+
+    def on_start(self, cached: bool) -> None:
+        self.reporter.started(self.inputs, cached=cached)
+
+    def on_event(self, message: dict[str, Any]) -> None:
+        type_ = message["type"]
+        if type_ == names.BLOCK_OUTPUT:
+            options = message.get("options")
+            self.reporter.output(message["handle"], message["output"], options)
+            self.sink.output(message["handle"], message["output"], options)
+        elif type_ == names.BLOCK_OUTPUTS:
+            self.reporter.outputs(message["outputs"])
+            self.sink.outputs(message["outputs"])
+        elif type_ == names.BLOCK_PROGRESS:
+            self.reporter.progress(message["progress"])
+            self.sink.progress(message["progress"])
+        elif type_ == names.BLOCK_PREVIEW:
+            self.reporter.preview(message["payload"])
+            self.sink.preview(message["payload"])
+        else:
+            fields = names.PASSTHROUGH.get(type_)
+            if fields is not None:
+                self.reporter.publish(type_, **{f: message.get(f) for f in fields})
+
+    async def run_block(self, request: RunBlockRequest, events: EventSink) -> None:
+        await run_block(self.scope, request, events)
+
+    async def query_block(self, block: str) -> dict[str, Any]:
+        return queries.query_block(self.scope, block)
+
+    async def query_downstream(self, handles: list[str] | None) -> dict[str, Any]:
+        if self.node is None:  # a run_block job has no place in the flow
+            return {}
+        return queries.query_downstream(self.scope, self.node, handles)
+
+
+async def run_task_job(scope: FlowJob, spec: JobSpec, *, job_id: str, stacks: list[Stack],
+                       inputs: dict[str, Any], reporter: BlockReporter, sink: OutputSink,
+                       node: GraphNode | None = None) -> Outcome:
+    handler = TaskJobHandler(scope, node, reporter, sink, inputs)
+    job = spec.job(job_id, stacks, inputs, nested=node is None)
+    try:
+        outcome = await scope.session.executor.run(job, handler)
+    except asyncio.CancelledError:
+        reporter.finished(error="Cancelled", status=NodeState.CANCELLED)
+        raise
+    if outcome.ok:
+        reporter.finished(result=outcome.result,
+                          cached_duration=outcome.cached_duration
+                          if outcome.status is OutcomeStatus.CACHED else None)
+    else:
+        if outcome.status is OutcomeStatus.TIMEOUT:
+            reporter.error(f"{job_id} timeout after {spec.timeout}s")
+        outcome.error = outcome.error or outcome.status.value
+        reporter.finished(error=outcome.error, status=NodeState.of(outcome.status))
+    sink.finished(outcome)
+    return outcome
+
+
+# -- the job spec ---------------------------------------------------------------------------
+
+def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
+             inputs_def: dict[str, dict[str, Any]], outputs_def: dict[str, dict[str, Any]],
+             patch: dict[str, list[dict[str, Any]]] | None = None,
+             spawn_key: str | None = None, timeout: float | None = None) -> JobSpec:
+    tmp_dir = session.tmp_dir(flow)
+    package = block.package or flow.package
+    package_name = package.dir.name if package else "workspace"
+    return JobSpec(
+        node_id=node_id, session_id=session.session_id, executor=block.executor,
+        dir=str(block.dir), entry=block.entry, function=block.function or "main",
+        source=block.source, block_path=str(block.path) if block.path else None,
+        inputs_def=inputs_def, outputs_def=outputs_def, inputs_def_patch=patch or None,
+        secrets_file=session.secrets_file, session_dir=str(session.session_dir),
+        tmp_dir=str(tmp_dir), tmp_pkg_dir=str(tmp_dir / package_name),
+        package_name=package_name, pkg_dir=str(session.pkg_data_dir(package)),
+        package_dir=str(package.dir) if package else None, env=session.env,
+        spawn_key=spawn_key, timeout=timeout,
+        cache_identity=None if block.path is not None else {
+            "executor": block.executor, "entry": block.entry, "function": block.function,
+            "options": block.options, "spawn": block.spawn},
+    )
+
+
+def node_spec(scope: FlowJob, node: GraphNode, block: TaskBlock) -> JobSpec:
+    """The spec of a task node; built on the session's first run of the node."""
+    graph = scope.graph
+    inputs_def = {h: s.definition.wire() for h, s in node.inputs.items()}
+    for handle, slot in node.inputs.items():
+        if slot.serialize_for_cache:
+            inputs_def[handle]["_deserialize_from_cache"] = True
+    outputs_def = {h: d.wire() for h, d in node.outputs_def.items()}
+    for handle, targets in node.targets.items():
+        if handle in outputs_def and any(
+                isinstance(t, NodeTarget) and t.handle in graph.nodes[t.node_id].inputs
+                and graph.nodes[t.node_id].inputs[t.handle].serialize_for_cache
+                for t in targets):
+            outputs_def[handle]["_serialize_for_cache"] = True
+    patch = {item.handle: list(item.schema_overrides)
+             for item in getattr(node.node, "inputs_from", ()) if item.schema_overrides}
+    flow = graph.flow
+    return job_spec(scope.session, flow, block, node_id=node.node_id, inputs_def=inputs_def,
+                    outputs_def=outputs_def, patch=patch,
+                    spawn_key=f"{flow.path}#{node.node_id}" if block.spawn else None,
+                    timeout=node.timeout)
+
+
+# -- where values go ---------------------------------------------------------------------------
+
+class NodeSink:
+    """A flow node's values go to its targets in the flow."""
+
+    __slots__ = ("scope", "node")
+
+    def __init__(self, scope: FlowJob, node: GraphNode):
+        self.scope = scope
+        self.node = node
+
+    def output(self, handle: str, value: Any, options: dict[str, Any] | None) -> None:
+        self.scope.route(self.node, handle, value, options)
+
+    def outputs(self, outputs: dict[str, Any]) -> None:
+        for handle, value in outputs.items():
+            self.scope.route(self.node, handle, value)
+
+    def progress(self, progress: float) -> None:
+        self.scope.node_progress(self.node.node_id, progress)
+
+    def preview(self, payload: Any) -> None:
+        self.scope.forward(payload, self.node.node_id)
+
+    def finished(self, outcome: Outcome) -> None:
+        if outcome.ok and outcome.result:
+            for handle, value in outcome.result.items():
+                self.scope.route(self.node, handle, value)
+
+
+class CallerSink:
+    """A ``run_block`` job's values go back to the block that started it. They live until
+    the session ends: the caller may still fetch them when it handles the event."""
+
+    __slots__ = ("values", "events", "job_id")
+
+    def __init__(self, session: Session, events: EventSink, job_id: str):
+        self.values = session.values
+        self.events = events
+        self.job_id = job_id
+
+    def _hold(self, values: Any) -> None:
+        for value in values:
+            self.values.hold(value)
+
+    def output(self, handle: str, value: Any, options: dict[str, Any] | None) -> None:
+        self._hold((value,))
+        self.events({"type": names.BLOCK_OUTPUT, "job_id": self.job_id, "handle": handle,
+                     "output": value})
+
+    def outputs(self, outputs: dict[str, Any]) -> None:
+        self._hold(outputs.values())
+        self.events({"type": names.BLOCK_OUTPUTS, "job_id": self.job_id, "outputs": outputs})
+
+    def progress(self, progress: float) -> None:
+        self.events({"type": names.BLOCK_PROGRESS, "job_id": self.job_id,
+                     "progress": progress})
+
+    def preview(self, payload: Any) -> None:
+        pass
+
+    def finished(self, outcome: Outcome) -> None:
+        event: dict[str, Any] = {"type": names.BLOCK_FINISHED, "job_id": self.job_id}
+        if outcome.ok:
+            self._hold((outcome.result or {}).values())
+            if outcome.result:
+                event["result"] = outcome.result
+        else:
+            event["error"] = outcome.error
+        self.events(event)
+
+
+# -- context.run_block ------------------------------------------------------------------------
+
+async def run_block(scope: FlowJob, request: RunBlockRequest, events: EventSink) -> None:
+    """Run the block a running block asked for: a task as a job of its own (node id
+    ``run_block::<block>``, the caller's job id and stacks), a subflow as a nested flow.
+    Its failure reaches the caller only."""
+    ref = request.block
+    session = scope.session
+    try:
+        block = session.loader.resolve_block(ref, scope.graph.flow)
+    except ManifestError as exc:
+        raise ValueError(f"block {ref!r} not found: {exc}") from None
+    for value in request.inputs.values():
+        session.values.hold(value)
+    inputs = queries.run_block_inputs(ref, block, request)
+    job_id = request.job_id or session.new_job_id()
+    if isinstance(block, Flow):
+        await _run_block_subflow(scope, block, job_id, request.stacks, inputs, events)
+        return
+    node_id = f"run_block::{ref}"
+    inputs_def = {h: d.wire() for h, d in block.inputs_def.items()}
+    inputs_def.update({d["handle"]: {**d, "is_additional": True}
+                       for d in request.additional_inputs_def if "handle" in d})
+    outputs_def = {h: d.wire() for h, d in block.outputs_def.items()}
+    outputs_def.update({d["handle"]: {**d, "is_additional": True}
+                        for d in request.additional_outputs_def if "handle" in d})
+    # No spawn key: its own worker could be the one waiting for it.
+    spec = job_spec(session, scope.graph.flow, block, node_id=node_id, inputs_def=inputs_def,
+                    outputs_def=outputs_def)
+    reporter = session.reporter.block(job_id, spec.block_path, request.stacks,
+                                      node_id=node_id)
+    await run_task_job(scope, spec, job_id=job_id, stacks=request.stacks, inputs=inputs,
+                       reporter=reporter, sink=CallerSink(session, events, job_id))
+
+
+async def _run_block_subflow(scope: FlowJob, flow: Flow, job_id: str, stacks: list[Stack],
+                             inputs: dict[str, Any], events: EventSink) -> None:
+    session = scope.session
+
+    def on_output(handle: str, value: Any) -> None:
+        events({"type": names.SUBFLOW_OUTPUT, "job_id": job_id, "handle": handle,
+                "output": value})
+
+    sub = scope.subflow(session.graph(flow), job_id=job_id, stacks=stacks,
+                        reporter=session.reporter.flow(job_id, str(flow.path), stacks),
+                        inputs=inputs, on_output=on_output, hold_outputs=True)
+    failure = await sub.run()
+    event: dict[str, Any] = {"type": names.SUBFLOW_FINISHED, "job_id": job_id}
+    if failure is not None:
+        event["error"] = failure.describe()
+    events(event)
+

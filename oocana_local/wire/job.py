@@ -1,0 +1,158 @@
+"""The job specification: everything a worker needs to run one block.
+
+``JobSpec`` is what does not change between runs of one node in one session (where the
+block is, its handle definitions, the session's folders and environment); it is built
+once per node. ``Job`` is one run of it: a job id, the stacks and the input values.
+``Job.wire()`` is the dict a worker receives (``WireJob``), plus ``blobs`` which the
+executor adds for var values the worker does not hold yet.
+
+The worker never inspects schemas to find secrets: ``secret_handles`` names the inputs
+whose schema (or a flow's ``schema_overrides``) asks for secret or credential resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+from .values import CREDENTIAL_TYPE, SECRET_TYPE
+
+__all__ = ["JobSpec", "Job", "WireJob", "secret_handles"]
+
+Stacks = list[dict[str, str]]
+
+
+class WireJob(TypedDict, total=False):
+    """A job as a worker receives it (one pickled dict)."""
+
+    job_id: str
+    session_id: str
+    stacks: Stacks
+    node_id: str
+    executor: str
+    dir: str
+    entry: str | None
+    function: str
+    source: str | None
+    block_path: str | None
+    inputs: dict[str, Any]
+    inputs_def: dict[str, dict[str, Any]]
+    outputs_def: dict[str, dict[str, Any]]
+    inputs_def_patch: dict[str, list[dict[str, Any]]] | None
+    secret_handles: list[str]
+    secrets_file: str | None
+    session_dir: str
+    tmp_dir: str
+    tmp_pkg_dir: str
+    pkg_dir: str | None
+    package_name: str
+    package_dir: str | None
+    env: dict[str, str]
+    blobs: dict[str, bytes]
+
+
+def _mentions(schema: Any, media_types: tuple[str, ...]) -> bool:
+    if isinstance(schema, dict):
+        if schema.get("contentMediaType") in media_types:
+            return True
+        return any(_mentions(v, media_types) for v in schema.values())
+    if isinstance(schema, list):
+        return any(_mentions(v, media_types) for v in schema)
+    return False
+
+
+def secret_handles(inputs_def: dict[str, dict[str, Any]],
+                   patch: dict[str, list[dict[str, Any]]] | None) -> list[str]:
+    """Inputs whose schema (anywhere inside) or schema override names a secret or a
+    credential: the worker resolves those, and looks for placeholders in the rest."""
+    kinds = (SECRET_TYPE, CREDENTIAL_TYPE)
+    found = [h for h, d in inputs_def.items() if _mentions(d.get("json_schema"), kinds)]
+    found += [h for h, items in (patch or {}).items() if h not in found and _mentions(items, kinds)]
+    return found
+
+
+@dataclass(slots=True)
+class JobSpec:
+    """One block as one node (or one ``run_block`` call) of one session runs it."""
+
+    node_id: str
+    session_id: str
+    executor: str
+    """The block's executor: ``python``, ``nodejs``, ``shell``."""
+    dir: str
+    entry: str | None
+    function: str
+    source: str | None
+    block_path: str | None
+    inputs_def: dict[str, dict[str, Any]]
+    outputs_def: dict[str, dict[str, Any]]
+    session_dir: str
+    tmp_dir: str
+    tmp_pkg_dir: str
+    package_name: str
+    pkg_dir: str | None = None
+    package_dir: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    secrets_file: str | None = None
+    inputs_def_patch: dict[str, list[dict[str, Any]]] | None = None
+    """Flow ``schema_overrides`` per input handle (``[{path, schema}]``)."""
+    spawn_key: str | None = None
+    """Jobs with a spawn key run on a worker of their own, kept for that key."""
+    timeout: float | None = None
+    """Seconds; the executor ends a job that runs longer with a ``timeout`` outcome."""
+    cache_identity: dict[str, Any] | None = None
+    """What the node cache keys an inline block on (its executor fields)."""
+    _wire: dict[str, Any] | None = None
+
+    def job(self, job_id: str, stacks: Stacks, inputs: dict[str, Any], *,
+            nested: bool = False) -> Job:
+        return Job(self, job_id, stacks, inputs, nested)
+
+    def static_wire(self) -> dict[str, Any]:
+        """The part of every job's wire dict that this spec fixes (built once)."""
+        if self._wire is None:
+            self._wire = {
+                "session_id": self.session_id, "node_id": self.node_id,
+                "executor": self.executor, "dir": self.dir, "entry": self.entry,
+                "function": self.function, "source": self.source,
+                "block_path": self.block_path, "inputs_def": self.inputs_def,
+                "outputs_def": self.outputs_def, "inputs_def_patch": self.inputs_def_patch,
+                "secret_handles": secret_handles(self.inputs_def, self.inputs_def_patch),
+                "secrets_file": self.secrets_file, "session_dir": self.session_dir,
+                "tmp_dir": self.tmp_dir, "tmp_pkg_dir": self.tmp_pkg_dir,
+                "pkg_dir": self.pkg_dir, "package_name": self.package_name,
+                "package_dir": self.package_dir, "env": self.env,
+            }
+        return self._wire
+
+
+@dataclass(slots=True)
+class Job:
+    """One run of a ``JobSpec``."""
+
+    spec: JobSpec
+    job_id: str
+    stacks: Stacks
+    inputs: dict[str, Any]
+    nested: bool = False
+    """Started by another job's ``context.run_block`` (which holds its worker meanwhile)."""
+
+    @property
+    def node_id(self) -> str:
+        return self.spec.node_id
+
+    @property
+    def session_id(self) -> str:
+        return self.spec.session_id
+
+    @property
+    def timeout(self) -> float | None:
+        return self.spec.timeout
+
+    def wire(self) -> dict[str, Any]:
+        """The job as sent to a worker (without ``blobs``, which the executor adds)."""
+        wire = dict(self.spec.static_wire())
+        wire["job_id"] = self.job_id
+        wire["stacks"] = self.stacks
+        wire["inputs"] = self.inputs
+        return wire

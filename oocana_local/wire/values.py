@@ -1,0 +1,52 @@
+"""How values that are not plain JSON travel, and how they are named.
+
+A var reference is oocana's wrapper around a value kept in the worker that made it, plus a
+``key`` unique in the session::
+
+    {"__OOMOL_TYPE__": "oomol/var",
+     "value": {"executor": "python", "handle": H, "job_id": J, "session_id": S, "key": K},
+     "serialize_path": None}
+
+A worker given a wrapper whose key it holds substitutes the identical object; the engine
+sends the pickled value (a blob) along for keys held elsewhere.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # the worker imports this module: annotations only
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["TYPE_KEY", "VAR_TYPE", "BIN_TYPE", "SECRET_TYPE", "CREDENTIAL_TYPE",
+           "REFERENCE_TYPES", "is_var_ref", "var_key", "var_ref", "var_keys"]
+
+TYPE_KEY = "__OOMOL_TYPE__"
+VAR_TYPE = "oomol/var"
+BIN_TYPE = "oomol/bin"
+SECRET_TYPE = "oomol/secret"
+CREDENTIAL_TYPE = "oomol/credential"
+REFERENCE_TYPES = frozenset({VAR_TYPE, BIN_TYPE, SECRET_TYPE, CREDENTIAL_TYPE})
+"""``contentMediaType`` values whose inputs hold references or placeholders, not data."""
+
+
+def is_var_ref(value: Any) -> bool:
+    return (type(value) is dict and value.get(TYPE_KEY) == VAR_TYPE
+            and isinstance(value.get("value"), dict) and "key" in value["value"])
+
+
+def var_key(value: dict[str, Any]) -> str:
+    key: str = value["value"]["key"]
+    return key
+
+
+def var_keys(values: Any) -> list[str]:
+    """Keys of the var references among ``values`` (top level only, as values travel)."""
+    return [value["value"]["key"] for value in values if is_var_ref(value)]
+
+
+def var_ref(*, executor: str, handle: str, job_id: str, session_id: str, key: str,
+            serialize_path: str | None = None) -> dict[str, Any]:
+    return {TYPE_KEY: VAR_TYPE,
+            "value": {"executor": executor, "handle": handle, "job_id": job_id,
+                      "session_id": session_id, "key": key},
+            "serialize_path": serialize_path}
