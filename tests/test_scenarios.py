@@ -6,7 +6,6 @@ and checks what ran, with which inputs, and what came out.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -227,25 +226,22 @@ class TestConcurrency:
         assert max_overlap(spans) == limit
         assert sorted(flow_outputs(result, "done")) == [1, 2, 3, 4]
 
-    def test_concurrency_two_halves_the_time_of_four_half_second_jobs(self, engine):
+    def test_concurrency_two_runs_two_jobs_at_once(self, engine):
         result = engine.run(FLOWS / "concurrency")
 
         spans = intervals(result, "worker")
-        busy_ms = max(end for _, end in spans) - min(start for start, _ in spans)
-        assert 900 <= busy_ms < 1800
+        assert len(spans) == 4
+        assert max_overlap(spans) == 2
 
 
 class TestTimeout:
     def test_a_node_past_its_timeout_fails_the_flow_with_timeout(self, engine):
-        begin = time.monotonic()
         result = engine.run(FLOWS / "timeout")
-        elapsed = time.monotonic() - begin
 
         assert result.status == "failed"
         assert result.error.startswith("[node id: sleepy] failed")
         assert "Timeout" in result.error
         assert result.nodes["sleepy"] == "timeout"
-        assert elapsed < 2.5
 
     def test_the_timed_out_job_finishes_with_the_timeout_error(self, engine):
         result = engine.run(FLOWS / "timeout")
@@ -300,13 +296,10 @@ class TestError:
         assert "ValueError: bad input: -1" in done["error"]
 
     def test_a_slow_node_running_beside_it_is_stopped(self, engine):
-        begin = time.monotonic()
         result = engine.run(FLOWS / "error")
-        elapsed = time.monotonic() - begin
 
         assert runs(result, "slow") == 1
         assert result.nodes["slow"] == "cancelled"
-        assert elapsed < 4
 
     def test_the_session_finishes_with_the_flow_error(self, engine):
         result = engine.run(FLOWS / "error")

@@ -18,13 +18,26 @@ __all__ = ["ProgressThrottle"]
 _NOTHING = object()
 
 
+def _thread_timer(delay: float, fn: Callable[[], None]) -> threading.Timer:
+    timer = threading.Timer(delay, fn)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 class ProgressThrottle:
-    def __init__(self, send: Callable[[Any], None], period: float = 0.3):
+    def __init__(self, send: Callable[[Any], None], period: float = 0.3, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 timer: Callable[[float, Callable[[], None]], Any] | None = None):
+        """``clock`` and ``timer(delay, fn)`` (a started, cancellable timer) are the
+        monotonic clock and ``threading.Timer`` unless a test injects its own."""
         self._send = send
         self._period = period
+        self._clock = clock
+        self._new_timer = timer or _thread_timer
         self._last = float("-inf")
         self._pending: Any = _NOTHING
-        self._timer: threading.Timer | None = None
+        self._timer: Any = None
         self._closed = False
         self._lock = threading.Lock()
 
@@ -32,7 +45,7 @@ class ProgressThrottle:
         with self._lock:
             if self._closed:
                 return
-            now = time.monotonic()
+            now = self._clock()
             if now - self._last > self._period:
                 self._cancel_timer()
                 self._pending = _NOTHING
@@ -41,9 +54,7 @@ class ProgressThrottle:
                 return
             self._pending = value
             if self._timer is None:
-                self._timer = threading.Timer(self._period - (now - self._last), self._fire)
-                self._timer.daemon = True
-                self._timer.start()
+                self._timer = self._new_timer(self._period - (now - self._last), self._fire)
 
     def _fire(self) -> None:
         with self._lock:
@@ -51,7 +62,7 @@ class ProgressThrottle:
             if self._closed or self._pending is _NOTHING:
                 return
             value, self._pending = self._pending, _NOTHING
-            self._last = time.monotonic()
+            self._last = self._clock()
             self._send(value)
 
     def _cancel_timer(self) -> None:

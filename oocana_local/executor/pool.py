@@ -2,12 +2,9 @@
 
 Placement: a job goes to an idle worker at once, preferring the one holding most of its
 var-reference inputs; values held by another worker are fetched from it (``export``) and
-sent along as ``blobs``. With no idle worker the job waits; once a waiting job has waited
-``grow_after`` seconds and the pool has fewer than ``max_workers`` processes, one more
-starts for it; but not while jobs average under a millisecond (the engine, not the
-workers, is then the bottleneck), and past one worker per core only while workers are
-held by jobs that have run ``grow_after`` seconds themselves. So quick fan-outs stay on a
-few warm workers while long jobs get parallelism. Jobs with a ``spawn_key`` get a worker of their own per key.
+sent along as ``blobs``. With no idle worker the job waits; when another process starts
+is ``growth.py``'s pure rule (quick fan-outs stay on a few warm workers, long jobs get
+parallelism). Jobs with a ``spawn_key`` get a worker of their own per key.
 
 Life of a worker: started on demand (``start()`` warms ``min_workers``), replaced on
 demand when it dies, retired after ``idle_timeout`` idle seconds beyond ``min_workers``
@@ -20,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import signal
 import weakref
@@ -34,12 +32,12 @@ from ..wire.requests import RunBlockRequest
 from ..wire.values import is_var_ref, var_key
 from ..worker import blobs as shm
 from .base import Executor, Job, JobHandler, Outcome
+from .growth import PoolView, workers_to_start
 from .process import WorkerProcess, describe_exit
 
 __all__ = ["WorkerPool"]
 
 _CLOSED = "the worker pool was closed"
-_QUICK_JOB = 0.001  # seconds: below this average, more workers do not drain a queue faster
 
 
 class _Run:
@@ -87,7 +85,8 @@ def _refs(values: Iterable[Any]) -> list[str]:
 
 class WorkerPool(Executor):
     def __init__(self, max_workers: int = 8, min_workers: int = 1, grow_after: float = 0.05,
-                 idle_timeout: float = 30.0, env: dict[str, str] | None = None):
+                 idle_timeout: float = 30.0, env: dict[str, str] | None = None,
+                 cpus: int | None = None):
         if max_workers < 1 or min_workers < 0 or min_workers > max_workers:
             raise ValueError("need 0 <= min_workers <= max_workers and max_workers >= 1")
         self.max_workers = max_workers
@@ -95,6 +94,8 @@ class WorkerPool(Executor):
         self.grow_after = grow_after
         self.idle_timeout = idle_timeout
         self.env = dict(env or {})
+        self.cpus = cpus or os.cpu_count() or 1
+        """Cores the growth rule counts with (``growth.py``)."""
         self.holders: dict[str, WorkerProcess] = {}
         """var key -> the worker that made the value (other workers may hold copies)."""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -261,22 +262,14 @@ class WorkerPool(Executor):
         self._grow_timer = None
         if self._closing or not self._queue:
             return
-        now = self._loop.time()  # type: ignore[union-attr]
-        waited = sum(1 for run in self._queue if now - run.queued_at >= self.grow_after)
-        starting = self._starting()
-        room = self._limit() - len(self._workers)
-        wanted = waited - starting
-        held = sum(1 for w in self._workers if w.job is not None and (
-            w.waiting or now - w.job.started_at >= self.grow_after))
-        if len(self._workers) >= (os.cpu_count() or 1):
-            # Past one worker per core, another process only helps when workers are held
-            # by long (or waiting) jobs; a queue of quick jobs drains faster without one.
-            wanted = min(wanted, held - starting)
-        elif not held and self._job_seconds < _QUICK_JOB:
-            # Jobs this quick cost the engine more than the worker: a new process would
-            # only take CPU from both while it starts.
-            wanted = 0
-        for _ in range(max(0, min(wanted, room))):
+        view = PoolView(
+            now=self._loop.time(),  # type: ignore[union-attr]
+            queued_since=tuple(run.queued_at for run in self._queue),
+            busy_since=tuple(-math.inf if w.waiting else w.job.started_at
+                             for w in self._workers if w.job is not None),
+            workers=len(self._workers), starting=self._starting(), limit=self._limit(),
+            job_seconds=self._job_seconds, cpus=self.cpus)
+        for _ in range(workers_to_start(view, self.grow_after)):
             if self._try_spawn() is None:
                 return
         self._schedule_growth()

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from oocana_local.executor.base import Job, Outcome
+from oocana_local.executor.pool import WorkerPool
 from oocana_local.wire.job import JobSpec
 from oocana_local.wire.requests import RunBlockRequest
-from oocana_local.executor.pool import WorkerPool
 
 _ids = itertools.count(1)
 

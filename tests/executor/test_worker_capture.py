@@ -121,9 +121,8 @@ def test_progress_timing(tmp_path: Path) -> None:
     start, arrivals = with_pool(scenario)
     values = [p for _, p in arrivals]
     assert values[0] == 0 and values == sorted(values)
-    assert 3 <= len(values) <= 5  # ~1 s of reports at one per 0.3 s
-    gaps = [b - a for (a, _), (b, _) in zip(arrivals, arrivals[1:], strict=False)]
-    assert all(gap > 0.2 for gap in gaps[:-1])
+    assert len(values) < 20  # throttled: the exact count is the unit test's business
+    assert values[-1] == 95  # the newest value wins, sent before the job ends
 
 
 def test_preview_of_dataframe_and_figure(tmp_path: Path) -> None:

@@ -121,22 +121,23 @@ def test_class_of_a_block_module_unpickles_where_the_module_never_ran(tmp_path: 
 
 def test_export_works_while_the_holder_runs_a_job(tmp_path: Path) -> None:
     make, use = make_and_use(tmp_path)
-    slow = make_job(tmp_path / "slow", "import time\ndef main():\n    time.sleep(1.5)\n")
+    gate = tmp_path / "gate"
+    slow = make_job(tmp_path / "slow", f"import os, time\ndef main():\n"
+                                       f"    while not os.path.exists({str(gate)!r}):\n"
+                                       f"        time.sleep(0.01)\n")
 
     async def scenario(pool):
         made = await pool.run(make(), Recorder())
-        busy = asyncio.ensure_future(pool.run(slow, Recorder()))
-        await asyncio.sleep(0.1)
-        loop = asyncio.get_running_loop()
-        start = loop.time()
+        busy = asyncio.ensure_future(pool.run(slow, Recorder()))  # on the value's holder
         used = await pool.run(use(made, spawn_key="elsewhere"), Recorder())
-        took = loop.time() - start
+        still_busy = not busy.done()
+        gate.touch()
         await busy
-        return used, took, busy.done()
+        return used, still_busy
 
-    used, took, _ = with_pool(scenario)
+    used, still_busy = with_pool(scenario)
     assert used.status == "done", used.error
-    assert took < 1.2  # did not wait for the slow job to end
+    assert still_busy  # the value came while its holder ran a job
 
 
 def test_freed_and_lost_values_give_a_clear_error(tmp_path: Path) -> None:
