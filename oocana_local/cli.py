@@ -196,7 +196,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_cache(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .runtime.cache import NodeCache
 
-    cache = NodeCache(args.cache_dir) if args.cache_command else None
+    if not args.cache_command:
+        parser.parse_args(["cache", "--help"])
+        return EXIT_USAGE
+    cache = NodeCache(args.cache_dir)
     if args.cache_command == "dir":
         print(cache.directory)
         return EXIT_OK

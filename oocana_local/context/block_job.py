@@ -60,7 +60,7 @@ class BlockJob:
             outputs = event.get("outputs") or {}
             self._outputs({k: self._decode(v, blobs) for k, v in outputs.items()})
         elif type_ == "BlockProgress":
-            self._progress(event.get("progress"))
+            self._progress(event.get("progress") or 0)
         elif type_ in ("BlockFinished", "SubflowBlockFinished"):
             result = event.get("result")
             if result:

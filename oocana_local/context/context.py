@@ -395,8 +395,10 @@ class Context:
         request_id = _request_id()
         job = BlockJob(block, f"{self._job_id}-{block}-{os.urandom(4).hex()}", loop,
                        self._decode_value)
-        unwatch = self._sink.watch(
-            request_id, lambda event, blobs: loop.call_soon_threadsafe(job._on_event, event, blobs))
+        def forward(event: dict[str, Any], blobs: dict[str, bytes] | None) -> None:
+            loop.call_soon_threadsafe(job._on_event, event, blobs)
+
+        unwatch = self._sink.watch(request_id, forward)
         job.finish().add_done_callback(lambda _: unwatch())
         message = {"type": "BlockRequest", "job_id": self._job_id,
                    "session_id": self._session_id, "action": "RunBlock", "block": block,

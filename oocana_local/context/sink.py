@@ -54,7 +54,11 @@ class RecordingSink:
     def watch(self, request_id: str,
               on_event: Callable[[Message, dict[str, bytes] | None], None]) -> Callable[[], None]:
         self._watchers[request_id] = on_event
-        return lambda: self._watchers.pop(request_id, None)
+
+        def unwatch() -> None:
+            self._watchers.pop(request_id, None)
+
+        return unwatch
 
     def emit(self, request_id: str, event: Message) -> None:
         """Test helper: deliver a ``run_block`` event as the engine would."""

@@ -487,7 +487,8 @@ class WorkerPool(Executor):
             if action == names.RUN_BLOCK:
                 request = RunBlockRequest.from_message(message)
                 forwarder = _EventForwarder(self, worker, request_id)
-                result: Any = await handler.run_block(request, forwarder.emit)
+                await handler.run_block(request, forwarder.emit)
+                result: Any = None
             elif action == names.QUERY_BLOCK:
                 result = await handler.query_block(str(message.get("block") or ""))
             elif action == names.QUERY_DOWNSTREAM:

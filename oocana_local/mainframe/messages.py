@@ -102,7 +102,8 @@ class FlowReporter:
         return not self.stacks
 
     def _msg(self, type_: str, **fields: Any) -> dict[str, Any]:
-        msg = {"type": type_, "session_id": self.session_id, "job_id": self.job_id}
+        msg: dict[str, Any] = {"type": type_, "session_id": self.session_id,
+                               "job_id": self.job_id}
         if self.is_root:
             msg["flow_path"] = self.flow_path
         else:

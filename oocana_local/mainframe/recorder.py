@@ -39,7 +39,8 @@ class JsonlRecorder:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file: IO[str] | None = open(  # closed by close()/finalizer
                 self.path, "w", encoding="utf-8", buffering=1 << 16)
-            self._finalizer = weakref.finalize(self, self._file.close)
+            self._finalizer: weakref.finalize[[], Any] | None = weakref.finalize(
+                self, self._file.close)
         else:
             self.path = None
             self._file = path_or_file

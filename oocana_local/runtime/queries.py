@@ -51,14 +51,14 @@ def query_block(flow_job: FlowJob, ref: str) -> dict[str, Any]:
         block = flow_job.session.loader.resolve_block(ref, flow_job.graph.flow)
     except ManifestError as exc:
         raise ValueError(f"block {ref!r} not found: {exc}") from None
-    is_flow = isinstance(block, Flow)
+    task = block if isinstance(block, TaskBlock) else None
     return {
-        "type": "subflow" if is_flow else "task",
+        "type": "task" if task else "subflow",
         "description": block.description,
         "inputs_def": [d.wire() for d in block.inputs_def.values()],
         "outputs_def": [d.wire() for d in block.outputs_def.values()],
-        "additional_inputs": False if is_flow else block.additional_inputs,
-        "additional_outputs": False if is_flow else block.additional_outputs,
+        "additional_inputs": task.additional_inputs if task else False,
+        "additional_outputs": task.additional_outputs if task else False,
     }
 
 

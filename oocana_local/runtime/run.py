@@ -55,7 +55,7 @@ class RunResult:
 
     def summary(self) -> dict[str, Any]:
         """The ``--json`` object of the CLI."""
-        summary = {"session_id": self.session_id, "status": self.status,
+        summary: dict[str, Any] = {"session_id": self.session_id, "status": self.status,
                    "outputs": self.outputs, "error": self.error, "nodes": self.nodes}
         if self.cached:
             summary["cached"] = self.cached
@@ -105,7 +105,7 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
     use) raise ``UsageError`` before anything is published.
     """
     is_block = isinstance(target, TaskBlock)
-    flow = block_as_flow(target) if is_block else target
+    flow = block_as_flow(target) if isinstance(target, TaskBlock) else target
     inputs = root_inputs(flow, options.inputs)
     if is_block:
         missing = [h for h in flow.inputs_def if h not in inputs]

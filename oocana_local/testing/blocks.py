@@ -11,6 +11,7 @@ import threading
 import zlib
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from ..context import KEEP_ALIVE
@@ -26,7 +27,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def caller_dir() -> Path:
     """The folder of the first calling file outside this package (the test file)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_HERE):
         frame = frame.f_back
     if frame is None or frame.f_code.co_filename.startswith("<"):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..runtime.run import RunResult
+    from ..states import NodeState
 
 __all__ = ["TestResult", "BlockFailed", "node_path"]
 
@@ -67,7 +68,7 @@ class TestResult:
         return self.run.failed_node
 
     @property
-    def nodes(self) -> dict[str, str]:
+    def nodes(self) -> dict[str, NodeState]:
         return self.run.nodes
 
     @property

@@ -152,8 +152,8 @@ class Arena:
         if os.getpid() != self.pid or need > self.capacity:
             return None  # a forked child must not write into its parent's segments
         with self._lock:
-            for segment in [s for s in self.segments if not s.free and not s.exists()]:
-                self._drop(segment)  # abandoned (never read): the engine unlinked it
+            for abandoned in [s for s in self.segments if not s.free and not s.exists()]:
+                self._drop(abandoned)  # abandoned (never read): the engine unlinked it
             segment = self._free_fitting(need) or self._create(need)
             if segment is None:
                 return None

@@ -121,7 +121,7 @@ class _PostImportFinder:
             cls._busy.discard(name)
         if spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        spec.loader = _HookedLoader(spec.loader)
+        spec.loader = _HookedLoader(spec.loader)  # type: ignore[assignment]
         return spec
 
     @staticmethod

@@ -62,7 +62,7 @@ class _SourceLoader:
 
 
 def _spec(name: str, path: str) -> ModuleSpec:
-    spec = ModuleSpec(name, _SourceLoader(path), origin=path)
+    spec = ModuleSpec(name, _SourceLoader(path), origin=path)  # type: ignore[arg-type]
     spec.has_location = True  # the import system then sets __file__
     return spec
 
@@ -120,7 +120,7 @@ def load_module(path: str) -> ModuleType:
     previous = sys.modules.get(name)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
     except BaseException:
         if previous is not None:
             sys.modules[name] = previous

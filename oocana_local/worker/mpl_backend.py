@@ -15,6 +15,7 @@ Outside a job (nothing ran yet) ``show()`` says so on stderr and leaves figures 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from matplotlib._pylab_helpers import Gcf
 from matplotlib.backend_bases import FigureManagerBase
@@ -26,7 +27,7 @@ from .hooks import current_context
 __all__ = ["FigureCanvas", "FigureManager", "show"]
 
 
-def _context() -> object | None:
+def _context() -> Any:
     context = current_context()
     if context is None:
         print("oocana-local: plt.show() outside a block job; no preview sent",

@@ -41,7 +41,7 @@ def _prepare_interpreter() -> None:
     sys.argv = ["oocana-local-worker"]
     loader.install_finder()
     hooks.install()  # plt.show(), fig.show(), Image.show() send previews; imports nothing
-    faulthandler.enable(file=sys.__stderr__)  # a segfault leaves its traceback in the log
+    faulthandler.enable(file=sys.__stderr__ or sys.stderr)  # a segfault leaves its traceback in the log
 
 
 class Worker:

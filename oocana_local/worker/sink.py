@@ -69,12 +69,16 @@ class SocketSink:
 
     def watch(self, request_id: str, on_event: EventCallback) -> Callable[[], None]:
         self._watchers[request_id] = on_event
-        return lambda: self._watchers.pop(request_id, None)
+
+        def unwatch() -> None:
+            self._watchers.pop(request_id, None)
+
+        return unwatch
 
     # Called by the reader thread.
 
     def deliver_response(self, message: Message) -> None:
-        waiter = self._waiters.pop(message.get("request_id"), None)
+        waiter = self._waiters.pop(message.get("request_id") or "", None)
         if waiter is not None:
             try:
                 waiter(message)
@@ -82,9 +86,9 @@ class SocketSink:
                 pass
 
     def deliver_event(self, message: Message) -> None:
-        watcher = self._watchers.get(message.get("request_id"))
+        watcher = self._watchers.get(message.get("request_id") or "")
         if watcher is not None:
             try:
                 watcher(message.get("event") or {}, message.get("blobs"))
             except RuntimeError:
-                self._watchers.pop(message.get("request_id"), None)
+                self._watchers.pop(message.get("request_id") or "", None)
