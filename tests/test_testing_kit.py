@@ -154,6 +154,34 @@ def test_call_block_exceptions_exit_and_keepalive(tmp_path):
     assert call_block(coro, {"y": 2}).outputs == {"y": 2}
 
 
+def test_call_block_ends_a_job_as_a_worker_does(tmp_path):
+    """The kit and the worker share one rule (``context/call.py``): a non-dict return is
+    the job's error in both, an async keepAlive waits for finish, a never-finished
+    keepAlive is a TimeoutError in the kit."""
+    wrong = call_block(lambda: [1, 2])
+    assert wrong.finish_error == ("return object needs to be a dictionary, but get type: "
+                                  "<class 'list'>")
+
+    folder = tmp_path / "listy"
+    folder.mkdir()
+    (folder / "main.py").write_text("def main():\n    return [1, 2]\n")
+    (folder / "block.oo.yaml").write_text("executor:\n  name: python\n  options:\n"
+                                          "    entry: main.py\n")
+    from oocana_local import run
+
+    in_a_run = run(folder)
+    assert in_a_run.status == "failed"
+    assert wrong.finish_error in in_a_run.error
+
+    async def later(params, context):
+        threading.Timer(0.05, lambda: context.finish(result={"z": 3})).start()
+        return context.keepAlive
+
+    assert call_block(later, {}).result == {"z": 3}
+    with pytest.raises(TimeoutError, match="keepAlive"):
+        call_block(lambda params, context: context.keepAlive, {}, timeout=0.2)
+
+
 def test_call_block_needs_required_inputs():
     from oocana_local.errors import UsageError
 

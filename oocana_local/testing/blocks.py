@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import io
 import os
 import sys
-import threading
 import zlib
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ..context import KEEP_ALIVE
+from ..context.call import MainCaller
 from ..errors import UsageError
 from ._shim import ensure_oocana_importable
 from .context import RecordingContext, make_context
@@ -163,24 +161,6 @@ class _LogWriter(io.TextIOBase):
             self._partial = ""
 
 
-def _is_context_annotation(annotation: Any) -> bool:
-    if isinstance(annotation, str):
-        return annotation == "Context" or annotation.endswith(".Context")
-    return isinstance(annotation, type) and annotation.__name__ == "Context"
-
-
-def _call_args(fn: Any, context: RecordingContext) -> tuple[Any, ...]:
-    import inspect
-
-    parameters = list(inspect.signature(fn).parameters.values())
-    if not parameters:
-        return ()
-    if len(parameters) == 1:
-        return (context,) if _is_context_annotation(parameters[0].annotation) else (
-            context.inputs,)
-    return (context.inputs, context)
-
-
 def call_block(target: Any, inputs: dict[str, Any] | None = None, *,
                timeout: float = 30.0, base: Path | None = None,
                **context_options: Any) -> RecordingContext:
@@ -189,10 +169,12 @@ def call_block(target: Any, inputs: dict[str, Any] | None = None, *,
     (``print`` included), ``ctx.progress``, ``ctx.previews``, ...
 
     ``target`` is a block folder, ``block.oo.yaml`` or ``self::name`` (inputs not given
-    take their default ``value``), or a ``main`` function itself. An exception raised by
-    ``main`` propagates unchanged; ``exit(1)`` / ``exit("message")`` become
-    ``ctx.finish_error``. A ``main`` returning ``context.keepAlive`` must call
-    ``context.finish`` within ``timeout`` seconds.
+    take their default ``value``), or a ``main`` function itself. ``main`` is called and
+    its end settled by the worker's own code (``context/call.py``): a non-dict return or
+    ``exit(1)`` / ``exit("message")`` become ``ctx.finish_error``, as in a run. An
+    exception raised by ``main`` propagates unchanged (pytest shows it). A ``main``
+    returning ``context.keepAlive`` must call ``context.finish`` within ``timeout``
+    seconds.
     """
     __tracebackhide__ = True
     base = base or caller_dir()
@@ -208,43 +190,12 @@ def call_block(target: Any, inputs: dict[str, Any] | None = None, *,
             raise UsageError(f"block {block.path} needs input(s) {', '.join(missing)}: they "
                              "have no default value and are not nullable")
     out, err = _LogWriter(context, "stdout"), _LogWriter(context, "stderr")
-    done = threading.Event()
-    context._after_finish.append(done.set)
+    caller = MainCaller(reraise=True, keep_alive_timeout=timeout)
     try:
         with redirect_stdout(out), redirect_stderr(err):  # type: ignore[type-var]
-            args = _call_args(fn, context)
-            returned = fn(*args)
-            if asyncio.iscoroutine(returned):
-                returned = asyncio.run(_drive(returned, context, timeout))
-    except SystemExit as exc:
-        code = exc.code
-        context._end(error=None if code in (None, 0) else f"block call exit with message: {code}")
-        return context
+            caller.call(fn, context)  # the worker's own rule
     finally:
+        caller.close()
         out.close_line()
         err.close_line()
-    if returned is KEEP_ALIVE:
-        if not context.finished and not done.wait(timeout):
-            raise TimeoutError(f"main returned context.keepAlive and did not call "
-                               f"context.finish() within {timeout} s")
-    elif returned is None:
-        context._end()
-    elif isinstance(returned, dict):
-        context.finish(result=returned)
-    else:
-        raise TypeError(f"main must return a dict of outputs, None or context.keepAlive; "
-                        f"it returned {type(returned).__name__}")
     return context
-
-
-async def _drive(coro: Any, context: RecordingContext, timeout: float) -> Any:
-    returned = await coro
-    if returned is KEEP_ALIVE:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not context.finished:
-            if loop.time() > deadline:
-                raise TimeoutError(f"main returned context.keepAlive and did not call "
-                                   f"context.finish() within {timeout} s")
-            await asyncio.sleep(0.01)
-    return returned
