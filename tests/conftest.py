@@ -11,3 +11,14 @@ def engine():
     """One engine for the whole test session, so its worker pool stays warm."""
     with oocana_local.Engine() as engine:
         yield engine
+
+
+@pytest.fixture(scope="session")
+def scheduler_engine():
+    """An engine whose jobs run on threads of this process (``InProcessExecutor``): for
+    tests of scheduling rules, which then take milliseconds. End-to-end tests use
+    ``engine`` and its real worker processes."""
+    from oocana_local.executor.inprocess import InProcessExecutor
+
+    with oocana_local.Engine(executor=InProcessExecutor()) as engine:
+        yield engine

@@ -68,6 +68,12 @@ OPERATORS = ["==", "!=", ">", "<", ">=", "<=", "is null", "is not null", "is tru
              "starts with", "ends with"]
 
 
+@pytest.fixture
+def engine(scheduler_engine):
+    """Condition nodes are a scheduling rule: jobs run on threads of this process."""
+    return scheduler_engine
+
+
 def condition_flow(operator: str, subject, operand) -> dict:
     return {
         "nodes": [{

@@ -1,7 +1,9 @@
 """The scheduling rules of oocana (reference §2), one scenario flow each.
 
-Every test runs a flow of ``tests/flows/`` through the public API on the shared engine
-and checks what ran, with which inputs, and what came out.
+Every test runs a flow of ``tests/flows/`` through the public API and checks what ran,
+with which inputs, and what came out. The jobs run on threads of the test process
+(``scheduler_engine``): these tests are about the scheduler; the blocks' own world
+(worker processes, crashes, capture) is tested end to end elsewhere.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ from helpers import (
 )
 
 from oocana_local.errors import UsageError
+
+
+@pytest.fixture
+def engine(scheduler_engine):
+    return scheduler_engine
 
 
 class TestChain:

@@ -16,7 +16,7 @@ Without pytest: ``with Runner() as runner: runner.run_block(...)``.
 
 from __future__ import annotations
 
-from ._shim import ensure_oocana_importable
+from .._shim import ensure_oocana_importable
 from .blocks import call_block, load_block_main, package_root, resolve_block
 from .context import RecordingContext, make_context
 from .result import BlockFailed, TestResult

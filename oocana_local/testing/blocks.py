@@ -12,9 +12,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from .._shim import ensure_oocana_importable
 from ..context.call import MainCaller
 from ..errors import UsageError
-from ._shim import ensure_oocana_importable
 from .context import RecordingContext, make_context
 
 __all__ = ["resolve_block", "resolve_path", "package_root", "load_block_main", "call_block",

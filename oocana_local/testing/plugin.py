@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ._shim import ensure_oocana_importable
+from .._shim import ensure_oocana_importable
 
 ensure_oocana_importable()  # so test modules can import blocks that do `from oocana import`
 

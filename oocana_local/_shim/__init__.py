@@ -12,7 +12,7 @@ import sys
 
 __all__ = ["SHIM_DIR", "ensure_oocana_importable"]
 
-SHIM_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_shim")
+SHIM_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def ensure_oocana_importable() -> None:
