@@ -27,6 +27,9 @@ __all__ = [
     "load",
     "check",
     "RunResult",
+    "RunOptions",
+    "RunStatus",
+    "NodeState",
     "Problem",
     "OocanaLocalError",
     "ManifestError",
@@ -44,6 +47,9 @@ _LAZY = {
     "load": "oocana_local.manifest",
     "check": "oocana_local.manifest",
     "RunResult": "oocana_local.runtime.run",
+    "RunOptions": "oocana_local.runtime.options",
+    "RunStatus": "oocana_local.states",
+    "NodeState": "oocana_local.states",
     "Problem": "oocana_local.manifest.problems",
     "OocanaLocalError": "oocana_local.errors",
     "ManifestError": "oocana_local.errors",
@@ -63,7 +69,9 @@ if TYPE_CHECKING:
     from .mainframe.recorder import JsonlRecorder
     from .manifest import check, load
     from .manifest.problems import Problem
+    from .runtime.options import RunOptions
     from .runtime.run import RunResult
+    from .states import NodeState, RunStatus
 
 
 def __getattr__(name: str) -> Any:

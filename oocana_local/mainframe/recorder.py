@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from ..wire import names
 from .jsonable import dumps
 
 __all__ = ["JsonlRecorder", "EventList"]
@@ -84,19 +85,43 @@ class JsonlRecorder:
         return f"JsonlRecorder({str(self.path) if self.path else self._file!r})"
 
 
+def _max_logs() -> int:
+    try:
+        return max(0, int(os.environ.get("OOCANA_LOCAL_MAX_RECORDED_LOGS", "")))
+    except ValueError:
+        return 100_000
+
+
+_LOG_TYPES = frozenset({names.BLOCK_LOG, names.BLOCK_LOG_JSON})
+
+
 class EventList:
-    """A subscriber that keeps every message, in order (for the API and tests).
+    """A subscriber that keeps the messages of a run, in order (for the API and tests).
+
+    Every message but log lines is kept. Log lines (``BlockLog``, ``BlockLogJSON``) are
+    kept up to ``max_logs`` (100,000; ``$OOCANA_LOCAL_MAX_RECORDED_LOGS``) and counted
+    after that (``dropped_logs``), so memory follows the size of the flow, not the
+    volume a block prints; streaming subscribers (the terminal, ``--events``) see them
+    all.
 
     Not a ``list`` subclass on purpose: the bus finds subscribers by equality, and two
     lists holding the same messages would be equal.
     """
 
-    __slots__ = ("messages",)
+    __slots__ = ("messages", "max_logs", "logs", "dropped_logs")
 
-    def __init__(self) -> None:
+    def __init__(self, max_logs: int | None = None) -> None:
         self.messages: list[dict[str, Any]] = []
+        self.max_logs = _max_logs() if max_logs is None else max_logs
+        self.logs = 0
+        self.dropped_logs = 0
 
     def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] in _LOG_TYPES:
+            if self.logs >= self.max_logs:
+                self.dropped_logs += 1
+                return
+            self.logs += 1
         self.messages.append(message)
 
     def __len__(self) -> int:

@@ -48,6 +48,8 @@ class RunResult:
     failed_node: str | None = None
     cached: list[str] = field(default_factory=list)
     """Root-flow nodes whose results came from the node cache (every run of them)."""
+    dropped_logs: int = 0
+    """Log lines not kept in ``events`` (beyond ``EventList.max_logs``)."""
 
     @property
     def ok(self) -> bool:
@@ -173,6 +175,7 @@ async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, 
         duration=time.perf_counter() - started, events=collector.messages,
         failed_node=failure.node_id if failure else None,
         cached=_cached_nodes(collector.messages) if session.node_cache is not None else [],
+        dropped_logs=collector.dropped_logs,
     )
 
 
