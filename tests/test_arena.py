@@ -201,7 +201,7 @@ def test_a_worker_reuses_its_segment_from_one_hop_to_the_next(tmp_path: Path) ->
             results.append(used)
             producer = pool._dedicated["maker"].pid
             seen.append(segment_files(producer))
-            await pool.free([k for k in pool.holders])
+            await pool.free(sorted(pool.values.keys()))
         return seen, results
 
     seen, results = with_pool(scenario)

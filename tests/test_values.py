@@ -122,9 +122,7 @@ class TestDataFramesAcrossWorkers:
                 stored.append(result.outputs["stored"])
             pool = engine.executor
             assert max(stored) <= 2, stored  # the frame `total` is working on (+ a copy)
-            assert pool.holders == {}
-            assert all(not w.keys for w in pool.workers)
-            assert pool._parked == {}
+            assert pool.values.keys() == set()  # held by no worker, nothing parked
 
 
 class TestCachedValues:

@@ -34,6 +34,7 @@ from ..worker import blobs as shm
 from .base import Executor, Job, JobHandler, Outcome
 from .growth import PoolView, workers_to_start
 from .process import WorkerProcess, describe_exit
+from .value_index import ValueIndex
 
 __all__ = ["WorkerPool"]
 
@@ -96,14 +97,13 @@ class WorkerPool(Executor):
         self.env = dict(env or {})
         self.cpus = cpus or os.cpu_count() or 1
         """Cores the growth rule counts with (``growth.py``)."""
-        self.holders: dict[str, WorkerProcess] = {}
-        """var key -> the worker that made the value (other workers may hold copies)."""
+        self.values: ValueIndex[WorkerProcess] = ValueIndex()
+        """Where each var value lives (``value_index.py``)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: list[WorkerProcess] = []  # shared workers, starting or ready
         self._dedicated: dict[str, WorkerProcess] = {}
         self._idle: list[WorkerProcess] = []
         self._queue: deque[_Run] = deque()
-        self._parked: dict[str, bytes] = {}  # values of retired workers, pickled
         self._grow_timer: asyncio.TimerHandle | None = None
         self._job_seconds = 0.0  # moving average of how long a job holds its worker
         self._pids: set[int] = set()
@@ -120,7 +120,7 @@ class WorkerPool(Executor):
         return [*self._workers, *self._dedicated.values()]
 
     def holder_of(self, key: str) -> WorkerProcess | None:
-        return self.holders.get(key)
+        return self.values.holder(key)
 
     async def start(self) -> None:
         self._bind()
@@ -135,11 +135,7 @@ class WorkerPool(Executor):
                 raise WorkerError(str(result)) from result
 
     def holds(self, keys: list[str]) -> bool:
-        held = set(self._parked)
-        for worker in self.workers:
-            if worker.alive:
-                held.update(worker.keys)
-        return all(k in held for k in keys)
+        return self.values.available(keys)
 
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         self._bind()
@@ -159,16 +155,9 @@ class WorkerPool(Executor):
             raise
 
     async def free(self, keys: list[str]) -> None:
-        by_worker: dict[WorkerProcess, list[str]] = {}
-        for key in keys:
-            self.holders.pop(key, None)
-            parked = self._parked.pop(key, None)
-            if parked is not None:
-                shm.unlink(shm.blob_file(parked))
-            for worker in self.workers:
-                if key in worker.keys:
-                    worker.keys.discard(key)
-                    by_worker.setdefault(worker, []).append(key)
+        by_worker, dropped = self.values.forget(keys)
+        for parked in dropped:
+            shm.unlink(shm.blob_file(parked))
         for worker, held in by_worker.items():
             worker.send({"type": names.FREE, "keys": held})
 
@@ -190,7 +179,7 @@ class WorkerPool(Executor):
         if exits:
             await asyncio.wait(exits, timeout=1.0)
         self._finalizer()
-        self._parked.clear()
+        self.values.clear()
         shm.sweep()  # every shared-memory file of this engine: parked, in flight, half written
 
     # -- placement ----------------------------------------------------------------------------
@@ -246,7 +235,7 @@ class WorkerPool(Executor):
         if not idle:
             return None
         if run.keys:  # the worker holding most inputs; ties go to the most recently used
-            best = max(reversed(idle), key=lambda w: sum(k in w.keys for k in run.keys))
+            best = max(reversed(idle), key=lambda w: self.values.count_held(w, run.keys))
             idle.remove(best)
         else:
             best = idle.pop()
@@ -326,11 +315,11 @@ class WorkerPool(Executor):
 
     def _next_for(self, worker: WorkerProcess) -> _Run:
         """The first waiting job whose inputs this worker holds, else the oldest."""
-        if worker.keys:
+        if self.values.keys_of(worker):
             for i, run in enumerate(self._queue):
                 if i >= 32:
                     break
-                if any(k in worker.keys for k in run.keys):
+                if self.values.count_held(worker, run.keys):
                     del self._queue[i]
                     return run
         return self._queue.popleft()
@@ -339,7 +328,7 @@ class WorkerPool(Executor):
         worker.job = run
         run.started_at = self._loop.time()  # type: ignore[union-attr]
         run.worker = worker
-        missing = [k for k in run.keys if k not in worker.keys]
+        missing = self.values.missing_on(worker, run.keys)
         if not missing:
             self._send_run(worker, run, run.job.wire())
             return
@@ -368,14 +357,12 @@ class WorkerPool(Executor):
         blobs: dict[str, bytes] = {}
         errors: dict[str, str] = {}
         by_holder: dict[WorkerProcess, list[str]] = {}
+        parked = self.values.parked
         for key in keys:
-            if key in self._parked:
-                blobs[key] = self._parked[key]
+            if key in parked:
+                blobs[key] = parked[key]
                 continue
-            holder = self.holders.get(key)
-            if holder is None or not holder.alive or holder is exclude:
-                holder = next((w for w in self.workers
-                               if w is not exclude and w.alive and key in w.keys), None)
+            holder = self.values.holder(key, exclude=exclude)
             if holder is None:
                 if key not in cached:
                     errors[key] = ("its value is no longer held by any worker (it was freed, "
@@ -396,20 +383,20 @@ class WorkerPool(Executor):
     async def _start_with_blobs(self, worker: WorkerProcess, run: _Run,
                                 missing: list[str]) -> None:
         blobs, errors = await self._fetch(missing, worker, run.cached)
-        files = [shm.blob_claim(b) for k, b in blobs.items() if k not in self._parked]
+        files = [shm.blob_claim(b) for k, b in blobs.items() if k not in self.values.parked]
         run.files.extend(f for f in files if f)
         if worker.job is not run:  # cancelled meanwhile: nobody will read these
             for claim in files:
                 shm.release(claim)
             return
         if errors:
-            names = {var_key(v): name for name, v in run.job.inputs.items() if is_var_ref(v)}
+            handles = {var_key(v): h for h, v in run.job.inputs.items() if is_var_ref(v)}
             self._fail_before_start(worker, run, "\n".join(
-                f"input {names.get(key, key)!r}: {reason}" for key, reason in errors.items()))
+                f"input {handles.get(key, key)!r}: {reason}" for key, reason in errors.items()))
             return
         wire = run.job.wire()
         wire["blobs"] = blobs
-        worker.keys.update(blobs)
+        self.values.copied(worker, blobs)
         self._send_run(worker, run, wire)
 
     # -- what workers say ---------------------------------------------------------------------
@@ -424,9 +411,7 @@ class WorkerPool(Executor):
         return None
 
     def _note_refs(self, worker: WorkerProcess, values: Iterable[Any]) -> None:
-        for key in _refs(values):
-            worker.keys.add(key)
-            self.holders[key] = worker
+        self.values.made(worker, _refs(values))
 
     def _on_message(self, worker: WorkerProcess, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -522,13 +507,7 @@ class WorkerPool(Executor):
         if worker.spawn_key is not None and self._dedicated.get(worker.spawn_key) is worker:
             del self._dedicated[worker.spawn_key]
         self._cancel_idle_timer(worker)
-        for key in worker.keys:
-            if self.holders.get(key) is worker:
-                copy = next((w for w in self.workers if key in w.keys), None)
-                if copy is None:
-                    del self.holders[key]
-                else:
-                    self.holders[key] = copy
+        self.values.drop_worker(worker)
         run = worker.job
         if run is not None:
             if self._closing:
@@ -610,8 +589,7 @@ class WorkerPool(Executor):
 
     async def _retire(self, worker: WorkerProcess) -> None:
         """Keep the worker's values as blobs (the only copy may be there), then stop it."""
-        only_here = [k for k in worker.keys
-                     if not any(k in w.keys for w in self.workers if w is not worker)]
+        only_here = self.values.only_on(worker)
         if only_here:
             try:
                 reply = await worker.export(only_here, keep=True)
@@ -621,7 +599,7 @@ class WorkerPool(Executor):
                 worker.retiring = False
                 self._release(worker)
                 return
-            self._parked.update(reply.get("blobs") or {})
+            self.values.parked.update(reply.get("blobs") or {})
         worker.shutdown()
 
 
@@ -639,7 +617,7 @@ class _EventForwarder:
         values: list[Any] = [event.get("output")]
         values.extend((event.get("outputs") or {}).values())
         values.extend((event.get("result") or {}).values())
-        missing = [k for k in _refs(values) if k not in self._worker.keys]
+        missing = self._pool.values.missing_on(self._worker, _refs(values))
         if not missing and (self._tail is None or self._tail.done()):
             self._send(event, None)
             return
@@ -655,7 +633,7 @@ class _EventForwarder:
         if blobs:
             run = self._worker.job or self._worker.last_job
             for key, blob in blobs.items():
-                claim = None if key in self._pool._parked else shm.blob_claim(blob)
+                claim = None if key in self._pool.values.parked else shm.blob_claim(blob)
                 if claim and run is not None:
                     run.files.append(claim)
         self._send(event, blobs)
@@ -665,5 +643,5 @@ class _EventForwarder:
                                    "event": event}
         if blobs:
             message["blobs"] = blobs
-            self._worker.keys.update(blobs)
+            self._pool.values.copied(self._worker, blobs)
         self._worker.send(message)

@@ -81,7 +81,6 @@ class WorkerProcess:
         # The pool's bookkeeping.
         self.job: _Run | None = None
         self.last_job: _Run | None = None
-        self.keys: set[str] = set()
         self.queue: deque[_Run] = deque()  # jobs waiting for this dedicated worker
         self.idle_timer: asyncio.TimerHandle | None = None
         self.retiring = False
