@@ -4,6 +4,9 @@ Differences from oocana, on purpose: exactly one ``BlockFinished`` per job (a se
 ``finish`` only warns), progress throttled per Context and never sent after the finish,
 ``report_log`` sends a ``stdio`` field, ``context.logger`` reaches the block's logs, and
 ``preview`` sends a ``BlockPreview`` message.
+
+(Over 400 lines because oocana's ``Context`` is one class with this many members; the
+parts with logic of their own live beside it: previews, values, the throttle, run_block.)
 """
 
 from __future__ import annotations

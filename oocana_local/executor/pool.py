@@ -1,5 +1,10 @@
 """``WorkerPool``: warm worker processes that run jobs one at a time each.
 
+(Longer than our modules usually are, on purpose: it is one state machine over the
+queue, the workers and their values, changed only here and only on the event loop. The
+parts that need no pool state are apart: ``growth.py`` decides when to start a process,
+``value_index.py`` knows where values live, ``process.py`` moves bytes.)
+
 Placement: a job goes to an idle worker at once, preferring the one holding most of its
 var-reference inputs; values held by another worker are fetched from it (``export``) and
 sent along as ``blobs``. With no idle worker the job waits; when another process starts

@@ -42,7 +42,7 @@ class Session:
         self.env = dict(options.env)
         self.node_cache = node_cache
         if node_cache is not None:
-            from .cache import CachingExecutor
+            from .caching import CachingExecutor
 
             executor = CachingExecutor(executor, node_cache)
         self.executor: Executor = executor

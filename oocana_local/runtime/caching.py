@@ -1,0 +1,97 @@
+"""``CachingExecutor``: the engine's executor behind a ``NodeCache`` (``cache.py``).
+
+A Python task job whose key has an entry is not run: the entry's streamed outputs are
+replayed through the job's own handler and the outcome is ``cached``. Any other job runs
+on the wrapped executor; a ``done`` one is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..executor.base import Executor, Job, JobHandler, Outcome
+from ..states import OutcomeStatus
+from ..wire import names
+from ..wire.requests import EventSink, RunBlockRequest
+from .cache import NodeCache
+
+__all__ = ["CachingExecutor"]
+
+
+class CachingExecutor(Executor):
+    """The engine's executor behind a ``NodeCache``: Python task jobs whose key has an
+    entry are replayed (outcome ``cached``); the others run and, when done, are stored."""
+
+    def __init__(self, inner: Executor, cache: NodeCache):
+        self.inner = inner
+        self.cache = cache
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def run(self, job: Job, handler: JobHandler) -> Outcome:
+        memo = self.cache.open(job) if job.spec.executor == "python" else None
+        if memo is None:
+            return await self.inner.run(job, handler)
+        memo.executor = self.inner
+        entry, problem = self.cache.lookup(memo, self.inner)
+        if entry is None:
+            self.cache.misses += 1
+            outcome = await self.inner.run(job, _Recorder(handler, memo.events, problem))
+            if outcome.status is OutcomeStatus.DONE:
+                memo.save(outcome.result)
+            return outcome
+        self.cache.hits += 1
+        handler.on_start(True)
+        for message in entry["events"]:
+            handler.on_event(dict(message))
+        return Outcome(OutcomeStatus.CACHED, result=entry.get("result"),
+                       cached_duration=entry.get("duration"))
+
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        return await self.run(job, handler)
+
+    async def free(self, keys: list[str]) -> None:
+        await self.inner.free(keys)
+
+    def holds(self, keys: list[str]) -> bool:
+        return self.inner.holds(keys)
+
+    async def close(self) -> None:
+        """Nothing of its own: the engine closes the executor it wraps."""
+
+
+class _Recorder:
+    """A job handler that keeps the streamed outputs, then does what the real one does."""
+
+    __slots__ = ("handler", "events", "problem")
+
+    def __init__(self, handler: JobHandler, events: list[dict[str, Any]], problem: str | None):
+        self.handler = handler
+        self.events = events
+        self.problem = problem
+
+    def on_start(self, cached: bool) -> None:
+        self.handler.on_start(cached)
+        if self.problem:  # why an entry was thrown away
+            self.handler.on_event({"type": names.BLOCK_WARNING, "warning": self.problem})
+
+    def on_event(self, message: dict[str, Any]) -> None:
+        type_ = message.get("type")
+        if type_ == names.BLOCK_OUTPUT:
+            recorded = {"type": type_, "handle": message["handle"], "output": message["output"]}
+            if message.get("options") is not None:
+                recorded["options"] = message["options"]
+            self.events.append(recorded)
+        elif type_ == names.BLOCK_OUTPUTS:
+            self.events.append({"type": type_, "outputs": message["outputs"]})
+        self.handler.on_event(message)
+
+    async def run_block(self, request: RunBlockRequest, events: EventSink) -> None:
+        await self.handler.run_block(request, events)
+
+    async def query_block(self, block: str) -> dict[str, Any]:
+        return await self.handler.query_block(block)
+
+    async def query_downstream(self, handles: list[str] | None) -> dict[str, Any]:
+        return await self.handler.query_downstream(handles)
