@@ -49,6 +49,8 @@ class Job:
     """Where the worker resolves ``${{OO_SECRET:...}}`` and ``oomol/secret`` inputs."""
     inputs_def_patch: dict[str, list[dict[str, Any]]] | None = None
     """Flow ``schema_overrides`` per input handle (``[{path, schema}]``)."""
+    executor: str = "python"
+    """The block's executor name (``python``, ``nodejs``, ``shell``): which runner takes it."""
 
     def wire(self) -> dict[str, Any]:
         """The job as sent to a worker (without ``blobs``, which the pool adds)."""

@@ -18,6 +18,9 @@ BIG = 1 << 20
 
 
 class FrameReader:
+    decode = staticmethod(pickle.loads)
+    """Frame body -> message (subclasses read other encodings)."""
+
     def __init__(self) -> None:
         self._buffer = bytearray()
         self._big: bytearray | None = None
@@ -49,7 +52,7 @@ class FrameReader:
                         self._start_big(view[pos + 4:end], size)
                         pos = end
                     break
-                messages.append(pickle.loads(view[pos + 4:stop]))
+                messages.append(self.decode(view[pos + 4:stop]))
                 pos = stop
             rest = bytes(view[pos:]) if pos < end else b""
         if source is self._buffer:
@@ -74,4 +77,4 @@ class FrameReader:
             return []
         self._big_view.release()
         data, self._big, self._big_view = self._big, None, None
-        return [pickle.loads(data)]
+        return [self.decode(data)]

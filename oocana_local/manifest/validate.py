@@ -52,11 +52,12 @@ def validate_task(
 
 
 def executor_warning(block: TaskBlock, where: Location | None, who: str) -> Problem | None:
-    if block.executor == "python":
+    if block.executor in ("python", "nodejs", "shell"):
         return None
     return Problem(
         "warning",
-        f"{who} uses the {block.executor!r} executor; oocana-local runs only python blocks, "
+        f"{who} uses the {block.executor!r} executor; oocana-local runs python, nodejs and "
+        "shell blocks only, "
         "so it will fail when it runs",
         where,
         "rewrite the block in python, or run this flow with the oocana engine",

@@ -95,7 +95,10 @@ def build_job(flow_job: FlowJob, node: GraphNode, block: TaskBlock, job_id: str,
              for item in getattr(node.node, "inputs_from", ()) if item.schema_overrides}
     return Job(
         job_id=job_id, session_id=session.session_id, stacks=stacks, node_id=node.node_id,
-        dir=str(block.dir), entry=block.entry, function=block.function or "main",
+        dir=str(block.dir), entry=block.entry, executor=block.executor,
+        # Node.js blocks look up default, then main, when no function is named.
+        function=(block.function or "main") if block.executor == "python" or
+        block.options.get("function") else "",
         source=block.source, inputs=inputs,
         inputs_def=inputs_def, outputs_def=outputs_def,
         secrets_file=session.secrets_file, inputs_def_patch=patch or None,
@@ -126,11 +129,6 @@ async def run_task(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]
         reporter.started(inputs)
     elif memo.start(handler, inputs):
         return "done", None
-    if block.executor != "python":
-        error = (f"oocana-local runs python blocks only; node {node.node_id} uses the "
-                 f"{block.executor!r} executor")
-        reporter.finished(error=error, status="failed")
-        return "failed", error
     runner = session.executor.run(job, handler if memo is None else memo.wrap(handler))
     try:
         if node.timeout:

@@ -184,11 +184,6 @@ async def _run_task(flow_job: FlowJob, ref: str, block: TaskBlock, job_id: str,
     reporter = session.reporter.block(job_id, str(block.path) if block.path else None, stacks)
     reporter.node_id = node_id
     reporter.started(inputs)
-    if block.executor != "python":
-        error = f"oocana-local runs python blocks only; {ref} uses {block.executor!r}"
-        reporter.finished(error=error, status="failed")
-        emit({"type": "BlockFinished", "job_id": job_id, "error": error})
-        return
     node = GraphNode(node_id=node_id, kind="task", node=None,  # type: ignore[arg-type]
                      inputs={h: InputSlot(h, d, connected=False)
                              for h, d in block.inputs_def.items()},

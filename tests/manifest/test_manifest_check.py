@@ -375,14 +375,14 @@ def test_non_python_executors_warn(tree):
         nodes:
           - node_id: js
             task:
-              executor: {name: nodejs, options: {entry: main.js}}
+              executor: {name: rust}
           - node_id: sh
             task: self::sh
         """,
-        **{"pkg/blocks/sh/block.oo.yaml": "executor:\n  name: shell\n"},
+        **{"pkg/blocks/sh/block.oo.yaml": "executor:\n  name: connector\n"},
     )
     assert [(p.location.line, p.severity) for p in problems] == [(2, "warning"), (5, "warning")]
-    assert "'nodejs' executor; oocana-local runs only python blocks" in problems[0].message
+    assert "'rust' executor; oocana-local runs python, nodejs and shell blocks only" in problems[0].message
 
 
 def test_extra_handles_without_additional_inputs(tree):

@@ -1,0 +1,78 @@
+"""Where the Node.js side comes from: the ``node`` binary and the esbuild package that
+compiles TypeScript inside Node workers.
+
+esbuild is an npm package whose native binary ships inside the registry package, so one
+``npm install`` into a cache folder (``oocana-local bootstrap --node-tools``, or the first
+TypeScript job) makes TypeScript work offline from then on, on any Node >= 20.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..errors import WorkerError
+
+__all__ = ["ESBUILD_VERSION", "NODE_MISSING", "node_binary", "tools_dir", "find_esbuild",
+           "install_esbuild", "ensure_esbuild"]
+
+ESBUILD_VERSION = "0.28.2"
+NODE_MISSING = ("Node.js blocks need `node` (version 20 or later) on PATH, and `npm` to "
+                "install packages: install Node.js (e.g. `apt-get install nodejs npm` or "
+                "`brew install node`), or set OOCANA_LOCAL_NODE to a node binary")
+
+
+def node_binary() -> str:
+    """The ``node`` to run workers with; ``WorkerError`` saying how to get one if none."""
+    explicit = os.environ.get("OOCANA_LOCAL_NODE")
+    found = explicit if explicit and os.path.exists(explicit) else shutil.which("node")
+    if not found:
+        raise WorkerError(NODE_MISSING)
+    return found
+
+
+def tools_dir() -> Path:
+    """``$OOCANA_LOCAL_NODE_TOOLS``, else ``~/.cache/oocana-local/node-tools``."""
+    explicit = os.environ.get("OOCANA_LOCAL_NODE_TOOLS")
+    if explicit:
+        return Path(explicit)
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "oocana-local" / "node-tools"
+
+
+def find_esbuild() -> Path | None:
+    """The esbuild package folder: ``$OOCANA_LOCAL_ESBUILD``, else the tools cache."""
+    explicit = os.environ.get("OOCANA_LOCAL_ESBUILD")
+    candidates = [Path(explicit)] if explicit else []
+    candidates.append(tools_dir() / "node_modules" / "esbuild")
+    for candidate in candidates:
+        if (candidate / "package.json").is_file():
+            return candidate
+    return None
+
+
+def install_esbuild(*, quiet: bool = True) -> Path:
+    """``npm install esbuild`` into the tools cache (needs the npm registry once)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise WorkerError(NODE_MISSING)
+    target = tools_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    if not (target / "package.json").exists():  # npm installs here, not in a parent project
+        (target / "package.json").write_text('{"name": "oocana-local-node-tools", "private": true}\n')
+    command = [npm, "install", "--no-audit", "--no-fund", "--prefix", str(target),
+               f"esbuild@{ESBUILD_VERSION}"]
+    done = subprocess.run(command, capture_output=quiet, text=True, check=False)
+    found = find_esbuild()
+    if done.returncode != 0 or found is None:
+        detail = (done.stderr or "").strip().splitlines()[-5:] if quiet else []
+        raise WorkerError("cannot install esbuild (TypeScript support for Node.js blocks) "
+                          f"with `{' '.join(command)}`" + ("\n" + "\n".join(detail) if detail
+                                                           else ""))
+    return found
+
+
+def ensure_esbuild() -> Path:
+    return find_esbuild() or install_esbuild()

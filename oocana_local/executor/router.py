@@ -1,0 +1,86 @@
+"""``ExecutorRouter``: one executor per block language, chosen by ``Job.executor``.
+
+``python`` jobs go to the given executor (the ``WorkerPool``); ``nodejs`` and ``shell``
+executors are created on their first job, so Python-only runs pay nothing for them.
+A value reference made in one language cannot reach a block of another: such a job fails
+here with an error naming both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..worker.protocol import is_var_ref
+from .base import Executor, Job, JobHandler, JobOutcome
+
+__all__ = ["ExecutorRouter", "LANGUAGES"]
+
+LANGUAGES = {"python": "Python", "nodejs": "Node.js", "shell": "shell"}
+
+
+class ExecutorRouter(Executor):
+    def __init__(self, python: Executor, env: dict[str, str] | None = None):
+        self.executors: dict[str, Executor] = {"python": python}
+        self.env = dict(env or {})
+
+    @property
+    def python(self) -> Executor:
+        return self.executors["python"]
+
+    def __getattr__(self, name: str) -> Any:  # the Python pool's extras (workers, holders...)
+        if name == "executors":
+            raise AttributeError(name)
+        return getattr(self.executors["python"], name)
+
+    def executor_for(self, name: str) -> Executor | None:
+        executor = self.executors.get(name)
+        if executor is None:
+            if name == "nodejs":
+                from .node_pool import NodePool
+
+                executor = NodePool(env=self.env)
+            elif name == "shell":
+                from .shell import ShellExecutor
+
+                executor = ShellExecutor(env=self.env)
+            else:
+                return None
+            self.executors[name] = executor
+        return executor
+
+    async def start(self) -> None:
+        await self.executors["python"].start()
+
+    async def run(self, job: Job, handler: JobHandler) -> JobOutcome:
+        name = getattr(job, "executor", "python")
+        executor = self.executor_for(name)
+        if executor is None:
+            return JobOutcome("failed", error=f"oocana-local cannot run blocks of the "
+                                              f"{name!r} executor (python, nodejs, shell)")
+        problem = _foreign_value(job, name)
+        if problem is not None:
+            return JobOutcome("failed", error=problem)
+        if name != "python":
+            await executor.start()
+        return await executor.run(job, handler)
+
+    async def free(self, keys: list[str]) -> None:
+        for executor in self.executors.values():
+            await executor.free(keys)
+
+    async def close(self) -> None:
+        for executor in list(self.executors.values()):
+            await executor.close()
+
+
+def _foreign_value(job: Job, language: str) -> str | None:
+    for handle, value in job.inputs.items():
+        if not is_var_ref(value):
+            continue
+        made_by = str(value["value"].get("executor") or "python")
+        if made_by != language:
+            return (f"input {handle!r} is a {LANGUAGES.get(made_by, made_by)} value (oomol/var "
+                    f"made by a {made_by} block) and cannot be sent to a "
+                    f"{LANGUAGES.get(language, language)} block: only JSON values cross "
+                    f"languages; output JSON from the upstream block instead")
+    return None
