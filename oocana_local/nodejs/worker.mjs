@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { register, createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Channel } from "./channel.mjs";
 import { installCapture, flushLogs, jobStorage } from "./capture.mjs";
 import { Context, KEEP_ALIVE } from "./context.mjs";
@@ -71,9 +71,13 @@ function onMessage(message) {
   }
 }
 
+const OWN = path.dirname(fileURLToPath(import.meta.url));
+
+/** The stack from the block's own frames: without this worker's frames or version tags. */
 function cleanStack(error) {
   const text = error instanceof Error ? (error.stack ?? String(error)) : String(error);
-  return text.replace(/\?v=[0-9a-z.-]+/g, "");
+  return text.replace(/\?v=[0-9a-z.-]+/g, "").split("\n")
+    .filter((line) => !(line.trimStart().startsWith("at ") && line.includes(OWN))).join("\n");
 }
 
 class LoadError extends Error {}
