@@ -1,0 +1,203 @@
+"""Node.js blocks (TypeScript and JavaScript) on real Node workers, and shell blocks.
+
+Scenarios live in ``tests/flows/nodejs`` (an oocana package: ``tasks/`` and ``flows/``);
+they run through the public API, the pytest kit and the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import pytest
+from helpers import (
+    FLOWS,
+    REPO,
+    cli,
+    cli_env,
+    events,
+    flow_outputs,
+    log_lines,
+    progress_of,
+    results_of,
+    warnings_of,
+)
+
+import oocana_local
+
+PKG = FLOWS / "nodejs"
+TASKS = PKG / "tasks"
+
+def node_outcome(result, node: str) -> dict:
+    [finished] = events(result, "BlockFinished", node)
+    return finished
+
+
+class TestLoading:
+    def test_typescript_with_type_imports_and_relative_imports(self, run_block):
+        # import type from @oomol/types (not installed), "./helper" and "./half.js" -> .ts
+        assert run_block(TASKS / "add", inputs={"a": 1, "b": 2}).outputs == {"sum": 3}
+
+    def test_commonjs_module_exports(self, run_block):
+        assert run_block(TASKS / "cjs", inputs={"text": "hi"}).outputs["upper"].startswith("HI")
+
+    def test_esm_in_a_js_file_without_type_module_and_a_named_function(self, run_block):
+        assert run_block(TASKS / "esm_js", inputs={"text": "hi"}).outputs == {"out": "hi!"}
+
+    def test_tilde_imports_resolve_from_the_package_root(self, run_block):
+        result = run_block(TASKS / "tilde", inputs={"name": "ada"})
+        assert result.outputs == {"greeting": "hello, ada"}
+
+    def test_inline_scriptlets_file_and_source(self, engine):
+        result = engine.run(PKG / "flows" / "inline")
+        assert result.status == "completed", result.error
+        assert result.outputs == {"out": "INLINE twice"}
+
+    def test_a_changed_file_is_reloaded_on_the_next_job(self, engine, tmp_path):
+        block = tmp_path / "changing"
+        block.mkdir()
+        (block / "task.oo.yaml").write_text(
+            "executor: {name: nodejs, options: {entry: main.ts}}\noutputs_def: [{handle: v}]\n")
+        (block / "lib.ts").write_text("export const v: number = 1;\n")
+        (block / "main.ts").write_text('import { v } from "./lib";\n'
+                                       "export default () => ({ v });\n")
+        session = "reload-session"
+        assert engine.run(block, session_id=session).outputs == {"v": 1}
+        time.sleep(0.01)
+        (block / "lib.ts").write_text("export const v: number = 2;\n")
+        assert engine.run(block, session_id=session).outputs == {"v": 2}
+
+    def test_a_missing_function_is_named(self, engine, tmp_path):
+        block = tmp_path / "nofn"
+        block.mkdir()
+        (block / "task.oo.yaml").write_text(
+            "executor: {name: nodejs, options: {entry: main.ts, function: run}}\n")
+        (block / "main.ts").write_text("export const other = 1;\n")
+        result = engine.run(block)
+        assert result.status == "failed"
+        assert "no function 'run' found" in result.error
+
+
+class TestContext:
+    def test_keep_alive_then_finish(self, run_block):
+        assert run_block(TASKS / "keepalive").outputs == {"output": "later"}
+
+    def test_logs_progress_previews_and_messages_arrive_as_events(self, run_block):
+        result = run_block(TASKS / "talk")
+        node = "talk"
+        lines = log_lines(result.run, node)
+        assert "hello from console.log" in lines
+        assert "a line on stderr" in lines
+        assert "a reported line" in lines
+        assert "from a timer callback" in lines  # an async callback of the block
+        stdio = {e["log"]: e["stdio"] for e in events(result.run, "BlockLog", node)}
+        assert stdio["a line on stderr"] == "stderr"
+        progress = progress_of(result.run, node)
+        assert progress[0] == 10 and progress[-1] == 100
+        previews = [e["payload"] for e in events(result.run, "BlockPreview", node)]
+        assert previews[0]["type"] == "table" and previews[1] == {"type": "markdown",
+                                                                  "data": "# Title"}
+        assert warnings_of(result.run, node) == ["careful"]
+        assert [e["payload"] for e in events(result.run, "BlockMessage", node)] == [
+            {"hello": "world"}]
+        assert [e["json"] for e in events(result.run, "BlockLogJSON", node)] == [{"key": 1}]
+
+    def test_output_many_times_runs_the_downstream_node_once_per_value(self, engine):
+        result = engine.run(PKG / "flows" / "many")
+        assert result.status == "completed", result.error
+        assert flow_outputs(result, "squared") == [1, 4, 9]
+        assert len(results_of(result, "square")) == 3
+
+    def test_module_state_persists_across_jobs_of_a_session(self, engine):
+        result = engine.run(PKG / "flows" / "state")
+        assert result.outputs == {"calls": 2}
+
+    def test_return_value_that_is_not_an_object_fails(self, engine):
+        result = engine.run(TASKS / "bad_return")
+        assert result.status == "failed"
+        assert "return value must be an object" in result.error
+
+
+class TestValues:
+    def test_json_crosses_python_and_typescript_both_ways(self, run_flow):
+        assert run_flow(PKG / "flows" / "mixed").outputs == {"text": "sum=33 (int)"}
+
+    def test_a_node_value_reaches_the_next_node_block_by_reference(self, engine):
+        result = engine.run(PKG / "flows" / "node_values")
+        assert result.status == "completed", result.error
+        assert result.outputs == {"answer": 42}
+        [output] = events(result, "BlockFinished", "make")[0]["result"].values()
+        assert output["__OOMOL_TYPE__"] == "oomol/var"
+        assert output["value"]["executor"] == "nodejs"
+
+    def test_a_python_value_sent_to_a_node_block_fails_naming_both(self, engine):
+        result = engine.run(PKG / "flows" / "foreign_value")
+        assert result.nodes["read"] == "failed"
+        assert "Python value" in result.error and "Node.js block" in result.error
+
+
+class TestFailures:
+    def test_a_thrown_error_fails_the_node_with_message_and_typescript_line(self, engine):
+        result = engine.run(TASKS / "throws")
+        assert result.status == "failed"
+        error = node_outcome(result, "throws")["error"]
+        assert "Error: boom from typescript" in error
+        assert "main.ts:2" in error  # source maps: the line in the .ts file
+        assert "worker.mjs" not in error
+
+    @pytest.mark.parametrize("how, cause", [
+        ("exit", "process.exit(3)"),
+        ("reject", "unhandled promise rejection"),
+        ("throw_later", "uncaught exception"),
+    ])
+    def test_a_crash_fails_the_job_with_its_cause_and_the_worker_is_replaced(
+            self, engine, how, cause):
+        result = engine.run(TASKS / "crash", inputs={"how": how}, session_id=f"crash-{how}")
+        assert result.status == "failed"
+        assert result.nodes["crash"] == "crashed"
+        assert cause in result.error
+        # The next job in the same session gets a new worker.
+        again = engine.run(TASKS / "add", inputs={"a": 1, "b": 1}, session_id=f"crash-{how}")
+        assert again.outputs == {"sum": 2}
+
+    def test_the_node_timeout_ends_an_infinite_loop(self, engine):
+        result = engine.run(PKG / "flows" / "timeout")
+        assert result.nodes["spin"] == "timeout"
+        assert engine.run(TASKS / "square", inputs={"n": 3}).outputs == {"squared": 9}
+
+
+class TestShell:
+    def test_a_shell_command_with_cwd_and_envs(self, engine):
+        result = engine.run(PKG / "flows" / "shell")
+        assert result.status == "completed", result.error
+        assert result.outputs == {"stdout": "hello from scriptlets\n"}
+        assert "to-stderr" in log_lines(result, "ok")
+
+    def test_a_failing_command_fails_its_node_with_the_exit_code(self, tmp_path):
+        block = tmp_path / "fail"
+        block.mkdir()
+        (block / "task.oo.yaml").write_text(
+            "executor: {name: shell}\ninputs_def: [{handle: command}]\n"
+            "outputs_def: [{handle: stdout}, {handle: stderr}]\n")
+        result = oocana_local.run(block, inputs={"command": "echo nope >&2; exit 4"})
+        assert result.status == "failed"
+        assert "exit code 4" in result.error and "nope" in result.error
+
+
+class TestCli:
+    def test_run_a_mixed_flow_from_the_command_line(self):
+        proc = subprocess.run(cli("run", str(PKG / "flows" / "mixed"), "--json"), cwd=REPO,
+                              env=cli_env(), capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        summary = json.loads(proc.stdout)
+        assert summary["outputs"] == {"text": "sum=33 (int)"}
+
+    def test_node_missing_says_how_to_get_it(self, tmp_path):
+        env = cli_env()
+        env["PATH"] = str(tmp_path)  # no node here
+        env.pop("OOCANA_LOCAL_NODE", None)
+        proc = subprocess.run(cli("run", str(TASKS / "square"), "--inputs", '{"n": 2}'),
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode != 0
+        assert "Node.js blocks need `node`" in proc.stdout + proc.stderr
