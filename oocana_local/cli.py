@@ -91,6 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print one JSON object per run instead of the live view")
     _cache_args(dev, "also reuse (and fill) the disk cache")
 
+    boot = commands.add_parser(
+        "bootstrap", help="install a package's dependencies (npm, pip, its own script)",
+        description="Install what the blocks of the package at PATH need: its "
+                    "scripts.bootstrap from package.oo.yaml when present, else `npm install` "
+                    "where there is a package.json and `pip install` of its declared Python "
+                    "dependencies; plus esbuild for TypeScript blocks.")
+    boot.add_argument("path", nargs="?", default=".", help="the package folder (default: .)")
+    boot.add_argument("--node-tools", action="store_true",
+                      help="install esbuild (TypeScript support) even if no .ts file is there")
+
     cache = commands.add_parser("cache", help="the node cache: where it is, clear it",
                                 description="The node cache of --use-cache.")
     cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION")
@@ -153,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_cache(args, parser)
     if args.command == "new":
         return cmd_new(args)
+    if args.command == "bootstrap":
+        return cmd_bootstrap(args)
     parser.print_help()
     return EXIT_USAGE
 
@@ -160,6 +172,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _print_problems(problems: list[Any]) -> None:
     for problem in problems:
         print(problem.format(), file=sys.stderr)
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from .bootstrap import bootstrap, summary
+
+    path = Path(args.path)
+    if not path.exists():
+        print(f"oocana-local: {path} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    steps = bootstrap(path, node_tools=args.node_tools,
+                      out=lambda line: print(line, flush=True))
+    print(summary(steps))
+    return EXIT_OK if all(step.ok for step in steps) else EXIT_FAILED
 
 
 def cmd_new(args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ here with an error naming both.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from ..worker.protocol import is_var_ref
@@ -62,7 +64,12 @@ class ExecutorRouter(Executor):
             return JobOutcome("failed", error=problem)
         if name != "python":
             await executor.start()
-        return await executor.run(job, handler)
+        outcome = await executor.run(job, handler)
+        if outcome.status == "failed" and outcome.error:
+            hint = missing_module_hint(outcome.error, _package_folder(job))
+            if hint:
+                outcome.error = f"{outcome.error.rstrip()}\n{hint}"
+        return outcome
 
     async def free(self, keys: list[str]) -> None:
         for executor in self.executors.values():
@@ -71,6 +78,33 @@ class ExecutorRouter(Executor):
     async def close(self) -> None:
         for executor in list(self.executors.values()):
             await executor.close()
+
+
+_MISSING = [
+    (re.compile(r"Cannot find package '([^']+)' imported from"), "npm package"),
+    (re.compile(r"Cannot find module '([^'./~][^']*)'"), "npm package"),
+    (re.compile(r"ModuleNotFoundError: No module named '([^']+)'"), "Python module"),
+]
+
+
+def _package_folder(job: Job) -> str:
+    """The nearest folder above the block with a package.json or package.oo.yaml."""
+    start = Path(job.dir)
+    for folder in (start, *start.parents):
+        if (folder / "package.json").is_file() or (folder / "package.oo.yaml").is_file():
+            return str(folder)
+    return job.dir
+
+
+def missing_module_hint(error: str, package_dir: str) -> str | None:
+    """A hint to run ``bootstrap`` when a block failed on a module that is not installed."""
+    for pattern, kind in _MISSING:
+        found = pattern.search(error)
+        if found:
+            return (f"hint: the {kind} {found.group(1)!r} is not installed; run "
+                    f"`oocana-local bootstrap {package_dir}` to install the package's "
+                    "dependencies")
+    return None
 
 
 def _foreign_value(job: Job, language: str) -> str | None:

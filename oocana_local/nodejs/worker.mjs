@@ -75,6 +75,9 @@ const OWN = path.dirname(fileURLToPath(import.meta.url));
 
 /** The stack from the block's own frames: without this worker's frames or version tags. */
 function cleanStack(error) {
+  if (error?.code === "ERR_MODULE_NOT_FOUND" || error?.code === "MODULE_NOT_FOUND") {
+    return String(error.message).split("\nRequire stack:")[0];
+  }
   const text = error instanceof Error ? (error.stack ?? String(error)) : String(error);
   return text.replace(/\?v=[0-9a-z.-]+/g, "").split("\n")
     .filter((line) => !(line.trimStart().startsWith("at ") && line.includes(OWN))).join("\n");
