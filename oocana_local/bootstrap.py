@@ -38,7 +38,7 @@ class Step:
 
 
 def _has_typescript(root: Path) -> bool:
-    for folder, dirs, files in os.walk(root):
+    for _folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
         if any(f.endswith((".ts", ".mts", ".tsx")) for f in files):
             return True
@@ -113,7 +113,7 @@ def _run_command(step: Step, root: Path, out: Callable[[str], None]) -> None:
 def bootstrap(path: str | os.PathLike[str], *, node_tools: bool = False,
               out: Callable[[str], None] = print) -> list[Step]:
     """Run every step of ``plan`` for the package at ``path``; returns them with results."""
-    from .executor.node_tools import ESBUILD_VERSION, find_esbuild, install_esbuild
+    from .node_tools import ESBUILD_VERSION, find_esbuild, install_esbuild
 
     root = Path(path).resolve()
     if root.is_file():

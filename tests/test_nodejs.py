@@ -68,15 +68,14 @@ class TestLoading:
         (block / "lib.ts").write_text("export const v: number = 2;\n")
         assert engine.run(block, session_id=session).outputs == {"v": 2}
 
-    def test_a_missing_function_is_named(self, engine, tmp_path):
+    def test_a_missing_function_is_named_before_anything_runs(self, engine, tmp_path):
         block = tmp_path / "nofn"
         block.mkdir()
         (block / "task.oo.yaml").write_text(
             "executor: {name: nodejs, options: {entry: main.ts, function: run}}\n")
         (block / "main.ts").write_text("export const other = 1;\n")
-        result = engine.run(block)
-        assert result.status == "failed"
-        assert "no function 'run' found" in result.error
+        with pytest.raises(oocana_local.ManifestError, match="exports no function 'run'"):
+            engine.run(block)
 
 
 class TestContext:
@@ -201,3 +200,27 @@ class TestCli:
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert proc.returncode != 0
         assert "Node.js blocks need `node`" in proc.stdout + proc.stderr
+
+    def test_check_reports_a_syntax_error_with_file_and_line(self, tmp_path):
+        block = tmp_path / "broken"
+        block.mkdir()
+        (block / "task.oo.yaml").write_text(
+            "executor: {name: nodejs, options: {entry: main.ts}}\n")
+        (block / "main.ts").write_text("export default function () {\n  const x: number = ;\n}\n")
+        proc = subprocess.run(cli("check", str(block)), cwd=REPO, env=cli_env(),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2
+        assert f"{block / 'main.ts'}:2: error: syntax error" in proc.stderr
+
+    def test_run_names_a_missing_npm_package_and_suggests_bootstrap(self, tmp_path):
+        block = tmp_path / "needs_npm"
+        block.mkdir()
+        (block / "task.oo.yaml").write_text(
+            "executor: {name: nodejs, options: {entry: main.ts}}\n")
+        (block / "main.ts").write_text('import dayjs from "dayjs";\n'
+                                       "export default () => ({});\n")
+        proc = subprocess.run(cli("run", str(block)), cwd=REPO, env=cli_env(),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2
+        assert "npm package 'dayjs' is not installed" in proc.stderr
+        assert "oocana-local bootstrap" in proc.stderr

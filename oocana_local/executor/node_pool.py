@@ -27,10 +27,10 @@ from collections import OrderedDict
 from typing import Any
 
 from ..errors import WorkerError
+from ..node_tools import ensure_esbuild, find_esbuild, node_binary
 from ..worker.protocol import is_var_ref, var_key
 from .base import Executor, Job, JobHandler, JobOutcome
 from .node_process import NodeWorkerProcess
-from .node_tools import ensure_esbuild, find_esbuild, node_binary
 from .process import describe_exit
 
 __all__ = ["NodePool"]

@@ -13,8 +13,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ..node_tools import node_binary
 from .frames import FrameReader
-from .node_tools import node_binary
 from .process import WorkerProcess
 
 __all__ = ["NodeWorkerProcess", "WORKER_SCRIPT"]

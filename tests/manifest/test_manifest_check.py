@@ -548,7 +548,7 @@ def test_a_manifest_that_is_neither_flow_nor_block(tree):
 
 
 def test_check_a_single_block_file(tree):
-    root = tree({"b/block.oo.yaml": "executor:\n  name: nodejs\n"})
+    root = tree({"b/block.oo.yaml": "executor:\n  name: rust\n"})
     [problem] = check(root / "b/block.oo.yaml")
     assert (problem.severity, problem.location.line) == ("warning", 2)
-    assert problem.message.startswith("block 'b' uses the 'nodejs' executor")
+    assert problem.message.startswith("block 'b' uses the 'rust' executor")

@@ -13,10 +13,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..errors import WorkerError
+from .errors import WorkerError
 
 __all__ = ["ESBUILD_VERSION", "NODE_MISSING", "node_binary", "tools_dir", "find_esbuild",
-           "install_esbuild", "ensure_esbuild"]
+           "install_esbuild", "ensure_esbuild", "esbuild_binary"]
 
 ESBUILD_VERSION = "0.28.2"
 NODE_MISSING = ("Node.js blocks need `node` (version 20 or later) on PATH, and `npm` to "
@@ -76,3 +76,14 @@ def install_esbuild(*, quiet: bool = True) -> Path:
 
 def ensure_esbuild() -> Path:
     return find_esbuild() or install_esbuild()
+
+
+def esbuild_binary() -> Path | None:
+    """esbuild's native binary (it ships in the platform package beside ``esbuild``)."""
+    package = find_esbuild()
+    if package is None:
+        return None
+    for candidate in sorted((package.parent / "@esbuild").glob("*/bin/esbuild")):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return None
