@@ -14,7 +14,6 @@ Each step prints its command and output as it goes; a summary ends the run.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -83,8 +82,7 @@ def plan(root: Path, *, node_tools: bool = False) -> list[Step]:
         steps.append(Step("scripts.bootstrap", ["sh", "-c", script]))
     else:
         if (root / "package.json").is_file():
-            steps.append(Step("npm install", [shutil.which("npm") or "npm", "install",
-                                              "--no-audit", "--no-fund"]))
+            steps.append(Step("npm install", ["npm", "install", "--no-audit", "--no-fund"]))
         deps = _python_deps(root)
         if deps:
             steps.append(Step("pip install", [sys.executable, "-m", "pip", "install", *deps]))
@@ -95,8 +93,18 @@ def plan(root: Path, *, node_tools: bool = False) -> list[Step]:
 
 def _run_command(step: Step, root: Path, out: Callable[[str], None]) -> None:
     assert step.command is not None
+    command, env = step.command, None
+    if command[0] == "npm":
+        from .node_tools import npm_command
+
+        try:
+            npm, env = npm_command()
+        except Exception as exc:
+            step.ok, step.detail = False, str(exc)
+            return
+        command = [*npm, *command[1:]]
     try:
-        proc = subprocess.Popen(step.command, cwd=root, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
     except OSError as exc:
         step.ok, step.detail = False, f"cannot start {step.command[0]}: {exc}"
