@@ -8,6 +8,8 @@ here with an error naming both.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ class ExecutorRouter(Executor):
     def __init__(self, python: Executor, env: dict[str, str] | None = None):
         self.executors: dict[str, Executor] = {"python": python}
         self.env = dict(env or {})
+        self._python_start: asyncio.Future[None] | None = None
 
     @property
     def python(self) -> Executor:
@@ -51,7 +54,13 @@ class ExecutorRouter(Executor):
         return executor
 
     async def start(self) -> None:
-        await self.executors["python"].start()
+        """Warm the Python pool without waiting for it: a run whose first jobs are Node.js
+        or shell blocks does not wait for a Python worker it may never use."""
+        task = self._python_start
+        if task is None or (task.done() and (task.cancelled() or task.exception())):
+            task = asyncio.ensure_future(self.executors["python"].start())
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._python_start = task
 
     async def run(self, job: Job, handler: JobHandler) -> JobOutcome:
         name = getattr(job, "executor", "python")
@@ -64,6 +73,9 @@ class ExecutorRouter(Executor):
             return JobOutcome("failed", error=problem)
         if name != "python":
             await executor.start()
+        elif self._python_start is not None and not self._python_start.done():
+            with contextlib.suppress(Exception):  # a failed start fails the job, clearly
+                await asyncio.shield(self._python_start)
         outcome = await executor.run(job, handler)
         if outcome.status == "failed" and outcome.error:
             hint = missing_module_hint(outcome.error, _package_folder(job))

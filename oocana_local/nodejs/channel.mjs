@@ -9,6 +9,7 @@ export class Channel {
     this.socket = new net.Socket({ fd, readable: true, writable: true });
     this.chunks = [];
     this.have = 0;
+    this.need = 0;  // bytes the first incomplete frame needs, counted from this.chunks[0]
     this.socket.on("data", (data) => this.#receive(data, onMessage));
     // The engine is gone: nothing here is of use to anyone any more.
     this.socket.on("end", () => process.exit(0));
@@ -19,11 +20,16 @@ export class Channel {
     this.chunks.push(data);
     this.have += data.length;
     if (this.have < 4) return;
+    if (this.need && this.have < this.need) return;  // a big frame: wait for all of it
+    this.need = 0;
     let buffer = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
     let pos = 0;
     while (buffer.length - pos >= 4) {
       const size = buffer.readUInt32BE(pos);
-      if (buffer.length - pos - 4 < size) break;
+      if (buffer.length - pos - 4 < size) {
+        this.need = 4 + size;
+        break;
+      }
       const text = buffer.toString("utf8", pos + 4, pos + 4 + size);
       pos += 4 + size;
       onMessage(JSON.parse(text));

@@ -15,7 +15,7 @@ register("./hooks.mjs", import.meta.url, { data: { esbuild: process.env.OOCANA_L
 const require = createRequire(import.meta.url);
 const pending = new Map();   // request id -> {resolve, reject}
 const watchers = new Map();  // run_block request id -> event callback
-const versions = new Map();  // entry file -> the version its module was imported at
+const versions = new Map();  // entry file -> {version, fns: function name -> function}
 const written = new Map();   // scriptlet file -> the source this worker wrote there
 let leaving = false;
 
@@ -132,11 +132,11 @@ async function loadFunction(job) {
   const file = job.source != null ? scriptletFile(job) : path.resolve(job.dir, job.entry ?? "index.ts");
   if (!fs.existsSync(file)) throw new LoadError(`entry file not found: ${file}`);
   const version = versionOf(file);
-  const before = versions.get(file);
-  if (before !== undefined && before !== version) forgetCommonJS(path.dirname(file));
-  versions.set(file, version);
-  const mod = await import(`${pathToFileURL(file).href}?v=${version}`);
   const wanted = job.function || null;
+  const before = versions.get(file);
+  if (before?.version === version && before.fns.has(wanted)) return before.fns.get(wanted);
+  if (before !== undefined && before.version !== version) forgetCommonJS(path.dirname(file));
+  const mod = await import(`${pathToFileURL(file).href}?v=${version}`);
   const inner = mod.default;
   let fn;
   if (wanted) {
@@ -149,6 +149,11 @@ async function loadFunction(job) {
     throw new LoadError(`${file}: no function ${wanted ? `'${wanted}'` : name} found ` +
       `(exports: ${Object.keys(mod).join(", ") || "none"})`);
   }
+  // The same module and function until a file changes: no import (a round trip to the
+  // module hooks' thread) per job.
+  const known = before?.version === version ? before : { version, fns: new Map() };
+  known.fns.set(wanted, fn);
+  versions.set(file, known);
   return fn;
 }
 
