@@ -140,6 +140,21 @@ def json_hops(engine: oocana_local.Engine, root: Path, mb: float, runs: int
     return statistics.median(to_node), statistics.median(to_python), size
 
 
+def bare_node(runs: int) -> float:
+    """``node -e 0``: what the machine charges for any Node start (for scale)."""
+    import subprocess
+
+    from oocana_local.node_tools import node_binary
+
+    node = node_binary()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([node, "-e", "0"], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -153,6 +168,7 @@ def main() -> None:
         ts_flow = chain_flow(root, "ts_add", args.chain)
         py_flow = chain_flow(root, "py_add", args.chain)
         first_total, first_ready = first_job(root, args.runs)
+        bare = bare_node(args.runs)
         with oocana_local.Engine() as engine:
             ts_node = per_node_chain(engine, ts_flow, args.chain, args.runs)
             py_node = per_node_chain(engine, py_flow, args.chain, args.runs)
@@ -165,6 +181,7 @@ def main() -> None:
     print(f"| first TS job in a fresh engine (Engine() to result) | {first_total * 1000:.0f} ms "
           f"| <= 500 ms |")
     print(f"| of which: Node worker spawn to ready | {first_ready * 1000:.0f} ms | |")
+    print(f"| bare `node -e 0`, for scale | {bare * 1000:.0f} ms | |")
     print(f"| JSON list hop Python -> Node ({size / 1e6:.1f} MB) | {to_node * 1000:.1f} ms | |")
     print(f"| JSON list hop Node -> Python ({size / 1e6:.1f} MB) | {to_python * 1000:.1f} ms | |")
 

@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "(flow.oo.yaml, an inline scriptlet, a test) in the package around DIR.")
     new.add_argument("kind", choices=["block", "flow"], help="what to create")
     new.add_argument("name", help="folder name: a letter, then letters, digits, _ or -")
+    new.add_argument("--lang", choices=["python", "ts"], default="python",
+                     help="the block's language: python (main.py) or ts (main.ts, a "
+                          "Node.js block); default python")
     new.add_argument("--dir", default=None, metavar="DIR",
                      help="the package folder (default: the package around the current "
                           "folder, else the current folder)")
@@ -191,7 +194,10 @@ def cmd_new(args: argparse.Namespace) -> int:
     from .scaffold import ScaffoldError, new_block, new_flow, report
 
     try:
-        scaffold = (new_block if args.kind == "block" else new_flow)(args.name, args.dir)
+        if args.kind == "block":
+            scaffold = new_block(args.name, args.dir, lang=args.lang)
+        else:
+            scaffold = new_flow(args.name, args.dir)
     except ScaffoldError as exc:
         print(f"oocana-local: {exc}", file=sys.stderr)
         return EXIT_USAGE
