@@ -7,8 +7,12 @@ they run through the public API, the pytest kit and the CLI.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from helpers import (
@@ -224,3 +228,54 @@ class TestCli:
         assert proc.returncode == 2
         assert "npm package 'dayjs' is not installed" in proc.stderr
         assert "oocana-local bootstrap" in proc.stderr
+
+
+def _node_children(pid: int) -> set[int]:
+    """Node processes anywhere below ``pid``."""
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                todo.append(int(entry))
+                if "(node)" in stat or "(MainThread)" in stat:
+                    found.add(int(entry))
+    return found
+
+
+class TestDev:
+    def test_dev_reruns_on_a_saved_ts_file_and_ctrl_c_leaves_no_node_process(self, tmp_path):
+        block = tmp_path / "watched"
+        block.mkdir()
+        (block / "task.oo.yaml").write_text(
+            "executor: {name: nodejs, options: {entry: main.ts}}\noutputs_def: [{handle: v}]\n")
+        (block / "main.ts").write_text("export default () => ({ v: 1 as number });\n")
+        proc = subprocess.Popen([sys.executable, "-m", "oocana_local", "dev", str(block),
+                                 "--json-lines"], cwd=REPO, env=cli_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        nodes: set[int] = set()
+        try:
+            first = json.loads(proc.stdout.readline())
+            assert first["status"] == "completed" and first["outputs"] == {"v": 1}
+            nodes = _node_children(proc.pid)
+            assert nodes  # the warm Node worker
+            time.sleep(0.8)  # the watcher starts right after the first run
+            (block / "main.ts").write_text("export default () => ({ v: 2 as number });\n")
+            second = json.loads(proc.stdout.readline())
+            assert second["outputs"] == {"v": 2}
+            nodes |= _node_children(proc.pid)
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(60) == 130
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in nodes):
+            time.sleep(0.05)
+        assert not [p for p in nodes if Path(f"/proc/{p}").exists()]
