@@ -310,8 +310,9 @@ class NodePool(Executor):
     def _on_exit(self, worker: Any, returncode: int) -> None:
         self._pids.discard(worker.pid)
         self._cancel_idle_timer(worker)
-        if self._workers.get(worker.scope) is worker:
-            del self._workers[worker.scope]
+        scope = worker.scope
+        if self._workers.get(scope) is worker:
+            del self._workers[scope]
         for key in [k for k, w in self.holders.items() if w is worker]:
             del self.holders[key]
         runs = list(worker.jobs.values())

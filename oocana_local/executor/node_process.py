@@ -42,7 +42,7 @@ def _decode(body: Any) -> dict[str, Any]:
 
 
 class _JsonFrameReader(FrameReader):
-    decode = staticmethod(_decode)
+    decode = staticmethod(_decode)  # type: ignore[assignment]  # JSON, not pickle
 
 
 class NodeWorkerProcess(WorkerProcess):
