@@ -112,6 +112,12 @@ class TestContext:
         assert flow_outputs(result, "squared") == [1, 4, 9]
         assert len(results_of(result, "square")) == 3
 
+    def test_run_block_and_query_block_from_typescript(self, run_block):
+        # The started job runs on the same Node worker while its caller waits: one worker
+        # runs several jobs at once.
+        result = run_block(TASKS / "call_add", inputs={"a": 5})
+        assert result.outputs == {"sum": 105, "inputs": ["a", "b"]}
+
     def test_module_state_persists_across_jobs_of_a_session(self, engine):
         result = engine.run(PKG / "flows" / "state")
         assert result.outputs == {"calls": 2}
@@ -133,6 +139,17 @@ class TestValues:
         [output] = events(result, "BlockFinished", "make")[0]["result"].values()
         assert output["__OOMOL_TYPE__"] == "oomol/var"
         assert output["value"]["executor"] == "nodejs"
+
+    def test_oomol_bin_arrives_as_a_buffer_and_a_returned_buffer_becomes_a_file(
+            self, run_block, tmp_path):
+        source = tmp_path / "in.bin"
+        source.write_bytes(b"abc")
+        result = run_block(TASKS / "bin_reverse", inputs={
+            "data": {"__OOMOL_TYPE__": "oomol/bin", "value": str(source)}})
+        assert result.outputs["was_buffer"] is True
+        wrapper = result.outputs["reversed"]
+        assert wrapper["__OOMOL_TYPE__"] == "oomol/bin"
+        assert Path(wrapper["value"]).read_bytes() == b"cba"
 
     def test_a_python_value_sent_to_a_node_block_fails_naming_both(self, engine):
         result = engine.run(PKG / "flows" / "foreign_value")

@@ -176,7 +176,11 @@ class NodePool(Executor):
         scope = self._scope(job)
         worker = self._workers.get(scope)
         if worker is not None and worker.alive:
-            return worker
+            if worker.typescript or not _needs_typescript(job):
+                return worker
+            # Started before esbuild was installed: a successor can compile TypeScript.
+            if not worker.jobs:
+                self._retire(worker)
         self._retire_others(job)
         assert self._loop is not None
         env = dict(os.environ)
@@ -189,6 +193,7 @@ class NodePool(Executor):
         worker = NodeWorkerProcess(self._loop, env=env, on_message=self._on_message,
                                    on_output=self._on_output, on_exit=self._on_exit,
                                    scope=scope)
+        worker.typescript = bool(self._esbuild)
         worker.spawn()
         self._pids.add(worker.pid)
         self._workers[scope] = worker

@@ -52,6 +52,8 @@ class NodeWorkerProcess(WorkerProcess):
         super().__init__(*args, **kwargs)
         self.scope = scope
         self.jobs: dict[str, Any] = {}
+        self.typescript = False
+        """Whether it was given esbuild (can load ``.ts`` files)."""
         self._reader = _JsonFrameReader()
 
     def __repr__(self) -> str:
