@@ -157,6 +157,20 @@ class TestValues:
         assert "Python value" in result.error and "Node.js block" in result.error
 
 
+    def test_secret_placeholders_are_resolved_for_node_blocks(self, engine, tmp_path):
+        block = tmp_path / "secretive"
+        block.mkdir()
+        (block / "task.oo.yaml").write_text(
+            "executor: {name: nodejs, options: {entry: main.ts}}\n"
+            "inputs_def: [{handle: key, json_schema: {type: string}}]\n"
+            "outputs_def: [{handle: length}]\n")
+        (block / "main.ts").write_text(
+            "export default (p: { key: string }) => ({ length: p.key.length });\n")
+        result = engine.run(block, inputs={"key": "${{OO_SECRET:Custom,db,password}}"},
+                            secrets_file=FLOWS / "secrets" / "secrets.json")
+        assert result.outputs == {"length": len("hunter2")}
+
+
 class TestFailures:
     def test_a_thrown_error_fails_the_node_with_message_and_typescript_line(self, engine):
         result = engine.run(TASKS / "throws")

@@ -67,6 +67,21 @@ def _needs_typescript(job: Job) -> bool:
     return job.source is not None or (job.entry or "").endswith(_TS)
 
 
+def _with_secrets(job: Job) -> dict[str, Any]:
+    """The job as sent, with ``${{OO_SECRET:...}}`` placeholders and ``oomol/secret`` /
+    credential inputs resolved here (the Node worker has no resolver of its own)."""
+    wire = job.wire()
+    schemas = repr(job.inputs_def) if job.inputs_def else ""
+    if not job.inputs or not (job.inputs_def_patch or "OO_SECRET" in repr(job.inputs)
+                              or "oomol/secret" in schemas or "oomol/credential" in schemas):
+        return wire
+    from ..secrets import resolve_inputs
+
+    wire["inputs"], _ = resolve_inputs(job.inputs, job.inputs_def, job.inputs_def_patch,
+                                       job.secrets_file)
+    return wire
+
+
 class NodePool(Executor):
     def __init__(self, env: dict[str, str] | None = None, idle_timeout: float = 30.0):
         self.env = dict(env or {})
@@ -116,7 +131,12 @@ class NodePool(Executor):
         except Exception as exc:  # it died before it was ready: on_exit settled the run
             run.settle(JobOutcome("crashed", error=f"could not start a Node.js worker: {exc}"))
         if not run.future.done():
-            if not worker.send({"type": "run", "job": job.wire()}):
+            try:
+                wire = _with_secrets(job)
+            except LookupError as exc:  # SecretError: a missing secret fails the job
+                run.settle(JobOutcome("failed", error=str(exc)))
+                wire = None
+            if wire is not None and not worker.send({"type": "run", "job": wire}):
                 run.settle(JobOutcome("crashed", error="the Node.js worker is gone"))
         try:
             return await run.future
