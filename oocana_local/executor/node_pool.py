@@ -67,13 +67,29 @@ def _needs_typescript(job: Job) -> bool:
     return job.source is not None or (job.entry or "").endswith(_TS)
 
 
+def _has_placeholder(values: Any) -> bool:
+    """Whether a ``${{OO_SECRET:...}}`` string is anywhere in these values."""
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            if "${{OO_SECRET:" in value:
+                return True
+        elif kind is dict:
+            if _has_placeholder(value.values()):
+                return True
+        elif kind is list and _has_placeholder(value):
+            return True
+    return False
+
+
 def _with_secrets(job: Job) -> dict[str, Any]:
     """The job as sent, with ``${{OO_SECRET:...}}`` placeholders and ``oomol/secret`` /
     credential inputs resolved here (the Node worker has no resolver of its own)."""
     wire = job.wire()
     schemas = repr(job.inputs_def) if job.inputs_def else ""
-    if not job.inputs or not (job.inputs_def_patch or "OO_SECRET" in repr(job.inputs)
-                              or "oomol/secret" in schemas or "oomol/credential" in schemas):
+    if not job.inputs or not (job.inputs_def_patch or "oomol/secret" in schemas
+                              or "oomol/credential" in schemas
+                              or _has_placeholder(job.inputs.values())):
         return wire
     from ..secrets import resolve_inputs
 
