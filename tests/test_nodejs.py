@@ -22,7 +22,9 @@ from helpers import (
     cli_env,
     events,
     flow_outputs,
+    intervals,
     log_lines,
+    max_overlap,
     progress_of,
     results_of,
     warnings_of,
@@ -121,6 +123,18 @@ class TestContext:
     def test_module_state_persists_across_jobs_of_a_session(self, engine):
         result = engine.run(PKG / "flows" / "state")
         assert result.outputs == {"calls": 2}
+
+    def test_spawn_gives_each_node_its_own_worker(self, engine):
+        result = engine.run(PKG / "flows" / "spawn")
+        assert result.status == "completed", result.error
+        assert result.outputs == {"calls": 1}  # not 2: the second node's module is new
+
+    def test_one_worker_runs_several_jobs_at_once(self, engine):
+        result = engine.run(PKG / "flows" / "parallel")
+        assert result.status == "completed", result.error
+        pids = {results_of(result, n)[0]["pid"] for n in "abc"}
+        assert len(pids) == 1
+        assert max_overlap([intervals(result, n)[0] for n in "abc"]) == 3
 
     def test_return_value_that_is_not_an_object_fails(self, engine):
         result = engine.run(TASKS / "bad_return")
