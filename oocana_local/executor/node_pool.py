@@ -267,6 +267,8 @@ class NodePool(Executor):
         if worker is None or not worker.alive:
             return
         worker.jobs.pop(run.job.job_id, None)
+        worker.kill_reason = (f"the Node.js worker was stopped because another job on it "
+                              f"(node {run.job.node_id!r}) was cancelled (timeout or Ctrl-C)")
         worker.kill()  # JavaScript cannot be interrupted: the process group goes
         with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(worker.exited), 5.0)
@@ -364,7 +366,7 @@ class NodePool(Executor):
             for run in runs:
                 run.settle(JobOutcome("cancelled", error=_CLOSED))
             return
-        error = "Node.js " + describe_exit(returncode)
+        error = worker.kill_reason or "Node.js " + describe_exit(returncode)
         if worker.stderr_tail:
             error += "\n" + "\n".join(worker.stderr_tail)
         for run in runs:

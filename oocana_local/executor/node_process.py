@@ -52,6 +52,8 @@ class NodeWorkerProcess(WorkerProcess):
         super().__init__(*args, **kwargs)
         self.scope = scope
         self.jobs: dict[str, Any] = {}
+        self.kill_reason: str | None = None
+        """Why the pool killed it, for the jobs that were running on it."""
         self.typescript = False
         """Whether it was given esbuild (can load ``.ts`` files)."""
         self._reader = _JsonFrameReader()

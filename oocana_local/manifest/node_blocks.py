@@ -58,9 +58,26 @@ def validate_node_block(block: TaskBlock, problems: list[Problem],
     _packages(entry, source, problems)
 
 
+_parsed: dict[tuple[str, str], list[Problem]] = {}
+"""(file or "", source) -> its syntax problems: each version is parsed once per process."""
+
+
 def _syntax(entry: Path | None, source: str, problems: list[Problem], at: Location | None
             ) -> bool:
     """False when esbuild found a syntax error (reported with the file's own line)."""
+    key = (str(entry or ""), source)
+    if key not in _parsed:
+        if len(_parsed) > 512:
+            _parsed.clear()
+        found: list[Problem] = []
+        _parse(entry, source, found, at)
+        _parsed[key] = found
+    problems.extend(_parsed[key])
+    return not _parsed[key]
+
+
+def _parse(entry: Path | None, source: str, problems: list[Problem], at: Location | None
+           ) -> bool:
     binary = esbuild_binary()
     if binary is None:
         return True  # TypeScript tools not installed: `run` installs them and reports
