@@ -98,16 +98,40 @@ export async function resolve(specifier, context, next) {
   }
 }
 
+const tsconfigs = new Map();  // folder -> the text of the nearest tsconfig.json, or null
+
+function tsconfigOf(file) {
+  const dir = path.dirname(file);
+  if (tsconfigs.has(dir)) return tsconfigs.get(dir);
+  let text = null;
+  try {
+    text = fs.readFileSync(path.join(dir, "tsconfig.json"), "utf8");
+  } catch {
+    const up = path.dirname(dir);
+    text = up === dir ? null : tsconfigOf(path.join(up, "x.ts"));
+  }
+  tsconfigs.set(dir, text);
+  return text;
+}
+
 export async function load(url, context, next) {
   const [bare] = splitQuery(url);
   if (bare.startsWith("file:") && TS.test(bare)) {
     const file = fileURLToPath(bare);
     const source = fs.readFileSync(file, "utf8");
     const { transform } = await compiler();
-    const out = await transform(source, {
+    const options = {
       loader: file.endsWith(".tsx") ? "tsx" : "ts", format: "esm", target: "node20",
       sourcemap: "inline", sourcefile: file,
-    });
+    };
+    const tsconfig = tsconfigOf(file);  // decorators, JSX and class field settings
+    let out;
+    try {
+      out = await transform(source, tsconfig ? { ...options, tsconfigRaw: tsconfig } : options);
+    } catch (error) {
+      if (!tsconfig || !/tsconfig/i.test(String(error.message))) throw error;
+      out = await transform(source, options);  // a tsconfig.json esbuild cannot read
+    }
     return { format: "module", source: out.code, shortCircuit: true };
   }
   return next(url, context);
