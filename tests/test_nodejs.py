@@ -60,6 +60,22 @@ class TestLoading:
         assert result.status == "completed", result.error
         assert result.outputs == {"out": "INLINE twice"}
 
+    def test_the_nearest_tsconfig_applies_legacy_decorators(self, run_block, tmp_path):
+        block = tmp_path / "decorated"
+        block.mkdir()
+        (tmp_path / "tsconfig.json").write_text(
+            '{\n  // comments are fine\n  "compilerOptions": {"experimentalDecorators": true}\n}\n')
+        (block / "task.oo.yaml").write_text(
+            "executor: {name: nodejs, options: {entry: main.ts}}\noutputs_def: [{handle: v}]\n")
+        (block / "main.ts").write_text(
+            "function twice(_t: any, _k: string, d: PropertyDescriptor) {\n"
+            "  const f = d.value;\n"
+            "  d.value = function (n: number) { return f.call(this, n) * 2; };\n"
+            "}\n"
+            "class C { @twice get(n: number) { return n + 1; } }\n"
+            "export default () => ({ v: new C().get(1) });\n")
+        assert run_block(block).outputs == {"v": 4}
+
     def test_a_changed_file_is_reloaded_on_the_next_job(self, engine, tmp_path):
         block = tmp_path / "changing"
         block.mkdir()
