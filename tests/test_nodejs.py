@@ -340,3 +340,48 @@ class TestDev:
         while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in nodes):
             time.sleep(0.05)
         assert not [p for p in nodes if Path(f"/proc/{p}").exists()]
+
+
+class TestBootstrap:
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(cli("bootstrap", *args), cwd=REPO, env=cli_env(),
+                              capture_output=True, text=True, timeout=300)
+
+    def test_the_package_script_replaces_the_default_steps(self, tmp_path):
+        (tmp_path / "package.oo.yaml").write_text(
+            "name: scripted\nscripts:\n  bootstrap: echo installing > marker.txt\n")
+        (tmp_path / "package.json").write_text('{"name": "scripted", "private": true}\n')
+        proc = self.run(str(tmp_path))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert (tmp_path / "marker.txt").read_text() == "installing\n"
+        assert "[1/1] scripts.bootstrap" in proc.stdout
+        assert "npm install" not in proc.stdout
+        assert "1 of 1 step(s) done" in proc.stdout
+
+    def test_npm_and_pip_steps_with_a_summary(self, tmp_path):
+        (tmp_path / "package.oo.yaml").write_text("name: plain\n")
+        (tmp_path / "package.json").write_text('{"name": "plain", "private": true}\n')
+        (tmp_path / "requirements.txt").write_text("# nothing needed\n")
+        proc = self.run(str(tmp_path))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "npm install" in proc.stdout and "pip install" in proc.stdout
+        assert "2 of 2 step(s) done" in proc.stdout
+
+    def test_a_failing_step_fails_the_command(self, tmp_path):
+        (tmp_path / "package.oo.yaml").write_text(
+            "name: broken\nscripts:\n  bootstrap: exit 3\n")
+        proc = self.run(str(tmp_path))
+        assert proc.returncode == 1
+        assert "FAILED scripts.bootstrap" in proc.stdout and "exit code 3" in proc.stdout
+
+    def test_a_missing_python_module_suggests_bootstrap(self, engine, tmp_path):
+        block = tmp_path / "needs_pip"
+        block.mkdir()
+        (block / "block.oo.yaml").write_text(
+            "executor: {name: python, options: {entry: main.py}}\n")
+        (block / "main.py").write_text("import surely_not_installed_xyz\n\n"
+                                       "def main(params):\n    return {}\n")
+        result = engine.run(block)
+        assert result.status == "failed"
+        assert "Python module 'surely_not_installed_xyz' is not installed" in result.error
+        assert f"oocana-local bootstrap {block}" in result.error
