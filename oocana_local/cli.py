@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "(flow.oo.yaml, an inline scriptlet, a test) in the package around DIR.")
     new.add_argument("kind", choices=["block", "flow"], help="what to create")
     new.add_argument("name", help="folder name: a letter, then letters, digits, _ or -")
+    new.add_argument("--lang", choices=["python", "ts"], default="python",
+                     help="the block's language: python (main.py) or ts (main.ts, a "
+                          "Node.js block); default python")
     new.add_argument("--dir", default=None, metavar="DIR",
                      help="the package folder (default: the package around the current "
                           "folder, else the current folder)")
@@ -90,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--json-lines", action="store_true",
                      help="print one JSON object per run instead of the live view")
     _cache_args(dev, "also reuse (and fill) the disk cache")
+
+    boot = commands.add_parser(
+        "bootstrap", help="install a package's dependencies (npm, pip, its own script)",
+        description="Install what the blocks of the package at PATH need: its "
+                    "scripts.bootstrap from package.oo.yaml when present, else `npm install` "
+                    "where there is a package.json and `pip install` of its declared Python "
+                    "dependencies; plus esbuild for TypeScript blocks.")
+    boot.add_argument("path", nargs="?", default=".", help="the package folder (default: .)")
+    boot.add_argument("--node-tools", action="store_true",
+                      help="install esbuild (TypeScript support) even if no .ts file is there")
 
     cache = commands.add_parser("cache", help="the node cache: where it is, clear it",
                                 description="The node cache of --use-cache.")
@@ -153,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_cache(args, parser)
     if args.command == "new":
         return cmd_new(args)
+    if args.command == "bootstrap":
+        return cmd_bootstrap(args)
     parser.print_help()
     return EXIT_USAGE
 
@@ -162,11 +177,27 @@ def _print_problems(problems: list[Any]) -> None:
         print(problem.format(), file=sys.stderr)
 
 
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from .bootstrap import bootstrap, summary
+
+    path = Path(args.path)
+    if not path.exists():
+        print(f"oocana-local: {path} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    steps = bootstrap(path, node_tools=args.node_tools,
+                      out=lambda line: print(line, flush=True))
+    print(summary(steps))
+    return EXIT_OK if all(step.ok for step in steps) else EXIT_FAILED
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from .scaffold import ScaffoldError, new_block, new_flow, report
 
     try:
-        scaffold = (new_block if args.kind == "block" else new_flow)(args.name, args.dir)
+        if args.kind == "block":
+            scaffold = new_block(args.name, args.dir, lang=args.lang)
+        else:
+            scaffold = new_flow(args.name, args.dir)
     except ScaffoldError as exc:
         print(f"oocana-local: {exc}", file=sys.stderr)
         return EXIT_USAGE

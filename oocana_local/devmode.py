@@ -36,9 +36,11 @@ if TYPE_CHECKING:
 
 __all__ = ["DevSession", "DevRun", "WATCHED_SUFFIXES"]
 
-WATCHED_SUFFIXES = (".py", ".oo.yaml", ".oo.yml")
+WATCHED_SUFFIXES = (".py", ".oo.yaml", ".oo.yml", ".ts", ".tsx", ".mts", ".cts", ".js", ".mjs",
+                    ".cjs")
 """Saved files that trigger a run (plus the ``inputs_file``)."""
-_IGNORED_PARTS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".pytest_cache"}
+_IGNORED_PARTS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".pytest_cache",
+                  ".scriptlets"}
 
 
 @dataclass

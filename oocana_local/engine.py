@@ -62,11 +62,12 @@ class Engine:
     def executor(self) -> Executor:
         if self._executor is None:
             from .executor.pool import WorkerPool
+            from .executor.router import ExecutorRouter
 
             kwargs: dict[str, Any] = {}
             if self._max_workers:
                 kwargs["max_workers"] = self._max_workers
-            self._executor = WorkerPool(**kwargs)
+            self._executor = ExecutorRouter(WorkerPool(**kwargs))
         return self._executor
 
     def close(self) -> None:

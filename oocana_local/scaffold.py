@@ -139,15 +139,68 @@ def test_block_in_a_worker(run_block):
 '''
 
 
-def new_block(name: str, directory: str | Path | None = None) -> Scaffold:
-    """Write ``blocks/NAME/{block.oo.yaml, main.py, test_NAME.py}``."""
+_TS_BLOCK_MAIN = """\
+//#region generated meta
+import type { Context } from "@oomol/types/oocana";
+type Inputs = {
+  who: string;
+  times: number;
+};
+type Outputs = {
+  greeting: string;
+};
+//#endregion
+
+export default async function (
+  params: Inputs,
+  context: Context<Inputs, Outputs>,
+): Promise<Partial<Outputs> | undefined | void> {
+  console.log(`greeting ${params.who}`);
+  context.reportProgress(100);
+  return { greeting: Array(params.times).fill("Hello,").join(" ") + ` ${params.who}!` };
+}
+"""
+
+_TS_BLOCK_TEST = '''\
+"""Tests of the {name} block. Run them with `python -m pytest {where}`."""
+
+from pathlib import Path
+
+BLOCK = Path(__file__).parent
+
+
+def test_block_in_a_node_worker(run_block):
+    """The block as the engine runs it: a Node.js worker, default inputs filled in."""
+    result = run_block(BLOCK, inputs={{"who": "Ada", "times": 2}})
+    assert result.outputs == {{"greeting": "Hello, Hello, Ada!"}}
+    assert result.logs == ["greeting Ada"]
+'''
+
+LANGS = ("python", "ts")
+
+
+def new_block(name: str, directory: str | Path | None = None, lang: str = "python"
+              ) -> Scaffold:
+    """Write ``blocks/NAME/{block.oo.yaml, main.py, test_NAME.py}`` (``lang="ts"``:
+    ``main.ts``, a Node.js block)."""
     validate_name(name)
+    if lang not in LANGS:
+        raise ScaffoldError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
     root, in_package = _root(directory)
     folder = root / "blocks" / name
     where = _rel(folder)
     scaffold = Scaffold(root, in_package,
                         run_command=f"oocana-local run {where} --inputs '{{\"who\": \"Ada\"}}'",
                         test_command=f"python -m pytest {where}")
+    if lang == "ts":
+        manifest = _BLOCK_YAML.format(name=name, title=_title(name)).replace(
+            "  name: python\n  options:\n    entry: main.py",
+            "  name: nodejs\n  options:\n    entry: main.ts")
+        return _write(scaffold, {
+            folder / "block.oo.yaml": manifest,
+            folder / "main.ts": _TS_BLOCK_MAIN,
+            folder / f"test_{_module(name)}.py": _TS_BLOCK_TEST.format(name=name, where=where),
+        })
     return _write(scaffold, {
         folder / "block.oo.yaml": _BLOCK_YAML.format(name=name, title=_title(name)),
         folder / "main.py": _BLOCK_MAIN.format(),

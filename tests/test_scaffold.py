@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import cli, cli_env
 
 from oocana_local.scaffold import ScaffoldError, new_block, new_flow, validate_name
 
@@ -104,3 +105,28 @@ def test_dir_option_and_api(tmp_path):
     assert not scaffold.in_package
     with pytest.raises(ScaffoldError, match="already exist"):
         new_block("b1", target)
+
+
+def test_new_typescript_block_passes_its_test_and_runs(tmp_path):
+    """This checkout's CLI and kit (cli_env), on a real Node.js worker."""
+    made = subprocess.run(cli("new", "block", "greet_ts", "--lang", "ts"), cwd=tmp_path,
+                          env=cli_env(), capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    folder = tmp_path / "blocks" / "greet_ts"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "block.oo.yaml", "main.ts", "test_greet_ts.py"]
+    assert 'import type { Context } from "@oomol/types/oocana";' in (
+        folder / "main.ts").read_text()
+    assert "name: nodejs" in (folder / "block.oo.yaml").read_text()
+
+    tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                            cwd=tmp_path, env=cli_env(), capture_output=True, text=True,
+                            timeout=300)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "1 passed" in tested.stdout
+
+    ran = subprocess.run(cli("run", "blocks/greet_ts", "--inputs", '{"who": "Ada"}', "--json"),
+                         cwd=tmp_path, env=cli_env(), capture_output=True, text=True,
+                         timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["outputs"] == {"greeting": "Hello, Ada!"}

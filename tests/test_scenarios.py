@@ -324,7 +324,7 @@ class TestEarlyFailure:
 
         assert result.status == "failed"
         assert result.error.startswith("[node id: js] failed")
-        assert "python blocks only" in result.error
+        assert "cannot run blocks of the 'rust' executor" in result.error
         assert result.nodes["js"] == "failed"
 
 

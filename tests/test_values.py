@@ -93,7 +93,7 @@ class TestDataFramesAcrossWorkers:
                 result = engine.run(FLOWS / "values", inputs={"rows": 300_000})
                 assert result.status == "completed", result.error
                 # only the workers' reusable segments stay, free, and the same ones each run
-                pids = {str(w.pid) for w in engine.executor.workers}
+                pids = {str(w.pid) for w in engine.executor.python.workers}
                 files = shm_files()
                 for name in files:
                     worker, _, number = name[len(blobs.shm_prefix()):].partition("-s")
@@ -120,7 +120,7 @@ class TestDataFramesAcrossWorkers:
                 result = engine.run(FLOWS / "values", inputs={"rows": 1000})
                 assert result.status == "completed", result.error
                 stored.append(result.outputs["stored"])
-            pool = engine.executor
+            pool = engine.executor.python
             assert max(stored) <= 2, stored  # the frame `total` is working on (+ a copy)
             assert pool.values.keys() == set()  # held by no worker, nothing parked
 

@@ -27,7 +27,8 @@ from ..states import OutcomeStatus
 from ..wire.job import Job
 from ..wire.requests import EventSink, RunBlockRequest
 
-__all__ = ["Job", "Outcome", "OutcomeStatus", "JobHandler", "Executor", "TIMEOUT_ERROR"]
+__all__ = ["Job", "Outcome", "OutcomeStatus", "JobHandler", "Executor", "TIMEOUT_ERROR",
+           "unsupported"]
 
 TIMEOUT_ERROR = "Timeout"
 
@@ -99,3 +100,10 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None:
         """Stop every worker; nothing is left running afterwards."""
+
+
+def unsupported(job: Job, runs: str) -> Outcome:
+    """The outcome of a job whose block's executor this executor cannot run."""
+    return Outcome(OutcomeStatus.FAILED, error=(
+        f"oocana-local cannot run blocks of the {job.spec.executor!r} executor ({runs}); "
+        f"node {job.node_id} uses it"))

@@ -31,7 +31,7 @@ from ..wire.errors import JobSetupError
 from ..wire.requests import RunBlockRequest
 from ..worker import loader
 from ..worker.environment import ensure_dirs
-from .base import Executor, Job, JobHandler, Outcome
+from .base import Executor, Job, JobHandler, Outcome, unsupported
 
 __all__ = ["InProcessExecutor"]
 
@@ -165,9 +165,7 @@ class InProcessExecutor(Executor):
         loop = asyncio.get_running_loop()
         handler.on_start(False)
         if job.spec.executor != "python":
-            return Outcome(OutcomeStatus.FAILED, error=(
-                f"oocana-local runs python blocks only; node {job.node_id} uses the "
-                f"{job.spec.executor!r} executor"))
+            return unsupported(job, "the in-process executor runs python")
         done: asyncio.Future[Outcome] = loop.create_future()
         sink = _JobSink(loop, job, handler, done)
         self._threads.submit(self._call, job.wire(), sink)

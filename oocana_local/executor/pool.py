@@ -33,12 +33,12 @@ from typing import Any
 from ..errors import WorkerError
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.requests import RunBlockRequest
 from ..wire.values import is_var_ref, var_key
 from ..worker import blobs as shm
-from .base import Executor, Job, JobHandler, Outcome
+from .base import Executor, Job, JobHandler, Outcome, unsupported
 from .growth import PoolView, workers_to_start
 from .process import WorkerProcess, describe_exit
+from .requests import answer_request
 from .value_index import ValueIndex
 
 __all__ = ["WorkerPool"]
@@ -148,9 +148,7 @@ class WorkerPool(Executor):
         if self._closing:
             return Outcome(OutcomeStatus.CANCELLED, error=_CLOSED)
         if job.spec.executor != "python":
-            return Outcome(OutcomeStatus.FAILED, error=(
-                f"oocana-local runs python blocks only; node {job.node_id} uses the "
-                f"{job.spec.executor!r} executor"))
+            return unsupported(job, "a worker pool runs python")
         run = _Run(job, handler, self._loop.create_future())  # type: ignore[union-attr]
         self._submit(run)
         try:
@@ -467,39 +465,19 @@ class WorkerPool(Executor):
         self._release(worker)
 
     async def _answer(self, worker: WorkerProcess, run: _Run, message: dict[str, Any]) -> None:
-        request_id = message.get("request_id")
-        action = message.get("action")
-        handler = run.handler
-        waits = action == names.RUN_BLOCK
+        waits = message.get("action") == names.RUN_BLOCK
         if waits:
             worker.waiting += 1
         try:
-            if action == names.RUN_BLOCK:
-                request = RunBlockRequest.from_message(message)
-                forwarder = _EventForwarder(self, worker, request_id)
-                await handler.run_block(request, forwarder.emit)
-                result: Any = None
-            elif action == names.QUERY_BLOCK:
-                result = await handler.query_block(str(message.get("block") or ""))
-            elif action == names.QUERY_DOWNSTREAM:
-                handles = message.get("handles")
-                result = await handler.query_downstream(
-                    [str(h) for h in handles] if isinstance(handles, list) else None)
-            else:
-                raise ValueError(f"oocana-local does not support the {action!r} request yet")
-            reply = {"type": names.RESPONSE, "request_id": request_id, "result": result}
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            reply = {"type": names.RESPONSE, "request_id": request_id,
-                     "error": str(exc) or type(exc).__name__}
+            forwarder = _EventForwarder(self, worker, message.get("request_id"))
+            reply = await answer_request(run.handler, message, forwarder.emit)
         finally:
             if waits:
                 worker.waiting -= 1
         try:
             worker.send(reply)
         except Exception as exc:  # e.g. a result that cannot be pickled
-            worker.send({"type": names.RESPONSE, "request_id": request_id,
+            worker.send({"type": names.RESPONSE, "request_id": reply["request_id"],
                          "error": f"cannot send the response: {exc}"})
 
     def _on_exit(self, worker: WorkerProcess, returncode: int) -> None:

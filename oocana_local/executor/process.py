@@ -116,17 +116,21 @@ class WorkerProcess:
 
     # -- spawn ----------------------------------------------------------------------------
 
+    def command(self, fd: int) -> list[str]:
+        """The worker's command line, given the socket's descriptor (subclasses differ)."""
+        return worker_command(fd)
+
     def spawn(self) -> None:
         parent, child = socket.socketpair()
         try:
             self.started_at = time.perf_counter()
             self._popen = subprocess.Popen(
-                worker_command(child.fileno()), pass_fds=(child.fileno(),),
+                self.command(child.fileno()), pass_fds=(child.fileno(),),
                 start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, env=self._env, close_fds=True)
         except OSError as exc:
             parent.close()
-            raise WorkerError(f"cannot start a worker process ({sys.executable}): {exc}") from exc
+            raise WorkerError(f"cannot start a worker process ({self.command(0)[0]}): {exc}") from exc
         finally:
             child.close()
         self.pid = self._popen.pid
@@ -264,7 +268,7 @@ class WorkerProcess:
         sock = self._sock
         if sock is None or self.returncode is not None:
             return False
-        payload = dumps(message, 5)
+        payload = self.encode(message)
         head = header(check_size(len(payload)))  # a value too big for a frame fails its job
         if len(payload) < _SMALL:
             parts = [memoryview(head + payload)]
@@ -288,6 +292,11 @@ class WorkerProcess:
         if self._pending:
             self.loop.add_writer(sock.fileno(), self._on_writable)
         return True
+
+    @staticmethod
+    def encode(message: dict[str, Any]) -> bytes:
+        """One message's frame body (subclasses speak other encodings)."""
+        return dumps(message, 5)
 
     def _on_writable(self) -> None:
         sock = self._sock

@@ -35,7 +35,13 @@ __all__ = ["validate_flow", "validate_task", "input_handles", "output_handles"]
 def validate_task(
     block: TaskBlock, problems: list[Problem], entry_at: Location | None = None
 ) -> None:
-    """Block-level checks: the python entry file must exist."""
+    """Block-level checks: the python entry file must exist; Node.js blocks: see
+    ``node_blocks``."""
+    if block.executor == "nodejs":
+        from .node_blocks import validate_node_block
+
+        validate_node_block(block, problems, entry_at)
+        return
     if block.executor != "python" or block.source is not None or block.entry is None:
         return
     entry = block.dir / block.entry
@@ -52,11 +58,12 @@ def validate_task(
 
 
 def executor_warning(block: TaskBlock, where: Location | None, who: str) -> Problem | None:
-    if block.executor == "python":
+    if block.executor in ("python", "nodejs", "shell"):
         return None
     return Problem(
         "warning",
-        f"{who} uses the {block.executor!r} executor; oocana-local runs only python blocks, "
+        f"{who} uses the {block.executor!r} executor; oocana-local runs python, nodejs and "
+        "shell blocks only, "
         "so it will fail when it runs",
         where,
         "rewrite the block in python, or run this flow with the oocana engine",

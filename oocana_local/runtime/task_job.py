@@ -127,7 +127,10 @@ def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
     package_name = package.dir.name if package else "workspace"
     return JobSpec(
         node_id=node_id, session_id=session.session_id, executor=block.executor,
-        dir=str(block.dir), entry=block.entry, function=block.function or "main",
+        dir=str(block.dir), entry=block.entry,
+        # Node.js blocks look up default, then main, when no function is named.
+        function=(block.function or "main") if block.executor == "python"
+        or block.options.get("function") else "",
         source=block.source, block_path=str(block.path) if block.path else None,
         inputs_def=inputs_def, outputs_def=outputs_def, inputs_def_patch=patch or None,
         secrets_file=session.secrets_file, session_dir=str(session.session_dir),

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["MAX_FRAME", "CHUNK", "BIG", "FrameError", "encode", "header", "check_size",
-           "FrameReader"]
+           "check_message", "FrameReader"]
 
 CHUNK = 1 << 18
 BIG = 1 << 20
@@ -64,17 +64,26 @@ def encode(message: dict[str, Any]) -> bytes:
     return header(check_size(len(payload))) + payload
 
 
-def _load(data: Any) -> dict[str, Any]:
-    try:
-        message = loads(data)
-    except Exception as exc:
-        raise FrameError(f"a frame could not be read: {type(exc).__name__}: {exc}") from None
+def check_message(message: Any) -> dict[str, Any]:
+    """``message`` if it is one (a dict with a ``type``), else ``FrameError``."""
     if type(message) is not dict or not isinstance(message.get("type"), str):
         raise FrameError(f"a frame holds {type(message).__name__}, not a message")
     return message
 
 
+def _load(data: Any) -> dict[str, Any]:
+    try:
+        message = loads(data)
+    except Exception as exc:
+        raise FrameError(f"a frame could not be read: {type(exc).__name__}: {exc}") from None
+    return check_message(message)
+
+
 class FrameReader:
+    decode = staticmethod(_load)
+    """Frame body -> message; ``FrameError`` for anything else (subclasses read other
+    encodings)."""
+
     def __init__(self) -> None:
         self._buffer = bytearray()
         self._big: bytearray | None = None
@@ -106,7 +115,7 @@ class FrameReader:
                         self._start_big(view[pos + 4:end], size)
                         pos = end
                     break
-                messages.append(_load(view[pos + 4:stop]))
+                messages.append(self.decode(view[pos + 4:stop]))
                 pos = stop
             rest = bytes(view[pos:]) if pos < end else b""
         if source is self._buffer:
@@ -131,4 +140,4 @@ class FrameReader:
             return []
         self._big_view.release()
         data, self._big, self._big_view = self._big, None, None
-        return [_load(data)]
+        return [self.decode(data)]

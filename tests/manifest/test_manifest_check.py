@@ -375,14 +375,14 @@ def test_non_python_executors_warn(tree):
         nodes:
           - node_id: js
             task:
-              executor: {name: nodejs, options: {entry: main.js}}
+              executor: {name: rust}
           - node_id: sh
             task: self::sh
         """,
-        **{"pkg/blocks/sh/block.oo.yaml": "executor:\n  name: shell\n"},
+        **{"pkg/blocks/sh/block.oo.yaml": "executor:\n  name: connector\n"},
     )
     assert [(p.location.line, p.severity) for p in problems] == [(2, "warning"), (5, "warning")]
-    assert "'nodejs' executor; oocana-local runs only python blocks" in problems[0].message
+    assert "'rust' executor; oocana-local runs python, nodejs and shell blocks only" in problems[0].message
 
 
 def test_extra_handles_without_additional_inputs(tree):
@@ -548,7 +548,7 @@ def test_a_manifest_that_is_neither_flow_nor_block(tree):
 
 
 def test_check_a_single_block_file(tree):
-    root = tree({"b/block.oo.yaml": "executor:\n  name: nodejs\n"})
+    root = tree({"b/block.oo.yaml": "executor:\n  name: rust\n"})
     [problem] = check(root / "b/block.oo.yaml")
     assert (problem.severity, problem.location.line) == ("warning", 2)
-    assert problem.message.startswith("block 'b' uses the 'nodejs' executor")
+    assert problem.message.startswith("block 'b' uses the 'rust' executor")

@@ -174,17 +174,24 @@ class TestTaskBlocks:
             {
                 "b/block.oo.yaml": """
                     executor:
-                      name: nodejs
-                      options: {entry: main.js}
+                      name: rust
+                      options: {bin: cargo}
                     """
             }
         )
         warnings: list = []
         block = load(root / "b", warnings=warnings)
-        assert block.executor == "nodejs" and block.entry == "main.js"
+        assert block.executor == "rust"
         [warning] = warnings
-        assert warning.severity == "warning" and "only python" in warning.message
+        assert warning.severity == "warning" and "shell blocks only" in warning.message
         assert warning.location.line == 2
+
+    def test_nodejs_executor_options(self, tree):
+        root = tree({"b/block.oo.yaml": "executor:\n  name: nodejs\n  options: {entry: main.js}\n",
+                     "b/main.js": "module.exports = () => ({});\n"})
+        warnings: list = []
+        block = load(root / "b", warnings=warnings)
+        assert block.executor == "nodejs" and block.entry == "main.js" and warnings == []
 
     def test_shell_executor_without_options(self, tree):
         root = tree({"b/task.oo.yaml": "executor:\n  name: shell\n"})

@@ -1,0 +1,369 @@
+"""``NodePool``: warm Node.js workers, one per package per session, each running several
+jobs at once (JavaScript blocks mostly wait on I/O), as oocana's Node executor does.
+
+* Scope: a job runs on the worker of ``(session, package)``, so a block's module state
+  persists across its jobs in one session; ``spawn: true`` gives a node its own worker;
+  a job whose inputs are Node values goes to the worker holding them.
+* A crash, ``process.exit`` or an unhandled rejection ends the worker: every job running on
+  it fails with the cause (its last words on stderr) and the next job starts a new one.
+* Cancelling a job (a node timeout, Ctrl-C) kills its worker's process group; the other
+  jobs on that worker are reported as crashed.
+* TypeScript needs esbuild (``node_tools``): found or installed before the first ``.ts``
+  job, once per engine.
+
+The scheduler-facing contract is every executor's (``base.py``): ``run(job, handler)``
+ends in one ``Outcome``; the handler gets each message of the job and its requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import weakref
+from collections import OrderedDict
+from typing import Any
+
+from ..errors import WorkerError
+from ..node_tools import ensure_esbuild, find_esbuild, node_binary
+from ..states import OutcomeStatus
+from ..wire import names
+from ..wire.values import is_var_ref, var_key
+from .base import Executor, Job, JobHandler, Outcome
+from .node_process import NodeWorkerProcess
+from .process import describe_exit
+from .requests import answer_request
+
+__all__ = ["NodePool"]
+
+_CLOSED = "the Node.js worker pool was closed"
+_TS = (".ts", ".mts", ".tsx")
+_RECENT = 256  # finished jobs whose late logs (async callbacks) are still delivered
+
+
+class _NodeRun:
+    __slots__ = ("job", "handler", "future", "worker", "tasks")
+
+    def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[Outcome]):
+        self.job = job
+        self.handler = handler
+        self.future = future
+        self.worker: NodeWorkerProcess | None = None
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def settle(self, outcome: Outcome) -> None:
+        if not self.future.done():
+            self.future.set_result(outcome)
+        for task in self.tasks:
+            task.cancel()
+
+
+def _kill_groups(pids: set[int]) -> None:
+    for pid in list(pids):
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def _needs_typescript(job: Job) -> bool:
+    return job.spec.source is not None or (job.spec.entry or "").endswith(_TS)
+
+
+def _has_placeholder(values: Any) -> bool:
+    """Whether a ``${{OO_SECRET:...}}`` string is anywhere in these values."""
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            if "${{OO_SECRET:" in value:
+                return True
+        elif kind is dict:
+            if _has_placeholder(value.values()):
+                return True
+        elif kind is list and _has_placeholder(value):
+            return True
+    return False
+
+
+def _with_secrets(job: Job) -> dict[str, Any]:
+    """The job as sent, with ``${{OO_SECRET:...}}`` placeholders and ``oomol/secret`` /
+    credential inputs resolved here (the Node worker has no resolver of its own)."""
+    wire = job.wire()
+    if not job.inputs or not (wire["secret_handles"] or _has_placeholder(job.inputs.values())):
+        return wire
+    from ..secrets import resolve_inputs
+
+    spec = job.spec
+    wire["inputs"], _ = resolve_inputs(job.inputs, spec.inputs_def, spec.inputs_def_patch,
+                                       spec.secrets_file)
+    return wire
+
+
+class NodePool(Executor):
+    def __init__(self, env: dict[str, str] | None = None, idle_timeout: float = 30.0):
+        self.env = dict(env or {})
+        self.idle_timeout = idle_timeout
+        self.holders: dict[str, NodeWorkerProcess] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._workers: dict[str, NodeWorkerProcess] = {}
+        self._recent: OrderedDict[str, JobHandler] = OrderedDict()
+        self._idle_timers: dict[NodeWorkerProcess, asyncio.TimerHandle] = {}
+        self._esbuild: str | None = None
+        self._esbuild_lock: asyncio.Lock | None = None
+        self._pids: set[int] = set()
+        self._closing = False
+        self._finalizer = weakref.finalize(self, _kill_groups, self._pids)
+
+    @property
+    def workers(self) -> list[NodeWorkerProcess]:
+        return list(self._workers.values())
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        loop = self._loop = asyncio.get_running_loop()
+        handler.on_start(False)
+        if self._closing:
+            return Outcome(OutcomeStatus.CANCELLED, error=_CLOSED)
+        try:
+            node_binary()
+            if _needs_typescript(job):
+                await self._ensure_esbuild()
+        except WorkerError as exc:
+            return Outcome(OutcomeStatus.FAILED, error=str(exc))
+        try:
+            worker = self._worker_for(job)
+        except WorkerError as exc:
+            return Outcome(OutcomeStatus.CRASHED, error=str(exc))
+        run = _NodeRun(job, handler, loop.create_future())
+        run.worker = worker
+        worker.jobs[job.job_id] = run
+        self._cancel_idle_timer(worker)
+        try:
+            if not worker.ready.done():
+                await asyncio.shield(worker.ready)
+        except asyncio.CancelledError:
+            await self._cancel(run)
+            raise
+        except Exception as exc:  # it died before it was ready: on_exit settled the run
+            run.settle(Outcome(OutcomeStatus.CRASHED, error=f"could not start a Node.js worker: {exc}"))
+        if not run.future.done():
+            try:
+                wire = _with_secrets(job)
+            except LookupError as exc:  # SecretError: a missing secret fails the job
+                run.settle(Outcome(OutcomeStatus.FAILED, error=str(exc)))
+                wire = None
+            if wire is not None and not worker.send({"type": names.RUN, "job": wire}):
+                run.settle(Outcome(OutcomeStatus.CRASHED, error="the Node.js worker is gone"))
+        try:
+            return await run.future
+        except asyncio.CancelledError:
+            await self._cancel(run)
+            raise
+
+    def holds(self, keys: list[str]) -> bool:
+        return all((w := self.holders.get(k)) is not None and w.alive for k in keys)
+
+    async def free(self, keys: list[str]) -> None:
+        by_worker: dict[NodeWorkerProcess, list[str]] = {}
+        for key in keys:
+            worker = self.holders.pop(key, None)
+            if worker is not None and worker.alive:
+                by_worker.setdefault(worker, []).append(key)
+        for worker, held in by_worker.items():
+            worker.send({"type": names.FREE, "keys": held})
+
+    async def close(self) -> None:
+        self._closing = True
+        workers = self.workers
+        for worker in workers:
+            for run in list(worker.jobs.values()):
+                run.settle(Outcome(OutcomeStatus.CANCELLED, error=_CLOSED))
+            worker.kill()
+        exits = [w.exited for w in workers if not w.exited.done()]
+        if exits:
+            await asyncio.wait(exits, timeout=1.0)
+        for timer in self._idle_timers.values():
+            timer.cancel()
+        self._idle_timers.clear()
+        self._finalizer()
+
+    # -- workers ------------------------------------------------------------------------------
+
+    async def _ensure_esbuild(self) -> None:
+        if self._esbuild is not None:
+            return
+        if self._esbuild_lock is None:
+            self._esbuild_lock = asyncio.Lock()
+        async with self._esbuild_lock:
+            if self._esbuild is None:
+                found = find_esbuild()
+                if found is None:  # first TypeScript job on this machine: npm install once
+                    found = await asyncio.get_running_loop().run_in_executor(None, ensure_esbuild)
+                self._esbuild = str(found)
+
+    def _scope(self, job: Job) -> str:
+        spec = job.spec
+        if spec.spawn_key is not None:
+            return f"{job.session_id}\0spawn\0{spec.spawn_key}"
+        for value in job.inputs.values():  # Node values are usable only where they live
+            if is_var_ref(value):
+                holder = self.holders.get(var_key(value))
+                if holder is not None and holder.alive:
+                    return holder.scope
+        return f"{job.session_id}\0{spec.package_dir or spec.dir}"
+
+    def _worker_for(self, job: Job) -> NodeWorkerProcess:
+        scope = self._scope(job)
+        worker = self._workers.get(scope)
+        if worker is not None and worker.alive:
+            if worker.typescript or not _needs_typescript(job):
+                return worker
+            # Started before esbuild was installed: a successor can compile TypeScript.
+            if not worker.jobs:
+                self._retire(worker)
+        self._retire_others(job)
+        assert self._loop is not None
+        env = dict(os.environ)
+        env.update(self.env)
+        if self._esbuild is None:
+            found = find_esbuild()
+            self._esbuild = str(found) if found else None
+        if self._esbuild:
+            env["OOCANA_LOCAL_ESBUILD"] = self._esbuild
+        worker = NodeWorkerProcess(self._loop, env=env, on_message=self._on_message,
+                                   on_output=self._on_output, on_exit=self._on_exit,
+                                   scope=scope)
+        worker.typescript = bool(self._esbuild)
+        worker.spawn()
+        self._pids.add(worker.pid)
+        self._workers[scope] = worker
+        return worker
+
+    def _retire_others(self, job: Job) -> None:
+        """A new session's worker for a package replaces the idle ones of older sessions."""
+        suffix = f"\0{job.spec.package_dir or job.spec.dir}"
+        for scope, worker in list(self._workers.items()):
+            if scope.endswith(suffix) and not scope.startswith(f"{job.session_id}\0") \
+                    and not worker.jobs:
+                self._retire(worker)
+
+    def _retire(self, worker: NodeWorkerProcess) -> None:
+        self._cancel_idle_timer(worker)
+        if self._workers.get(worker.scope) is worker:
+            del self._workers[worker.scope]
+        worker.shutdown()
+
+    def _idle_timer(self, worker: NodeWorkerProcess) -> None:
+        self._cancel_idle_timer(worker)
+        assert self._loop is not None
+        self._idle_timers[worker] = self._loop.call_later(
+            self.idle_timeout, lambda: None if worker.jobs else self._retire(worker))
+
+    def _cancel_idle_timer(self, worker: NodeWorkerProcess) -> None:
+        timer = self._idle_timers.pop(worker, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _cancel(self, run: _NodeRun) -> None:
+        for task in run.tasks:
+            task.cancel()
+        worker = run.worker
+        if worker is None or not worker.alive:
+            return
+        worker.jobs.pop(run.job.job_id, None)
+        worker.kill_reason = (f"the Node.js worker was stopped because another job on it "
+                              f"(node {run.job.node_id!r}) was cancelled (timeout or Ctrl-C)")
+        worker.kill()  # JavaScript cannot be interrupted: the process group goes
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(worker.exited), 5.0)
+
+    # -- what workers say ---------------------------------------------------------------------
+
+    def _note_refs(self, worker: NodeWorkerProcess, values: Any) -> None:
+        for value in values:
+            if is_var_ref(value):
+                self.holders[var_key(value)] = worker
+
+    def _on_message(self, worker: Any, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        job_id = message.get("job_id")
+        run = worker.jobs.get(job_id)
+        if kind == names.BLOCK_FINISHED:
+            if run is not None:
+                self._finish(worker, run, message)
+            return
+        if run is None:
+            handler = self._recent.get(job_id)  # type: ignore[arg-type]
+            if handler is not None and kind != names.BLOCK_REQUEST:
+                worker.deliver(handler, message)
+            return
+        if kind == names.BLOCK_REQUEST:
+            task = asyncio.get_running_loop().create_task(self._answer(worker, run, message))
+            run.tasks.add(task)
+            task.add_done_callback(run.tasks.discard)
+            return
+        if kind == names.BLOCK_OUTPUT:
+            self._note_refs(worker, (message.get("output"),))
+        elif kind == names.BLOCK_OUTPUTS:
+            self._note_refs(worker, (message.get("outputs") or {}).values())
+        worker.deliver(run.handler, message)
+
+    def _on_output(self, worker: Any, line: str, stdio: str) -> None:
+        """Output written outside any job's context (child processes, native code): the
+        newest job on the worker gets it."""
+        runs = list(worker.jobs.values())
+        if runs:
+            run = runs[-1]
+            worker.deliver(run.handler, {"type": names.BLOCK_LOG, "job_id": run.job.job_id,
+                                         "log": line, "stdio": stdio})
+
+    def _finish(self, worker: Any, run: _NodeRun, message: dict[str, Any]) -> None:
+        del worker.jobs[run.job.job_id]
+        self._recent[run.job.job_id] = run.handler
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+        result = message.get("result")
+        if result:
+            self._note_refs(worker, result.values())
+        error = message.get("error")
+        if error is not None:
+            run.settle(Outcome(OutcomeStatus.FAILED, error=error))
+        else:
+            run.settle(Outcome(OutcomeStatus.DONE, result=result))
+        if not worker.jobs:
+            worker.stderr_tail.clear()
+            self._idle_timer(worker)
+
+    async def _answer(self, worker: Any, run: _NodeRun, message: dict[str, Any]) -> None:
+        request_id = message.get("request_id")
+        if message.get("action") == names.RUN_BLOCK:
+            self._note_refs(worker, ((message.get("payload") or {}).get("inputs") or {}).values())
+
+        def emit(event: dict[str, Any]) -> None:
+            worker.send({"type": names.RUN_BLOCK_EVENT, "request_id": request_id,
+                         "event": event})
+
+        worker.send(await answer_request(run.handler, message, emit))
+
+    def _on_exit(self, worker: Any, returncode: int) -> None:
+        self._pids.discard(worker.pid)
+        self._cancel_idle_timer(worker)
+        scope = worker.scope
+        if self._workers.get(scope) is worker:
+            del self._workers[scope]
+        for key in [k for k, w in self.holders.items() if w is worker]:
+            del self.holders[key]
+        runs = list(worker.jobs.values())
+        worker.jobs.clear()
+        if not runs:
+            return
+        if self._closing:
+            for run in runs:
+                run.settle(Outcome(OutcomeStatus.CANCELLED, error=_CLOSED))
+            return
+        error = worker.kill_reason or "Node.js " + describe_exit(returncode)
+        if worker.stderr_tail:
+            error += "\n" + "\n".join(worker.stderr_tail)
+        for run in runs:
+            run.settle(Outcome(OutcomeStatus.CRASHED, error=error))

@@ -1,0 +1,137 @@
+"""``ExecutorRouter``: one executor per block language, chosen by ``Job.executor``.
+
+``python`` jobs go to the given executor (the ``WorkerPool``); ``nodejs`` and ``shell``
+executors are created on their first job, so Python-only runs pay nothing for them.
+A value reference made in one language cannot reach a block of another: such a job fails
+here with an error naming both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from pathlib import Path
+from typing import Any
+
+from ..states import OutcomeStatus
+from ..wire.values import is_var_ref
+from .base import Executor, Job, JobHandler, Outcome, unsupported
+
+__all__ = ["ExecutorRouter", "LANGUAGES"]
+
+LANGUAGES = {"python": "Python", "nodejs": "Node.js", "shell": "shell"}
+
+
+class ExecutorRouter(Executor):
+    def __init__(self, python: Executor, env: dict[str, str] | None = None):
+        self.executors: dict[str, Executor] = {"python": python}
+        self.env = dict(env or {})
+        self._python_start: asyncio.Future[None] | None = None
+
+    @property
+    def python(self) -> Any:
+        """The executor of Python jobs (the ``WorkerPool``, unless one was given)."""
+        return self.executors["python"]
+
+    def executor_for(self, name: str) -> Executor | None:
+        executor = self.executors.get(name)
+        if executor is None:
+            if name == "nodejs":
+                from .node_pool import NodePool
+
+                executor = NodePool(env=self.env)
+            elif name == "shell":
+                from .shell import ShellExecutor
+
+                executor = ShellExecutor(env=self.env)
+            else:
+                return None
+            self.executors[name] = executor
+        return executor
+
+    async def start(self) -> None:
+        """Warm the Python pool without waiting for it: a run whose first jobs are Node.js
+        or shell blocks does not wait for a Python worker it may never use."""
+        task = self._python_start
+        if task is None or (task.done() and (task.cancelled() or task.exception())):
+            task = asyncio.ensure_future(self.executors["python"].start())
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._python_start = task
+
+    async def run(self, job: Job, handler: JobHandler) -> Outcome:
+        """Dispatch to the language's executor, whose own ``run`` applies the timeout."""
+        name = job.spec.executor
+        executor = self.executor_for(name)
+        if executor is None:
+            handler.on_start(False)
+            return unsupported(job, "it runs python, nodejs and shell")
+        problem = _foreign_value(job, name)
+        if problem is not None:
+            handler.on_start(False)
+            return Outcome(OutcomeStatus.FAILED, error=problem)
+        if name != "python":
+            await executor.start()
+        elif self._python_start is not None and not self._python_start.done():
+            with contextlib.suppress(Exception):  # a failed start fails the job, clearly
+                await asyncio.shield(self._python_start)
+        outcome = await executor.run(job, handler)
+        if outcome.status is OutcomeStatus.FAILED and outcome.error:
+            hint = missing_module_hint(outcome.error, _package_folder(job))
+            if hint:
+                outcome.error = f"{outcome.error.rstrip()}\n{hint}"
+        return outcome
+
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        return await self.run(job, handler)
+
+    async def free(self, keys: list[str]) -> None:
+        for executor in self.executors.values():
+            await executor.free(keys)
+
+    def holds(self, keys: list[str]) -> bool:
+        return all(any(e.holds([key]) for e in self.executors.values()) for key in keys)
+
+    async def close(self) -> None:
+        for executor in list(self.executors.values()):
+            await executor.close()
+
+
+_MISSING = [
+    (re.compile(r"Cannot find package '([^']+)' imported from"), "npm package"),
+    (re.compile(r"Cannot find module '([^'./~][^']*)'"), "npm package"),
+    (re.compile(r"ModuleNotFoundError: No module named '([^']+)'"), "Python module"),
+]
+
+
+def _package_folder(job: Job) -> str:
+    """The nearest folder above the block with a package.json or package.oo.yaml."""
+    start = Path(job.spec.dir)
+    for folder in (start, *start.parents):
+        if (folder / "package.json").is_file() or (folder / "package.oo.yaml").is_file():
+            return str(folder)
+    return job.spec.dir
+
+
+def missing_module_hint(error: str, package_dir: str) -> str | None:
+    """A hint to run ``bootstrap`` when a block failed on a module that is not installed."""
+    for pattern, kind in _MISSING:
+        found = pattern.search(error)
+        if found:
+            return (f"hint: the {kind} {found.group(1)!r} is not installed; run "
+                    f"`oocana-local bootstrap {package_dir}` to install the package's "
+                    "dependencies")
+    return None
+
+
+def _foreign_value(job: Job, language: str) -> str | None:
+    for handle, value in job.inputs.items():
+        if not is_var_ref(value):
+            continue
+        made_by = str(value["value"].get("executor") or "python")
+        if made_by != language:
+            return (f"input {handle!r} is a {LANGUAGES.get(made_by, made_by)} value (oomol/var "
+                    f"made by a {made_by} block) and cannot be sent to a "
+                    f"{LANGUAGES.get(language, language)} block: only JSON values cross "
+                    f"languages; output JSON from the upstream block instead")
+    return None

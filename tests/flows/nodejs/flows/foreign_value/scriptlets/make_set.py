@@ -1,0 +1,2 @@
+def main(params):
+    return {"map": {1, 2, 3}}

@@ -1,0 +1,2 @@
+def main(params):
+    return {"a": params["n"], "b": params["n"] * 10}

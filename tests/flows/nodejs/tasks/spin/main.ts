@@ -1,0 +1,3 @@
+export default function () {
+  for (;;) { /* never ends: only the node's timeout stops it */ }
+}

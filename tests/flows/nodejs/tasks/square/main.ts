@@ -1,0 +1,1 @@
+export default (params: { n: number }) => ({ squared: params.n * params.n });

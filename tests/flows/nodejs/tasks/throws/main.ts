@@ -1,0 +1,7 @@
+function inner(): never {
+  throw new Error("boom from typescript");
+}
+
+export default async function () {
+  inner();
+}
