@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print one JSON object per run instead of the live view")
     _cache_args(dev, "also reuse (and fill) the disk cache")
 
+    from .serve.command import add_runs_parser, add_serve_parser
+
+    add_serve_parser(commands)
+    add_runs_parser(commands)
+
     cache = commands.add_parser("cache", help="the node cache: where it is, clear it",
                                 description="The node cache of --use-cache.")
     cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION")
@@ -153,6 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_cache(args, parser)
     if args.command == "new":
         return cmd_new(args)
+    if args.command in ("serve", "runs"):
+        from .serve import command
+
+        return command.serve_command(args) if args.command == "serve" \
+            else command.runs_command(args)
     parser.print_help()
     return EXIT_USAGE
 

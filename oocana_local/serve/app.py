@@ -1,0 +1,69 @@
+"""The ASGI application: one engine, one run manager, four protocols on one port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from .catalog import Catalog
+from .http import BodyLimit, ProtocolError, TokenCheck, protocol_error_handler
+from .runs import RunManager
+from .state import ServerState
+from .store import RunStore, default_db_path
+
+__all__ = ["ServeConfig", "create_app"]
+
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+
+
+@dataclass
+class ServeConfig:
+    paths: Sequence[str | os.PathLike[str]]
+    token: str
+    search_paths: Sequence[str] = ()
+    max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 1)
+    db: Path | None = None
+    max_workers: int | None = None
+    max_body: int = DEFAULT_MAX_BODY
+
+
+def create_app(config: ServeConfig) -> FastAPI:
+    """The server; its engine and store open when the app starts and close when it stops."""
+    from ..engine import Engine
+
+    db = Path(config.db) if config.db is not None else default_db_path()
+    store = RunStore(db)
+    engine = Engine(search_paths=[*config.search_paths, *map(str, config.paths)],
+                    max_workers=config.max_workers)
+    runs = RunManager(engine, store, Catalog([Path(p) for p in config.paths]),
+                      max_concurrent=max(1, config.max_concurrent),
+                      files_root=db.parent / "serve-files")
+    state = ServerState(runs=runs, token=TokenCheck(config.token))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store.mark_interrupted()
+        await runs.start()  # the worker pool binds to this loop
+        try:
+            yield
+        finally:
+            await runs.close()
+            await engine.aclose()
+            store.close()
+
+    app = FastAPI(title="oocana-local serve", lifespan=lifespan,
+                  description="Runs the local flows and blocks through the OOMOL Connect, "
+                              "Sim, AppBuilder and NGraphX client protocols.")
+    app.state.runs = runs
+    app.add_exception_handler(ProtocolError, protocol_error_handler)
+    app.add_middleware(BodyLimit, max_bytes=config.max_body)
+
+    from .connect import connect_router
+
+    app.include_router(connect_router(state))
+    return app

@@ -1,0 +1,135 @@
+"""What the protocol routers share: errors with each protocol's body, the token check,
+server-sent events, timestamps, and the request size limit."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from ..mainframe.jsonable import dumps
+
+__all__ = ["ProtocolError", "TokenCheck", "iso", "sse", "sse_response", "BodyLimit",
+           "protocol_error_handler", "json_response"]
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive",
+               "X-Accel-Buffering": "no"}
+
+
+class ProtocolError(Exception):
+    """An HTTP error with the body its protocol's clients expect."""
+
+    def __init__(self, status: int, body: dict[str, Any],
+                 headers: dict[str, str] | None = None):
+        super().__init__(str(body))
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+async def protocol_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProtocolError)
+    return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
+
+
+def json_response(body: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> JSONResponse:
+    """A JSON answer that never fails on values blocks produced (NaN, bytes, objects)."""
+    return JSONResponse(json.loads(dumps(body)), status_code=status, headers=headers)
+
+
+class TokenCheck:
+    """Compares a presented token with the server's in constant time."""
+
+    def __init__(self, token: str):
+        self._token = token.encode()
+
+    def matches(self, presented: str | None) -> bool:
+        if not presented:
+            return False
+        return hmac.compare_digest(presented.encode(), self._token)
+
+    def bearer(self, value: str | None, *, raw_ok: bool = False) -> bool:
+        """``Authorization: Bearer <token>`` (or the bare token when ``raw_ok``)."""
+        if not value:
+            return False
+        scheme, _, rest = value.strip().partition(" ")
+        if scheme.lower() == "bearer" and rest:
+            return self.matches(rest.strip())
+        return raw_ok and self.matches(value.strip())
+
+
+def iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def sse(data: str) -> bytes:
+    """One server-sent event; a multi-line payload becomes several data lines."""
+    return ("".join(f"data: {line}\n" for line in data.split("\n")) + "\n").encode()
+
+
+def sse_response(frames: AsyncIterator[bytes], headers: dict[str, str] | None = None
+                 ) -> StreamingResponse:
+    return StreamingResponse(frames, media_type="text/event-stream",
+                             headers={**SSE_HEADERS, **(headers or {})})
+
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a request body over ``max_bytes`` (declared or streamed)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]],
+                 max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await _too_large(send, self.max_bytes)
+                return
+        received = 0
+        too_large = False
+
+        async def limited() -> MutableMapping[str, Any]:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send, self.max_bytes)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"success": False, "error": "request too large",
+                       "message": f"the request body is over {limit} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
