@@ -64,6 +64,8 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=config.max_body)
 
     from .connect import connect_router
+    from .sim import sim_router
 
     app.include_router(connect_router(state))
+    app.include_router(sim_router(state))
     return app
