@@ -63,9 +63,13 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.add_exception_handler(ProtocolError, protocol_error_handler)
     app.add_middleware(BodyLimit, max_bytes=config.max_body)
 
+    from .appbuilder import appbuilder_router
     from .connect import connect_router
+    from .ngraphx import ngraphx_router
     from .sim import sim_router
 
     app.include_router(connect_router(state))
     app.include_router(sim_router(state))
+    app.include_router(appbuilder_router(state))
+    app.include_router(ngraphx_router(state))
     return app
