@@ -9,9 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .catalog import Catalog
-from .http import BodyLimit, ProtocolError, TokenCheck, protocol_error_handler
+from .http import (
+    BodyLimit,
+    ProtocolError,
+    TokenCheck,
+    http_error_handler,
+    protocol_error_handler,
+)
 from .runs import RunManager
 from .state import ServerState
 from .store import RunStore, default_db_path
@@ -61,6 +68,7 @@ def create_app(config: ServeConfig) -> FastAPI:
                               "Sim, AppBuilder and NGraphX client protocols.")
     app.state.runs = runs
     app.add_exception_handler(ProtocolError, protocol_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodyLimit, max_bytes=config.max_body)
 
     from .appbuilder import appbuilder_router

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from ..mainframe.jsonable import dumps
 
 __all__ = ["ProtocolError", "TokenCheck", "iso", "sse", "sse_response", "BodyLimit",
-           "protocol_error_handler", "json_response"]
+           "protocol_error_handler", "http_error_handler", "json_response"]
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive",
                "X-Accel-Buffering": "no"}
@@ -35,6 +35,26 @@ class ProtocolError(Exception):
 async def protocol_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProtocolError)
     return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Routing errors (no such route, wrong method) in the body shape of the protocol
+    whose paths were asked for."""
+    status = getattr(exc, "status_code", 500)
+    message = str(getattr(exc, "detail", "")) or "error"
+    path = request.url.path
+    body: dict[str, Any]
+    if path.startswith("/api/v2/"):
+        body = {"error": {"code": "NOT_FOUND" if status == 404 else "BAD_REQUEST",
+                          "message": message}}
+    elif path.startswith(("/api/workflows/", "/api/jobs/", "/api/users/")):
+        body = {"error": message, "code": "NOT_FOUND" if status == 404 else "BAD_REQUEST"}
+    elif path.startswith("/v2/"):
+        body = {"code": "NotFound" if status == 404 else "InvalidParameter",
+                "message": message}
+    else:
+        body = {"success": False, "message": message, "error": message}
+    return JSONResponse(body, status_code=status, headers=getattr(exc, "headers", None))
 
 
 def json_response(body: Any, status: int = 200,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -143,7 +144,7 @@ def test_uploads_fill_the_file_inputs_under_server_made_names(server, tmp_path):
 
     result = run(go())["result"]
     assert result["doc"] == "first file" and result["more"] == ["second file"]
-    folders = {str(__import__("pathlib").Path(p).parent) for p in result["paths"]}
+    folders = {str(Path(p).parent) for p in result["paths"]}
     assert len(folders) == 1
     assert all("escape" not in p and "passwd" not in p for p in result["paths"])
     assert all(p.startswith(str(server.home)) for p in result["paths"])
@@ -188,7 +189,7 @@ def test_a_wrong_token_is_refused(server):
 
 
 @pytest.mark.parametrize("name", ["/etc/passwd", "../pkg/blocks/echo", "other::echo",
-                                  "serve-fixtures::../echo", str("tests/serve/pkg"), ""])
+                                  "serve-fixtures::../echo", "tests/serve/pkg", ""])
 def test_names_outside_the_served_packages_never_run(server, name):
     async def go():
         async with client(server) as c:
