@@ -67,6 +67,7 @@ def create_app(config: ServeConfig) -> FastAPI:
                   description="Runs the local flows and blocks through the OOMOL Connect, "
                               "Sim, AppBuilder and NGraphX client protocols.")
     app.state.runs = runs
+    app.state.token = state.token
     app.add_exception_handler(ProtocolError, protocol_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodyLimit, max_bytes=config.max_body)

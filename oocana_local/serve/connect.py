@@ -161,7 +161,7 @@ def connect_router(state: ServerState) -> APIRouter:
     def _record(task_id: str) -> TaskRecord:
         record = runs.get(task_id)
         if record is None:
-            raise _error(404, f"no task {task_id!r}")
+            raise _error(404, "no such task")
         return record
 
     return router

@@ -34,7 +34,11 @@ class ProtocolError(Exception):
 
 async def protocol_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProtocolError)
-    return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
+    body = exc.body
+    check = getattr(request.app.state, "token", None)
+    if isinstance(check, TokenCheck):  # messages may quote what the client sent
+        body = json.loads(check.redact(json.dumps(body)))
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -73,6 +77,10 @@ class TokenCheck:
         if not presented:
             return False
         return hmac.compare_digest(presented.encode(), self._token)
+
+    def redact(self, text: str) -> str:
+        token = self._token.decode()
+        return text.replace(token, "<token>") if token else text
 
     def bearer(self, value: str | None, *, raw_ok: bool = False) -> bool:
         """``Authorization: Bearer <token>`` (or the bare token when ``raw_ok``)."""

@@ -53,7 +53,7 @@ def ngraphx_router(state: ServerState) -> APIRouter:
         try:
             entry, target = runs.resolve(flow_id)
             if entry.kind != "flow":
-                raise NotFound(f"no flow named {flow_id!r} is served here")
+                raise NotFound("no flow of that name is served here")
             inputs = dict(body.params)
             if "messages" in target.inputs_def and "messages" not in inputs:
                 inputs["messages"] = [msg.model_dump() for msg in body.messages]

@@ -111,7 +111,8 @@ class RunManager:
         """The served flow or block called ``name``; NotFound for anything else."""
         entry = self.catalog.get(name) if isinstance(name, str) and name else None
         if entry is None:
-            raise NotFound(f"no flow or block named {name!r} is served here")
+            # What the client sent is not echoed: it could be anything, a token too.
+            raise NotFound("no flow or block of that name is served here")
         try:
             return entry, self.engine.load(entry.manifest)
         except ManifestError as exc:
@@ -157,7 +158,7 @@ class RunManager:
         if run is None:
             record = self.store.get(task_id)
             if record is None:
-                raise NotFound(f"no task {task_id!r}")
+                raise NotFound("no such task")
             return record
         if not run.stopped:
             run.stopped = True

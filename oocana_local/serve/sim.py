@@ -73,7 +73,7 @@ def sim_router(state: ServerState) -> APIRouter:
         try:
             entry, target = runs.resolve(workflow_id)
             if entry.kind != "flow":
-                raise NotFound(f"no flow named {workflow_id!r} is served here")
+                raise NotFound("no flow of that name is served here")
             task_id = runs.new_task_id()
             inputs = _files_to_paths(runs, task_id, inputs)
             return runs.submit(entry, target, protocol="sim", inputs=inputs, task_id=task_id)
