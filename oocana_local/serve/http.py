@@ -61,10 +61,16 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=getattr(exc, "headers", None))
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON that never fails on values blocks produced (NaN, bytes, objects), encoded once."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content).encode()
+
+
 def json_response(body: Any, status: int = 200,
                   headers: dict[str, str] | None = None) -> JSONResponse:
-    """A JSON answer that never fails on values blocks produced (NaN, bytes, objects)."""
-    return JSONResponse(json.loads(dumps(body)), status_code=status, headers=headers)
+    return SafeJSONResponse(body, status_code=status, headers=headers)
 
 
 class TokenCheck:
