@@ -88,7 +88,8 @@ def _multipart(body: bytes, content_type: str) -> Form:
         if not isinstance(name, str):
             continue
         filename = part.get_filename()
-        payload = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
+        payload = raw if isinstance(raw, bytes) else b""
         if filename is not None or name == "files":
             form.files.append(Upload(filename or "", part.get_content_type(), payload))
         else:

@@ -9,7 +9,7 @@ the block's message.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -93,7 +93,7 @@ async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[by
         yield frame
 
 
-async def _stream(run: LiveRun, queue: Any, runs: RunManager) -> AsyncIterator[bytes]:
+async def _stream(run: LiveRun, queue: Any, runs: RunManager) -> AsyncGenerator[bytes, None]:
     async for _node, _handle, value in node_outputs(queue):
         if isinstance(value, str):
             yield sse(value)

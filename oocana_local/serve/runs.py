@@ -255,7 +255,7 @@ def file_inputs(target: Flow | TaskBlock) -> list[tuple[str, bool]]:
     found = []
     for handle, definition in target.inputs_def.items():
         schema = definition.json_schema if isinstance(definition.json_schema, dict) else {}
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        items: dict[str, Any] = schema["items"] if isinstance(schema.get("items"), dict) else {}
         if schema.get("ui:widget") == "file" or definition.raw.get("ui:widget") == "file":
             found.append((handle, schema.get("type") == "array"))
         elif schema.get("type") == "array" and items.get("ui:widget") == "file":

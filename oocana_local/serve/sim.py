@@ -231,7 +231,7 @@ def _files_to_paths(runs: RunManager, task_id: str, inputs: dict[str, Any]) -> d
         if isinstance(value, dict):
             if value.get("type") == "file" and isinstance(value.get("data"), str):
                 _, data = decode_data_url(value["data"])
-                name = value.get("name") if isinstance(value.get("name"), str) else ""
+                name = value["name"] if isinstance(value.get("name"), str) else ""
                 return str(save_upload(runs.task_dir(task_id) / "uploads", name, data))
             return {k: convert(v) for k, v in value.items()}
         if isinstance(value, list):

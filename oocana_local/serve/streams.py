@@ -21,7 +21,7 @@ async def node_outputs(queue: asyncio.Queue[dict[str, Any] | None]
         message = await queue.get()
         if message is None:
             return
-        stacks = message.get("stacks") or ()
+        stacks: list[dict[str, str]] = message.get("stacks") or []
         if len(stacks) != 1:
             continue
         node_id = stacks[0]["node_id"]
