@@ -94,11 +94,17 @@ async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[by
 
 
 async def _stream(run: LiveRun, queue: Any, runs: RunManager) -> AsyncGenerator[bytes, None]:
-    async for _node, _handle, value in node_outputs(queue):
-        if isinstance(value, str):
-            yield sse(value)
-    record = await runs.wait(run)
-    if record.status == "completed":
-        yield sse(RESULT_PREFIX + dumps(_answer(record)))
-    else:  # the status line is already sent: the error is the result
-        yield sse(RESULT_PREFIX + json.dumps({"error": record.error or record.status}))
+    """Text messages as nodes send them, then the result; a client that goes away stops
+    the run."""
+    try:
+        async for _node, _handle, value in node_outputs(queue):
+            if isinstance(value, str):
+                yield sse(value)
+        record = await runs.wait(run)
+        if record.status == "completed":
+            yield sse(RESULT_PREFIX + dumps(_answer(record)))
+        else:  # the status line is already sent: the error is the result
+            yield sse(RESULT_PREFIX + json.dumps({"error": record.error or record.status}))
+    finally:
+        if not run.finished.is_set():
+            runs.stop(run.record.id)

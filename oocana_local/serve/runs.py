@@ -22,7 +22,7 @@ from ..mainframe.messages import now_ms
 from ..manifest.resolved import Flow, TaskBlock
 from ..runtime.run import block_as_flow, root_inputs
 from .catalog import Catalog, Entry
-from .store import RunStore, TaskEvent, TaskRecord
+from .store import SERVER_STOPPED, RunStore, TaskEvent, TaskRecord
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -76,6 +76,7 @@ class RunManager:
         self._slots: asyncio.Semaphore | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._closing = False
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -86,6 +87,7 @@ class RunManager:
         self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
 
     async def close(self) -> None:
+        self._closing = True
         for run in list(self.live.values()):
             if run.task is not None:
                 run.task.cancel()
@@ -201,6 +203,9 @@ class RunManager:
         """End the task once: its last log, then its status (readers poll the status)."""
         if run.finished.is_set():
             return
+        if self._closing and status == "stopped" and not run.stopped:
+            # Cut short by a server shutting down: as if it had died, but cleanly.
+            status, error = "failed", SERVER_STOPPED
         record = run.record
         finish = {"type": "BlockFinished", "session_id": record.session_id,
                   "job_id": record.session_id, "stacks": [], "finish_at": now_ms(),

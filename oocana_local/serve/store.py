@@ -19,7 +19,8 @@ from typing import Any, Literal
 from ..mainframe.jsonable import dumps
 from ..mainframe.messages import now_ms
 
-__all__ = ["RunStore", "TaskRecord", "TaskEvent", "Status", "ACTIVE", "default_db_path"]
+__all__ = ["RunStore", "TaskRecord", "TaskEvent", "Status", "ACTIVE", "SERVER_STOPPED",
+           "default_db_path"]
 
 Status = Literal["queued", "running", "completed", "failed", "stopped"]
 ACTIVE = ("queued", "running")

@@ -125,3 +125,16 @@ def test_unknown_body_keys_are_refused(server):
     answer = httpx.post(f"{server.url}/api/v2/workflows/echo_flow/execute",
                         headers={"X-API-Key": server.token}, json={"inputs": {}})
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "BAD_REQUEST"
+
+
+def test_a_client_leaving_a_stream_stops_the_run(server, sim, gate):
+    with httpx.stream("POST", f"{server.url}/api/v2/workflows/streamer/execute",
+                      headers={"X-API-Key": server.token}, timeout=120,
+                      json={"input": {"gate": str(gate)}, "stream": True,
+                            "selectedOutputs": ["talk.first"]}) as response:
+        run_id = response.headers["X-Run-Id"]
+        for line in response.iter_lines():
+            if "first words" in line:
+                break  # and hang up
+    wait_until(lambda: sim.get_job_status(run_id)["status"] == "cancelled",
+               "the run to stop")

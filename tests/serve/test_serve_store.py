@@ -43,7 +43,8 @@ def test_a_restart_keeps_the_history(tmp_path, capsys):
     assert listed["target"] == "serve-fixtures::echo"
 
 
-def test_a_run_going_when_the_server_died_shows_as_failed(tmp_path, gate, capsys):
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["killed", "stopped"])
+def test_a_run_going_when_the_server_died_shows_as_failed(tmp_path, gate, capsys, how):
     server = Server(tmp_path).start()
     try:
         created = httpx.post(f"{server.url}/api/v1/tasks",
@@ -55,7 +56,7 @@ def test_a_run_going_when_the_server_died_shows_as_failed(tmp_path, gate, capsys
                                      headers={"Authorization": server.token}
                                      ).json()["status"] == "running", "the run to start")
     finally:
-        server.stop(signal.SIGKILL)
+        server.stop(how)
         gate.touch()  # lets the orphaned worker finish
     with Server(tmp_path) as restarted:
         task = httpx.get(f"{restarted.url}/api/v1/tasks/{task_id}",
