@@ -27,9 +27,10 @@ from .store import SERVER_STOPPED, RunStore, TaskEvent, TaskRecord
 if TYPE_CHECKING:
     from ..engine import Engine
 
-__all__ = ["RunManager", "LiveRun", "NotFound", "BadRequest", "STOPPED_MESSAGE"]
+__all__ = ["RunManager", "LiveRun", "NotFound", "BadRequest", "STOPPED_MESSAGE", "TIMED_OUT_MESSAGE"]
 
 STOPPED_MESSAGE = "Stopped"
+TIMED_OUT_MESSAGE = "Timed out"
 _FLUSH_EVERY = 0.1
 
 
@@ -154,8 +155,9 @@ class RunManager:
         run = self.live.get(task_id)
         return run.record if run is not None else self.store.get(task_id)
 
-    def stop(self, task_id: str) -> TaskRecord:
-        """Cancel a queued or running task; it stays ``stopped`` and logs nothing more."""
+    def stop(self, task_id: str, *, timed_out: float | None = None) -> TaskRecord:
+        """Cancel a queued or running task; it stays ``stopped`` (``failed`` when it ran
+        out of time, ``timed_out`` seconds) and logs nothing more."""
         run = self.live.get(task_id)
         if run is None:
             record = self.store.get(task_id)
@@ -164,7 +166,10 @@ class RunManager:
             return record
         if not run.stopped:
             run.stopped = True
-            self._finish(run, "stopped", None, STOPPED_MESSAGE)
+            if timed_out is None:
+                self._finish(run, "stopped", None, STOPPED_MESSAGE)
+            else:
+                self._finish(run, "failed", None, f"{TIMED_OUT_MESSAGE} after {timed_out:g} s")
             if run.task is not None:
                 run.task.cancel()
         return run.record

@@ -21,7 +21,7 @@ from ..mainframe.jsonable import dumps
 from . import models as m
 from .bodies import BodyError, decode_data_url, save_upload
 from .http import ProtocolError, iso, json_response, sse, sse_response
-from .runs import BadRequest, LiveRun, NotFound, RunManager
+from .runs import TIMED_OUT_MESSAGE, BadRequest, LiveRun, NotFound, RunManager
 from .state import ServerState
 from .store import TaskRecord
 from .streams import node_outputs
@@ -250,7 +250,9 @@ def _duration(record: TaskRecord) -> int | None:
 def _v2_run(record: TaskRecord, include_output: bool) -> dict[str, Any]:
     error = None
     if record.status == "failed":
-        error = {"message": record.error or "failed", "code": "BLOCK_EXECUTION_FAILED"}
+        timed_out = (record.error or "").startswith(TIMED_OUT_MESSAGE)
+        error = {"message": record.error or "failed",
+                 "code": "TIMEOUT" if timed_out else "BLOCK_EXECUTION_FAILED"}
     elif record.status == "stopped":
         error = {"message": record.error or "Cancelled", "code": "CANCELLED"}
     return {"runId": record.id, "workflowId": record.target,
@@ -296,6 +298,6 @@ async def _stream(run: LiveRun, queue: asyncio.Queue[dict[str, Any] | None],
 def _stop_after(runs: RunManager, run: LiveRun, seconds: int) -> None:
     def stop() -> None:
         if not run.finished.is_set():
-            runs.stop(run.record.id)
+            runs.stop(run.record.id, timed_out=seconds)
 
     asyncio.get_running_loop().call_later(seconds, stop)

@@ -229,3 +229,27 @@ def test_task_objects_suit_every_sdk_release(server):
     # py 1.0.0-1.0.2 read the status at the top level, 1.0.3 and TS under "task".
     assert fetched["status"] == fetched["task"]["status"]
     assert fetched["id"] == created["id"] == created["task"]["id"]
+
+
+def test_a_correctly_labelled_multipart_form_works_too(server):
+    # What the TypeScript SDK sends: multipart/form-data with its boundary.
+    answer = httpx.post(f"{server.url}/api/v1/tasks", headers={"Authorization": server.token},
+                        data={"manifest": "uploads", "inputValues": "{}"},
+                        files=[("files", ("notes.md", b"typescript upload", "text/markdown"))])
+    assert answer.status_code == 200, answer.text
+    task_id = answer.json()["task"]["id"]
+
+    async def go():
+        async with client(server) as c:
+            return await c.tasks.wait_for_completion(task_id, FAST)
+
+    task = run(go())
+    assert task["result"]["doc"] == "typescript upload"
+    assert task["result"]["paths"][0].endswith(".md")
+
+
+def test_the_api_is_documented(server):
+    spec = httpx.get(f"{server.url}/openapi.json").json()
+    assert {"/api/v1/tasks", "/api/v1/tasks/{task_id}/logs", "/api/v2/workflows/{workflow_id}/execute",
+            "/v2/components/{component_id}", "/share/api/v1/graphx/flow/run"} <= set(spec["paths"])
+    assert "multipart/form-data" in spec["paths"]["/api/v1/tasks"]["post"]["requestBody"]["content"]

@@ -138,3 +138,11 @@ def test_a_client_leaving_a_stream_stops_the_run(server, sim, gate):
                 break  # and hang up
     wait_until(lambda: sim.get_job_status(run_id)["status"] == "cancelled",
                "the run to stop")
+
+
+def test_an_async_run_past_its_execution_timeout_fails(server, sim, gate):
+    queued = sim.execute_workflow("streamer", input={"gate": str(gate)},
+                                  async_execution=True, execution_timeout_seconds=1)
+    run = wait_until(lambda: (lambda r: r if r["status"] == "failed" else None)(
+        sim.get_workflow_run("streamer", queued.run_id)), "the timeout")
+    assert run["error"]["code"] == "TIMEOUT"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -117,3 +119,17 @@ def test_a_token_quoted_back_in_an_error_is_masked(server):
                               "inputValues": {server.token: 1}})
     assert answer.status_code == 400 and "unknown input handle" in answer.json()["message"]
     assert server.token not in answer.text
+
+
+def test_without_the_serve_extra_the_message_says_what_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
+    assert main(["serve", "--port", "1"]) == 2
+    assert 'pip install "oocana-local[serve]"' in capsys.readouterr().err
+
+
+def test_the_cli_does_not_import_the_server_for_other_commands():
+    code = ("import sys, oocana_local.cli as cli; cli.build_parser(); "
+            "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
