@@ -104,48 +104,38 @@ def start_server(pkg: Path, home: Path, max_concurrent: int | None
     raise SystemExit("the server did not start within 60 s")
 
 
-def engine_times(pkg: Path, repeat: int) -> list[float]:
-    with oocana_local.Engine() as engine:
+def overhead(pkg: Path, url: str, repeat: int) -> dict[str, list[float]]:
+    """The three paths in turn, ``repeat`` times, so machine noise hits them alike."""
+    times: dict[str, list[float]] = {"engine": [], "connect": [], "sim": []}
+    with oocana_local.Engine() as engine, \
+            httpx.Client(base_url=url, timeout=60,
+                         headers={"Authorization": TOKEN, "X-API-Key": TOKEN}) as client:
         block = engine.load(pkg / "blocks" / "inc")
-        engine.run(block, inputs={"x": 0})  # warm-up
-        times = []
-        for i in range(repeat):
-            start = time.perf_counter()
+
+        def in_engine(i: int) -> None:
             result = engine.run(block, inputs={"x": i})
-            times.append((time.perf_counter() - start) * 1000)
             assert result.outputs == {"x": i + 1}, result.error
-        return times
 
-
-def connect_times(url: str, repeat: int) -> list[float]:
-    headers = {"Authorization": TOKEN}
-    times = []
-    with httpx.Client(base_url=f"{url}/api", headers=headers, timeout=60) as client:
-        for i in range(repeat + 1):
-            start = time.perf_counter()
-            task = client.post("/v1/tasks", json={"blockId": "bench::inc",
-                                                  "inputValues": {"x": i}}).json()["task"]
+        def connect(i: int) -> None:
+            task = client.post("/api/v1/tasks", json={"blockId": "bench::inc",
+                                                      "inputValues": {"x": i}}).json()["task"]
             while task["status"] not in ("completed", "failed", "stopped"):
                 time.sleep(0.002)
-                task = client.get(f"/v1/tasks/{task['id']}").json()["task"]
-            elapsed = (time.perf_counter() - start) * 1000
+                task = client.get(f"/api/v1/tasks/{task['id']}").json()["task"]
             assert task["result"] == {"x": i + 1}, task
-            if i:  # the first one warms the route
-                times.append(elapsed)
-    return times
 
-
-def sim_times(url: str, repeat: int) -> list[float]:
-    times = []
-    with httpx.Client(base_url=url, headers={"X-API-Key": TOKEN}, timeout=60) as client:
-        for i in range(repeat + 1):
-            start = time.perf_counter()
+        def sim(i: int) -> None:
             answer = client.post("/api/v2/workflows/inc_flow/execute",
                                  json={"input": {"x": i}}).json()["data"]
-            elapsed = (time.perf_counter() - start) * 1000
             assert answer["output"] == {"x": i + 1}, answer
-            if i:
-                times.append(elapsed)
+
+        paths = {"engine": in_engine, "connect": connect, "sim": sim}
+        for i in range(repeat + 1):
+            for name, call in paths.items():
+                start = time.perf_counter()
+                call(i)
+                if i:  # the first round warms workers and routes
+                    times[name].append((time.perf_counter() - start) * 1000)
     return times
 
 
@@ -235,10 +225,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         pkg = write_package(Path(tmp))
-        in_engine = engine_times(pkg, args.repeat)
         proc, url = start_server(pkg, Path(tmp), args.max_concurrent)
         try:
-            connect, sim = connect_times(url, args.repeat), sim_times(url, args.repeat)
+            times = overhead(pkg, url, args.repeat)
             rss_before, cpu_before = rss_mb(proc.pid), cpu_seconds(proc.pid)
             result = asyncio.run(load(url, args.tasks, args.clients,
                                        args.poll_ms / 1000))
@@ -246,13 +235,15 @@ def main() -> None:
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
-    base = statistics.median(in_engine)
-    print(f"One trivial block, {args.repeat} runs each, loopback, {os.cpu_count()} cores\n")
+    base = statistics.median(times["engine"])
+    load_avg = os.getloadavg()[0]
+    print(f"One trivial block, {args.repeat} runs of each path in turn, loopback, "
+          f"{os.cpu_count()} cores, load average {load_avg:.1f}\n")
     print("| path | median ms | min | max | vs engine |")
     print("|---|---:|---:|---:|---:|")
-    print(row("Engine.run in one warm engine", in_engine, base))
-    print(row("Connect: create, poll every 2 ms to completed", connect, base))
-    print(row("Sim: one sync execute call", sim, base))
+    print(row("Engine.run in one warm engine", times["engine"], base))
+    print(row("Connect: create, poll every 2 ms to completed", times["connect"], base))
+    print(row("Sim: one sync execute call", times["sim"], base))
     print(f"\n{args.tasks} Connect tasks from {args.clients} concurrent clients "
           f"(create, poll every {args.poll_ms} ms)\n")
     print("| completed | in the store | wall s | HTTP requests | requests/s | tasks/s "
