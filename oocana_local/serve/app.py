@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .catalog import Catalog
@@ -37,6 +38,7 @@ class ServeConfig:
     db: Path | None = None
     max_workers: int | None = None
     max_body: int = DEFAULT_MAX_BODY
+    secrets_file: str | None = None
 
 
 def create_app(config: ServeConfig) -> FastAPI:
@@ -46,7 +48,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     db = Path(config.db) if config.db is not None else default_db_path()
     store = RunStore(db)
     engine = Engine(search_paths=[*config.search_paths, *map(str, config.paths)],
-                    max_workers=config.max_workers)
+                    max_workers=config.max_workers, secrets_file=config.secrets_file)
     runs = RunManager(engine, store, Catalog([Path(p) for p in config.paths]),
                       max_concurrent=max(1, config.max_concurrent),
                       files_root=db.parent / "serve-files")
@@ -71,6 +73,12 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.add_exception_handler(ProtocolError, protocol_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodyLimit, max_bytes=config.max_body)
+    # Browser clients (NGraphX's chat component, the TypeScript Connect SDK) call from
+    # another origin. Safe to allow any: every route wants the token in a header, and
+    # no cookie or credential is ever accepted.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
+                       allow_headers=["*"], allow_credentials=False,
+                       expose_headers=["X-Run-Id", "X-Appbuilder-Request-Id"])
 
     from .appbuilder import appbuilder_router
     from .connect import connect_router

@@ -38,6 +38,8 @@ def add_serve_parser(commands: Any) -> None:
                        help="the run store (default ~/.oocana-local/serve.db)")
     serve.add_argument("--search-paths", default="", metavar="A,B",
                        help="package search paths (also $OOCANA_SEARCH_PATHS)")
+    serve.add_argument("--secrets", default=None, metavar="FILE",
+                       help="secrets file for secret inputs (also $OOCANA_SECRETS_FILE)")
     serve.add_argument("--max-workers", type=int, default=None, metavar="N",
                        help="most worker processes at once (default 8)")
 
@@ -82,6 +84,7 @@ def serve_command(args: argparse.Namespace) -> int:
     token = token or secrets.token_urlsafe(24)
     config = ServeConfig(
         paths=args.paths, token=token, db=args.db, max_workers=args.max_workers,
+        secrets_file=args.secrets,
         search_paths=[p for p in args.search_paths.split(",") if p],
         **({"max_concurrent": args.max_concurrent} if args.max_concurrent else {}))
     app = create_app(config)

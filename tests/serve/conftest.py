@@ -13,7 +13,9 @@ from server import Server  # noqa: E402
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """One server for the protocol tests; tests that restart servers start their own."""
-    with Server(tmp_path_factory.mktemp("serve-home")) as running:
+    secrets = Path(__file__).parent / "pkg" / "secrets.json"
+    with Server(tmp_path_factory.mktemp("serve-home"),
+                extra=("--secrets", str(secrets))) as running:
         yield running
 
 

@@ -253,3 +253,17 @@ def test_the_api_is_documented(server):
     assert {"/api/v1/tasks", "/api/v1/tasks/{task_id}/logs", "/api/v2/workflows/{workflow_id}/execute",
             "/v2/components/{component_id}", "/share/api/v1/graphx/flow/run"} <= set(spec["paths"])
     assert "multipart/form-data" in spec["paths"]["/api/v1/tasks"]["post"]["requestBody"]["content"]
+
+
+def test_secrets_stay_masked_in_everything_the_api_returns(server):
+    async def go():
+        async with client(server) as c:
+            result = await c.tasks.run({"blockId": "serve-fixtures::secret_len",
+                                        "inputValues": {"key": "Custom,api,key"}}, FAST)
+            return result, await c.tasks.list()
+
+    result, tasks = run(go())
+    assert result["result"] == {"length": len("sk-serve-secret-value")}
+    seen = json.dumps([result, tasks])
+    assert "Custom,api,key" in seen and "sk-serve-secret-value" not in seen
+    assert any("the key is ******" in json.dumps(log["event"]) for log in result["logs"])

@@ -57,3 +57,11 @@ def test_unknown_flows_and_wrong_tokens_are_refused(server):
     refused = httpx.post(server.url + ROUTE, headers={"Authorization": "Bearer nope"},
                          json={"flow_id": "echo_flow"})
     assert refused.status_code == 401 and server.token not in refused.text
+
+
+def test_browser_clients_may_call_from_another_origin(server):
+    preflight = httpx.options(server.url + ROUTE, headers={
+        "Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
