@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ class RunManager:
         self._flusher: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._closing = False
+        self._flush_failed = False
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -106,7 +108,13 @@ class RunManager:
     async def _flush_loop(self) -> None:
         while True:
             await asyncio.sleep(_FLUSH_EVERY)
-            self.store.flush()
+            try:
+                self.store.flush()
+            except Exception as exc:  # a full disk must not stop the runs; say it once
+                if not self._flush_failed:
+                    print(f"oocana-local serve: cannot write the run store: {exc}",
+                          file=sys.stderr)
+                self._flush_failed = True
 
     # -- targets ------------------------------------------------------------------------
 
