@@ -267,3 +267,16 @@ def test_secrets_stay_masked_in_everything_the_api_returns(server):
     seen = json.dumps([result, tasks])
     assert "Custom,api,key" in seen and "sk-serve-secret-value" not in seen
     assert any("the key is ******" in json.dumps(log["event"]) for log in result["logs"])
+
+
+def test_every_line_of_a_chatty_block_is_logged_in_order(server):
+    async def go():
+        async with client(server) as c:
+            return await c.tasks.run({"blockId": "serve-fixtures::chatty",
+                                      "inputValues": {"lines": 3000}}, FAST)
+
+    result = run(go())
+    lines = [log["event"]["log"] for log in result["logs"] if log["type"] == "BlockLog"]
+    assert lines == [f"line {i}" for i in range(3000)]
+    ids = [log["id"] for log in result["logs"]]
+    assert ids == list(range(1, len(ids) + 1))
