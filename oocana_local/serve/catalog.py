@@ -29,18 +29,23 @@ class Entry:
 
 
 class Catalog:
-    """Flows and blocks under ``roots``; rescanned (at most once a second) on a miss."""
+    """Flows and blocks under ``roots``; rescanned on a miss, at most every
+    ``rescan_after`` seconds (so files added while serving are found)."""
 
-    def __init__(self, roots: Sequence[str | Path]):
+    def __init__(self, roots: Sequence[str | Path], rescan_after: float = 1.0):
         self.roots = [abspath(r) for r in roots]
+        self.rescan_after = rescan_after
         self._entries: dict[str, Entry] = {}
         self._packages: dict[str, tuple[str | None, Path]] = {}
         self._scanned = 0.0
+        self.duplicates: list[tuple[str, Path, Path]] = []
+        """``(name, manifest, served manifest)``: not served, an earlier one has the name."""
         self.scan()
 
     def scan(self) -> None:
         packages = Packages()
         entries: dict[str, Entry] = {}
+        duplicates: list[tuple[str, Path, Path]] = []
         found_packages: dict[str, tuple[str | None, Path]] = {}
         for root in self.roots:
             files = [root] if root.is_file() else walk_manifests(root)
@@ -58,10 +63,13 @@ class Catalog:
                     name = file.parent.name
                 else:
                     name = f"{info.name}::{file.parent.name}"
-                entries.setdefault(name, Entry(
-                    name=name, kind="flow" if kind == "flow" else "block",
-                    manifest=file, package=info.name, version=info.version))
+                if name in entries:
+                    duplicates.append((name, file, entries[name].manifest))
+                    continue
+                entries[name] = Entry(name=name, kind="flow" if kind == "flow" else "block",
+                                      manifest=file, package=info.name, version=info.version)
         self._entries = entries
+        self.duplicates = duplicates
         self._packages = found_packages
         self._scanned = time.monotonic()
 
@@ -70,7 +78,7 @@ class Catalog:
         if name.count("::") == 2:
             name = "::".join(name.split("::")[:2])
         entry = self._entries.get(name)
-        if entry is None and time.monotonic() - self._scanned > 1.0:
+        if entry is None and time.monotonic() - self._scanned >= self.rescan_after:
             self.scan()
             entry = self._entries.get(name)
         return entry

@@ -99,6 +99,8 @@ def serve_command(args: argparse.Namespace) -> int:
     print(f"  NGraphX        {url}/share/api/v1/graphx/flow/run")
     print(f"  API docs       {url}/docs")
     print(f"  run store      {app.state.runs.store.path}")
+    for name, manifest, served in catalog.duplicates:
+        print(f"  warning: {manifest} is not served: {name!r} is {served}", file=sys.stderr)
     if generated:  # like Jupyter: only a token the user did not choose is shown
         print(f"  token          {token}")
     sys.stdout.flush()
