@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--node-tools", action="store_true",
                       help="install esbuild (TypeScript support) even if no .ts file is there")
 
+    from .serve.command import add_runs_parser, add_serve_parser
+
+    add_serve_parser(commands)
+    add_runs_parser(commands)
+
     cache = commands.add_parser("cache", help="the node cache: where it is, clear it",
                                 description="The node cache of --use-cache.")
     cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION")
@@ -168,6 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_new(args)
     if args.command == "bootstrap":
         return cmd_bootstrap(args)
+    if args.command in ("serve", "runs"):
+        from .serve import command
+
+        return command.serve_command(args) if args.command == "serve" \
+            else command.runs_command(args)
     parser.print_help()
     return EXIT_USAGE
 

@@ -78,6 +78,15 @@ class Engine:
             self._loop.run_until_complete(self._executor.close())
         self._loop.close()
 
+    async def aclose(self) -> None:
+        """``close()`` for an engine whose runs were awaited on another, running loop."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._executor is not None:
+            await self._executor.close()
+        self._loop.close()
+
     def __enter__(self) -> Engine:
         return self
 

@@ -59,7 +59,10 @@ def node_binary() -> str:
     """The ``node`` to run workers with: ``$OOCANA_LOCAL_NODE``, ``node`` on PATH, else
     the one of the ``[nodejs]`` extra; ``WorkerError`` saying how to get one if none."""
     explicit = os.environ.get("OOCANA_LOCAL_NODE")
-    found = explicit if explicit and os.path.exists(explicit) else shutil.which("node")
+    if explicit and not os.path.exists(explicit):
+        raise WorkerError(f"{NODE_MISSING}\n($OOCANA_LOCAL_NODE names {explicit}, which does "
+                          "not exist)")
+    found = explicit or shutil.which("node")
     if not found:
         wheel = _wheel_bin()
         found = str(wheel / "node") if wheel else None

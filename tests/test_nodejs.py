@@ -260,7 +260,7 @@ class TestCli:
     def test_node_missing_says_how_to_get_it(self, tmp_path):
         env = cli_env()
         env["PATH"] = str(tmp_path)  # no node here
-        env.pop("OOCANA_LOCAL_NODE", None)
+        env["OOCANA_LOCAL_NODE"] = str(tmp_path / "node")  # and none where it points
         proc = subprocess.run(cli("run", str(TASKS / "square"), "--inputs", '{"n": 2}'),
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert proc.returncode != 0

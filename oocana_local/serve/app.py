@@ -1,0 +1,92 @@
+"""The ASGI application: one engine, one run manager, four protocols on one port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .catalog import Catalog
+from .http import (
+    BodyLimit,
+    ProtocolError,
+    TokenCheck,
+    http_error_handler,
+    protocol_error_handler,
+)
+from .runs import RunManager
+from .state import ServerState
+from .store import RunStore, default_db_path
+
+__all__ = ["ServeConfig", "create_app"]
+
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+
+
+@dataclass
+class ServeConfig:
+    paths: Sequence[str | os.PathLike[str]]
+    token: str
+    search_paths: Sequence[str] = ()
+    max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 1)
+    db: Path | None = None
+    max_workers: int | None = None
+    max_body: int = DEFAULT_MAX_BODY
+    secrets_file: str | None = None
+
+
+def create_app(config: ServeConfig) -> FastAPI:
+    """The server; its engine and store open when the app starts and close when it stops."""
+    from ..engine import Engine
+
+    db = Path(config.db) if config.db is not None else default_db_path()
+    store = RunStore(db)
+    engine = Engine(search_paths=[*config.search_paths, *map(str, config.paths)],
+                    max_workers=config.max_workers, secrets_file=config.secrets_file)
+    runs = RunManager(engine, store, Catalog([Path(p) for p in config.paths]),
+                      max_concurrent=max(1, config.max_concurrent),
+                      files_root=db.parent / "serve-files")
+    state = ServerState(runs=runs, token=TokenCheck(config.token))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store.mark_interrupted()
+        await runs.start()  # the worker pool binds to this loop
+        try:
+            yield
+        finally:
+            await runs.close()
+            await engine.aclose()
+            store.close()
+
+    app = FastAPI(title="oocana-local serve", lifespan=lifespan,
+                  description="Runs the local flows and blocks through the OOMOL Connect, "
+                              "Sim, AppBuilder and NGraphX client protocols.")
+    app.state.runs = runs
+    app.state.token = state.token
+    app.add_exception_handler(ProtocolError, protocol_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_middleware(BodyLimit, max_bytes=config.max_body)
+    # Browser clients (NGraphX's chat component, the TypeScript Connect SDK) call from
+    # another origin. Safe to allow any: every route wants the token in a header, and
+    # no cookie or credential is ever accepted.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
+                       allow_headers=["*"], allow_credentials=False,
+                       expose_headers=["X-Run-Id", "X-Appbuilder-Request-Id"])
+
+    from .appbuilder import appbuilder_router
+    from .connect import connect_router
+    from .ngraphx import ngraphx_router
+    from .sim import sim_router
+
+    app.include_router(connect_router(state))
+    app.include_router(sim_router(state))
+    app.include_router(appbuilder_router(state))
+    app.include_router(ngraphx_router(state))
+    return app

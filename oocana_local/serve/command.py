@@ -1,0 +1,141 @@
+"""``oocana-local serve`` and ``oocana-local runs``."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_serve_parser", "add_runs_parser", "serve_command", "runs_command",
+           "MISSING_EXTRA"]
+
+MISSING_EXTRA = ('oocana-local: serving needs the "serve" extra: '
+                 'pip install "oocana-local[serve]"')
+TOKEN_ENV = "OOCANA_LOCAL_TOKEN"
+
+
+def add_serve_parser(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve", help="serve flows and blocks to the Connect, Sim, AppBuilder and NGraphX SDKs",
+        description="Serve the flows and blocks under PATH over HTTP, so programs written "
+                    "against the OOMOL Connect, Sim, AppBuilder or NGraphX client SDKs run "
+                    "them locally: point their base URL at the printed address.")
+    serve.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                       help="folders with packages, flows or blocks (default: .)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; another needs a token)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--token", default=None,
+                       help=f"the API token (default ${TOKEN_ENV}, else a random one)")
+    serve.add_argument("--max-concurrent", type=int, default=None, metavar="N",
+                       help="runs at once; more wait in a queue (default: the cores)")
+    serve.add_argument("--db", type=Path, default=None, metavar="PATH",
+                       help="the run store (default ~/.oocana-local/serve.db)")
+    serve.add_argument("--search-paths", default="", metavar="A,B",
+                       help="package search paths (also $OOCANA_SEARCH_PATHS)")
+    serve.add_argument("--secrets", default=None, metavar="FILE",
+                       help="secrets file for secret inputs (also $OOCANA_SECRETS_FILE)")
+    serve.add_argument("--max-workers", type=int, default=None, metavar="N",
+                       help="most worker processes at once (default 8)")
+
+
+def add_runs_parser(commands: Any) -> None:
+    runs = commands.add_parser("runs", help="list the runs of oocana-local serve",
+                               description="List the tasks the server ran, newest first.")
+    runs.add_argument("--db", type=Path, default=None, metavar="PATH",
+                      help="the run store (default ~/.oocana-local/serve.db)")
+    runs.add_argument("--limit", type=int, default=20, metavar="N",
+                      help="how many (default 20)")
+    runs.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from .app import ServeConfig, create_app
+    except ImportError:
+        print(MISSING_EXTRA, file=sys.stderr)
+        return 2
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    generated = token is None
+    if generated and not is_loopback(args.host):
+        print(f"oocana-local: refusing to serve on {args.host} without a token: pass "
+              f"--token or set ${TOKEN_ENV}", file=sys.stderr)
+        return 2
+    for path in args.paths:
+        if not Path(path).exists():
+            print(f"oocana-local: {path} does not exist", file=sys.stderr)
+            return 2
+    token = token or secrets.token_urlsafe(24)
+    config = ServeConfig(
+        paths=args.paths, token=token, db=args.db, max_workers=args.max_workers,
+        secrets_file=args.secrets,
+        search_paths=[p for p in args.search_paths.split(",") if p],
+        **({"max_concurrent": args.max_concurrent} if args.max_concurrent else {}))
+    app = create_app(config)
+    catalog = app.state.runs.catalog
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{host}:{args.port}"
+    print(f"oocana-local serve: {len(catalog.flows())} flow(s), {len(catalog.blocks())} "
+          f"block(s) from {', '.join(map(str, args.paths))}")
+    print(f"  OOMOL Connect  base_url={url}/api")
+    print(f"  Sim            base_url={url}")
+    print(f"  AppBuilder     GATEWAY_URL_V2={url}")
+    print(f"  NGraphX        {url}/share/api/v1/graphx/flow/run")
+    print(f"  API docs       {url}/docs")
+    print(f"  run store      {app.state.runs.store.path}")
+    for name, manifest, served in catalog.duplicates:
+        print(f"  warning: {manifest} is not served: {name!r} is {served}", file=sys.stderr)
+    if generated:  # like Jupyter: only a token the user did not choose is shown
+        print(f"  token          {token}")
+    sys.stdout.flush()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def runs_command(args: argparse.Namespace) -> int:
+    from .store import RunStore, default_db_path
+
+    path = args.db or default_db_path()
+    if not Path(path).exists():
+        print(f"oocana-local: no run store at {path} (nothing was served yet)",
+              file=sys.stderr)
+        return 2
+    store = RunStore(path)
+    try:
+        records = store.recent(limit=max(1, args.limit))
+    finally:
+        store.close()
+    if args.json:
+        for r in records:
+            print(json.dumps({"id": r.id, "protocol": r.protocol, "target": r.target,
+                              "status": r.status, "created_at": r.created_at,
+                              "finished_at": r.finished_at, "outputs": r.outputs,
+                              "error": r.error}))
+        return 0
+    if not records:
+        print("no runs yet")
+        return 0
+    from datetime import datetime
+
+    print(f"{'id':32}  {'created':19}  {'status':9}  {'protocol':10}  target")
+    for r in records:
+        created = datetime.fromtimestamp(r.created_at / 1000).strftime("%Y-%m-%d %H:%M:%S")
+        error = f"  ({r.error.splitlines()[-1][:60]})" if r.error else ""
+        print(f"{r.id:32}  {created}  {r.status:9}  {r.protocol:10}  {r.target}{error}")
+    return 0

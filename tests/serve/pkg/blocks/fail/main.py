@@ -1,0 +1,2 @@
+def main(params, context):
+    raise ValueError(f"the fail block refuses code {params['code']}")
