@@ -49,6 +49,8 @@ class Job:
     """Where the worker resolves ``${{OO_SECRET:...}}`` and ``oomol/secret`` inputs."""
     inputs_def_patch: dict[str, list[dict[str, Any]]] | None = None
     """Flow ``schema_overrides`` per input handle (``[{path, schema}]``)."""
+    masks: list[str] | None = None
+    """Secret values the inputs carry (passed on by upstream blocks): the worker masks them."""
 
     def wire(self) -> dict[str, Any]:
         """The job as sent to a worker (without ``blobs``, which the pool adds)."""
@@ -62,6 +64,7 @@ class Job:
             "pkg_dir": self.pkg_dir, "package_name": self.package_name,
             "package_dir": self.package_dir, "env": self.env,
             "secrets_file": self.secrets_file, "inputs_def_patch": self.inputs_def_patch,
+            "masks": self.masks,
         }
 
 

@@ -356,9 +356,11 @@ class Memo:
         return True
 
     def wrap(self, handler: Any) -> _Recorder:
-        return _Recorder(handler, self.events)
+        return _Recorder(handler, self)
 
     def save(self, result: dict[str, Any] | None) -> bool:
+        if self.job.masks:  # inputs hold a secret an upstream block passed on
+            self.disk_ok = False
         entry = {"version": CACHE_VERSION, "key": self.key, "node_id": self.job.node_id,
                  "block": self.job.block_path or str(Path(self.job.dir, self.job.entry or "")),
                  "created_at": now_ms(),
@@ -370,11 +372,12 @@ class Memo:
 class _Recorder:
     """A job handler that keeps the streamed outputs, then does what the real one does."""
 
-    __slots__ = ("handler", "events")
+    __slots__ = ("handler", "events", "memo")
 
-    def __init__(self, handler: Any, events: list[dict[str, Any]]):
+    def __init__(self, handler: Any, memo: Memo):
         self.handler = handler
-        self.events = events
+        self.events = memo.events
+        self.memo = memo
 
     def on_message(self, message: dict[str, Any]) -> None:
         type_ = message.get("type")
@@ -385,6 +388,8 @@ class _Recorder:
             self.events.append(recorded)
         elif type_ == "BlockOutputs":
             self.events.append({"type": type_, "outputs": message["outputs"]})
+        elif type_ == "BlockSecrets":  # the block received a secret: never on disk
+            self.memo.disk_ok = False
         self.handler.on_message(message)
 
     async def on_request(self, message: dict[str, Any]) -> Any:

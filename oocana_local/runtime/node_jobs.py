@@ -64,6 +64,8 @@ class NodeJobHandler:
             forward = self.flow_job.forward_preview
             if forward is not None and self.node.node_id in self.flow_job.graph.flow.forward_previews:
                 forward(message["payload"], self.node.node_id)
+        elif type_ == "BlockSecrets":
+            self.reporter.hide(message["values"])
         else:
             fields = _PASSTHROUGH.get(type_)
             if fields is not None:
@@ -104,7 +106,7 @@ def build_job(flow_job: FlowJob, node: GraphNode, block: TaskBlock, job_id: str,
         block_path=str(block.path) if block.path else None,
         pkg_dir=str(session.pkg_data_dir(package)),
         package_dir=str(package.dir) if package else None,
-        env=session.env,
+        env=session.env, masks=session.bus.redactor.found_in(inputs) or None,
         spawn_key=f"{flow.path}#{node.node_id}" if block.spawn else None,
     )
 

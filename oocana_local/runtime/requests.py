@@ -272,6 +272,8 @@ class _RunBlockHandler:
                        "progress": message["progress"]})
         elif type_ == "BlockPreview":
             self.reporter.preview(message["payload"])
+        elif type_ == "BlockSecrets":
+            self.reporter.hide(message["values"])
         else:
             fields = _PASSTHROUGH.get(type_)
             if fields is not None:

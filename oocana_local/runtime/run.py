@@ -47,6 +47,8 @@ class RunResult:
     failed_node: str | None = None
     cached: list[str] = field(default_factory=list)
     """Root-flow nodes whose results came from the node cache (every run of them)."""
+    redactor: Any = field(default=None, repr=False, compare=False)
+    """Masks the secret values blocks received in ``summary()`` (``outputs`` keep them)."""
 
     @property
     def ok(self) -> bool:
@@ -58,7 +60,7 @@ class RunResult:
                    "outputs": self.outputs, "error": self.error, "nodes": self.nodes}
         if self.cached:
             summary["cached"] = self.cached
-        return summary
+        return self.redactor.value(summary) if self.redactor else summary
 
 
 def block_as_flow(block: TaskBlock) -> Flow:
@@ -166,6 +168,7 @@ async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
         duration=time.perf_counter() - started, events=collector.messages,
         failed_node=failure.node_id if failure else None,
         cached=_cached_nodes(collector.messages) if cache is not None else [],
+        redactor=bus.redactor,
     )
     return result
 
