@@ -16,10 +16,32 @@ from typing import Any
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+MAX_DEPTH = 200
+"""How deeply ``--inputs``/``--nodes-inputs`` may nest: far beyond any real value, well
+within what the engine's recursive steps (pickling, validation) take."""
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value``, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                      else item))
+    return deepest
+
+
 def _json_arg(flag: str, expect: type) -> Any:
     def parse(text: str) -> Any:
+        too_deep = argparse.ArgumentTypeError(
+            f"{flag} nests lists or objects more than {MAX_DEPTH} levels deep")
         try:
             value = json.loads(text)
+        except RecursionError:
+            raise too_deep from None
         except json.JSONDecodeError as exc:
             raise argparse.ArgumentTypeError(
                 f"{flag} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
@@ -27,9 +49,22 @@ def _json_arg(flag: str, expect: type) -> Any:
         if not isinstance(value, expect):
             raise argparse.ArgumentTypeError(
                 f"{flag} must be a JSON object, got {type(value).__name__}")
+        if _depth(value) > MAX_DEPTH:
+            raise too_deep
         return value
 
     return parse
+
+
+def _workers_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--max-workers must be a whole number, got {text!r}"
+                                         ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--max-workers must be 1 or more, got {value}")
+    return value
 
 
 def _list_arg(text: str) -> list[str]:
@@ -123,7 +158,7 @@ def _target_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nodes", type=_list_arg, default=None, metavar="A,B",
                         help="run only these nodes and what they need upstream")
     _search_paths_arg(parser)
-    parser.add_argument("--max-workers", type=int, default=None, metavar="N",
+    parser.add_argument("--max-workers", type=_workers_arg, default=None, metavar="N",
                         help="most worker processes at once (default 8)")
 
 
@@ -141,6 +176,14 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .cli_errors import reported
+
+    with reported() as outcome:
+        outcome.code = _command(args, parser)
+    return outcome.code
+
+
+def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "run":
         return cmd_run(args)
     if args.command == "check":
@@ -278,6 +321,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 view.stop()
             print(f"oocana-local: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        except BaseException:
+            if view is not None:
+                view.stop()
+            raise
         finally:
             if recorder is not None:
                 recorder.close()
