@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--secrets", default=None, metavar="FILE",
                      help="secrets file for ${{OO_SECRET:type,name,key}} and oomol/secret "
                           "inputs (also $OOCANA_SECRETS_FILE)")
+    run.add_argument("--strict", action="store_true",
+                     help="exit 1 when a node did not run or a warning was raised, even if "
+                          "the run completed")
 
     check = commands.add_parser(
         "check", help="validate every manifest under a path",
@@ -336,7 +339,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(dumps(result.summary()))
     if result.status == "cancelled":
         return EXIT_INTERRUPTED
+    if result.status == "completed" and args.strict:
+        broken = _strict_problems(result, warnings)
+        if broken:
+            print(f"oocana-local: --strict: {'; '.join(broken)}", file=sys.stderr)
+            return EXIT_FAILED
     return EXIT_OK if result.status == "completed" else EXIT_FAILED
+
+
+def _strict_problems(result: Any, warnings: list[Any]) -> list[str]:
+    """What ``--strict`` fails a completed run for."""
+    problems = []
+    if result.not_run:
+        problems.append(f"{len(result.not_run)} node(s) did not run "
+                        f"({', '.join(result.not_run)})")
+    raised = sum(e.get("type") == "BlockWarning" for e in result.events) + len(warnings)
+    if raised:
+        problems.append(f"{raised} warning(s) were raised")
+    return problems
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from ..graph.model import GraphNode, NodeTarget
 from ..mainframe.messages import BlockReporter
 from ..manifest.resolved import ConditionNode, Flow, TaskBlock
 from .condition import evaluate
+from .input_schema import input_problems
 from .requests import answer_request
 
 if TYPE_CHECKING:
@@ -128,6 +129,8 @@ async def run_task(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]
         reporter.started(inputs)
     elif memo.start(handler, inputs):
         return "done", None
+    for problem in input_problems({h: s.definition for h, s in node.inputs.items()}, inputs):
+        reporter.warning(f"{problem} (the block runs anyway, as in oocana)")
     if block.executor != "python":
         error = (f"oocana-local runs python blocks only; node {node.node_id} uses the "
                  f"{block.executor!r} executor")

@@ -22,6 +22,7 @@ from ..manifest.resolved import (
 )
 from .defaults import with_defaults
 from .flow_job import FlowJob
+from .input_schema import input_problems
 from .session import Session
 
 if TYPE_CHECKING:
@@ -85,7 +86,14 @@ def root_inputs(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]:
     unknown = [h for h in given or () if h not in flow.inputs_def]
     if unknown:
         raise UsageError(_unknown("input handle", unknown, flow.inputs_def, str(flow.path)))
+    _refuse_mismatches(input_problems(flow.inputs_def, given or {}), str(flow.path))
     return with_defaults(flow.inputs_def, given)[0]
+
+
+def _refuse_mismatches(problems: list[str], where: str) -> None:
+    if problems:
+        raise UsageError("\n".join([f"inputs that do not fit their json_schema in {where}:",
+                                    *(f"  {p}" for p in problems)]))
 
 
 def _unknown(what: str, names: list[str], known: Any, where: str) -> str:
@@ -216,3 +224,6 @@ def _check_nodes_args(graph_nodes: dict[str, Any], nodes: list[str] | None,
         if bad:
             raise UsageError(_unknown("input handle", bad, graph_nodes[node_id].inputs,
                                       f"node {node_id}"))
+        slots = graph_nodes[node_id].inputs
+        _refuse_mismatches(input_problems({h: slots[h].definition for h in values}, values),
+                           f"node {node_id} of {where}")

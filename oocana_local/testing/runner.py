@@ -89,9 +89,12 @@ class Runner:
                  *, nodes_inputs: dict[str, dict[str, Any]] | None = None,
                  nodes: Iterable[str] | None = None, check: bool = True,
                  search_paths: Iterable[str] | None = None, env: dict[str, str] | None = None,
-                 session_id: str | None = None) -> TestResult:
+                 session_id: str | None = None,
+                 expect_not_run: Iterable[str] | bool = ()) -> TestResult:
         """Run a flow (folder, ``flow.oo.yaml`` or ``subflow.oo.yaml``; or ``self::name`` for
-        a subflow of the package). Raises ``BlockFailed`` if it fails, unless ``check=False``."""
+        a subflow of the package). Raises ``BlockFailed`` if it fails, or if a node did not
+        run (an input had no value) that ``expect_not_run`` does not name (True: any may
+        skip), unless ``check=False``."""
         __tracebackhide__ = True
         from ..errors import UsageError
         from ..manifest.resolved import Flow
@@ -106,7 +109,13 @@ class Runner:
         run = engine.run(target, inputs=inputs, nodes_inputs=nodes_inputs, nodes=nodes,
                          env=env, session_id=session_id)
         result = TestResult(run, target=_shown(flow), kind="flow")
-        return result.raise_for_status() if check else result
+        if not check:
+            return result
+        result.raise_for_status()
+        expected = expect_not_run if isinstance(expect_not_run, bool) else set(expect_not_run)
+        if expected is not True:
+            result.raise_for_not_run(expected or set())
+        return result
 
 
 def _shown(target: Any) -> str:

@@ -41,7 +41,8 @@ def test_undeclared_output_is_dropped_with_warning(tmp_path: Path) -> None:
     assert outcome.status == "done"
     assert outcome.result == {"out": 1}
     assert rec.warnings == [
-        "Output handle key: [nope] is not defined in Block outputs schema.",
+        "Output handle key: [nope] is not defined in Block outputs schema. "
+        "Declared outputs never sent: 'out'.",
         "Output handle key: [c] is not defined in Block outputs schema.",
     ]
     assert rec.of("BlockOutput") == []

@@ -85,25 +85,41 @@ def _error_parts(state: RunState) -> list[RenderableType]:
     return parts
 
 
+NOT_RUN_FIX = ("give the handle a value on the node (inputs_from: "
+               "- {handle: NAME, value: ...}) or connect it to an output; inside a flow a "
+               "node does not take the block's default value (as in oocana)")
+
+
+def _not_run_nodes(state: RunState) -> list[Any]:
+    return [n for n in state.iter_nodes() if n.status == "not run"]
+
+
 def _not_run_parts(state: RunState) -> list[RenderableType]:
-    nodes = [n for n in state.iter_nodes() if n.status == "not run"]
+    nodes = _not_run_nodes(state)
     if not nodes:
         return []
-    parts: list[RenderableType] = [Text("not run", style="bold yellow")]
+    count = f"{len(nodes)} node{'s' if len(nodes) > 1 else ''}"
+    parts: list[RenderableType] = [
+        Text(f"⚠ {count} did not run: an input had no value", style="bold yellow")]
     for node in nodes[:_MAX_NOT_RUN]:
         line = Text("  ")
         line.append(node.label, style="bold")
         if node.missing:
-            line.append(f"  missing input: {', '.join(node.missing)}", style="dim")
+            line.append(f"  missing input: {', '.join(node.missing)}", style="yellow")
         parts.append(line)
     if len(nodes) > _MAX_NOT_RUN:
         parts.append(Text(f"  … and {len(nodes) - _MAX_NOT_RUN} more", style="dim"))
+    parts.append(Text(f"  fix: {NOT_RUN_FIX}", style="yellow"))
     return parts
 
 
 def _final_line(state: RunState) -> Text:
     elapsed = format_duration(state.elapsed)
     if state.status == "done":
+        not_run = len(_not_run_nodes(state))
+        if not_run:
+            return Text(f"completed in {elapsed}, but {not_run} node"
+                        f"{'s' if not_run > 1 else ''} did not run", style="bold yellow")
         return Text(f"completed in {elapsed}", style="bold green")
     if state.status == "failed":
         return Text(f"failed in {elapsed}", style="bold red")
