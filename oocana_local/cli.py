@@ -271,12 +271,13 @@ def _node_cache(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .cli_paths import block_of_entry, missing_path_message
     from .engine import Engine
     from .errors import ManifestError, UsageError
 
     path = Path(args.path)
     if not path.exists():
-        print(f"oocana-local: {path} does not exist", file=sys.stderr)
+        print(f"oocana-local: {missing_path_message(path)}", file=sys.stderr)
         return EXIT_USAGE
     recorder = None
     view = None
@@ -284,9 +285,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                 secrets_file=args.secrets) as engine:
         warnings: list[Any] = []
         try:
+            if path.suffix == ".py" and path.is_file():
+                path = block_of_entry(path, engine.load)
             target = engine.load(path, warnings=warnings)
         except ManifestError as exc:
             _print_problems(exc.problems)
+            return EXIT_USAGE
+        except UsageError as exc:
+            print(f"oocana-local: {exc}", file=sys.stderr)
             return EXIT_USAGE
         _print_problems(warnings)
         subscribers: list[Any] = []

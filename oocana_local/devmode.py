@@ -282,7 +282,9 @@ def dev_command(args: Any) -> int:
 
     path = Path(args.path)
     if not path.exists():
-        print(f"oocana-local: {path} does not exist", file=sys.stderr)
+        from .cli_paths import missing_path_message
+
+        print(f"oocana-local: {missing_path_message(path)}", file=sys.stderr)
         return 2
     console = Console()
     views: list[LiveView] = []

@@ -103,3 +103,53 @@ class TestInputsAgainstTheirSchema:
         assert ("input 'b': expected type number, got \"2\" (a string) (the block runs "
                 "anyway, as in oocana)") in result.node_warnings["add"]
         assert result.nodes == {"add": "failed"}  # it ran: the block itself failed
+
+
+class TestNamingWhatToRun:
+    def test_a_block_file_runs_its_block(self):
+        proc = run_cli("run", "blocks/square/main.py", "--inputs", '{"numbers": [3]}',
+                       "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert json_summary(proc)["outputs"] == {"squares": [9]}
+
+    def test_another_python_file_points_to_the_folder(self, tmp_path):
+        script = tmp_path / "helper.py"
+        script.write_text("x = 1\n")
+        proc = run_cli("run", str(script))
+        assert proc.returncode == 2
+        assert "is a Python file, not a block or flow" in proc.stderr
+        assert f"oocana-local run {tmp_path}" in proc.stderr
+
+    def test_a_typo_in_the_path_suggests_the_folder(self):
+        proc = run_cli("run", "blocks/squar")
+        assert proc.returncode == 2
+        assert "blocks/squar does not exist; did you mean blocks/square?" in proc.stderr
+
+
+def _block(tmp_path, code: str, extra: str = ""):
+    (tmp_path / "block.oo.yaml").write_text(
+        "executor: {name: python, options: {entry: main.py}}\n"
+        f"outputs_def: [{{handle: out}}]\n{extra}")
+    (tmp_path / "main.py").write_text(code)
+    return tmp_path
+
+
+class TestBlockMistakes:
+    def test_a_missing_function_names_the_full_path(self, tmp_path, run_block):
+        block = _block(tmp_path, "def mian(params):\n    return {'out': 1}\n")
+        result = run_block(block, check=False)
+        assert (f"function main not found in {tmp_path / 'main.py'}; did you mean 'mian'?"
+                in result.error)
+
+    def test_a_non_dict_return_names_the_block_file(self, tmp_path, run_block):
+        block = _block(tmp_path, "def main(params):\n    return 3\n")
+        result = run_block(block, check=False)
+        assert "return object needs to be a dictionary" in result.error
+        assert f"main in {tmp_path / 'main.py'} must return a dict" in result.error
+
+    def test_a_timeout_names_the_limit_and_where_it_was_set(self):
+        proc = run_cli("run", str(FLOWS / "timeout"))
+        assert proc.returncode == 1
+        flow = FLOWS / "timeout" / "flow.oo.yaml"
+        assert ("Timeout: node sleepy ran longer than its limit of 1 s (timeout: 1, set on "
+                f"the node at {flow}:5)") in proc.stdout

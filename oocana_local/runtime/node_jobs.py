@@ -76,6 +76,15 @@ class NodeJobHandler:
         return await answer_request(self.flow_job, self.node, self.reporter, message)
 
 
+def timeout_error(node: GraphNode) -> str:
+    """``Timeout`` (oocana's word), the limit and where it was set."""
+    where = getattr(node.node, "location", None)
+    place = f" at {where}" if where is not None else ""
+    return (f"Timeout: node {node.node_id} ran longer than its limit of {node.timeout:g} s "
+            f"(timeout: {node.timeout:g}, set on the node{place}); raise it there or make "
+            "the block faster")
+
+
 def build_job(flow_job: FlowJob, node: GraphNode, block: TaskBlock, job_id: str,
               stacks: list[dict[str, str]], inputs: dict[str, Any]) -> Job:
     session = flow_job.session
@@ -143,9 +152,10 @@ async def run_task(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]
         else:
             outcome = await runner
     except asyncio.TimeoutError:
+        error = timeout_error(node)
         reporter.error(f"{job_id} timeout after {node.timeout}s")
-        reporter.finished(error="Timeout", status="timeout")
-        return "timeout", "Timeout"
+        reporter.finished(error=error, status="timeout")
+        return "timeout", error
     except asyncio.CancelledError:
         reporter.finished(error="Cancelled", status="cancelled")
         raise

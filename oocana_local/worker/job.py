@@ -82,6 +82,13 @@ def _has_placeholder(values: Any) -> bool:
     return False
 
 
+def _where(fn: Any) -> str:
+    """``main in /path/to/main.py``: the function and the file it was written in."""
+    code = getattr(fn, "__code__", None)
+    name = getattr(fn, "__name__", "main")
+    return f"{name} in {code.co_filename}" if code is not None else name
+
+
 def _exit_error(code: Any) -> str | None:
     if code is None or (isinstance(code, int) and code == 0):
         return None
@@ -151,9 +158,9 @@ class JobRunner:
             if not context._end(error=error):
                 context.error(error)  # finished already; still say what went wrong
             return
-        self._settle(returned, context)
+        self._settle(returned, context, fn)
 
-    def _settle(self, returned: Any, context: Context) -> None:
+    def _settle(self, returned: Any, context: Context, fn: Any = None) -> None:
         if returned is KEEP_ALIVE:
             done = threading.Event()
             context._after_finish.append(done.set)
@@ -164,7 +171,8 @@ class JobRunner:
         elif isinstance(returned, dict):
             context.finish(result=returned)
         else:
-            error = f"return object needs to be a dictionary, but get type: {type(returned)}"
+            error = (f"return object needs to be a dictionary, but get type: {type(returned)}"
+                     f" ({_where(fn)} must return a dict of output handles, or None)")
             if not context._end(error=error):
                 context.send_warning("finish() was called again; ignored")
 

@@ -201,7 +201,15 @@ def load_function(job: dict[str, Any]) -> Any:
     name = job.get("function") or "main"
     fn = getattr(module, name, None)
     if fn is None:
-        raise LoadError(f"function {name} not found in {shown}")
+        import difflib
+
+        functions = [n for n, v in vars(module).items()
+                     if callable(v) and not n.startswith("_") and
+                     getattr(v, "__module__", None) == module.__name__]
+        close = difflib.get_close_matches(name, functions, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else (
+            f"; it defines {', '.join(functions)}" if functions else "")
+        raise LoadError(f"function {name} not found in {path}{hint}")
     if not callable(fn):
-        raise LoadError(f"{name} is not a function in {shown}")
+        raise LoadError(f"{name} is not a function in {path}")
     return fn

@@ -99,7 +99,13 @@ def _not_run_parts(state: RunState) -> list[RenderableType]:
     if not nodes:
         return []
     count = f"{len(nodes)} node{'s' if len(nodes) > 1 else ''}"
-    parts: list[RenderableType] = [
+    if state.status != "done":  # most likely behind the failure: no advice to mislead
+        parts: list[RenderableType] = [Text(f"{count} did not run", style="bold yellow")]
+        for node in nodes[:_MAX_NOT_RUN]:
+            parts.append(Text(f"  {node.label}" + (f"  missing input: {', '.join(node.missing)}"
+                                                   if node.missing else ""), style="dim"))
+        return parts
+    parts = [
         Text(f"⚠ {count} did not run: an input had no value", style="bold yellow")]
     for node in nodes[:_MAX_NOT_RUN]:
         line = Text("  ")
