@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     _target_args(run)
     run.add_argument("--session", default=None, metavar="ID",
                      help="session id (default: a new uuid)")
+    run.add_argument("--keep-session", action="store_true",
+                     help="keep this run's session folder (previews, files) for good; by "
+                          "default only the last $OOCANA_KEEP_SESSIONS (10) are kept")
     run.add_argument("--events", type=Path, default=None, metavar="FILE",
                      help="write every event to FILE as JSON Lines")
     run.add_argument("--json", action="store_true",
@@ -339,6 +342,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                 recorder.close()
         if view is not None:
             view.stop()
+    if args.keep_session:
+        from .runtime.session_folders import keep
+
+        keep(session_dir)
+        print(f"session folder kept: {session_dir}", file=sys.stderr)
     if args.json:
         from .mainframe.jsonable import dumps
 

@@ -22,6 +22,7 @@ from ..manifest.resolved import (
 )
 from .defaults import with_defaults
 from .flow_job import FlowJob
+from . import session_folders
 from .input_schema import input_problems
 from .session import Session
 
@@ -137,6 +138,7 @@ async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
     graph = session.graph(flow)
     _check_nodes_args(graph.nodes, nodes, nodes_inputs, str(flow.path))
     limit = graph.upstream_of(set(nodes)) if nodes else None
+    session_folders.begin(Path(session.session_dir))  # older finished ones go
 
     from ..mainframe.recorder import EventList
 
@@ -159,6 +161,7 @@ async def run_session(target: Flow | TaskBlock, *, executor: Executor, bus: Bus,
             await asyncio.shield(session.values.free_all())
         except (asyncio.CancelledError, Exception):
             pass
+        session_folders.finish(Path(session.session_dir))
     if cancelled:
         status, error = "cancelled", "Cancelled"
     elif failure is not None:
