@@ -20,9 +20,9 @@ from ..manifest.resolved import (
     TaskBlock,
     TaskNode,
 )
+from . import session_folders
 from .defaults import with_defaults
 from .flow_job import FlowJob
-from . import session_folders
 from .input_schema import input_problems
 from .session import Session
 
