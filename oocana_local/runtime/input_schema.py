@@ -105,7 +105,7 @@ def input_problems(defs: dict[str, HandleDef], values: dict[str, Any]) -> list[s
     problems = []
     for handle, value in values.items():
         definition = defs.get(handle)
-        if definition is None or (value is None and definition.nullable):
+        if definition is None or value is None:  # null: "no value", for oocana too
             continue
         problem = value_problem(value, definition.json_schema)
         if problem:
