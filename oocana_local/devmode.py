@@ -84,8 +84,9 @@ class DevRun:
                                 "status": self.status, "duration": round(self.duration, 4),
                                 "reused": self.reused, "reran": self.reran}
         if self.result is not None:
-            data.update(nodes=self.result.nodes, outputs=self.result.outputs,
-                        error=self.result.error)
+            summary = self.result.summary()  # secret values masked
+            data.update(nodes=summary["nodes"], outputs=summary["outputs"],
+                        error=summary["error"])
         else:
             data["error"] = self.error
             data["problems"] = [p.format() for p in self.problems]
