@@ -17,7 +17,8 @@ def run_in(tmp, *args: str, keep: int = 2) -> subprocess.CompletedProcess:
 
 def sessions(tmp) -> set[str]:
     root = tmp / "oocana-local"
-    return {p.name for p in root.iterdir() if p.is_dir() and p.name != "shared"}
+    return {p.name for p in root.iterdir()
+            if p.is_dir() and p.name != "shared" and not p.name.startswith(".")}
 
 
 def test_old_session_folders_go_and_a_kept_one_stays(tmp_path):

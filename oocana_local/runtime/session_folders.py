@@ -23,8 +23,9 @@ __all__ = ["session_root", "begin", "finish", "keep", "prune", "KEEP_DEFAULT"]
 
 KEEP_DEFAULT = 10
 SHARED = "shared"
-_FINISHED = ".finished"
-_KEPT = ".keep"
+_FINISHED = ".finished"  # <root>/.finished/<session id>: one empty file per finished run
+_KEPT = ".keep"  # inside a kept session folder
+_SWEPT = ".swept"  # <root>/.swept: when leftovers of killed runs were last looked for
 _STALE = 24 * 3600.0  # seconds after which an unfinished folder is a leftover
 
 
@@ -41,18 +42,23 @@ def _kept_count() -> int:
 
 def begin(folder: Path) -> None:
     """A run starts in ``folder``: it is not finished (a reused session id), and older
-    folders beyond the rule go."""
+    folders beyond the rule go. Cheap: it reads only the index of finished runs (and,
+    once a day, the whole root for leftovers)."""
+    root = folder.parent
+    if root != session_root():
+        return
     with contextlib.suppress(OSError):
-        (folder / _FINISHED).unlink()
-    if folder.parent == session_root():
-        prune(exclude=folder)
+        (root / _FINISHED / folder.name).unlink()
+    prune(root)
 
 
 def finish(folder: Path) -> None:
     """The run of ``folder`` ended; a run that wrote nothing has no folder to mark."""
-    if folder.is_dir():
+    if folder.parent == session_root() and folder.is_dir():
         with contextlib.suppress(OSError):
-            (folder / _FINISHED).touch()
+            index = folder.parent / _FINISHED
+            index.mkdir(exist_ok=True)
+            (index / folder.name).touch()
 
 
 def keep(folder: Path) -> None:
@@ -61,33 +67,49 @@ def keep(folder: Path) -> None:
     (folder / _KEPT).touch()
 
 
-def prune(root: Path | None = None, *, exclude: Path | None = None,
-          now: float | None = None) -> list[Path]:
+def prune(root: Path | None = None, *, now: float | None = None) -> list[Path]:
     """Delete the session folders the rule gives up; returns them."""
     root = root or session_root()
     now = time.time() if now is None else now
-    finished: list[tuple[float, Path]] = []
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return removed
-    for entry in entries:
-        if entry.name == SHARED or not entry.is_dir(follow_symlinks=False):
-            continue
-        folder = Path(entry.path)
-        if folder == exclude or (folder / _KEPT).exists():
-            continue
-        try:
-            finished.append(((folder / _FINISHED).stat().st_mtime, folder))
-        except FileNotFoundError:
+    index = root / _FINISHED
+    finished: list[tuple[float, str]] = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(index):
             with contextlib.suppress(OSError):
-                if now - entry.stat().st_mtime > _STALE:
-                    removed.append(folder)
-        except OSError:
-            continue
+                finished.append((entry.stat().st_mtime, entry.name))
     finished.sort(reverse=True)
-    removed += [folder for _, folder in finished[_kept_count():]]
-    for folder in removed:
-        shutil.rmtree(folder, ignore_errors=True)
+    removed = []
+    for _, name in finished[_kept_count():]:
+        folder = root / name
+        if not (folder / _KEPT).exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        with contextlib.suppress(OSError):
+            (index / name).unlink()
+    return removed + _sweep(root, now, {name for _, name in finished})
+
+
+def _sweep(root: Path, now: float, finished: set[str]) -> list[Path]:
+    """Once a day: folders of runs that never finished (killed), a day old."""
+    stamp = root / _SWEPT
+    try:
+        if now - stamp.stat().st_mtime < _STALE:
+            return []
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return []
+    with contextlib.suppress(OSError):
+        stamp.touch()
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(root):
+            if entry.name.startswith(".") or entry.name == SHARED or entry.name in finished:
+                continue
+            with contextlib.suppress(OSError):
+                if (entry.is_dir(follow_symlinks=False) and
+                        now - entry.stat().st_mtime > _STALE and
+                        not os.path.exists(os.path.join(entry.path, _KEPT))):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                    removed.append(Path(entry.path))
     return removed
