@@ -50,7 +50,8 @@ class Job:
     inputs_def_patch: dict[str, list[dict[str, Any]]] | None = None
     """Flow ``schema_overrides`` per input handle (``[{path, schema}]``)."""
     masks: list[str] | None = None
-    """Secret values the inputs carry (passed on by upstream blocks): the worker masks them."""
+    """Secret values blocks of the run received: the worker masks them in what this job
+    says (its inputs may carry one, inline or inside a value held by a worker)."""
 
     def wire(self) -> dict[str, Any]:
         """The job as sent to a worker (without ``blobs``, which the pool adds)."""

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..mainframe.messages import now_ms
+from ..redact import Redactor
 from ..worker.protocol import VAR_TYPE, var_key
 from .session import data_root
 
@@ -359,8 +360,8 @@ class Memo:
         return _Recorder(handler, self)
 
     def save(self, result: dict[str, Any] | None) -> bool:
-        if self.job.masks:  # inputs hold a secret an upstream block passed on
-            self.disk_ok = False
+        if self.job.masks and Redactor(self.job.masks).found_in(self.job.inputs):
+            self.disk_ok = False  # inputs hold a secret an upstream block passed on
         entry = {"version": CACHE_VERSION, "key": self.key, "node_id": self.job.node_id,
                  "block": self.job.block_path or str(Path(self.job.dir, self.job.entry or "")),
                  "created_at": now_ms(),

@@ -116,7 +116,7 @@ def build_job(flow_job: FlowJob, node: GraphNode, block: TaskBlock, job_id: str,
         block_path=str(block.path) if block.path else None,
         pkg_dir=str(session.pkg_data_dir(package)),
         package_dir=str(package.dir) if package else None,
-        env=session.env, masks=session.bus.redactor.found_in(inputs) or None,
+        env=session.env, masks=sorted(session.bus.redactor.values) or None,
         spawn_key=f"{flow.path}#{node.node_id}" if block.spawn else None,
     )
 
