@@ -122,3 +122,14 @@ class TestFailures:
         assert proc.returncode == 0, proc.stderr
         assert SECRET not in proc.stdout + proc.stderr
         assert "******" in proc.stdout
+
+
+def test_dev_json_lines_mask_outputs(tmp_path, monkeypatch):
+    from oocana_local.devmode import DevSession
+
+    monkeypatch.setenv("OOCANA_SECRETS_FILE", str(_secrets(tmp_path)))
+    with DevSession(FLOW, inputs={"digest": DIGEST}) as session:
+        run = session.run_once()
+    line = json.dumps(run.summary())
+    assert run.status == "completed" and SECRET not in line
+    assert run.summary()["outputs"] == {"echo": "******", "same": True}
