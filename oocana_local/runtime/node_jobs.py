@@ -13,7 +13,7 @@ from ..graph.model import GraphNode, NodeTarget
 from ..mainframe.messages import BlockReporter
 from ..manifest.resolved import ConditionNode, Flow, TaskBlock
 from .condition import evaluate
-from .input_schema import input_problems
+from .node_answers import timeout_error, warn_mismatches
 from .requests import answer_request
 
 if TYPE_CHECKING:
@@ -76,15 +76,6 @@ class NodeJobHandler:
         return await answer_request(self.flow_job, self.node, self.reporter, message)
 
 
-def timeout_error(node: GraphNode) -> str:
-    """``Timeout`` (oocana's word), the limit and where it was set."""
-    where = getattr(node.node, "location", None)
-    place = f" at {where}" if where is not None else ""
-    return (f"Timeout: node {node.node_id} ran longer than its limit of {node.timeout:g} s "
-            f"(timeout: {node.timeout:g}, set on the node{place}); raise it there or make "
-            "the block faster")
-
-
 def build_job(flow_job: FlowJob, node: GraphNode, block: TaskBlock, job_id: str,
               stacks: list[dict[str, str]], inputs: dict[str, Any]) -> Job:
     session = flow_job.session
@@ -138,8 +129,7 @@ async def run_task(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]
         reporter.started(inputs)
     elif memo.start(handler, inputs):
         return "done", None
-    for problem in input_problems({h: s.definition for h, s in node.inputs.items()}, inputs):
-        reporter.warning(f"{problem} (the block runs anyway, as in oocana)")
+    warn_mismatches(node, inputs, reporter)
     if block.executor != "python":
         error = (f"oocana-local runs python blocks only; node {node.node_id} uses the "
                  f"{block.executor!r} executor")
