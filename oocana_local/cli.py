@@ -16,10 +16,32 @@ from typing import Any
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+MAX_DEPTH = 200
+"""How deeply ``--inputs``/``--nodes-inputs`` may nest: far beyond any real value, well
+within what the engine's recursive steps (pickling, validation) take."""
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value``, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                      else item))
+    return deepest
+
+
 def _json_arg(flag: str, expect: type) -> Any:
     def parse(text: str) -> Any:
+        too_deep = argparse.ArgumentTypeError(
+            f"{flag} nests lists or objects more than {MAX_DEPTH} levels deep")
         try:
             value = json.loads(text)
+        except RecursionError:
+            raise too_deep from None
         except json.JSONDecodeError as exc:
             raise argparse.ArgumentTypeError(
                 f"{flag} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
@@ -27,9 +49,22 @@ def _json_arg(flag: str, expect: type) -> Any:
         if not isinstance(value, expect):
             raise argparse.ArgumentTypeError(
                 f"{flag} must be a JSON object, got {type(value).__name__}")
+        if _depth(value) > MAX_DEPTH:
+            raise too_deep
         return value
 
     return parse
+
+
+def _workers_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--max-workers must be a whole number, got {text!r}"
+                                         ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--max-workers must be 1 or more, got {value}")
+    return value
 
 
 def _list_arg(text: str) -> list[str]:
@@ -50,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     _target_args(run)
     run.add_argument("--session", default=None, metavar="ID",
                      help="session id (default: a new uuid)")
+    run.add_argument("--keep-session", action="store_true",
+                     help="keep this run's session folder (previews, files) for good; by "
+                          "default only the last $OOCANA_KEEP_SESSIONS (10) are kept")
     run.add_argument("--events", type=Path, default=None, metavar="FILE",
                      help="write every event to FILE as JSON Lines")
     run.add_argument("--json", action="store_true",
@@ -60,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--secrets", default=None, metavar="FILE",
                      help="secrets file for ${{OO_SECRET:type,name,key}} and oomol/secret "
                           "inputs (also $OOCANA_SECRETS_FILE)")
+    run.add_argument("--strict", action="store_true",
+                     help="exit 1 when a node did not run or a warning was raised, even if "
+                          "the run completed")
 
     check = commands.add_parser(
         "check", help="validate every manifest under a path",
@@ -141,7 +182,7 @@ def _target_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nodes", type=_list_arg, default=None, metavar="A,B",
                         help="run only these nodes and what they need upstream")
     _search_paths_arg(parser)
-    parser.add_argument("--max-workers", type=int, default=None, metavar="N",
+    parser.add_argument("--max-workers", type=_workers_arg, default=None, metavar="N",
                         help="most worker processes at once (default 8)")
 
 
@@ -159,6 +200,14 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .cli_errors import reported
+
+    with reported() as outcome:
+        outcome.code = _command(args, parser)
+    return outcome.code
+
+
+def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "run":
         return cmd_run(args)
     if args.command == "check":
@@ -260,12 +309,13 @@ def _node_cache(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .cli_paths import block_of_entry, missing_path_message
     from .engine import Engine
     from .errors import ManifestError, UsageError
 
     path = Path(args.path)
     if not path.exists():
-        print(f"oocana-local: {path} does not exist", file=sys.stderr)
+        print(f"oocana-local: {missing_path_message(path)}", file=sys.stderr)
         return EXIT_USAGE
     recorder = None
     view = None
@@ -282,9 +332,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     with Engine(search_paths=args.search_paths, max_workers=args.max_workers) as engine:
         warnings: list[Any] = []
         try:
+            if path.suffix == ".py" and path.is_file():
+                path = block_of_entry(path, engine.load)
             target = engine.load(path, warnings=warnings)
         except ManifestError as exc:
             _print_problems(exc.problems)
+            return EXIT_USAGE
+        except UsageError as exc:
+            print(f"oocana-local: {exc}", file=sys.stderr)
             return EXIT_USAGE
         _print_problems(warnings)
         subscribers: list[Any] = []
@@ -318,18 +373,44 @@ def cmd_run(args: argparse.Namespace) -> int:
                 view.stop()
             print(f"oocana-local: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        except BaseException:
+            if view is not None:
+                view.stop()
+            raise
         finally:
             if recorder is not None:
                 recorder.close()
         if view is not None:
             view.stop()
+    if args.keep_session:
+        from .runtime.session_folders import keep
+
+        keep(Path(options.session_dir))
+        print(f"session folder kept: {options.session_dir}", file=sys.stderr)
     if args.json:
         from .mainframe.jsonable import dumps
 
         print(dumps(result.summary()))
     if result.status == "cancelled":
         return EXIT_INTERRUPTED
+    if result.status == "completed" and args.strict:
+        broken = _strict_problems(result, warnings)
+        if broken:
+            print(f"oocana-local: --strict: {'; '.join(broken)}", file=sys.stderr)
+            return EXIT_FAILED
     return EXIT_OK if result.status == "completed" else EXIT_FAILED
+
+
+def _strict_problems(result: Any, warnings: list[Any]) -> list[str]:
+    """What ``--strict`` fails a completed run for."""
+    problems = []
+    if result.not_run:
+        problems.append(f"{len(result.not_run)} node(s) did not run "
+                        f"({', '.join(result.not_run)})")
+    raised = sum(e.get("type") == "BlockWarning" for e in result.events) + len(warnings)
+    if raised:
+        problems.append(f"{raised} warning(s) were raised")
+    return problems
 
 
 if __name__ == "__main__":

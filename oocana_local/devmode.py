@@ -86,8 +86,9 @@ class DevRun:
                                 "status": self.status, "duration": round(self.duration, 4),
                                 "reused": self.reused, "reran": self.reran}
         if self.result is not None:
-            data.update(nodes=self.result.nodes, outputs=self.result.outputs,
-                        error=self.result.error)
+            summary = self.result.summary()  # secret values masked
+            data.update(nodes=summary["nodes"], outputs=summary["outputs"],
+                        error=summary["error"])
         else:
             data["error"] = self.error
             data["problems"] = [p.format() for p in self.problems]
@@ -177,18 +178,23 @@ class DevSession:
     # -- watching -------------------------------------------------------------------------
 
     def watch_paths(self) -> list[Path]:
-        """The folders to watch: the flow's (or block's), every block and subflow folder
-        it uses, and the inputs file's folder; nested ones are folded into their parent."""
+        """What to watch: the flow's (or block's) folder, every block and subflow folder
+        it uses (nested ones folded into their parent), and the inputs file itself, not
+        its folder (which may be ``/tmp`` or ``/``)."""
         root = self.path if self.path.is_dir() else self.path.parent
         folders = {root}
         if self._target is not None:
             folders.update(_folders_of(self._target, set()))
-        if self.inputs_file is not None:
-            folders.add(self.inputs_file.parent)
         kept: list[Path] = []
         for folder in sorted(folders, key=lambda p: len(p.parts)):
             if folder.is_dir() and not any(folder.is_relative_to(k) for k in kept):
                 kept.append(folder)
+        file = self.inputs_file
+        if file is not None and not any(file.is_relative_to(k) for k in kept):
+            if file.is_file():
+                kept.append(file)
+            elif file.parent.is_dir() and file.parent != Path(file.anchor):
+                kept.append(file.parent)  # to see it appear
         return kept
 
     def _relevant(self, change: Any, path: str) -> bool:
@@ -223,9 +229,13 @@ class DevSession:
                 next(changes, None)  # the watcher is live once it first yields
                 while not stop.is_set() and not self.interrupted:
                     if needs_run or pending:
+                        # An editor may replace the inputs file: watch the new one.
+                        rewatch = self.inputs_file in paths and str(self.inputs_file) in pending
+                        if rewatch:
+                            self.watching.clear()  # set again once the new watch is live
                         self.run_once(pending)
                         needs_run, pending = False, set()
-                        if self.watch_paths() != paths:
+                        if rewatch or self.watch_paths() != paths:
                             break  # the flow now uses other folders: watch those
                     self.watching.set()
                     batch = next(changes, None)
@@ -275,7 +285,9 @@ def dev_command(args: Any) -> int:
 
     path = Path(args.path)
     if not path.exists():
-        print(f"oocana-local: {path} does not exist", file=sys.stderr)
+        from .cli_paths import missing_path_message
+
+        print(f"oocana-local: {missing_path_message(path)}", file=sys.stderr)
         return 2
     console = Console()
     views: list[LiveView] = []

@@ -117,13 +117,21 @@ _BLOCK_TEST = '''\
 
 from pathlib import Path
 
+import pytest
+
 from oocana_local.testing import load_block_main
 
 BLOCK = Path(__file__).parent
-main = load_block_main(BLOCK)
 
 
-def test_main_in_process(make_context):
+@pytest.fixture
+def main():
+    """The block's main(), loaded inside each test: a broken block fails its own tests
+    only, with its own traceback, and the rest of the suite still runs."""
+    return load_block_main(BLOCK)
+
+
+def test_main_in_process(main, make_context):
     """main() called directly, with a Context that records what the block sends."""
     context = make_context({{"who": "Ada", "times": 2}}, block=BLOCK)
     assert main(context.inputs, context) == {{"greeting": "Hello, Hello, Ada!"}}

@@ -284,7 +284,10 @@ class TestPlotly:
             assert sources, "plotly.js is neither referenced nor inlined"
             assert all(not s.startswith(("http://", "https://", "//")) for s in sources)
             [source] = sources
-            assert source.startswith("file://") and source.endswith("/previews/plotly.min.js")
+            import plotly
+
+            assert source.startswith("file://") and source.endswith(
+                f"/oocana-local/shared/plotly-{plotly.__version__}.min.js")  # one shared copy
             path = Path(source[len("file://"):])
             assert path.is_file() and path.stat().st_size > 1_000_000
             assert "Plotly.newPlot" in html
@@ -480,7 +483,7 @@ def test_oocana_local_run_saves_previews_and_says_where(tmp_path):
     assert (folder / "show-6.png").read_bytes().startswith(PNG)
     assert (folder / "show-8.png").read_bytes().startswith(PNG)
     page = (folder / "show-7.html").read_text()
-    assert "cdn." not in page and "plotly.min.js" in page
+    assert "cdn." not in page and "/oocana-local/shared/plotly-" in page
 
 
 def test_figures_a_job_leaves_open_do_not_reach_the_next_job(tmp_path):

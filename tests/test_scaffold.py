@@ -130,3 +130,47 @@ def test_new_typescript_block_passes_its_test_and_runs(tmp_path):
                          timeout=120)
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)["outputs"] == {"greeting": "Hello, Ada!"}
+
+
+def _in_this_checkout(*cmd: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    from helpers import cli_env
+
+    return subprocess.run([sys.executable, *cmd], cwd=cwd, env=cli_env(), capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_one_broken_block_fails_only_its_own_tests(tmp_path):
+    for name in ("good", "broken"):
+        made = _in_this_checkout("-m", "oocana_local", "new", "block", name, cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+    main = tmp_path / "blocks" / "broken" / "main.py"
+    main.write_text(main.read_text() + "\ndef broken(:\n")
+
+    tested = _in_this_checkout("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=tmp_path)
+    out = tested.stdout
+    assert "2 passed" in out, out  # the good block's tests still ran
+    assert "Interrupted" not in out and "error during collection" not in out
+    assert "test_main_in_process" in out and "blocks/broken/main.py" in out
+    assert "SyntaxError" in out
+    assert "oocana_local/testing" not in out  # the block's traceback, not the kit's
+
+
+def test_a_usage_error_in_a_test_speaks_in_the_kits_terms(tmp_path):
+    block = tmp_path / "blocks" / "hello"
+    block.mkdir(parents=True)
+    (block / "block.oo.yaml").write_text(
+        "executor: {name: python, options: {entry: main.py}}\n"
+        "inputs_def: [{handle: who, json_schema: {type: string}}]\n"
+        "outputs_def: [{handle: greeting}]\n")
+    (block / "main.py").write_text("def main(params):\n    return {'greeting': 'hi'}\n")
+    test = block / "test_usage.py"
+    test.write_text("from pathlib import Path\n\n\n"
+                    "def test_forgot_the_inputs(run_block):\n"
+                    "    run_block(Path(__file__).parent)\n")
+    tested = _in_this_checkout("-m", "pytest", "-q", "-p", "no:cacheprovider", str(test),
+                               cwd=tmp_path)
+    out = tested.stdout
+    assert "1 failed" in out, out
+    assert "needs input(s) who" in out and 'inputs={"who": ...}' in out
+    assert "--inputs" not in out
+    assert "oocana_local/runtime" not in out and "oocana_local/engine" not in out

@@ -142,12 +142,14 @@ class TestOutputTargets:
         assert inputs_of(result, "end") == [{"k": "for end"}]
         assert runs(result, "other") == 0
 
-    def test_exactly_start_and_end_finish_with_end_last(self, engine):
+    def test_exactly_start_and_end_run_end_after_the_value_reached_it(self, engine):
         result = engine.run(FLOWS / "output_targets")
 
         done = events(result, "BlockFinished")
-        assert len(done) == 2
-        assert done[-1]["stacks"][0]["node_id"] == "end"
+        assert sorted(e["stacks"][0]["node_id"] for e in done) == ["end", "start"]
+        order = [(e["type"], e["stacks"][0]["node_id"]) for e in result.events
+                 if e["type"] in ("BlockOutput", "BlockStarted") and e.get("stacks")]
+        assert order.index(("BlockOutput", "start")) < order.index(("BlockStarted", "end"))
 
     def test_an_output_sent_to_the_flow_reaches_no_node(self, engine):
         result = engine.run(FLOWS / "output_targets")

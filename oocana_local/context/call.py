@@ -58,6 +58,13 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
+def _where(fn: Any) -> str:
+    """``main in /path/to/main.py``: the function and the file it was written in."""
+    code = getattr(fn, "__code__", None)
+    name = getattr(fn, "__name__", "main")
+    return f"{name} in {code.co_filename}" if code is not None else name
+
+
 def exit_error(code: Any) -> str | None:
     if code is None or (isinstance(code, int) and code == 0):
         return None
@@ -136,13 +143,13 @@ class MainCaller:
             if not context._end(error=error):
                 context.error(error)  # finished already; still say what went wrong
             return
-        self._settle(returned, context)
+        self._settle(returned, context, fn)
 
     def close(self) -> None:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.close()
 
-    def _settle(self, returned: Any, context: Context) -> None:
+    def _settle(self, returned: Any, context: Context, fn: Any) -> None:
         if returned is KEEP_ALIVE:
             done = threading.Event()
             context._after_finish.append(done.set)
@@ -153,7 +160,8 @@ class MainCaller:
         elif isinstance(returned, dict):
             context.finish(result=returned)
         else:
-            error = f"return object needs to be a dictionary, but get type: {type(returned)}"
+            error = (f"return object needs to be a dictionary, but get type: {type(returned)}"
+                     f" ({_where(fn)} must return a dict of output handles, or None)")
             if not context._end(error=error):
                 context.send_warning("finish() was called again; ignored")
 

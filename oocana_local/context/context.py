@@ -73,6 +73,7 @@ class Context:
         self._sink = sink
         self._store = store if store is not None else ValueStore()
         self._finished = False
+        self._sent: set[str] = set()  # output handles sent so far
         self._lock = allocate_lock()
         self._throttle: ProgressThrottle | None = None
         self._llm_warned = False
@@ -259,12 +260,29 @@ class Context:
 
     def _encode_all(self, values: Mapping[str, Any]) -> dict[str, Any]:
         encoded = {}
+        self._sent.update(h for h in values if h in self._outputs_def)
         for handle, value in values.items():
             if handle in self._outputs_def:
                 encoded[handle] = self._encode(handle, value)
             else:
-                self.send_warning(_UNDECLARED.format(handle))
+                self.send_warning(self._undeclared(handle))
         return encoded
+
+    def _undeclared(self, handle: Any) -> str:
+        """oocana's warning, plus the likely intended handle and what was never sent."""
+        import difflib
+
+        text = _UNDECLARED.format(handle)
+        declared = list(self._outputs_def)
+        close = difflib.get_close_matches(str(handle), declared, n=1, cutoff=0.6)
+        if close:
+            text += f" Did you mean {close[0]!r}?"
+        unsent = [h for h in declared if h not in self._sent]
+        if unsent:
+            text += f" Declared outputs never sent: {', '.join(map(repr, unsent))}."
+        elif not declared:
+            text += " The block declares no outputs (outputs_def)."
+        return text
 
     def output(self, key: str, value: Any, *, to_node: list[dict[str, str]] | None = None,
                to_flow: list[dict[str, str]] | None = None) -> None:
@@ -273,8 +291,9 @@ class Context:
             self.send_warning(f"output {key!r} after finish() was ignored")
             return
         if key not in self._outputs_def:
-            self.send_warning(_UNDECLARED.format(key))
+            self.send_warning(self._undeclared(key))
             return
+        self._sent.add(key)
         fields: dict[str, Any] = {"handle": key, "output": self._encode(key, value)}
         if to_node is not None or to_flow is not None:
             fields["options"] = {"target": {"to_node": to_node, "to_flow": to_flow}}

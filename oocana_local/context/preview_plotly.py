@@ -1,10 +1,10 @@
 """A plotly figure as an html page that renders offline.
 
 oocana's page loads plotly.js from a CDN, so it shows nothing without a network. Here the
-page loads ``<session_dir>/previews/plotly.min.js``, copied once per session from the
+page loads ``<tmp>/oocana-local/shared/plotly-<version>.min.js``, copied once from the
 plotly package itself, through a ``file://`` URL: a preview costs a few kB instead of the
 3.5 MB that inlining plotly.js would add to every message, event log and saved file, and
-every preview of a session shares one copy. Without a session folder to write to, the
+every preview of every session shares one copy. Without a folder to write to, the
 page inlines plotly.js instead; in neither case does it reference a CDN (MathJax, which
 plotly would also take from a CDN, is left out).
 """
@@ -29,9 +29,19 @@ def _package_plotly_js() -> str | None:
     return path if os.path.isfile(path) else None
 
 
-def plotly_js_file(session_dir: str) -> str:
-    """``<session_dir>/previews/plotly.min.js``, written on first use; raises OSError."""
-    target = os.path.join(session_dir, "previews", PLOTLY_JS_NAME)
+def shared_dir() -> str:
+    """Files every session shares (the runtime's ``session_folders`` never prunes it)."""
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), "oocana-local", "shared")
+
+
+def plotly_js_file(session_dir: str | None = None) -> str:
+    """The shared ``plotly-<version>.min.js``, written on first use; raises OSError.
+    (``session_dir`` is accepted for callers of the per-session copy of old.)"""
+    import plotly
+
+    target = os.path.join(shared_dir(), f"plotly-{plotly.__version__}.min.js")
     source = _package_plotly_js()
     if source is not None:
         size = os.path.getsize(source)
@@ -46,7 +56,7 @@ def plotly_js_file(session_dir: str) -> str:
         if os.path.isfile(target) and os.path.getsize(target) == len(data):
             return target
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    temporary = f"{target}.{os.getpid()}.tmp"  # workers of a session may race: replace
+    temporary = f"{target}.{os.getpid()}.tmp"  # workers and engines may race: replace
     with open(temporary, "wb") as file:
         file.write(data)
     os.replace(temporary, target)

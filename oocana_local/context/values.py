@@ -149,6 +149,27 @@ def _dump(value: Any, **_options: Any) -> bytes:
     return pickle.dumps(value, protocol=5)
 
 
+def describe(value: Any) -> str:
+    """A short description of a value that stays in a worker, for people to read:
+    ``DataFrame 2 rows × 3 columns``, ``ndarray 3×4 float64``, ``Figure``."""
+    name = type(value).__name__
+    try:
+        shape = getattr(value, "shape", None)
+        if isinstance(shape, tuple) and all(isinstance(n, int) for n in shape):
+            if name == "DataFrame" and len(shape) == 2:
+                return f"DataFrame {shape[0]} rows × {shape[1]} columns"
+            if name == "Series" and len(shape) == 1:
+                return f"Series {shape[0]} rows"
+            dtype = getattr(value, "dtype", None)
+            dims = "×".join(map(str, shape)) or "scalar"
+            return f"{name} {dims}" + (f" {dtype}" if dtype is not None else "")
+        if isinstance(value, (list, tuple, set, frozenset, dict)):
+            return f"{name} of {len(value)} items"
+    except Exception:  # a value's own attributes may raise: the name will do
+        pass
+    return name
+
+
 class ValueStore:
     """Values kept in this process, by var key. Thread-safe enough: only dict operations."""
 
@@ -171,7 +192,7 @@ class ValueStore:
         return {"__OOMOL_TYPE__": VAR_TYPE,
                 "value": {"executor": "python", "handle": handle, "job_id": job_id,
                           "session_id": session_id, "key": key},
-                "serialize_path": None}
+                "serialize_path": None, "description": describe(value)}
 
     def resolve(self, ref: dict[str, Any], blobs: Mapping[str, bytes] | None = None) -> Any:
         """The value a var reference names; unpickled from ``blobs`` when not held yet."""

@@ -84,7 +84,7 @@ def _has_placeholder(values: Any) -> bool:
     return False
 
 
-def _with_secrets(job: Job) -> dict[str, Any]:
+def _with_secrets(job: Job, handler: JobHandler) -> dict[str, Any]:
     """The job as sent, with ``${{OO_SECRET:...}}`` placeholders and ``oomol/secret`` /
     credential inputs resolved here (the Node worker has no resolver of its own)."""
     wire = job.wire()
@@ -93,8 +93,11 @@ def _with_secrets(job: Job) -> dict[str, Any]:
     from ..secrets import resolve_inputs
 
     spec = job.spec
-    wire["inputs"], _ = resolve_inputs(job.inputs, spec.inputs_def, spec.inputs_def_patch,
-                                       spec.secrets_file)
+    wire["inputs"], secrets = resolve_inputs(job.inputs, spec.inputs_def,
+                                             spec.inputs_def_patch, spec.secrets_file)
+    if secrets:  # the engine masks them in every record of the run
+        handler.on_event({"type": names.BLOCK_SECRETS, "job_id": job.job_id,
+                          "values": secrets})
     return wire
 
 
@@ -149,7 +152,7 @@ class NodePool(Executor):
             run.settle(Outcome(OutcomeStatus.CRASHED, error=f"could not start a Node.js worker: {exc}"))
         if not run.future.done():
             try:
-                wire = _with_secrets(job)
+                wire = _with_secrets(job, handler)
             except LookupError as exc:  # SecretError: a missing secret fails the job
                 run.settle(Outcome(OutcomeStatus.FAILED, error=str(exc)))
                 wire = None

@@ -8,8 +8,6 @@ here with an error naming both.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,6 @@ class ExecutorRouter(Executor):
     def __init__(self, python: Executor, env: dict[str, str] | None = None):
         self.executors: dict[str, Executor] = {"python": python}
         self.env = dict(env or {})
-        self._python_start: asyncio.Future[None] | None = None
 
     @property
     def python(self) -> Any:
@@ -51,13 +48,10 @@ class ExecutorRouter(Executor):
         return executor
 
     async def start(self) -> None:
-        """Warm the Python pool without waiting for it: a run whose first jobs are Node.js
-        or shell blocks does not wait for a Python worker it may never use."""
-        task = self._python_start
-        if task is None or (task.done() and (task.cancelled() or task.exception())):
-            task = asyncio.ensure_future(self.executors["python"].start())
-            task.add_done_callback(lambda t: t.cancelled() or t.exception())
-            self._python_start = task
+        """Start the Python pool's first worker: a machine where none can start (out of
+        file descriptors, say) is told before the run begins. The others start on their
+        first job."""
+        await self.executors["python"].start()
 
     async def run(self, job: Job, handler: JobHandler) -> Outcome:
         """Dispatch to the language's executor, whose own ``run`` applies the timeout."""
@@ -72,9 +66,6 @@ class ExecutorRouter(Executor):
             return Outcome(OutcomeStatus.FAILED, error=problem)
         if name != "python":
             await executor.start()
-        elif self._python_start is not None and not self._python_start.done():
-            with contextlib.suppress(Exception):  # a failed start fails the job, clearly
-                await asyncio.shield(self._python_start)
         outcome = await executor.run(job, handler)
         if outcome.status is OutcomeStatus.FAILED and outcome.error:
             hint = missing_module_hint(outcome.error, _package_folder(job))

@@ -3,7 +3,8 @@
 Publishing calls each subscriber in order, in the engine's thread. Subscribers must be
 quick (update a model, append to a file); anything slow belongs in a thread of its own.
 A subscriber that raises is reported once on stderr and removed, so a broken view can
-never fail a run.
+never fail a run. Every message is masked first: the secret values a block received
+(``BlockSecrets``) and passed on appear in no record as they are.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from ..redact import Redactor
+
 __all__ = ["Bus", "Message", "Subscriber"]
 
 Message = dict[str, Any]
@@ -20,10 +23,12 @@ Subscriber = Callable[[Message], None]
 
 
 class Bus:
-    __slots__ = ("_subscribers",)
+    __slots__ = ("_subscribers", "redactor")
 
     def __init__(self, subscribers: list[Subscriber] | None = None):
         self._subscribers: list[Subscriber] = list(subscribers or ())
+        self.redactor = Redactor()
+        """Secret values blocks received: no subscriber ever sees them."""
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Add a subscriber; returns a function that removes it."""
@@ -36,6 +41,8 @@ class Bus:
         return unsubscribe
 
     def publish(self, message: Message) -> None:
+        if self.redactor:
+            message = self.redactor.value(message)
         failed = None
         for subscriber in self._subscribers:
             try:

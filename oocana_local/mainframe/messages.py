@@ -208,6 +208,10 @@ class BlockReporter:
     def message(self, payload: Any) -> None:
         self.publish(names.BLOCK_MESSAGE, payload=payload)
 
+    def hide(self, secrets: list[str]) -> None:
+        """Secret values the job received: masked in every message from now on."""
+        self.bus.redactor.add(secrets)
+
     def preview(self, payload: Any, node_id: str | None = None) -> None:
         if node_id is None:
             self.publish(names.BLOCK_PREVIEW, payload=payload)

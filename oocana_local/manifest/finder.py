@@ -111,7 +111,7 @@ class Finder:
         if os.path.isabs(ref):
             return _dir_or_file(Path(ref), kind)
         if ref.startswith(_RELATIVE):
-            return _dir_or_file(Path(os.path.normpath(base_dir / ref)), kind)
+            return _dir_or_file(_relative(base_dir, ref), kind)
         if _is_package_ref(ref):
             pkg, name = _split_package_ref(ref)
             pin = package.dependencies.get(pkg) if package else None
@@ -136,7 +136,7 @@ class Finder:
         if os.path.isabs(ref):
             return _close_siblings(Path(ref), ref)
         if ref.startswith(_RELATIVE):
-            return _close_siblings(Path(os.path.normpath(base_dir / ref)), ref)
+            return _close_siblings(_relative(base_dir, ref), ref)
         roots = (*self.search_paths, base_dir)
         if _is_package_ref(ref):
             pkg, name = _split_package_ref(ref)
@@ -199,6 +199,17 @@ def _subdirs(folder: Path) -> list[str]:
             return [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
     except OSError:
         return []
+
+
+def _relative(base_dir: Path, ref: str) -> Path:
+    """``base_dir/ref`` with ``..`` resolved as the file system does: through a symlinked
+    folder, ``..`` is the parent of the folder the link points to."""
+    parts = Path(ref).parts
+    if ".." not in parts:
+        return Path(os.path.normpath(base_dir / ref))
+    last = len(parts) - parts[::-1].index("..")
+    head = os.path.realpath(base_dir.joinpath(*parts[:last]))
+    return Path(os.path.normpath(Path(head).joinpath(*parts[last:])))
 
 
 def _close_siblings(path: Path, ref: str) -> list[str]:

@@ -9,7 +9,11 @@ the engine runs also runs here.
 from __future__ import annotations
 
 import difflib
+import errno
+import os
+import stat
 from collections.abc import Iterable
+from pathlib import Path
 
 from .problems import Problem
 from .resolved import (
@@ -45,16 +49,30 @@ def validate_task(
     if block.executor != "python" or block.source is not None or block.entry is None:
         return
     entry = block.dir / block.entry
-    if not entry.is_file():
-        where = "the flow's folder" if block.path is None else "the block's folder"
-        problems.append(
-            Problem(
-                "error",
-                f"python entry file {block.entry!r} does not exist (looked for {entry})",
-                entry_at or block.location,
-                f"create it, or fix executor.options.entry (relative to {where})",
-            )
-        )
+    where = "the flow's folder" if block.path is None else "the block's folder"
+    fix = f"fix executor.options.entry (relative to {where})"
+    problem = entry_file_problem(entry)
+    if problem is not None:
+        problems.append(Problem("error", f"python entry file {block.entry!r} {problem}",
+                                entry_at or block.location,
+                                f"create it, or {fix}" if "does not exist" in problem else fix))
+
+
+_SPECIAL_ROOTS = ("/proc/", "/sys/", "/dev/")
+
+
+def entry_file_problem(entry: Path) -> str | None:
+    """Why ``entry`` cannot be a block's python file, or None when it can."""
+    try:
+        st = entry.stat()
+        real = os.path.realpath(entry)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return f"does not exist (looked for {entry})"
+        return f"cannot be read: {exc.strerror} ({str(entry)[:120]})"
+    if not stat.S_ISREG(st.st_mode) or real.startswith(_SPECIAL_ROOTS):
+        return f"is not a regular file ({real})"
+    return None
 
 
 def executor_warning(block: TaskBlock, where: Location | None, who: str) -> Problem | None:

@@ -43,6 +43,7 @@ from typing import Any
 from ..executor.base import Executor, Job
 from ..mainframe.messages import now_ms
 from ..paths import data_root
+from ..redact import Redactor
 from ..wire.values import VAR_TYPE, var_key
 
 __all__ = ["NodeCache", "Memo", "default_cache_dir", "CACHE_VERSION"]
@@ -328,6 +329,8 @@ class Memo:
 
     def save(self, result: dict[str, Any] | None) -> bool:
         spec = self.job.spec
+        if self.job.masks and Redactor(self.job.masks).found_in(self.job.inputs):
+            self.disk_ok = False  # inputs hold a secret an upstream block passed on
         entry = {"version": CACHE_VERSION, "key": self.key, "node_id": spec.node_id,
                  "block": spec.block_path or str(Path(spec.dir, spec.entry or "")),
                  "created_at": now_ms(),

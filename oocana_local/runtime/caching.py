@@ -13,7 +13,7 @@ from ..executor.base import Executor, Job, JobHandler, Outcome
 from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.requests import EventSink, RunBlockRequest
-from .cache import NodeCache
+from .cache import Memo, NodeCache
 
 __all__ = ["CachingExecutor"]
 
@@ -37,7 +37,7 @@ class CachingExecutor(Executor):
         entry, problem = self.cache.lookup(memo, self.inner)
         if entry is None:
             self.cache.misses += 1
-            outcome = await self.inner.run(job, _Recorder(handler, memo.events, problem))
+            outcome = await self.inner.run(job, _Recorder(handler, memo, problem))
             if outcome.status is OutcomeStatus.DONE:
                 memo.save(outcome.result)
             return outcome
@@ -64,11 +64,12 @@ class CachingExecutor(Executor):
 class _Recorder:
     """A job handler that keeps the streamed outputs, then does what the real one does."""
 
-    __slots__ = ("handler", "events", "problem")
+    __slots__ = ("handler", "memo", "events", "problem")
 
-    def __init__(self, handler: JobHandler, events: list[dict[str, Any]], problem: str | None):
+    def __init__(self, handler: JobHandler, memo: Memo, problem: str | None):
         self.handler = handler
-        self.events = events
+        self.memo = memo
+        self.events = memo.events
         self.problem = problem
 
     def on_start(self, cached: bool) -> None:
@@ -85,6 +86,8 @@ class _Recorder:
             self.events.append(recorded)
         elif type_ == names.BLOCK_OUTPUTS:
             self.events.append({"type": type_, "outputs": message["outputs"]})
+        elif type_ == names.BLOCK_SECRETS:  # the block received a secret: never on disk
+            self.memo.disk_ok = False
         self.handler.on_event(message)
 
     async def run_block(self, request: RunBlockRequest, events: EventSink) -> None:

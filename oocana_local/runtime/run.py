@@ -19,8 +19,10 @@ from ..manifest.resolved import (
     TaskNode,
 )
 from ..states import NodeState, RunStatus
+from . import session_folders
 from .defaults import with_defaults
 from .flow_job import FlowJob
+from .input_schema import input_problems
 from .options import RunOptions
 from .session import Session
 
@@ -50,6 +52,8 @@ class RunResult:
     """Root-flow nodes whose results came from the node cache (every run of them)."""
     dropped_logs: int = 0
     """Log lines not kept in ``events`` (beyond ``EventList.max_logs``)."""
+    redactor: Any = field(default=None, repr=False, compare=False)
+    """Masks the secret values blocks received in ``summary()`` (``outputs`` keep them)."""
 
     @property
     def ok(self) -> bool:
@@ -61,7 +65,7 @@ class RunResult:
                    "outputs": self.outputs, "error": self.error, "nodes": self.nodes}
         if self.cached:
             summary["cached"] = self.cached
-        return summary
+        return self.redactor.value(summary) if self.redactor else summary
 
 
 def block_as_flow(block: TaskBlock) -> Flow:
@@ -86,7 +90,14 @@ def root_inputs(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]:
     unknown = [h for h in given or () if h not in flow.inputs_def]
     if unknown:
         raise UsageError(_unknown("input handle", unknown, flow.inputs_def, str(flow.path)))
+    _refuse_mismatches(input_problems(flow.inputs_def, given or {}), str(flow.path))
     return with_defaults(flow.inputs_def, given)[0]
+
+
+def _refuse_mismatches(problems: list[str], where: str) -> None:
+    if problems:
+        raise UsageError("\n".join([f"inputs that do not fit their json_schema in {where}:",
+                                    *(f"  {p}" for p in problems)]))
 
 
 def _unknown(what: str, names: list[str], known: Any, where: str) -> str:
@@ -128,6 +139,7 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
     _check_nodes_args(graph.nodes, options.nodes, options.nodes_inputs, str(flow.path))
     limit = graph.upstream_of(set(options.nodes)) if options.nodes else None
     session.claim()
+    session_folders.begin(session.session_dir)  # older finished ones go
     try:
         return await _run(session, flow, graph, inputs, options, limit)
     finally:
@@ -157,6 +169,7 @@ async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, 
             await asyncio.shield(session.values.free_all())
         except (asyncio.CancelledError, Exception):
             pass
+        session_folders.finish(session.session_dir)
     if cancelled:
         status, error = RunStatus.CANCELLED, "Cancelled"
     elif failure is not None:
@@ -176,6 +189,7 @@ async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, 
         failed_node=failure.node_id if failure else None,
         cached=_cached_nodes(collector.messages) if session.node_cache is not None else [],
         dropped_logs=collector.dropped_logs,
+        redactor=session.bus.redactor,
     )
 
 
@@ -204,3 +218,6 @@ def _check_nodes_args(graph_nodes: dict[str, Any], nodes: list[str] | None,
         if bad:
             raise UsageError(_unknown("input handle", bad, graph_nodes[node_id].inputs,
                                       f"node {node_id}"))
+        slots = graph_nodes[node_id].inputs
+        _refuse_mismatches(input_problems({h: slots[h].definition for h in values}, values),
+                           f"node {node_id} of {where}")

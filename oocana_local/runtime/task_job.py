@@ -20,6 +20,7 @@ from ..wire import names
 from ..wire.job import JobSpec
 from ..wire.requests import EventSink, RunBlockRequest
 from . import queries
+from .node_answers import timeout_error, warn_mismatches
 
 if TYPE_CHECKING:
     from ..mainframe.messages import BlockReporter, Stack
@@ -60,6 +61,8 @@ class TaskJobHandler:
 
     def on_start(self, cached: bool) -> None:
         self.reporter.started(self.inputs, cached=cached)
+        if self.node is not None and not cached:
+            warn_mismatches(self.node, self.inputs, self.reporter)
 
     def on_event(self, message: dict[str, Any]) -> None:
         type_ = message["type"]
@@ -76,6 +79,8 @@ class TaskJobHandler:
         elif type_ == names.BLOCK_PREVIEW:
             self.reporter.preview(message["payload"])
             self.sink.preview(message["payload"])
+        elif type_ == names.BLOCK_SECRETS:  # masked in every record of the run from now on
+            self.reporter.hide(message["values"])
         else:
             fields = names.PASSTHROUGH.get(type_)
             if fields is not None:
@@ -97,7 +102,9 @@ async def run_task_job(scope: FlowJob, spec: JobSpec, *, job_id: str, stacks: li
                        inputs: dict[str, Any], reporter: BlockReporter, sink: OutputSink,
                        node: GraphNode | None = None) -> Outcome:
     handler = TaskJobHandler(scope, node, reporter, sink, inputs)
-    job = spec.job(job_id, stacks, inputs, nested=node is None)
+    # Secrets that blocks of the run received: a value passed on is masked here too.
+    masks = sorted(scope.session.bus.redactor.values) or None
+    job = spec.job(job_id, stacks, inputs, nested=node is None, masks=masks)
     try:
         outcome = await scope.session.executor.run(job, handler)
     except asyncio.CancelledError:
@@ -110,6 +117,8 @@ async def run_task_job(scope: FlowJob, spec: JobSpec, *, job_id: str, stacks: li
     else:
         if outcome.status is OutcomeStatus.TIMEOUT:
             reporter.error(f"{job_id} timeout after {spec.timeout}s")
+            if node is not None:
+                outcome.error = timeout_error(node)
         outcome.error = outcome.error or outcome.status.value
         reporter.finished(error=outcome.error, status=NodeState.of(outcome.status))
     sink.finished(outcome)

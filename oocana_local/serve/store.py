@@ -1,8 +1,8 @@
 """The run store: every task the server ran, with its events, in one SQLite file.
 
-Writes are batched: the server calls ``flush()`` a few times a second (and before every
-read), so a block that logs thousands of lines costs one transaction per batch, not one
-per line. Opening the store marks the runs that were going when a previous server died as
+Events are batched: the server calls ``flush()`` a few times a second (and before every
+read, and with every change of a task's state), so a block that logs thousands of lines
+costs one transaction per batch, not one per line. Opening the store marks the runs that were going when a previous server died as
 failed with "server stopped".
 """
 
@@ -131,9 +131,12 @@ class RunStore:
             return cursor.rowcount
 
     def save(self, task: TaskRecord) -> None:
-        """Queue the task's current fields for the next flush."""
+        """Write the task's current fields now (with the events queued so far): a task's
+        state changes a few times in its life, and a server killed right after a change
+        must still find it when it restarts."""
         task.updated_at = now_ms()
         self._tasks[task.id] = task
+        self.flush()
 
     def add_event(self, task_id: str, event: TaskEvent) -> None:
         self._events.append((task_id, event.seq, event.type, event.node_id,

@@ -99,6 +99,7 @@ def load_block_main(target: Any, *, function: str | None = None, base: Path | No
     """Import a block's module fresh from its file and return its ``main`` (or the
     ``executor.options.function`` of the manifest). ``target``: a block folder, a
     ``block.oo.yaml``, ``self::name`` / ``pkg::name``, or the ``.py`` file itself."""
+    __tracebackhide__ = True  # a failing import shows the block's frames, not the kit's
     ensure_oocana_importable()
     base = base or caller_dir()
     if not is_ref(target) and str(target).endswith(".py"):
@@ -114,6 +115,7 @@ def load_block_main(target: Any, *, function: str | None = None, base: Path | No
 
 
 def _import(path: Path) -> Any:
+    __tracebackhide__ = True
     path = path.resolve()
     stem = "".join(c if c.isalnum() or c == "_" else "_" for c in path.stem)
     module_name = f"oomol_block_test_{stem}_{zlib.crc32(str(path).encode()):08x}"

@@ -65,8 +65,9 @@ def run_block(oocana_runner: Any) -> Any:
 
 @pytest.fixture
 def run_flow(oocana_runner: Any) -> Any:
-    """``run_flow(flow, inputs=None, *, nodes_inputs=None, nodes=None, check=True, ...)``:
-    run a flow with the real engine; returns a ``TestResult``."""
+    """``run_flow(flow, inputs=None, *, nodes_inputs=None, nodes=None, check=True,
+    expect_not_run=(), ...)``: run a flow with the real engine; returns a ``TestResult``.
+    Fails when a node did not run unless ``expect_not_run`` names it (or is True)."""
     return oocana_runner.run_flow
 
 

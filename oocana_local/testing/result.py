@@ -57,7 +57,9 @@ class TestResult:
 
     @property
     def outputs(self) -> dict[str, Any]:
-        return self.run.outputs
+        """The last value of each output; a missing one raises ``MissingOutput`` naming
+        what the blocks warned about (an undeclared key, "did you mean ...")."""
+        return Outputs(self.run.outputs, self)
 
     @property
     def error(self) -> str | None:
@@ -176,6 +178,23 @@ class TestResult:
             return self
         raise BlockFailed(self.failure_message(), self)
 
+    def raise_for_not_run(self, expected: set[str]) -> TestResult:
+        """Raise ``BlockFailed`` if a node did not run that ``expected`` does not name."""
+        __tracebackhide__ = True
+        surprise = {n: h for n, h in self.not_run.items() if n not in expected}
+        if not surprise:
+            return self
+        lines = [f"flow {self.target} completed, but {len(surprise)} node(s) did not run "
+                 "because an input had no value:"]
+        lines += [f"  {node}: missing input {', '.join(handles) or '(upstream did not run)'}"
+                  for node, handles in surprise.items()]
+        lines += ["fix: give the handle a value on the node (inputs_from: - {handle: NAME, "
+                  "value: ...}) or pass it with nodes_inputs={node: {handle: value}}; inside "
+                  "a flow a node does not take the block's default value (as in oocana).",
+                  f"If the test expects it: run_flow(..., expect_not_run={sorted(surprise)!r})"]
+        lines += self._output_hints()
+        raise BlockFailed("\n".join(lines), self)
+
     def failure_message(self) -> str:
         if self.status == "cancelled":
             return f"{self.kind} {self.target} was cancelled"
@@ -193,7 +212,13 @@ class TestResult:
         if self.not_run:
             lines += ["", "never ran (missing inputs): " + ", ".join(
                 f"{n} ({', '.join(h)})" for n, h in self.not_run.items())]
+        lines += self._output_hints()
         return "\n".join(lines)
+
+    def _output_hints(self) -> list[str]:
+        """Warnings about output keys a block does not declare (with "did you mean")."""
+        return [f"  warning from {node}: {w}" for node, said in self.node_warnings.items()
+                for w in said if "is not defined in Block outputs schema" in w]
 
     def __repr__(self) -> str:
         return (f"<TestResult {self.kind} {self.target}: {self.status}, "
@@ -201,6 +226,30 @@ class TestResult:
 
 
 _SKIP = object()
+
+
+class MissingOutput(KeyError):
+    """An output the test asked for was never sent."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class Outputs(dict):  # type: ignore[type-arg]
+    """A run's outputs; looking up one that was never sent says why it may be missing."""
+
+    def __init__(self, values: dict[str, Any], result: TestResult):
+        super().__init__(values)
+        self._result = result
+
+    def __missing__(self, key: Any) -> Any:
+        result = self._result
+        lines = [f"{result.kind} {result.target} sent no output {key!r}; it sent: "
+                 f"{', '.join(map(repr, self)) or 'nothing'}"]
+        lines += result._output_hints()
+        if result.not_run:
+            lines.append("  never ran (missing inputs): " + ", ".join(result.not_run))
+        raise MissingOutput("\n".join(lines))
 
 
 def _log(event: dict[str, Any]) -> str:

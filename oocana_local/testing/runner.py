@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -79,9 +80,14 @@ class Runner:
         ``self::name`` / ``pkg::name``. Inputs not given take their default ``value``.
         Raises ``BlockFailed`` (the block's traceback) if it fails, unless ``check=False``."""
         __tracebackhide__ = True
+        from ..errors import UsageError
+
         engine = self.engines.get(search_paths)
-        target = resolve_block(block, base=self.base, loader=engine.loader)
-        run = engine.run(target, inputs=inputs, env=env, session_id=session_id)
+        try:
+            target = resolve_block(block, base=self.base, loader=engine.loader)
+            run = engine.run(target, inputs=inputs, env=env, session_id=session_id)
+        except UsageError as exc:
+            raise UsageError(kit_terms(str(exc))) from None  # no engine frames in the test
         result = TestResult(run, target=_shown(block), kind="block")
         return result.raise_for_status() if check else result
 
@@ -89,24 +95,51 @@ class Runner:
                  *, nodes_inputs: dict[str, dict[str, Any]] | None = None,
                  nodes: Iterable[str] | None = None, check: bool = True,
                  search_paths: Iterable[str] | None = None, env: dict[str, str] | None = None,
-                 session_id: str | None = None) -> TestResult:
+                 session_id: str | None = None,
+                 expect_not_run: Iterable[str] | bool = ()) -> TestResult:
         """Run a flow (folder, ``flow.oo.yaml`` or ``subflow.oo.yaml``; or ``self::name`` for
-        a subflow of the package). Raises ``BlockFailed`` if it fails, unless ``check=False``."""
+        a subflow of the package). Raises ``BlockFailed`` if it fails, or if a node did not
+        run (an input had no value) that ``expect_not_run`` does not name (True: any may
+        skip), unless ``check=False``."""
         __tracebackhide__ = True
         from ..errors import UsageError
         from ..manifest.resolved import Flow
 
         engine = self.engines.get(search_paths)
-        if is_ref(flow):
-            target = engine.loader.resolve_subflow(str(flow), package_root(self.base) or self.base)
-        else:
-            target = engine.load(resolve_path(flow, self.base))
-        if not isinstance(target, Flow):
-            raise UsageError(f"{flow} is a block, not a flow; use run_block")
-        run = engine.run(target, inputs=inputs, nodes_inputs=nodes_inputs, nodes=nodes,
-                         env=env, session_id=session_id)
+        try:
+            if is_ref(flow):
+                target = engine.loader.resolve_subflow(str(flow),
+                                                       package_root(self.base) or self.base)
+            else:
+                target = engine.load(resolve_path(flow, self.base))
+            if not isinstance(target, Flow):
+                raise UsageError(f"{flow} is a block, not a flow; use run_block")
+            run = engine.run(target, inputs=inputs, nodes_inputs=nodes_inputs, nodes=nodes,
+                             env=env, session_id=session_id)
+        except UsageError as exc:
+            raise UsageError(kit_terms(str(exc))) from None
         result = TestResult(run, target=_shown(flow), kind="flow")
-        return result.raise_for_status() if check else result
+        if not check:
+            return result
+        result.raise_for_status()
+        expected = expect_not_run if isinstance(expect_not_run, bool) else set(expect_not_run)
+        if expected is not True:
+            result.raise_for_not_run(expected or set())
+        return result
+
+
+_FLAGS = ((re.compile(r"--inputs '(\{.*?\})'"), r"inputs=\1"),
+          (re.compile(r"--nodes-inputs\b"), "nodes_inputs="),
+          (re.compile(r"--inputs\b"), "inputs="),
+          (re.compile(r"--nodes\b"), "nodes="),
+          (re.compile(r"--secrets FILE\b"), "an OOCANA_SECRETS_FILE"))
+
+
+def kit_terms(message: str) -> str:
+    """An engine message with the command line's flags said as the kit's arguments."""
+    for pattern, replacement in _FLAGS:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 def _shown(target: Any) -> str:

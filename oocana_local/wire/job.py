@@ -48,6 +48,7 @@ class WireJob(TypedDict, total=False):
     package_name: str
     package_dir: str | None
     env: dict[str, str]
+    masks: list[str] | None
     blobs: dict[str, bytes]
 
 
@@ -105,8 +106,8 @@ class JobSpec:
     _wire: dict[str, Any] | None = None
 
     def job(self, job_id: str, stacks: Stacks, inputs: dict[str, Any], *,
-            nested: bool = False) -> Job:
-        return Job(self, job_id, stacks, inputs, nested)
+            nested: bool = False, masks: list[str] | None = None) -> Job:
+        return Job(self, job_id, stacks, inputs, nested, masks)
 
     def static_wire(self) -> dict[str, Any]:
         """The part of every job's wire dict that this spec fixes (built once)."""
@@ -136,6 +137,9 @@ class Job:
     inputs: dict[str, Any]
     nested: bool = False
     """Started by another job's ``context.run_block`` (which holds its worker meanwhile)."""
+    masks: list[str] | None = None
+    """Secret values blocks of the run received: the worker masks them in what this job
+    says (its inputs may carry one, inline or inside a value held by a worker)."""
 
     @property
     def node_id(self) -> str:
@@ -155,4 +159,5 @@ class Job:
         wire["job_id"] = self.job_id
         wire["stacks"] = self.stacks
         wire["inputs"] = self.inputs
+        wire["masks"] = self.masks
         return wire

@@ -83,6 +83,9 @@ PASSTHROUGH: dict[str, tuple[str, ...]] = {
 
 # -- worker -> engine only -----------------------------------------------------------------
 READY = "ready"
+BLOCK_SECRETS = "BlockSecrets"
+"""``{job_id, values}``: secret values the job received; the engine masks them in every
+record of the run (the values still reach downstream blocks)."""
 BLOCK_REQUEST = "BlockRequest"
 EXPORTED = "exported"
 

@@ -4,7 +4,8 @@
 handler, so ``print``, direct writes and ``logging`` all land in the block's log, from any
 thread. A worker runs one job at a time, so the current job is a process global; output
 after a job ended belongs to the job that ran last. C-level writes to fd 1/2 bypass this
-and reach the engine through the worker's pipes.
+and reach the engine through the worker's pipes, until a job holds a secret
+(``fd_capture``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import io
 import os
 import sys
 import threading
+
+from ..redact import Redactor
+from . import fd_capture
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
@@ -32,45 +36,41 @@ _handler: logging.Handler | None = None
 
 
 def emit(line: str, stdio: str) -> None:
-    """Send one line of the current job's output."""
+    """Send one line of the current job's output (the channel masks secrets)."""
     job_id = _job_id
     channel = _channel
     if job_id is None or channel is None:  # nothing ran yet: keep it visible somewhere
-        os.write(2 if stdio == "stderr" else 1, (line + "\n").encode("utf-8", "replace"))
+        fd = fd_capture.original(2 if stdio == "stderr" else 1)
+        os.write(fd, (line + "\n").encode("utf-8", "replace"))
         return
-    if _masked:
-        line = mask(line)
     channel.send({"type": "BlockLog", "job_id": job_id, "log": line, "stdio": stdio})
 
 
-_masked: tuple[str, ...] = ()
-MASK = "******"
+secrets = Redactor()
+"""Every secret value a job of this worker received; kept for the worker's life, since
+a block's threads and subprocesses may outlive its job."""
 
 
-def hide(secrets: list[str]) -> None:
-    """Secret values the current job received: its log lines show ``******`` instead
-    (each line of a multi-line secret too)."""
-    global _masked
-    parts = set()
-    for secret in secrets:
-        parts.add(secret)
-        parts.update(p for p in secret.splitlines() if len(p) >= 4)
-    _masked = tuple(sorted((p for p in parts if p), key=len, reverse=True))
+def hide(values: list[str]) -> None:
+    """Secret values the current job received: whatever leaves the worker shows ``******``
+    instead (each line of a multi-line secret too), fd-level output included."""
+    if not values:
+        return
+    secrets.add(values)
+    if _channel is not None:
+        _channel.redactor = secrets
+        fd_capture.install(emit)
 
 
 def mask(text: str) -> str:
-    for secret in _masked:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
+    return secrets.text(text)
 
 
 def begin(job_id: str) -> None:
     """From now on output belongs to ``job_id``; undo what a previous block replaced."""
-    global _job_id, _masked
+    global _job_id
     flush()  # leftovers of a previous job's threads stay with that job
     _job_id = job_id
-    _masked = ()
     if _writers:
         if sys.stdout is not _writers[0]:
             sys.stdout = _writers[0]
@@ -86,6 +86,8 @@ def begin(job_id: str) -> None:
 
 def flush() -> None:
     """Send partial lines (called right before ``BlockFinished``)."""
+    if fd_capture.installed():
+        fd_capture.drain()
     for writer in _writers:
         writer.flush_partial()
 

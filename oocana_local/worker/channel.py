@@ -17,14 +17,45 @@ TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations o
 if TYPE_CHECKING:
     from typing import Any
 
+    from ..redact import Redactor
+
 __all__ = ["Channel"]
 
+# What a block says, field by field, masked on its way out once a job held a secret.
+# Outputs and results travel unmasked (a downstream block needs the value; the engine
+# masks every record of them), and so do run_block requests and value exports.
+_SAID = {
+    "BlockLog": ("log",),
+    "BlockLogJSON": ("json",),
+    "BlockWarning": ("warning",),
+    "BlockError": ("error",),
+    "BlockMessage": ("payload",),
+    "BlockPreview": ("payload",),
+    "BlockFinished": ("error",),
+}
+
+
+def _masked(message: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    fields = _SAID.get(message.get("type"))  # type: ignore[arg-type]
+    if not fields:
+        return message
+    out = message
+    for name in fields:
+        if name in message:
+            value = redactor.value(message[name])
+            if value is not message[name]:
+                if out is message:
+                    out = dict(message)
+                out[name] = value
+    return out
 
 class Channel:
     def __init__(self, fd: int):
         self.fd = fd
         self._buffer = bytearray()
         self._send_lock = threading.Lock()
+        self.redactor: Redactor | None = None
+        """Set once a job held a secret: what a block says is masked from then on."""
         # A block may fork (multiprocessing): the child must not inherit a held lock.
         os.register_at_fork(after_in_child=self._renew_lock)
 
@@ -32,6 +63,8 @@ class Channel:
         self._send_lock = threading.Lock()
 
     def send(self, message: dict[str, Any]) -> None:
+        if self.redactor:
+            message = _masked(message, self.redactor)
         payload = dumps(message, 5)
         head = header(check_size(len(payload)))  # too big: the block's call raises
         with self._send_lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..context import Context, ValueStore
 from ..context.call import MainCaller, user_traceback
 from ..context.values import decode_inputs
+from ..wire import names
 from ..wire.errors import JobSetupError
 from . import capture, hooks, loader
 from .environment import JobEnvironment, ensure_dirs, job_env
@@ -57,12 +58,16 @@ class JobRunner:
         try:
             ensure_dirs(job)
             raw = job.get("inputs")
+            capture.hide(job.get("masks") or [])  # secrets upstream blocks passed on
             if raw and (job.get("inputs_def_patch") or _may_need_secrets(job)):
                 from ..secrets import resolve_inputs
 
                 raw, secrets = resolve_inputs(raw, job.get("inputs_def"),
                                               job.get("inputs_def_patch"),
                                               job.get("secrets_file"))
+                if secrets:  # the engine masks its records of this job's values
+                    self.sink.send({"type": names.BLOCK_SECRETS, "job_id": job["job_id"],
+                                    "values": secrets})
                 capture.hide(secrets)
             inputs = decode_inputs(raw, self.store, job.get("blobs"))
             context = Context.from_job(job, inputs=inputs, sink=self.sink, store=self.store)

@@ -166,7 +166,20 @@ def entry_path(job: dict[str, Any]) -> tuple[str, str]:
         return path, path
     entry = job.get("entry") or "index.py"
     path = entry if os.path.isabs(entry) else os.path.join(directory, entry)
+    head, sep, tail = path.rpartition(os.sep + ".." + os.sep)
+    if sep:  # ".." as the file system sees it: through a symlinked folder too
+        return os.path.join(os.path.realpath(head + os.sep + ".."), os.path.normpath(tail)), entry
     return os.path.normpath(path), entry
+
+
+def _ran_block_code(exc: BaseException) -> bool:
+    """Whether the error came from the block module's own code (then its traceback shows)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "<module>":
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def load_function(job: dict[str, Any]) -> Any:
@@ -183,10 +196,22 @@ def load_function(job: dict[str, Any]) -> Any:
         if exc.filename == path:
             raise LoadError(f"block file not found: {path}") from None
         raise
+    except OSError as exc:
+        if exc.filename in (path, None) and not _ran_block_code(exc):
+            raise LoadError(f"block file {path} cannot be read: {exc.strerror}") from None
+        raise
     name = job.get("function") or "main"
     fn = getattr(module, name, None)
     if fn is None:
-        raise LoadError(f"function {name} not found in {shown}")
+        import difflib
+
+        functions = [n for n, v in vars(module).items()
+                     if callable(v) and not n.startswith("_") and
+                     getattr(v, "__module__", None) == module.__name__]
+        close = difflib.get_close_matches(name, functions, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else (
+            f"; it defines {', '.join(functions)}" if functions else "")
+        raise LoadError(f"function {name} not found in {path}{hint}")
     if not callable(fn):
-        raise LoadError(f"{name} is not a function in {shown}")
+        raise LoadError(f"{name} is not a function in {path}")
     return fn

@@ -41,7 +41,8 @@ def test_undeclared_output_is_dropped_with_warning(tmp_path: Path) -> None:
     assert outcome.status == "done"
     assert outcome.result == {"out": 1}
     assert rec.warnings == [
-        "Output handle key: [nope] is not defined in Block outputs schema.",
+        "Output handle key: [nope] is not defined in Block outputs schema. "
+        "Declared outputs never sent: 'out'.",
         "Output handle key: [c] is not defined in Block outputs schema.",
     ]
     assert rec.of("BlockOutput") == []
@@ -200,7 +201,9 @@ def test_exception_traceback_starts_at_the_block(tmp_path: Path) -> None:
 def test_return_of_a_non_dict_fails(tmp_path: Path) -> None:
     outcome, _ = run_block(tmp_path, "def main():\n    return 5\n")
     assert outcome.status == "failed"
-    assert outcome.error == "return object needs to be a dictionary, but get type: <class 'int'>"
+    assert outcome.error.startswith(
+        "return object needs to be a dictionary, but get type: <class 'int'> (main in ")
+    assert outcome.error.endswith("main.py must return a dict of output handles, or None)")
 
 
 def test_return_none_succeeds_without_result(tmp_path: Path) -> None:
@@ -217,8 +220,8 @@ def test_missing_function_and_not_callable(tmp_path: Path) -> None:
         return missing, not_callable, no_file
 
     missing, not_callable, no_file = with_pool(scenario)
-    assert missing.error == "function nope not found in m.py"
-    assert not_callable.error == "main is not a function in m.py"
+    assert missing.error == f"function nope not found in {tmp_path / 'm.py'}"
+    assert not_callable.error == f"main is not a function in {tmp_path / 'm.py'}"
     assert no_file.status == "failed"
     assert no_file.error == f"block file not found: {tmp_path / 'absent.py'}"
 

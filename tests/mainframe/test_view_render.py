@@ -106,8 +106,9 @@ def test_summary_of_a_successful_run(state, session, clock):
     assert "answer = 42" in text
     assert "'rows': [0, 1, 2" in text and "+80" in text  # containers are cut
     assert "… (1000 chars)" in text and "x" * 201 not in text
-    assert "not run" in text and "b  missing input: text, count" in text
-    assert text.rstrip().endswith("completed in 1.23 s")
+    assert "1 node did not run" in text and "b  missing input: text, count" in text
+    assert "fix: give the handle a value on the node" in text
+    assert text.rstrip().endswith("completed in 1.23 s, but 1 node did not run")
     assert "error" not in text
 
 

@@ -28,10 +28,11 @@ _LOOK: dict[str, tuple[str, str]] = {
     "crashed": ("✗", "bold red"),
     "cancelled": ("⊘", "yellow"),
     "not run": ("–", "dim"),
+    "skipped": ("–", "dim"),
 }
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 STATUS_ORDER = ("done", "cached", "running", "waiting", "failed", "timeout", "crashed", "cancelled",
-                "not run")
+                "not run", "skipped")
 """The order statuses are counted in, in footers and summary lines."""
 
 _LIVE_KEEP = BAD_STATUSES | {"running"}

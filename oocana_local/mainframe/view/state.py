@@ -25,7 +25,8 @@ NodeKey = tuple[str, ...]
 LogLine = tuple[str, str, str]
 """``(node label, line, stdio)``"""
 
-FINAL_STATUSES = frozenset({"done", "cached", "failed", "timeout", "crashed", "cancelled", "not run"})
+FINAL_STATUSES = frozenset({"done", "cached", "failed", "timeout", "crashed", "cancelled", "not run",
+                            "skipped"})
 BAD_STATUSES = frozenset({"failed", "timeout", "crashed"})
 
 
@@ -36,7 +37,7 @@ class NodeState:
     key: NodeKey
     status: str = "waiting"
     """waiting, running, done, cached (its results were reused from the node cache),
-    failed, timeout, crashed, cancelled or not run."""
+    failed, timeout, crashed, cancelled, not run or skipped (outside a ``--nodes`` subset)."""
     runs: int = 0
     """Jobs started for this node (a node can run many times)."""
     active: int = 0
@@ -217,6 +218,9 @@ class RunState:
             *message.get("start_nodes", ()), *message.get("mid_nodes", ()),
             *message.get("end_nodes", ()),
         }
+        for node in self.roots:  # outside the subset: they will not run, by request
+            if node.status == "waiting" and node.node_id not in self.will_run:
+                node.status = "skipped"
 
     def _flow_output(self, message: dict[str, Any]) -> None:
         self.outputs[message.get("handle", "")] = message.get("output")

@@ -37,8 +37,9 @@ def render_summary(state: RunState, *, max_rows: int = 30,
             line = Text("  ")
             line.append(str(handle), style="bold cyan")
             line.append(" = ")
-            line.append_text(_indent(format_value(value, width=max(40, width - 8)), "    "))
-            parts.append(line)
+            room = max(20, width - len(f"  {handle} = "))
+            line.append_text(_indent(format_value(value, width=room), "    "))
+            parts.append(_fit(line, width))
     if state.status == "failed":
         parts.extend(_error_parts(state))
     parts.extend(_not_run_parts(state))
@@ -48,10 +49,17 @@ def render_summary(state: RunState, *, max_rows: int = 30,
 
 def format_value(value: Any, *, width: int = 80) -> Text:
     """A value shown to a user: short values inline, dicts and lists pretty-printed,
-    everything cut to about 200 characters (or 20 lines for containers)."""
-    if isinstance(value, str) and len(value) > _MAX_VALUE_CHARS:
-        cut = f"{value[:_MAX_VALUE_CHARS]!r}… ({len(value)} chars)"
-        return _highlight(Text(cut))
+    everything cut to about 200 characters (or 20 lines for containers); a value that
+    stayed in a worker as its description (``<DataFrame 2 rows × 3 columns>``)."""
+    if isinstance(value, dict) and value.get("__OOMOL_TYPE__") == "oomol/var":
+        return Text(f"<{value.get('description') or 'a value held by a worker'}>",
+                    style="magenta")
+    if isinstance(value, dict) and value.get("__OOMOL_TYPE__") == "oomol/bin":
+        return Text(f"<bytes in {value.get('value')}>", style="magenta")
+    if isinstance(value, str) and len(value) > min(_MAX_VALUE_CHARS, width - 2):
+        suffix = f"… ({len(value)} chars)"
+        keep = max(8, min(_MAX_VALUE_CHARS, width - len(suffix) - 2))
+        return _highlight(Text(f"{value[:keep]!r}{suffix}"))
     container = isinstance(value, (dict, list, tuple, set, frozenset))
     try:
         text = pretty_repr(value, max_width=width, max_length=_MAX_VALUE_LINES,
@@ -85,31 +93,65 @@ def _error_parts(state: RunState) -> list[RenderableType]:
     return parts
 
 
+NOT_RUN_FIX = ("  fix: give the handle a value on the node, e.g.\n"
+               "    inputs_from: [{handle: NAME, value: ...}]\n"
+               "  or connect it to an output. Inside a flow a node does\n"
+               "  not take the block's default value (as in oocana).")
+
+
+def _not_run_nodes(state: RunState) -> list[Any]:
+    return [n for n in state.iter_nodes() if n.status == "not run"]
+
+
 def _not_run_parts(state: RunState) -> list[RenderableType]:
-    nodes = [n for n in state.iter_nodes() if n.status == "not run"]
+    nodes = _not_run_nodes(state)
     if not nodes:
         return []
-    parts: list[RenderableType] = [Text("not run", style="bold yellow")]
+    count = f"{len(nodes)} node{'s' if len(nodes) > 1 else ''}"
+    if state.status != "done":  # most likely behind the failure: no advice to mislead
+        parts: list[RenderableType] = [Text(f"{count} did not run", style="bold yellow")]
+        for node in nodes[:_MAX_NOT_RUN]:
+            parts.append(Text(f"  {node.label}" + (f"  missing input: {', '.join(node.missing)}"
+                                                   if node.missing else ""), style="dim"))
+        return parts
+    parts = [
+        Text(f"⚠ {count} did not run: an input had no value", style="bold yellow")]
     for node in nodes[:_MAX_NOT_RUN]:
         line = Text("  ")
         line.append(node.label, style="bold")
         if node.missing:
-            line.append(f"  missing input: {', '.join(node.missing)}", style="dim")
+            line.append(f"  missing input: {', '.join(node.missing)}", style="yellow")
         parts.append(line)
     if len(nodes) > _MAX_NOT_RUN:
         parts.append(Text(f"  … and {len(nodes) - _MAX_NOT_RUN} more", style="dim"))
+    parts.append(Text(NOT_RUN_FIX, style="yellow"))
     return parts
 
 
 def _final_line(state: RunState) -> Text:
     elapsed = format_duration(state.elapsed)
     if state.status == "done":
+        not_run = len(_not_run_nodes(state))
+        if not_run:
+            return Text(f"completed in {elapsed}, but {not_run} node"
+                        f"{'s' if not_run > 1 else ''} did not run", style="bold yellow")
         return Text(f"completed in {elapsed}", style="bold green")
     if state.status == "failed":
         return Text(f"failed in {elapsed}", style="bold red")
     if state.status == "cancelled":
         return Text(f"cancelled after {elapsed}", style="bold yellow")
     return Text(f"stopped after {elapsed}", style="bold yellow")
+
+
+def _fit(text: Text, width: int) -> Text:
+    """Each line cut to ``width`` columns with an ellipsis: printed as is (not re-wrapped),
+    a longer line would fold into a stray line in the terminal."""
+    lines = text.split("\n")
+    if all(line.cell_len <= width for line in lines):
+        return text
+    for line in lines:
+        line.truncate(width, overflow="ellipsis")
+    return Text("\n").join(lines)
 
 
 def _indent(text: Text, prefix: str) -> Text:
