@@ -254,7 +254,7 @@ class Loader:
         session: _Session,
         problems: list[Problem],
     ) -> Node:
-        kind = raw.KIND  # the same on the raw.py models and their lite.py twins
+        kind = raw.KIND
         if kind == "task":
             return self._task_node(raw, path, flow, doc, problems)
         if kind == "subflow":
