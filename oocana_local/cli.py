@@ -1,7 +1,7 @@
 """The ``oocana-local`` command line.
 
-Exit codes: 0 the run completed (or ``check`` found nothing), 1 the run failed, 2 bad
-usage or invalid manifests, 130 interrupted.
+Exit codes: 0 the run completed (or ``check`` found no errors), 1 the run failed, 2 bad
+usage or invalid manifests (``check --strict``: or any warning), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -63,9 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check", help="validate every manifest under a path",
-        description="Validate every *.oo.yaml under PATH and list each problem with "
-                    "file, line and a hint.")
+        description="Validate every *.oo.yaml under PATH and compile the python blocks "
+                    "they use (without running them); list each problem with file, line "
+                    "and a hint. Exit 2 on errors (on warnings too with --strict).")
     check.add_argument("path", nargs="?", default=".", help="folder or manifest (default: .)")
+    check.add_argument("--strict", action="store_true",
+                       help="fail (exit 2) on warnings too, not only on errors")
     _search_paths_arg(check)
 
     new = commands.add_parser(
@@ -186,9 +189,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     _print_problems(problems)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    if problems:
-        print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    if errors or (warnings and args.strict):
+        strict = " (--strict: warnings fail too)" if args.strict and not errors else ""
+        print(f"{errors} error(s), {warnings} warning(s){strict}", file=sys.stderr)
         return EXIT_USAGE
+    if warnings:
+        print(f"{path}: no errors, {warnings} warning(s) (--strict makes warnings fail)",
+              file=sys.stderr)
+        return EXIT_OK
     print(f"{path}: all manifests are valid")
     return EXIT_OK
 

@@ -73,13 +73,34 @@ class HandleDef:
         return self.value is not MISSING
 
     def wire(self) -> dict[str, Any]:
-        """The definition as blocks see it (``context.inputs_def[h]``, ``query_block``)."""
-        wire = dict(self.raw) if self.raw else {"handle": self.handle}
-        if self.json_schema is not None:
-            wire.setdefault("json_schema", self.json_schema)
-        if self.is_additional:
-            wire["is_additional"] = True
-        return wire
+        """The definition as blocks see it (``context.inputs_def[h]``, ``outputs_def``,
+        ``query_block``, ``query_downstream``): see ``wire_handle``."""
+        written = dict(self.raw) if self.raw else {}
+        written.update(handle=self.handle, json_schema=self.json_schema, kind=self.kind,
+                       nullable=self.nullable, description=self.description)
+        written.pop("value", None)
+        if self.has_value():
+            written["value"] = self.value
+        return wire_handle(written, is_additional=self.is_additional)
+
+
+_HANDLE_DEFAULTS: dict[str, Any] = {
+    "description": None, "json_schema": None, "kind": None, "nullable": False,
+    "is_additional": False,
+}
+
+
+def wire_handle(definition: dict[str, Any], *, is_additional: bool = False) -> dict[str, Any]:
+    """A handle definition with every field oocana's SDK reads, defaults filled in:
+    ``description``, ``json_schema`` and ``kind`` (None), ``nullable`` (False) and
+    ``is_additional``. ``value`` stays absent when none was given (absent and null differ).
+    Unknown keys are kept."""
+    wire = {**_HANDLE_DEFAULTS, **definition}
+    if wire["nullable"] is None:
+        wire["nullable"] = False
+    if is_additional:
+        wire["is_additional"] = True
+    return wire
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ManifestError
 from ..graph.model import FlowTarget, GraphNode, InputSlot, NodeTarget
-from ..manifest.resolved import Flow, TaskBlock
+from ..manifest.resolved import Flow, TaskBlock, wire_handle
 from .defaults import with_defaults
 
 if TYPE_CHECKING:
@@ -195,9 +195,9 @@ async def _run_task(flow_job: FlowJob, ref: str, block: TaskBlock, job_id: str,
                      outputs_def=dict(block.outputs_def))
     job = build_job(flow_job, node, block, job_id, stacks, inputs)
     for definition in extra_in:
-        job.inputs_def[definition["handle"]] = {**definition, "is_additional": True}
+        job.inputs_def[definition["handle"]] = wire_handle(definition, is_additional=True)
     for definition in extra_out:
-        job.outputs_def[definition["handle"]] = {**definition, "is_additional": True}
+        job.outputs_def[definition["handle"]] = wire_handle(definition, is_additional=True)
     job.spawn_key = None  # its own worker could be the one waiting for it
     job.nested = True
     handler = _RunBlockHandler(flow_job, reporter, emit)
