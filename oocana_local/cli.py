@@ -233,13 +233,23 @@ def _node_cache(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .engine import Engine
-    from .errors import ManifestError, UsageError
-
     path = Path(args.path)
     if not path.exists():
         print(f"oocana-local: {path} does not exist", file=sys.stderr)
         return EXIT_USAGE
+    from .executor.prelaunch import discard_early, launch_early
+
+    launch_early()  # the first worker starts while the engine imports and reads manifests
+    try:
+        return _run(args, path)
+    finally:
+        discard_early()  # not taken: the run stopped before it needed a worker
+
+
+def _run(args: argparse.Namespace, path: Path) -> int:
+    from .engine import Engine
+    from .errors import ManifestError, UsageError
+
     recorder = None
     view = None
     with Engine(search_paths=args.search_paths, max_workers=args.max_workers,

@@ -3,14 +3,17 @@
 The raw pydantic models (``raw.py``) mirror the YAML; these records are the product of
 reading *and* resolving it: every block reference is replaced by the block it names,
 paths are absolute, handle lists are ordered dicts keyed by handle name. They are plain
-frozen-ish dataclasses so that graph compilation and the scheduler never touch pydantic.
+frozen-ish dataclasses so that graph compilation and the scheduler never touch pydantic;
+lazy ones (``_dataclass.py``): a class no manifest uses costs no start-up time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Literal
+
+from .._dataclass import lazy_dataclass as dataclass
 
 
 class _Missing:

@@ -25,42 +25,70 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 __all__ = ["Before", "Field", "Ge", "Pick", "Record", "fast_parse", "fields_of", "union_members"]
 
 
-@dataclass(frozen=True)
-class Ge:
+class _Mark:
+    """A marker inside ``Annotated``. Plain classes, not dataclasses: these are made at
+    import, on every cold start, and a dataclass costs a millisecond to create."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(
+            getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash((type(self), *(getattr(self, n) for n in self.__slots__)))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{type(self).__name__}({shown})"
+
+
+class Ge(_Mark):
     """The value (a number) must be >= ``bound``."""
 
-    bound: float
+    __slots__ = ("bound",)
+
+    def __init__(self, bound: float):
+        self.bound = bound
 
 
-@dataclass(frozen=True)
-class Before:
+class Before(_Mark):
     """``fn`` is applied to the value as written, before its type is checked."""
 
-    fn: Callable[[Any], Any]
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[Any], Any]):
+        self.fn = fn
 
 
-@dataclass(frozen=True)
-class Pick:
+class Pick(_Mark):
     """A union decided by ``fn(value)``: the member type to validate with, or None when
     the value fits none (then the error is ``error_type`` / ``error_message``)."""
 
-    fn: Callable[[Any], Any]
-    error_type: str | None = None
-    error_message: str | None = None
+    __slots__ = ("fn", "error_type", "error_message")
+
+    def __init__(self, fn: Callable[[Any], Any], error_type: str | None = None,
+                 error_message: str | None = None):
+        self.fn = fn
+        self.error_type = error_type
+        self.error_message = error_message
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    annotation: Any
-    required: bool
-    default: Any = None
+class Field(_Mark):
+    """One declared field of a record."""
+
+    __slots__ = ("name", "annotation", "required", "default")
+
+    def __init__(self, name: str, annotation: Any, required: bool, default: Any = None):
+        self.name = name
+        self.annotation = annotation
+        self.required = required
+        self.default = default
 
 
 class Record:
