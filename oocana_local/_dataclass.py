@@ -4,8 +4,9 @@
 class is created: about a millisecond per class, paid by every process that imports it.
 The manifest records define a score of classes and a one-node ``run`` instantiates a few;
 with this decorator the others cost nothing, and the few pay when they are first used.
-The result is an ordinary dataclass (``fields``, ``replace``, pickling, ``==`` work), and
-type checkers see ``@dataclass`` itself.
+Once an instance exists (made, unpickled or copied) the class is an ordinary dataclass;
+before that, ``dataclasses.fields(cls)`` needs ``realize(cls)`` first. Type checkers see
+``@dataclass`` itself.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ def test_records_behave_as_dataclasses() -> None:
     assert TaskNode(node_id="b").inputs_def is not TaskNode(node_id="c").inputs_def
     assert "node_id='a'" in repr(node)
     assert dataclasses.replace(node, node_id="b").node_id == "b"
-    assert [f.name for f in dataclasses.fields(HandleDef)][:2] == ["handle", "json_schema"]
+    handle = HandleDef("h")
+    assert [f.name for f in dataclasses.fields(handle)][:2] == ["handle", "json_schema"]
     assert copy.deepcopy(node) == node
     assert hash(Location("f", 1)) == hash(Location("f", 1))  # frozen: hashable
 
