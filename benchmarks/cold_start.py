@@ -13,7 +13,10 @@ Times whole processes, interleaved so that machine noise hits every row alike:
   of an older commit), ``python -m oocana_local run`` from there: before and after in
   one table.
 
-Prints the median and min-max of each row in ms and its ratio to ``python -c pass``.
+Prints the median and min-max wall-clock ms of each row and its ratio to ``python -c
+pass``, and the CPU time of the whole process tree (engine and worker), which a busy
+machine disturbs less than the wall clock (but which does not show work done in
+parallel).
 Processes run as an installed package does, with its bytecode cached (in a temporary
 ``PYTHONPYCACHEPREFIX``, written by a warm-up run), whatever ``PYTHONDONTWRITEBYTECODE``
 says. Profile one run with ``python -X importtime -m oocana_local run <flow>``.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -67,14 +71,24 @@ def write_flow(root: Path) -> Path:
 
 
 def timed(argv: list[str], env: dict[str, str], expect: str | None, cwd: Path = ROOT
-          ) -> float:
+          ) -> tuple[float, float]:
+    """Wall-clock ms of the command, and the CPU ms of its whole process tree."""
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = (time.perf_counter() - started) * 1000
+    cpu = (_children_cpu() - cpu_before) * 1000
     if done.returncode != 0 or (expect is not None and expect not in done.stdout):
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n"
                          f"{done.stdout}{done.stderr}")
-    return elapsed
+    return elapsed, cpu
+
+
+def _children_cpu() -> float:
+    # A reaped process's usage includes the processes it reaped: the engine reaps its
+    # workers, so this counts the worker too.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -107,19 +121,24 @@ def main() -> None:
                 args.baseline.resolve())
         for argv, expect, cwd in rows.values():  # warm-up: bytecode, page cache
             timed(argv, env, expect, cwd)
-        times: dict[str, list[float]] = {name: [] for name in rows}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in rows}
         for _ in range(args.repeat):
             for name, (argv, expect, cwd) in rows.items():
                 times[name].append(timed(argv, env, expect, cwd))
-    floor = statistics.median(times["python -c pass"])
+    floor = statistics.median(wall for wall, _ in times["python -c pass"])
+    floor_cpu = statistics.median(cpu for _, cpu in times["python -c pass"])
+    load = os.getloadavg()[0]
     print(f"cold start, one trivial node, {args.repeat} interleaved runs each "
-          f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n")
-    print("| command | median ms | min | max | x python -c pass |")
-    print("|---|---:|---:|---:|---:|")
+          f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load:.1f})\n")
+    print("| command | median ms | min | max | x python -c pass | CPU ms (all processes) "
+          "| x |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, values in times.items():
-        median = statistics.median(values)
-        print(f"| {name} | {median:.0f} | {min(values):.0f} | {max(values):.0f} "
-              f"| {median / floor:.1f} |")
+        walls = [wall for wall, _ in values]
+        cpu = statistics.median(c for _, c in values)
+        median = statistics.median(walls)
+        print(f"| {name} | {median:.0f} | {min(walls):.0f} | {max(walls):.0f} "
+              f"| {median / floor:.1f} | {cpu:.0f} | {cpu / floor_cpu:.1f} |")
 
 
 if __name__ == "__main__":
