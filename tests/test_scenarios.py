@@ -517,6 +517,20 @@ class TestHandleDefinitions:
                  if e["handle"] == "note"]
         assert notes == ["required: ['note', 'seen']"]
 
+    def test_handles_a_run_block_caller_adds_arrive_the_same_way(self, engine):
+        result = engine.run(FLOWS / "handle_defs")
+
+        assert result.status == "completed", result.error
+        seen = result.outputs["seen_by_run_block"]
+        blank = {"description": None, "json_schema": None, "kind": None,
+                 "nullable": False, "is_additional": False, "has_value": False}
+        assert seen["inputs.extra"] == {**blank, "handle": "extra",
+                                        "json_schema": {"type": "number"},
+                                        "is_additional": True}
+        assert seen["outputs.note"] == {**blank, "handle": "note", "kind": "primitive",
+                                        "is_additional": True}
+        assert seen["inputs.text"]["json_schema"] == {"type": "string"}
+
 
 class TestAdditionalHandles:
     def test_node_level_handles_extend_a_block_that_allows_them(self, engine):
