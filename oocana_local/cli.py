@@ -142,6 +142,17 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    code = _dispatch(argv)
+    if argv is None:  # the process's entry point (the console script, -m): it exits next
+        import gc
+
+        # Exiting collects every object the engine made (~30 ms for a one-node run);
+        # frozen objects are skipped, and the process frees them all at once.
+        gc.freeze()
+    return code
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "run":
