@@ -1,8 +1,7 @@
-"""A 1000-node flow loads and validates fast (a loose bound; benchmarks/ has the numbers)."""
+"""A 1000-node flow loads and validates, every node wired (how fast: benchmarks/
+manifest_load.py; tests assert no durations)."""
 
 from __future__ import annotations
-
-import time
 
 from manifest_helpers import MAIN_PY, block_yaml
 
@@ -32,7 +31,7 @@ def chain_flow(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_thousand_node_flow_loads_quickly(tree):
+def test_a_thousand_node_flow_loads_with_every_node_wired(tree):
     root = tree(
         {
             "pkg/package.oo.yaml": "name: pkg\n",
@@ -42,12 +41,8 @@ def test_thousand_node_flow_loads_quickly(tree):
         }
     )
     loader = Loader()
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
+    for _ in range(2):  # the second read reuses the parsed block
         flow, problems = loader.read(root / "pkg/flows/big")
-        best = min(best, time.perf_counter() - started)
     assert problems == []
     assert len(flow.nodes) == 1000
     assert flow.nodes[999].inputs_from[0].from_node[0].node_id == "add#998"
-    assert best < 1.0, f"1000-node flow took {best * 1000:.0f} ms"
