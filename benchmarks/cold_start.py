@@ -19,7 +19,7 @@ machine disturbs less than the wall clock (but which does not show work done in
 parallel).
 Processes run as an installed package does, with its bytecode cached (in a temporary
 ``PYTHONPYCACHEPREFIX``, written by a warm-up run), whatever ``PYTHONDONTWRITEBYTECODE``
-says. Profile one run with ``python -X importtime -m oocana_local run <flow>``.
+says (``--environment-as-is`` leaves the environment alone). Profile one run with ``python -X importtime -m oocana_local run <flow>``.
 """
 
 from __future__ import annotations
@@ -98,10 +98,13 @@ def main() -> None:
                         help="an installed oocana-local script to time as well")
     parser.add_argument("--baseline", type=Path, default=None, metavar="DIR",
                         help="another checkout whose `python -m oocana_local run` to time")
+    parser.add_argument("--environment-as-is", action="store_true",
+                        help="do not arrange for cached bytecode (with "
+                             "PYTHONDONTWRITEBYTECODE=1 every run compiles every module)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         flow = write_flow(Path(tmp))
-        env = bytecode_env(Path(tmp))
+        env = dict(os.environ) if args.environment_as_is else bytecode_env(Path(tmp))
         run_args = ["run", str(flow), "--json"]
         rows: dict[str, tuple[list[str], str | None, Path]] = {
             "python -c pass": ([sys.executable, "-c", "pass"], None, ROOT),
