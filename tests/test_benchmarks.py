@@ -31,3 +31,16 @@ def test_quick_benchmark_runs_every_workload(tmp_path: Path) -> None:
     table = done.stdout
     assert "| workload | engine | median ms |" in table
     assert "cold start, one-node flow from the CLI | oocana-local run |" in table
+
+
+def test_cold_start_and_manifest_load_benchmarks_print_their_tables(tmp_path: Path) -> None:
+    bench = BENCH.parent
+    cold = subprocess.run([sys.executable, str(bench / "cold_start.py"), "--repeat", "1"],
+                          capture_output=True, text=True, timeout=120)
+    assert cold.returncode == 0, cold.stdout + cold.stderr
+    assert "| python -c pass | " in cold.stdout
+    assert "| python -m oocana_local run | " in cold.stdout
+    load = subprocess.run([sys.executable, str(bench / "manifest_load.py"), "--repeat", "1",
+                           "--nodes", "20"], capture_output=True, text=True, timeout=120)
+    assert load.returncode == 0, load.stdout + load.stderr
+    assert "| warm: load a 20-node chain | " in load.stdout

@@ -288,6 +288,87 @@ class TestCheck:
         assert re.search(r"flow\.oo\.yaml:\d+: error: ", proc.stdout + proc.stderr)
 
 
+def python_block(root: Path, name: str, code: str, function: str = "main") -> Path:
+    """A block folder whose main.py holds ``code``."""
+    block = root / name
+    block.mkdir()
+    (block / "block.oo.yaml").write_text(
+        f"executor: {{name: python, options: {{entry: main.py, function: {function}}}}}\n"
+        "inputs_def: [{handle: x}]\noutputs_def: [{handle: x}]\n")
+    (block / "main.py").write_text(code)
+    return block
+
+
+class TestCheckPythonBlocks:
+    """``check`` compiles every python block a manifest uses, without running it."""
+
+    def test_a_syntax_error_is_reported_at_its_file_and_line(self, tmp_path):
+        block = python_block(tmp_path, "broken",
+                             "def main(inputs):\n    x = (1,\n    return x\n\n\nok = 1\n")
+
+        proc = run_cli("check", str(block))
+
+        assert proc.returncode == 2, proc.stderr
+        assert re.search(r"broken/main\.py:\d+: error: main\.py does not compile: ",
+                         proc.stderr), proc.stderr
+
+    def test_a_misspelled_function_gets_a_did_you_mean(self, tmp_path):
+        block = python_block(tmp_path, "typo", "def mian(inputs):\n    return inputs\n")
+
+        proc = run_cli("check", str(block))
+
+        assert proc.returncode == 2, proc.stderr
+        assert "error: function 'main' is not defined in main.py" in proc.stderr
+        assert "hint: did you mean 'mian'?" in proc.stderr
+
+    def test_a_flow_checks_the_blocks_it_uses_inline_ones_too(self, tmp_path):
+        python_block(tmp_path, "named", "def run(inputs):\n    return inputs\n",
+                     function="run")
+        (tmp_path / "flow.oo.yaml").write_text(
+            "nodes:\n"
+            "  - node_id: a\n    task: ./named\n    inputs_from: [{handle: x, value: 1}]\n"
+            "  - node_id: b\n"
+            "    task:\n"
+            "      executor: {name: python, options: {source: 'def main(inputs) return 1'}}\n")
+
+        proc = run_cli("check", str(tmp_path / "flow.oo.yaml"))
+
+        assert proc.returncode == 2, proc.stderr
+        assert re.search(r"flow\.oo\.yaml:\d+: error: the inline source does not compile: "
+                         r".*\(line 1 of the inline source\)", proc.stderr), proc.stderr
+        assert "named" not in proc.stderr  # its function `run` is found
+
+    def test_blocks_are_compiled_not_run(self, tmp_path):
+        marker = tmp_path / "ran"
+        block = python_block(
+            tmp_path, "side_effect",
+            f"open({str(marker)!r}, 'w').close()\n\ndef main(inputs):\n    return inputs\n")
+
+        proc = run_cli("check", str(block))
+
+        assert proc.returncode == 0, proc.stderr
+        assert not marker.exists()
+
+    def test_warnings_alone_exit_0_and_strict_makes_them_fail(self):
+        flow = FLOWS / "not_run"  # a node that can never get its input: a warning
+
+        relaxed = run_cli("check", str(flow))
+        strict = run_cli("check", "--strict", str(flow))
+
+        assert relaxed.returncode == 0, relaxed.stderr
+        assert "warning: node 'lonely' will never run" in relaxed.stderr
+        assert "--strict makes warnings fail" in relaxed.stderr
+        assert strict.returncode == 2
+        assert "warning: node 'lonely' will never run" in strict.stderr
+
+    def test_check_and_run_use_the_blocks_definition_of_a_redeclared_handle(self):
+        proc = run_cli("check", str(FLOWS / "handle_defs"))
+
+        assert proc.returncode == 0, proc.stderr
+        assert re.search(r"warning: node 'probe' declares input handle 'text' again; .*"
+                         r"the block's definition is the one used", proc.stderr)
+
+
 class TestUsageErrors:
     @pytest.mark.parametrize("inputs", ['{"count": ', "[1, 2]", "not json"])
     def test_malformed_inputs_exit_2_naming_the_flag(self, inputs):

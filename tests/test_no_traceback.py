@@ -35,7 +35,7 @@ def _nested(depth: int) -> str:
 
 def test_no_worker_can_start_out_of_file_descriptors():
     script = ("import resource, sys\n"
-              "resource.setrlimit(resource.RLIMIT_NOFILE, (12, 12))\n"
+              "resource.setrlimit(resource.RLIMIT_NOFILE, (10, 10))\n"
               "from oocana_local.cli import main\n"
               f"sys.exit(main({SQUARE!r}))\n")
     proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=cli_env(),

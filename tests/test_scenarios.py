@@ -493,6 +493,47 @@ class TestNodesInputs:
         assert result.outputs["total"] == 8
 
 
+class TestHandleDefinitions:
+    def test_blocks_see_every_field_of_block_and_node_level_handles(self, engine):
+        # The block reads each field with [] (as published blocks do): a field left
+        # out would fail it with a KeyError.
+        result = engine.run(FLOWS / "handle_defs")
+
+        assert result.status == "completed", result.error
+        seen = result.outputs["seen"]
+        blank = {"description": None, "json_schema": None, "kind": None,
+                 "nullable": False, "is_additional": False, "has_value": False}
+        assert seen["inputs.text"] == {  # the block's definition, not the node's
+            **blank, "handle": "text", "json_schema": {"type": "string"},
+            "kind": "primitive"}
+        assert seen["inputs.maybe"] == {**blank, "handle": "maybe", "nullable": True,
+                                        "has_value": True}  # nullable: an explicit null
+        assert seen["inputs.extra"] == {**blank, "handle": "extra",
+                                        "json_schema": {"type": "number"},
+                                        "is_additional": True}
+        assert seen["outputs.seen"] == {**blank, "handle": "seen",
+                                        "json_schema": {"type": "object"}}
+        assert seen["outputs.note"] == {**blank, "handle": "note", "is_additional": True,
+                                        "description": "added on the node"}
+        notes = [e["output"] for e in events(result, "BlockOutput", "probe")
+                 if e["handle"] == "note"]
+        assert notes == ["required: ['note', 'seen']"]
+
+    def test_handles_a_run_block_caller_adds_arrive_the_same_way(self, engine):
+        result = engine.run(FLOWS / "handle_defs")
+
+        assert result.status == "completed", result.error
+        seen = result.outputs["seen_by_run_block"]
+        blank = {"description": None, "json_schema": None, "kind": None,
+                 "nullable": False, "is_additional": False, "has_value": False}
+        assert seen["inputs.extra"] == {**blank, "handle": "extra",
+                                        "json_schema": {"type": "number"},
+                                        "is_additional": True}
+        assert seen["outputs.note"] == {**blank, "handle": "note", "kind": "primitive",
+                                        "is_additional": True}
+        assert seen["inputs.text"]["json_schema"] == {"type": "string"}
+
+
 class TestAdditionalHandles:
     def test_node_level_handles_extend_a_block_that_allows_them(self, engine):
         result = engine.run(FLOWS / "additional")

@@ -37,6 +37,7 @@ from ..wire.values import is_var_ref, var_key
 from ..worker import blobs as shm
 from .base import Executor, Job, JobHandler, Outcome, unsupported
 from .growth import PoolView, workers_to_start
+from .prelaunch import take_early, worker_env
 from .process import WorkerProcess, describe_exit
 from .requests import answer_request
 from .value_index import ValueIndex
@@ -268,14 +269,11 @@ class WorkerPool(Executor):
 
     def _spawn(self, spawn_key: str | None = None) -> WorkerProcess:
         assert self._loop is not None
-        env = dict(os.environ)
-        env.update(self.env)
-        env["MPLBACKEND"] = "Agg"  # figures render without a display
-        env["OOCANA_LOCAL_SHM_PREFIX"] = shm.shm_prefix()  # so close() finds what it leaves
+        env = worker_env(self.env)
         worker = WorkerProcess(self._loop, env=env, on_message=self._on_message,
                                on_output=self._on_output, on_exit=self._on_exit,
                                spawn_key=spawn_key)
-        worker.spawn()
+        worker.spawn(take_early(env) if spawn_key is None else None)  # cli's early worker
         self._pids.add(worker.pid)
         if spawn_key is None:
             self._workers.append(worker)

@@ -15,7 +15,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,23 +23,15 @@ from typing import TYPE_CHECKING, Any
 from ..errors import WorkerError
 from ..wire import names
 from ..wire.frames import FrameError, FrameReader, check_size, dumps, header
+from .prelaunch import Launched, launch, worker_command
 
 if TYPE_CHECKING:
     from .pool import _Run
 
 __all__ = ["WorkerProcess", "describe_exit", "worker_command"]
 
-_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _SMALL = 1 << 16
 _STDERR_TAIL = 40
-
-
-def worker_command(fd: int) -> list[str]:
-    """``python -c`` rather than ``-m``: no runpy, and the package root goes first on
-    ``sys.path`` without touching ``PYTHONPATH`` (which a block's subprocesses inherit)."""
-    bootstrap = (f"import sys;sys.path[0]={_PACKAGE_ROOT!r};"
-                 "from oocana_local.worker.boot import main;main()")
-    return [sys.executable, "-c", bootstrap, "--fd", str(fd)]
 
 
 def describe_exit(returncode: int) -> str:
@@ -120,19 +111,14 @@ class WorkerProcess:
         """The worker's command line, given the socket's descriptor (subclasses differ)."""
         return worker_command(fd)
 
-    def spawn(self) -> None:
-        parent, child = socket.socketpair()
-        try:
-            self.started_at = time.perf_counter()
-            self._popen = subprocess.Popen(
-                self.command(child.fileno()), pass_fds=(child.fileno(),),
-                start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env=self._env, close_fds=True)
-        except OSError as exc:
-            parent.close()
-            raise WorkerError(f"cannot start a worker process ({self.command(0)[0]}): {exc}") from exc
-        finally:
-            child.close()
+    def spawn(self, launched: Launched | None = None) -> None:
+        """Start the process (or adopt ``launched``, started before the event loop) and
+        read from it on the loop."""
+        if launched is None:
+            launched = launch(self._env, self.command)
+        self.started_at = launched.started_at
+        self._popen = launched.popen
+        parent = launched.sock
         self.pid = self._popen.pid
         parent.setblocking(False)
         self._sock = parent

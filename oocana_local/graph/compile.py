@@ -4,13 +4,17 @@ Only handles of a node's effective ``inputs_def`` exist; ``inputs_from`` entries
 other handles are ignored. Ignored nodes are dropped with their edges, value nodes turn
 into static values, and every edge is stored on its upstream end so a delivered value
 follows a precomputed list.
+
+Compiling reports nothing: every edge it drops (to a missing node or flow input, an
+unsupported node, an undeclared flow output) is a warning of ``check``
+(``manifest/validate.py``), which ``run`` prints before it starts.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
+from ..manifest.handles import effective_inputs, effective_outputs
 from ..manifest.resolved import (
     MISSING,
     ConditionNode,
@@ -27,35 +31,16 @@ __all__ = ["compile_flow", "effective_inputs_def", "effective_outputs_def"]
 
 
 def effective_inputs_def(node: Any) -> dict[str, HandleDef]:
-    """The handles a node really has: its block's, plus node-level extras when allowed."""
-    if isinstance(node, ConditionNode):
-        return {h.handle: h for h in node.inputs_def}
-    return _effective(node, "inputs")
+    """The handles a node really has (the rule of ``manifest/handles.py``, which ``check``
+    uses too)."""
+    return effective_inputs(node) or {}
 
 
 def effective_outputs_def(node: Any) -> dict[str, HandleDef]:
-    if isinstance(node, ConditionNode):
-        handles = [case.handle for case in node.cases]
-        if node.default:
-            handles.append(node.default)
-        return {h: HandleDef(handle=h) for h in handles}
-    return _effective(node, "outputs")
-
-
-def _effective(node: Any, side: str) -> dict[str, HandleDef]:
-    if isinstance(node, SubflowNode):
-        return dict(getattr(node.flow, f"{side}_def")) if node.flow else {}
-    if not isinstance(node, TaskNode) or node.block is None:
-        return {}
-    defs = dict(getattr(node.block, f"{side}_def"))
-    if getattr(node.block, f"additional_{side}"):
-        for extra in getattr(node, f"{side}_def"):
-            defs.setdefault(extra.handle, replace(extra, is_additional=True))
-    return defs
+    return effective_outputs(node) or {}
 
 
 def compile_flow(flow: Flow) -> RunGraph:
-    warnings: list[str] = []
     value_nodes: dict[str, ValueNode] = {}
     runnable: dict[str, Any] = {}
     for node in flow.nodes:
@@ -65,14 +50,12 @@ def compile_flow(flow: Flow) -> RunGraph:
             value_nodes[node.node_id] = node
         elif isinstance(node, (TaskNode, SubflowNode, ConditionNode)):
             runnable[node.node_id] = node
-        else:
-            warnings.append(f"node {node.node_id}: {getattr(node, 'kind_name', 'this')} "
-                            "nodes are not supported by oocana-local; it will not run")
 
     graph_nodes: dict[str, GraphNode] = {}
     for node_id, node in runnable.items():
-        kind = ("task" if isinstance(node, TaskNode)
-                else "subflow" if isinstance(node, SubflowNode) else "condition")
+        kind: Literal["task", "subflow", "condition"] = (
+            "task" if isinstance(node, TaskNode)
+            else "subflow" if isinstance(node, SubflowNode) else "condition")
         graph_nodes[node_id] = GraphNode(
             node_id=node_id, kind=kind, node=node, inputs={},
             outputs_def=effective_outputs_def(node),
@@ -103,19 +86,15 @@ def compile_flow(flow: Flow) -> RunGraph:
                     continue
                 upstream = graph_nodes.get(src.node_id)
                 if upstream is None:
-                    warnings.append(f"node {node_id}: input {handle} comes from node "
-                                    f"{src.node_id}, which is ignored or missing; edge dropped")
                     continue
                 upstream.targets.setdefault(src.output_handle, []).append(
                     NodeTarget(node_id, handle))
                 gnode.upstream.add(src.node_id)
                 slot.connected = True
-            for src in item.from_flow:
-                if src.input_handle not in flow_inputs:
-                    warnings.append(f"node {node_id}: input {handle} comes from flow input "
-                                    f"{src.input_handle}, which does not exist; edge dropped")
+            for flow_src in item.from_flow:
+                if flow_src.input_handle not in flow_inputs:
                     continue
-                flow_inputs[src.input_handle].append(NodeTarget(node_id, handle))
+                flow_inputs[flow_src.input_handle].append(NodeTarget(node_id, handle))
                 slot.connected = True
             # oocana: a value node only counts when it is the handle's one and only source.
             if len(value_sources) == 1 and len(item.from_node) == 1 and not item.from_flow:
@@ -124,20 +103,17 @@ def compile_flow(flow: Flow) -> RunGraph:
 
     for out in flow.outputs_from:
         if out.handle not in flow.outputs_def:
-            warnings.append(f"flow output {out.handle} is not in outputs_def; ignored")
             continue
         for src in out.from_node:
             upstream = graph_nodes.get(src.node_id)
             if upstream is None:
-                warnings.append(f"flow output {out.handle} comes from node {src.node_id}, "
-                                "which is ignored or missing")
                 continue
             upstream.targets.setdefault(src.output_handle, []).append(FlowTarget(out.handle))
-        for src in out.from_flow:
-            if src.input_handle in flow_inputs:
-                flow_inputs[src.input_handle].append(FlowTarget(out.handle))
+        for flow_src in out.from_flow:
+            if flow_src.input_handle in flow_inputs:
+                flow_inputs[flow_src.input_handle].append(FlowTarget(out.handle))
 
-    return RunGraph(flow=flow, nodes=graph_nodes, flow_inputs=flow_inputs, warnings=warnings)
+    return RunGraph(flow=flow, nodes=graph_nodes, flow_inputs=flow_inputs)
 
 
 def _value_of(node: ValueNode, handle: str, fallback: Any) -> Any:

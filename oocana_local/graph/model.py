@@ -83,7 +83,6 @@ class RunGraph:
     nodes: dict[str, GraphNode]
     flow_inputs: dict[str, list[Target]]
     """Flow input handle -> where its value goes (node inputs, or flow outputs directly)."""
-    warnings: list[str] = field(default_factory=list)
 
     def downstream_of(self, node_ids: set[str]) -> set[str]:
         """Every node reachable from ``node_ids`` (themselves included)."""

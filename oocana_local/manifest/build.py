@@ -26,7 +26,7 @@ from .resolved import (
 )
 from .yamlload import KeyPath, YamlDoc
 
-if TYPE_CHECKING:  # the arguments may also be their lite.py twins
+if TYPE_CHECKING:  # the records of raw.py (validated by spec.py or pydantic)
     from .raw import (
         RawConditionNode,
         RawFromFlow,

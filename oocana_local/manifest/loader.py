@@ -2,7 +2,8 @@
 
 ``Loader`` keeps parsed task blocks across calls (re-read when the file changes) and
 resolves every reference; ``load`` and ``check`` run the same resolution and the same
-``validate_flow``, so ``run`` reports exactly what ``check`` would, before anything starts.
+``validate_flow``, so ``run`` reports what ``check`` would, before anything starts.
+``check`` also compiles the python blocks (a run meets those mistakes when the node runs).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .files import (
 from .finder import Finder, Kind, Lookup, not_found, not_found_anywhere
 from .packages import Packages
 from .problems import Problem
+from .pycheck import check_python_blocks, python_blocks
 from .resolved import (
     Block,
     Flow,
@@ -117,7 +119,8 @@ class Loader:
         return block
 
     def check(self, path: str | os.PathLike[str]) -> list[Problem]:
-        """Validate every manifest under ``path`` (a folder, walked, or one file)."""
+        """Validate every manifest under ``path`` (a folder, walked, or one file), and
+        compile every python block they use (``pycheck.py``)."""
         with gc_paused():
             session = self._begin()
             root = abspath(path)
@@ -125,8 +128,12 @@ class Loader:
                 return [no_such_path(root)]
             files = [root] if root.is_file() else list(walk_manifests(root))
             problems: list[Problem] = []
+            blocks: list[Block | None] = []
             for file in files:
-                problems += self._read_file(file, file_kind(file), session, root=True)[1]
+                block, found = self._read_file(file, file_kind(file), session, root=True)
+                blocks.append(block)
+                problems += found
+            problems += check_python_blocks(python_blocks(blocks))
             return _finish(problems)
 
     def resolve_task(self, ref: str, base: Flow | TaskBlock | str | os.PathLike[str]) -> TaskBlock:
@@ -254,7 +261,7 @@ class Loader:
         session: _Session,
         problems: list[Problem],
     ) -> Node:
-        kind = raw.KIND  # the same on the raw.py models and their lite.py twins
+        kind = raw.KIND
         if kind == "task":
             return self._task_node(raw, path, flow, doc, problems)
         if kind == "subflow":

@@ -1,32 +1,27 @@
-"""Pydantic models that mirror the manifest YAML as written (engine reference §1).
+"""The fields of every manifest, as written in the YAML (engine reference §1): the one
+declaration of each manifest's schema.
 
-These are for ``manifest/`` only: the loader validates with them and turns them into the
-dataclasses of ``resolved.py``. Unknown keys (``title``, ``icon``, ``ui``, ...) are
-ignored, as the engine does. Two things need care:
+These records are for ``manifest/`` only: the loader validates with them (``spec.py``: a
+fast path for plain manifests, pydantic models built from these same declarations for
+everything else and for error reports) and turns them into the dataclasses of
+``resolved.py``. Unknown keys (``title``, ``icon``, ``ui``, ...) are ignored, as the
+engine does. Two things need care:
 
 * ``value`` has three states (absent / null / a value): read ``"value" in m.model_fields_set``.
 * Unions (node kinds, ``task: <ref> | <inline block>``, handle vs ``group`` items) are
-  decided by looking at the keys, with synthetic tags in angle brackets; ``UNION_TAGS``
-  lists them so error locations can drop them again.
-"""
+  decided by looking at the keys (``Pick``).
 
-from __future__ import annotations
+Importing this module does not import pydantic. Annotations are evaluated as the classes
+are made (no ``from __future__ import annotations``), so ``spec.py`` reads them as they are.
+"""
 
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-)
+from .spec import Before, Ge, Pick, Record
 
 __all__ = [
     "NODE_KEYS",
     "OPERATORS",
-    "UNION_TAGS",
     "RawCase",
     "RawCaseDefault",
     "RawConditionNode",
@@ -66,17 +61,10 @@ Operator = Literal[
 OPERATORS: tuple[str, ...] = get_args(Operator)
 """Condition operators, exactly as the engine spells them."""
 
-_HANDLE, _GROUP = "<handle>", "<group>"
-_REF, _INLINE = "<ref>", "<inline>"
-UNION_TAGS = frozenset({_HANDLE, _GROUP, _REF, _INLINE, *(f"<{k}>" for k in NODE_KEYS)})
 
-
-class _Raw(BaseModel):
-    # Numbers are accepted where text is expected (``version: 1.0``, ``node_id: 3``).
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
-    KIND: ClassVar[str] = ""
-    """What the loader dispatches on (``"task"``, ``"group"``, ...); ``lite.py``'s twins
-    of these models carry the same."""
+class _Raw(Record):
+    """Numbers are accepted where text is expected (``version: 1.0``, ``node_id: 3``): the
+    pydantic models are built with ``coerce_numbers_to_str``."""
 
 
 def _flag(value: Any) -> Any:
@@ -86,7 +74,7 @@ def _flag(value: Any) -> Any:
     return value if isinstance(value, bool) else True
 
 
-Flag = Annotated[bool, BeforeValidator(_flag)]
+Flag = Annotated[bool, Before(_flag)]
 
 
 # --- handle definitions -------------------------------------------------------------
@@ -110,16 +98,13 @@ class RawGroupItem(_Raw):
     group: Any = None
 
 
-def _handle_item_kind(value: Any) -> str:
+def _handle_item_kind(value: Any) -> type[Record]:
     if isinstance(value, dict) and "handle" not in value and "group" in value:
-        return _GROUP
-    return _HANDLE
+        return RawGroupItem
+    return RawHandleDef
 
 
-HandleItem = Annotated[
-    Annotated[RawHandleDef, Tag(_HANDLE)] | Annotated[RawGroupItem, Tag(_GROUP)],
-    Discriminator(_handle_item_kind),
-]
+HandleItem = Annotated[RawHandleDef | RawGroupItem, Pick(_handle_item_kind)]
 HandleList = list[HandleItem] | None
 
 
@@ -127,8 +112,8 @@ HandleList = list[HandleItem] | None
 
 
 class RawExecutorOptions(_Raw):
-    # Other executors keep their own options (rust ``bin``/``args``, connector ``action``).
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+    EXTRA: ClassVar[bool] = True
+    """Other executors keep their own options (rust ``bin``/``args``, connector ``action``)."""
 
     entry: str | None = None
     function: str | None = None
@@ -188,22 +173,19 @@ class _RawNodeBase(_Raw):
     node_id: str
     description: Any = None
     inputs_from: list[RawInputFrom] | None = None
-    timeout: Annotated[float, Field(ge=0)] | None = None
-    concurrency: Annotated[int, Field(ge=1)] = 1
-    progress_weight: Annotated[float, Field(ge=0)] = 1.0
+    timeout: Annotated[float, Ge(0)] | None = None
+    concurrency: Annotated[int, Ge(1)] = 1
+    progress_weight: Annotated[float, Ge(0)] = 1.0
     ignore: bool = False
 
 
-def _task_kind(value: Any) -> str:
-    return _INLINE if isinstance(value, dict) else _REF
+def _task_kind(value: Any) -> type:
+    return RawTaskBlock if isinstance(value, dict) else str
 
 
 class RawTaskNode(_RawNodeBase):
     KIND: ClassVar[str] = "task"
-    task: Annotated[
-        Annotated[str, Tag(_REF)] | Annotated[RawTaskBlock, Tag(_INLINE)],
-        Discriminator(_task_kind),
-    ]
+    task: Annotated[str | RawTaskBlock, Pick(_task_kind)]
     inputs_def: HandleList = None
     """Extra handles, used only if the block has ``additional_inputs``."""
     outputs_def: HandleList = None
@@ -237,7 +219,7 @@ class RawExpression(_Raw):
 
 class RawCase(_Raw):
     handle: str
-    logical: Annotated[Literal["AND", "OR"], BeforeValidator(_upper)] = "OR"
+    logical: Annotated[Literal["AND", "OR"], Before(_upper)] = "OR"
     expressions: list[RawExpression] | None = None
 
 
@@ -264,25 +246,25 @@ class RawValueNode(_Raw):
     ignore: bool = False
 
 
-def _node_kind(value: Any) -> str | None:
+def _node_kind(value: Any) -> type[Record] | None:
     if isinstance(value, dict):
         for key in NODE_KEYS:
             if key in value:
-                return f"<{key}>"
+                return _NODE_CLASSES[key]
     return None
 
 
+_NODE_CLASSES: dict[str, type[Record]] = {
+    "task": RawTaskNode, "subflow": RawSubflowNode, "slot": RawSlotNode,
+    "service": RawServiceNode, "conditions": RawConditionNode, "values": RawValueNode,
+}
 RawNode = Annotated[
-    Annotated[RawTaskNode, Tag("<task>")]
-    | Annotated[RawSubflowNode, Tag("<subflow>")]
-    | Annotated[RawSlotNode, Tag("<slot>")]
-    | Annotated[RawServiceNode, Tag("<service>")]
-    | Annotated[RawConditionNode, Tag("<conditions>")]
-    | Annotated[RawValueNode, Tag("<values>")],
-    Discriminator(
+    RawTaskNode | RawSubflowNode | RawSlotNode | RawServiceNode | RawConditionNode
+    | RawValueNode,
+    Pick(
         _node_kind,
-        custom_error_type="node_kind",
-        custom_error_message=(
+        error_type="node_kind",
+        error_message=(
             "a node must be a mapping with one of the keys task, subflow, slot, service, "
             "conditions or values"
         ),

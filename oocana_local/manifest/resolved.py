@@ -3,14 +3,17 @@
 The raw pydantic models (``raw.py``) mirror the YAML; these records are the product of
 reading *and* resolving it: every block reference is replaced by the block it names,
 paths are absolute, handle lists are ordered dicts keyed by handle name. They are plain
-frozen-ish dataclasses so that graph compilation and the scheduler never touch pydantic.
+frozen-ish dataclasses so that graph compilation and the scheduler never touch pydantic;
+lazy ones (``_dataclass.py``): a class no manifest uses costs no start-up time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Literal
+
+from .._dataclass import lazy_dataclass as dataclass
 
 
 class _Missing:
@@ -73,13 +76,34 @@ class HandleDef:
         return self.value is not MISSING
 
     def wire(self) -> dict[str, Any]:
-        """The definition as blocks see it (``context.inputs_def[h]``, ``query_block``)."""
-        wire = dict(self.raw) if self.raw else {"handle": self.handle}
-        if self.json_schema is not None:
-            wire.setdefault("json_schema", self.json_schema)
-        if self.is_additional:
-            wire["is_additional"] = True
-        return wire
+        """The definition as blocks see it (``context.inputs_def[h]``, ``outputs_def``,
+        ``query_block``, ``query_downstream``): see ``wire_handle``."""
+        written = dict(self.raw) if self.raw else {}
+        written.update(handle=self.handle, json_schema=self.json_schema, kind=self.kind,
+                       nullable=self.nullable, description=self.description)
+        written.pop("value", None)
+        if self.has_value():
+            written["value"] = self.value
+        return wire_handle(written, is_additional=self.is_additional)
+
+
+_HANDLE_DEFAULTS: dict[str, Any] = {
+    "description": None, "json_schema": None, "kind": None, "nullable": False,
+    "is_additional": False,
+}
+
+
+def wire_handle(definition: dict[str, Any], *, is_additional: bool = False) -> dict[str, Any]:
+    """A handle definition with every field oocana's SDK reads, defaults filled in:
+    ``description``, ``json_schema`` and ``kind`` (None), ``nullable`` (False) and
+    ``is_additional``. ``value`` stays absent when none was given (absent and null differ).
+    Unknown keys are kept."""
+    wire = {**_HANDLE_DEFAULTS, **definition}
+    if wire["nullable"] is None:
+        wire["nullable"] = False
+    if is_additional:
+        wire["is_additional"] = True
+    return wire
 
 
 @dataclass

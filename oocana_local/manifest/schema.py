@@ -1,7 +1,9 @@
-"""Validate parsed YAML against a raw model; turn each pydantic error into a Problem.
+"""Validate parsed YAML against a record of ``raw.py``; turn each pydantic error into a
+Problem.
 
-Plain manifests take the fast path of ``lite.py`` (no pydantic import); anything else,
-and every manifest with a problem, is validated by the pydantic models of ``raw.py``.
+Plain manifests take the fast path of ``spec.py`` (no pydantic import); anything else,
+and every manifest with a problem, is validated by the pydantic models built from the
+same records (``pydantic_models.py``).
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from . import lite
+from . import raw
 from .problems import Problem
+from .spec import fast_parse
 from .yamlload import YamlDoc
 
 __all__ = ["validate_model"]
@@ -45,11 +48,11 @@ _TYPE_HINTS = {
 def validate_model(
     model: str, doc: YamlDoc, what: str, *, allow_empty: bool = False
 ) -> tuple[Any, list[Problem]]:
-    """Validate ``doc.data`` as the ``raw.py`` model named ``model`` (``"RawFlow"``, ...);
-    ``what`` names the file kind in messages. Returns a ``lite.py`` object or a raw model,
-    which have the same attributes."""
+    """Validate ``doc.data`` as the ``raw.py`` record named ``model`` (``"RawFlow"``, ...);
+    ``what`` names the file kind in messages. Returns the record, or None with problems."""
+    record = getattr(raw, model)
     if doc.data is None and allow_empty:
-        return _model(model).model_validate({}), []
+        return fast_parse(record, {}), []
     if doc.data is None:
         return None, [
             Problem("error", f"the {what} manifest is empty", doc.location(), _empty_hint(what))
@@ -63,27 +66,21 @@ def validate_model(
                 _empty_hint(what),
             )
         ]
-    fast = lite.parse(model, doc.data)
+    fast = fast_parse(record, doc.data)
     if fast is not None:
         return fast, []
-    from pydantic import ValidationError
+    from . import pydantic_models
 
     try:
-        return _model(model).model_validate(doc.data), []
-    except ValidationError as exc:
+        return pydantic_models.validate(record, doc.data), []
+    except pydantic_models.ValidationError as exc:
         return None, [_problem(err, doc) for err in exc.errors(include_url=False)]
 
 
-def _model(name: str) -> Any:
-    from . import raw
-
-    return getattr(raw, name)
-
-
 def _problem(err: Any, doc: YamlDoc) -> Problem:
-    from .raw import UNION_TAGS
+    from .pydantic_models import is_union_tag
 
-    loc = tuple(step for step in err["loc"] if step not in UNION_TAGS)
+    loc = tuple(step for step in err["loc"] if not is_union_tag(step))
     kind = err["type"]
     message = err["msg"]
     hint = _TYPE_HINTS.get(kind)

@@ -15,6 +15,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from .handles import effective_inputs, effective_outputs, shadowed_extras
 from .problems import Problem
 from .resolved import (
     MISSING,
@@ -22,7 +23,6 @@ from .resolved import (
     Flow,
     FromFlow,
     FromNode,
-    HandleDef,
     InputFrom,
     Location,
     Node,
@@ -33,7 +33,7 @@ from .resolved import (
     ValueNode,
 )
 
-__all__ = ["validate_flow", "validate_task", "input_handles", "output_handles"]
+__all__ = ["validate_flow", "validate_task", "output_handles"]
 
 
 def validate_task(
@@ -88,41 +88,10 @@ def executor_warning(block: TaskBlock, where: Location | None, who: str) -> Prob
     )
 
 
-def input_handles(node: Node) -> dict[str, HandleDef] | None:
-    """The node's effective inputs_def; None when unknown (unresolved or unsupported)."""
-    if isinstance(node, TaskNode):
-        if node.block is None:
-            return None
-        handles = node.block.inputs_def
-        if node.block.additional_inputs and node.inputs_def:
-            handles = {**handles, **{h.handle: h for h in node.inputs_def}}
-        return handles
-    if isinstance(node, SubflowNode):
-        return node.flow.inputs_def if node.flow is not None else None
-    if isinstance(node, ConditionNode):
-        return {h.handle: h for h in node.inputs_def}
-    return None
-
-
 def output_handles(node: Node) -> set[str] | None:
     """The handles the node can emit; None when unknown."""
-    if isinstance(node, TaskNode):
-        if node.block is None:
-            return None
-        handles = set(node.block.outputs_def)
-        if node.block.additional_outputs:
-            handles.update(h.handle for h in node.outputs_def)
-        return handles
-    if isinstance(node, SubflowNode):
-        return set(node.flow.outputs_def) if node.flow is not None else None
-    if isinstance(node, ConditionNode):
-        handles = {case.handle for case in node.cases}
-        if node.default:
-            handles.add(node.default)
-        return handles
-    if isinstance(node, ValueNode):
-        return {v.handle for v in node.values}
-    return None
+    outputs = effective_outputs(node)
+    return None if outputs is None else set(outputs)
 
 
 def validate_flow(flow: Flow, problems: list[Problem]) -> None:
@@ -166,7 +135,7 @@ def _check_node(node: Node, flow: Flow, nodes: dict[str, Node], problems: list[P
     if isinstance(node, ConditionNode):
         _check_condition(node, problems)
 
-    inputs = input_handles(node)
+    inputs = effective_inputs(node)
     satisfied: set[str] = set()
     listed: set[str] = set()
     for item in node.inputs_from:
@@ -240,9 +209,9 @@ def _input_satisfied(
             continue
         connected = True
         live = live or known
-    for src in item.from_flow:
-        if src.input_handle not in flow.inputs_def:
-            problems.append(_unknown_flow_input(f"{who} input {item.handle!r}", src, flow))
+    for flow_src in item.from_flow:
+        if flow_src.input_handle not in flow.inputs_def:
+            problems.append(_unknown_flow_input(f"{who} input {item.handle!r}", flow_src, flow))
             continue
         connected = live = True
     if connected:
@@ -272,6 +241,17 @@ def _check_task_node(node: TaskNode, problems: list[Problem]) -> None:
                     f"does not allow additional {flag}; they are ignored",
                     node.location,
                     f"set `additional_{flag}: true` in the block, or remove the node's {key}",
+                )
+            )
+        for shadowed in shadowed_extras(node, key[: -len("_def")]):
+            problems.append(
+                Problem(
+                    "warning",
+                    f"node {node.node_id!r} declares {key[:-len('s_def')]} handle "
+                    f"{shadowed.handle!r} again; {_block_name(node)} already defines it, "
+                    "and the block's definition is the one used",
+                    node.location,
+                    f"remove {shadowed.handle!r} from the node's {key}, or rename it",
                 )
             )
 

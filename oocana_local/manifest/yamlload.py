@@ -10,23 +10,64 @@ Two choices here are about matching the engine, one about speed:
   numbers are looked up lazily from the kept tree, so a lookup costs only when used.
   The cyclic garbage collector is paused while the tree is built: it otherwise rescans
   the young, all-surviving node objects over and over and triples the parse time.
+  PyYAML's own regular expressions are compiled on first use (``_import_yaml``).
 """
 
 from __future__ import annotations
 
 import gc
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from typing import TYPE_CHECKING, Any
 
 from .problems import Problem
 from .resolved import Location
+
+
+class _LazyPattern:
+    """Stands for ``re.compile(*args)`` and compiles it on first use."""
+
+    __slots__ = ("_args", "_pattern")
+
+    def __init__(self, *args: Any) -> None:
+        self._args = args
+        self._pattern: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._pattern is None:
+            self._pattern = _re_compile(*self._args)
+        return getattr(self._pattern, name)
+
+
+_re_compile = re.compile
+
+
+def _import_yaml() -> Any:
+    """``import yaml``, without compiling its regular expressions until they are used.
+
+    PyYAML compiles ~20 of them as it is imported, for its pure-python reader and its
+    1.1 resolvers, which the libyaml path below never uses; that is half the cost of
+    importing it, paid by every ``run``.
+    """
+    if "yaml" in sys.modules:
+        return sys.modules["yaml"]
+    re.compile = _LazyPattern  # type: ignore[assignment]
+    try:
+        import yaml
+    finally:
+        re.compile = _re_compile
+    return yaml
+
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = _import_yaml()
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode  # noqa: E402
 
 __all__ = ["YamlDoc", "read_yaml", "parse_yaml", "gc_paused"]
 

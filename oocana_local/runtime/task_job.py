@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import ManifestError
 from ..executor.base import Outcome
 from ..graph.model import GraphNode, NodeTarget
-from ..manifest.resolved import Flow, TaskBlock
+from ..manifest.resolved import Flow, TaskBlock, wire_handle
 from ..states import NodeState, OutcomeStatus
 from ..wire import names
 from ..wire.job import JobSpec
@@ -269,10 +269,10 @@ async def run_block(scope: FlowJob, request: RunBlockRequest, events: EventSink)
         return
     node_id = f"run_block::{ref}"
     inputs_def = {h: d.wire() for h, d in block.inputs_def.items()}
-    inputs_def.update({d["handle"]: {**d, "is_additional": True}
+    inputs_def.update({d["handle"]: wire_handle(d, is_additional=True)
                        for d in request.additional_inputs_def if "handle" in d})
     outputs_def = {h: d.wire() for h, d in block.outputs_def.items()}
-    outputs_def.update({d["handle"]: {**d, "is_additional": True}
+    outputs_def.update({d["handle"]: wire_handle(d, is_additional=True)
                         for d in request.additional_outputs_def if "handle" in d})
     # No spawn key: its own worker could be the one waiting for it.
     spec = job_spec(session, scope.graph.flow, block, node_id=node_id, inputs_def=inputs_def,

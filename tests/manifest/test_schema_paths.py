@@ -1,5 +1,5 @@
-"""The pydantic-free fast path (``manifest/lite.py``) gives exactly what pydantic gives, or
-steps aside."""
+"""Both validators built from the records of ``raw.py`` agree: the pydantic-free fast
+path (``spec.fast_parse``) gives exactly what the pydantic models give, or steps aside."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from oocana_local.manifest import lite, raw
+from oocana_local.manifest import pydantic_models, raw
+from oocana_local.manifest.spec import Record, fast_parse, fields_of
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = {"flow.oo.yaml": "RawFlow", "subflow.oo.yaml": "RawFlow",
@@ -20,12 +21,10 @@ MODELS = {"flow.oo.yaml": "RawFlow", "subflow.oo.yaml": "RawFlow",
 
 
 def dump(value: Any) -> Any:
-    """A comparable form of a raw model or its lite twin."""
-    if isinstance(value, (lite.Lite, raw.BaseModel)):
-        names = (value._FIELDS if isinstance(value, lite.Lite)
-                 else type(value).model_fields)
-        return (value.KIND, sorted(value.model_fields_set),
-                {name: dump(getattr(value, name)) for name in names})
+    """A comparable form of a record."""
+    if isinstance(value, Record):
+        return (type(value).__name__, sorted(value.model_fields_set), value.model_extra,
+                {name: dump(getattr(value, name)) for name in fields_of(type(value))})
     if isinstance(value, list):
         return [dump(v) for v in value]
     return (type(value).__name__, value)
@@ -42,10 +41,10 @@ def test_every_repository_manifest_parses_the_same_as_pydantic() -> None:
     for path in manifests():
         data = yaml.safe_load(path.read_text())
         model = MODELS[path.name]
-        fast = lite.parse(model, data)
+        fast = fast_parse(getattr(raw, model), data)
         if fast is None:
             continue
-        slow = getattr(raw, model).model_validate(data)
+        slow = pydantic_models.validate(getattr(raw, model), data)
         assert dump(fast) == dump(slow), path
         accepted.add(model)
     assert accepted == {"RawFlow", "RawTaskBlock", "RawPackage"}
@@ -53,19 +52,34 @@ def test_every_repository_manifest_parses_the_same_as_pydantic() -> None:
 
 @pytest.mark.parametrize("model, data", [
     ("RawFlow", {"nodes": [{"node_id": 3, "task": "x"}]}),           # number as text
-    ("RawFlow", {"nodes": [{"node_id": "a", "conditions": {}}]}),   # condition node
     ("RawFlow", {"nodes": [{"node_id": "a", "task": "x", "ignore": "yes"}]}),
     ("RawFlow", {"nodes": [{"node_id": "a", "task": "x", "concurrency": 0}]}),
     ("RawFlow", {"nodes": [{"node_id": "a", "task": "x", "timeout": -1}]}),
     ("RawFlow", {"nodes": [{"task": "x"}]}),                         # no node_id
     ("RawFlow", {"nodes": "a"}),
-    ("RawTaskBlock", {"executor": {"name": "rust", "options": {"bin": "x"}}}),
     ("RawTaskBlock", {"inputs_def": []}),                            # no executor
     ("RawTaskBlock", {"executor": {"name": "python"}, "inputs_def": [{"json_schema": {}}]}),
     ("RawPackage", {"version": 1.0}),
 ])
 def test_anything_unusual_is_left_to_pydantic(model: str, data: Any) -> None:
-    assert lite.parse(model, data) is None
+    assert fast_parse(getattr(raw, model), data) is None
+
+
+@pytest.mark.parametrize("model, data", [
+    ("RawFlow", {"nodes": [{"node_id": "a", "conditions": {"cases": [
+        {"handle": "yes", "logical": "and",
+         "expressions": [{"input_handle": "x", "operator": ">", "value": 1}]}],
+        "default": {"handle": "no"}}}]}),
+    ("RawFlow", {"nodes": [{"node_id": "s", "slot": {"a": 1}, "timeout": 2}]}),
+    ("RawTaskBlock", {"executor": {"name": "rust", "options": {"bin": "x", "args": [1]}}}),
+    ("RawFlow", {"nodes": [{"node_id": "v", "values": [{"handle": "a", "value": None}]},
+                           {"node_id": "t", "task": {"executor": {"name": "python"}},
+                            "progress_weight": 2, "concurrency": 3}]}),
+])
+def test_the_fast_path_takes_every_node_kind_and_agrees(model: str, data: Any) -> None:
+    fast = fast_parse(getattr(raw, model), data)
+    assert fast is not None
+    assert dump(fast) == dump(pydantic_models.validate(getattr(raw, model), data))
 
 
 def test_value_presence_and_flags_match_pydantic() -> None:
@@ -73,9 +87,9 @@ def test_value_presence_and_flags_match_pydantic() -> None:
             "inputs_def": [{"handle": "a", "value": None}, {"group": "More"},
                            {"handle": "b", "nullable": True}],
             "additional_inputs": {"json_schema": {}}}
-    fast = lite.parse("RawTaskBlock", data)
+    fast = fast_parse(raw.RawTaskBlock, data)
     assert fast is not None
-    assert dump(fast) == dump(raw.RawTaskBlock.model_validate(data))
+    assert dump(fast) == dump(pydantic_models.validate(raw.RawTaskBlock, data))
     assert fast.executor.options.model_dump(exclude_unset=True) == {
         "entry": "main.py", "spawn": True}
 

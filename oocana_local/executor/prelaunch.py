@@ -1,0 +1,126 @@
+"""Start a worker process without an event loop, so the first one can start as early as
+the command line knows it will run something: a fresh interpreter takes as long to
+start as the engine takes to import itself and read the manifests, and both now
+happen at once.
+
+``launch`` starts a worker (socket pair, ``Popen``); ``WorkerProcess.spawn`` attaches a
+launched worker to the event loop. ``launch_early`` starts one and keeps it; the pool's
+first shared worker is that one (``take_early``) when it was started with the same
+environment, else it is stopped. Nothing here imports asyncio.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from ..errors import WorkerError
+
+__all__ = ["Launched", "discard_early", "launch", "launch_early", "take_early",
+           "worker_command", "worker_env"]
+
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def worker_command(fd: int) -> list[str]:
+    """``python -c`` rather than ``-m``: no runpy, and the package root goes first on
+    ``sys.path`` without touching ``PYTHONPATH`` (which a block's subprocesses inherit)."""
+    bootstrap = (f"import sys;sys.path[0]={_PACKAGE_ROOT!r};"
+                 "from oocana_local.worker.boot import main;main()")
+    return [sys.executable, "-c", bootstrap, "--fd", str(fd)]
+
+
+def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a worker process of this engine."""
+    from ..worker.blobs import shm_prefix
+
+    env = dict(os.environ)
+    env.update(extra or {})
+    env["MPLBACKEND"] = "Agg"  # figures render without a display
+    env["OOCANA_LOCAL_SHM_PREFIX"] = shm_prefix()  # so the pool's close() finds what it leaves
+    return env
+
+
+class Launched:
+    """A started worker process and the engine's end of its socket."""
+
+    __slots__ = ("env", "popen", "sock", "started_at")
+
+    def __init__(self, popen: subprocess.Popen[bytes], sock: socket.socket,
+                 env: dict[str, str], started_at: float):
+        self.popen = popen
+        self.sock = sock
+        self.env = env
+        self.started_at = started_at
+
+    def stop(self) -> None:
+        self.sock.close()
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)  # its own session: the blocks it started go too
+        except OSError:
+            pass
+        self.popen.wait()
+        for stream in (self.popen.stdout, self.popen.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def launch(env: dict[str, str],
+           command: Callable[[int], list[str]] = worker_command) -> Launched:
+    """Start a worker process (``command(fd)``: a Python worker unless told otherwise);
+    raise ``WorkerError`` when it cannot start."""
+    parent, child = socket.socketpair()
+    try:
+        started_at = time.perf_counter()
+        popen = subprocess.Popen(
+            command(child.fileno()), pass_fds=(child.fileno(),),
+            start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env, close_fds=True)
+    except OSError as exc:
+        parent.close()
+        raise WorkerError(f"cannot start a worker process ({command(0)[0]}): {exc}") from exc
+    finally:
+        child.close()
+    return Launched(popen, parent, env, started_at)
+
+
+_early: Launched | None = None
+
+
+def launch_early() -> None:
+    """Start the first worker now, for the pool to take later (at most one waits)."""
+    global _early
+    if _early is not None:
+        return
+    try:
+        _early = launch(worker_env())
+    except WorkerError:
+        return  # the pool will try again, and report it
+    import atexit
+
+    atexit.register(discard_early)
+
+
+def take_early(env: dict[str, str]) -> Launched | None:
+    """The early worker if it runs with ``env``; otherwise it is stopped and None."""
+    global _early
+    launched, _early = _early, None
+    if launched is None:
+        return None
+    if launched.env != env or launched.popen.poll() is not None:
+        launched.stop()
+        return None
+    return launched
+
+
+def discard_early() -> None:
+    """Stop the early worker if no pool took it."""
+    global _early
+    launched, _early = _early, None
+    if launched is not None:
+        launched.stop()
