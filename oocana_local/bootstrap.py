@@ -51,7 +51,7 @@ def _python_deps(root: Path) -> list[str] | None:
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         try:
-            import tomllib
+            import tomllib  # type: ignore[import-not-found, unused-ignore]
         except ImportError:  # Python 3.10: read requirements.txt only
             return None
         try:

@@ -7,7 +7,7 @@ product carries the ``Location`` it was written at.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .problems import Problem
 from .resolved import (
@@ -64,9 +64,10 @@ def handle_defs(
     """A handle list without its ``group`` separators; warns about repeated handles."""
     out: list[HandleDef] = []
     seen: set[str] = set()
-    for index, item in enumerate(items or ()):
-        if item.KIND == "group":
+    for index, entry in enumerate(items or ()):
+        if entry.KIND == "group":
             continue
+        item = cast("RawHandleDef", entry)
         if item.handle in seen:
             problems.append(
                 Problem(

@@ -93,8 +93,7 @@ class Finder:
 
     def _find(self, ref: str, kind: Kind, base_dir: Path, package: PackageInfo | None) -> Lookup:
         candidates = self._candidates(ref, kind, base_dir, package)
-        seen: set[Path] = set()
-        searched = [c for c in candidates if not (c in seen or seen.add(c))]
+        searched = list(dict.fromkeys(candidates))  # in order, each once
         for candidate in searched:
             if candidate.is_file():
                 return Lookup(ref, kind, candidate, searched)
@@ -137,7 +136,7 @@ class Finder:
             return _close_siblings(Path(ref), ref)
         if ref.startswith(_RELATIVE):
             return _close_siblings(_relative(base_dir, ref), ref)
-        roots = (*self.search_paths, base_dir)
+        roots = [*self.search_paths, base_dir]
         if _is_package_ref(ref):
             pkg, name = _split_package_ref(ref)
             pin = package.dependencies.get(pkg) if package else None

@@ -309,13 +309,13 @@ class Loader:
             ),
         )
 
-    def _find(self, ref: str, kind: str, flow: Flow, at: Location, node_id: str,
+    def _find(self, ref: str, kind: Kind, flow: Flow, at: Location, node_id: str,
               ignored: bool, problems: list[Problem]) -> Path | None:
         """The manifest ``ref`` names, or None with a problem listing what was searched
         (and noting when ``ref`` names a block of the other kind)."""
         lookup = self._finder.find(ref, kind, flow.dir, flow.package)
         if lookup.path is None:
-            other_kind = "subflow" if kind == "task" else "task"
+            other_kind: Kind = "subflow" if kind == "task" else "task"
             other = self._finder.find(ref, other_kind, flow.dir, flow.package)
             problems.append(not_found(lookup, at, node_id, ignored, other))
         return lookup.path

@@ -103,7 +103,8 @@ def _annotated(base: Any, marks: list[Any]) -> Any:
             translated = Union[tagged]  # noqa: UP007
             extras.append(Discriminator(tag_of, custom_error_type=mark.error_type,
                                         custom_error_message=mark.error_message))
-    return Annotated[(translated, *extras)] if extras else translated
+    arguments = (translated, *extras)
+    return Annotated[arguments] if extras else translated
 
 
 def _to_record(value: Any) -> Any:

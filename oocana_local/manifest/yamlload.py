@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .problems import Problem
 from .resolved import Location
@@ -237,12 +237,12 @@ class _Builder:
     def build(self, node: Node) -> Any:
         cls = node.__class__
         if cls is ScalarNode:
-            return node.value if node.tag == _STR else self.scalar(node)
+            return node.value if node.tag == _STR else self.scalar(cast(ScalarNode, node))
         done = self.built.get(id(node))
         if done is not None:
             return done
         if cls is MappingNode and node.tag == _MAP:
-            return self.mapping(node)
+            return self.mapping(cast(MappingNode, node))
         if cls is SequenceNode and node.tag == _SEQ:
             out: list[Any] = []
             self.built[id(node)] = out
