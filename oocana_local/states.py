@@ -46,6 +46,7 @@ class NodeState(_Word):
     CANCELLED = "cancelled"
     NOT_RUN = "not_run"        # its inputs never all arrived
     SKIPPED = "skipped"        # outside the nodes a subset run asked for
+    CACHED = "cached"          # done, by replaying a stored result (views show it)
 
     @property
     def label(self) -> str:
@@ -58,6 +59,8 @@ class NodeState(_Word):
 
     @classmethod
     def of(cls, outcome: OutcomeStatus) -> NodeState:
+        """A node's state after a job ended so (``RunResult.nodes`` says ``done`` for a
+        cached one and lists it in ``RunResult.cached``)."""
         return cls.DONE if outcome.ok else cls(outcome.value)
 
 

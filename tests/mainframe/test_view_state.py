@@ -106,7 +106,7 @@ def test_a_failed_node_fails_the_flow_and_cancels_the_rest(state, session, clock
     assert state.node("bad").error == TRACEBACK
     assert state.failed_node is state.node("bad")
     assert state.node("slow").status == "cancelled"  # dropped, never finished
-    assert state.node("later").status == "not run"
+    assert state.node("later").status == "not_run"
     assert state.status == "failed"
     assert state.error == "[node id: bad] failed"  # the flow's error, not the session's
     assert state.error_detail is None
@@ -130,10 +130,10 @@ def test_not_run_nodes_get_their_missing_handles(state, session):
     block.started({})
     block.finished({})
     flow.finished(None, not_run={"b": ["x", "y"], "c": []})
-    assert state.node("b").status == state.node("c").status == "not run"
+    assert state.node("b").status == state.node("c").status == "not_run"
     assert state.node("b").missing == ["x", "y"]
     assert state.node("c").missing == []
-    assert state.counts() == {"done": 1, "not run": 2}
+    assert state.counts() == {"done": 1, "not_run": 2}
     assert state.status == "done"
 
 
@@ -169,7 +169,7 @@ def test_nested_subflow_nodes_live_under_their_subflow_node(state, session, cloc
     subflow.output("y", 5)
     subflow.finished(None, not_run={"inner2": ["z"]})
     assert sub.status == "done" and sub.runs == 1
-    assert state.node("sub", "inner2").status == "not run"
+    assert state.node("sub", "inner2").status == "not_run"
     assert state.node("sub", "inner2").missing == ["z"]
     assert state.outputs == {}  # subflow outputs are not flow outputs
 

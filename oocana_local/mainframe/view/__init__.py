@@ -9,8 +9,8 @@ from __future__ import annotations
 from .live import LiveView
 from .plain import PlainView
 from .render import render_state, render_table
-from .state import NodeState, RunState
+from .state import NodeView, RunState
 from .summary import format_value, render_summary
 
-__all__ = ["LiveView", "PlainView", "RunState", "NodeState", "render_state", "render_table",
+__all__ = ["LiveView", "PlainView", "RunState", "NodeView", "render_state", "render_table",
            "render_summary", "format_value"]

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .render import format_duration
-from .state import NodeState, RunState
+from .state import NodeView, RunState
 from .summary import render_summary
 
 __all__ = ["PlainView", "event_line"]
@@ -71,7 +71,7 @@ class PlainView:
         with self._lock:
             self._pending.append(("preview", saved.label, saved.line()))
 
-    def _event(self, type_: str, node: NodeState | None, message: dict[str, Any]) -> Event:
+    def _event(self, type_: str, node: NodeView | None, message: dict[str, Any]) -> Event:
         state = self.state
         if type_ in ("BlockLog", "BlockLogJSON"):
             return ("log", *state.logs[-1])

@@ -12,31 +12,33 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from .state import BAD_STATUSES, NodeState, RunState
+from ...states import NodeState
+from .state import BAD_STATUSES, NodeView, RunState
 
 __all__ = ["render_state", "render_table", "render_footer", "format_duration",
            "format_counts", "STATUS_ORDER"]
 
 # status -> (symbol, style)
 _LOOK: dict[str, tuple[str, str]] = {
-    "waiting": ("·", "dim"),
-    "running": ("▶", "cyan"),
-    "done": ("✓", "green"),
-    "cached": ("↺", "blue"),
-    "failed": ("✗", "bold red"),
-    "timeout": ("⏱", "bold red"),
-    "crashed": ("✗", "bold red"),
-    "cancelled": ("⊘", "yellow"),
-    "not run": ("–", "dim"),
-    "skipped": ("–", "dim"),
+    NodeState.WAITING: ("·", "dim"),
+    NodeState.RUNNING: ("▶", "cyan"),
+    NodeState.DONE: ("✓", "green"),
+    NodeState.CACHED: ("↺", "blue"),
+    NodeState.FAILED: ("✗", "bold red"),
+    NodeState.TIMEOUT: ("⏱", "bold red"),
+    NodeState.CRASHED: ("✗", "bold red"),
+    NodeState.CANCELLED: ("⊘", "yellow"),
+    NodeState.NOT_RUN: ("–", "dim"),
+    NodeState.SKIPPED: ("–", "dim"),
 }
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-STATUS_ORDER = ("done", "cached", "running", "waiting", "failed", "timeout", "crashed", "cancelled",
-                "not run", "skipped")
+STATUS_ORDER = (NodeState.DONE, NodeState.CACHED, NodeState.RUNNING, NodeState.WAITING,
+                NodeState.FAILED, NodeState.TIMEOUT, NodeState.CRASHED, NodeState.CANCELLED,
+                NodeState.NOT_RUN, NodeState.SKIPPED)
 """The order statuses are counted in, in footers and summary lines."""
 
-_LIVE_KEEP = BAD_STATUSES | {"running"}
-_FINAL_KEEP = BAD_STATUSES | {"cancelled"}
+_LIVE_KEEP = BAD_STATUSES | {NodeState.RUNNING}
+_FINAL_KEEP = BAD_STATUSES | {NodeState.CANCELLED}
 
 
 def format_duration(seconds: float | None) -> str:
@@ -53,9 +55,10 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
-def format_counts(counts: dict[str, int]) -> str:
-    """``{"done": 180, "waiting": 15}`` -> ``"180 done, 15 waiting"``."""
-    known = [f"{counts[s]} {s}" for s in STATUS_ORDER if counts.get(s)]
+def format_counts(counts: dict[NodeState, int] | dict[str, int]) -> str:
+    """``{"done": 180, "waiting": 15}`` -> ``"180 done, 15 waiting"`` (``not_run`` shows as
+    ``not run``)."""
+    known = [f"{counts[s]} {s.label}" for s in STATUS_ORDER if counts.get(s)]
     other = [f"{n} {s}" for s, n in counts.items() if s not in STATUS_ORDER and n]
     return ", ".join(known + other)
 
@@ -103,14 +106,14 @@ def render_footer(state: RunState) -> Text:
     return text
 
 
-def _row(node: NodeState, now: float, *, full_path: bool) -> list[RenderableType]:
+def _row(node: NodeView, now: float, *, full_path: bool) -> list[RenderableType]:
     symbol, style = _LOOK.get(node.status, ("?", ""))
-    if node.status == "running":
+    if node.status is NodeState.RUNNING:
         symbol = _SPINNER[int(now * 10) % len(_SPINNER)]
     name = node.label if full_path else "  " * node.depth + node.node_id
     runs = f"×{node.runs}" if node.runs > 1 else ""
     status: RenderableType
-    if node.status == "running":
+    if node.status is NodeState.RUNNING:
         started = node.started_at if node.started_at is not None else now
         if node.progress is None:
             status = ProgressBar(total=None, width=20, pulse=True, animation_time=now)
@@ -119,7 +122,7 @@ def _row(node: NodeState, now: float, *, full_path: bool) -> list[RenderableType
             status = ProgressBar(total=100, completed=node.progress, width=20)
             time = f"{node.progress:3.0f}% {format_duration(now - started)}"
     else:
-        status = Text(node.status, style=style)
+        status = Text(node.status.label, style=style)
         if node.missing:
             status.append(f" (missing {', '.join(node.missing)})", style="dim")
         time = format_duration(node.total_duration) if node.runs else ""

@@ -17,27 +17,27 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...states import NodeState
 from ..jsonable import dumps
 
-__all__ = ["NodeState", "RunState", "NodeKey", "LogLine", "FINAL_STATUSES", "BAD_STATUSES"]
+__all__ = ["NodeView", "RunState", "NodeKey", "LogLine", "FINAL_STATUSES", "BAD_STATUSES"]
 
 NodeKey = tuple[str, ...]
 LogLine = tuple[str, str, str]
 """``(node label, line, stdio)``"""
 
-FINAL_STATUSES = frozenset({"done", "cached", "failed", "timeout", "crashed", "cancelled", "not run",
-                            "skipped"})
-BAD_STATUSES = frozenset({"failed", "timeout", "crashed"})
+FINAL_STATUSES = frozenset(s for s in NodeState if s.finished)
+BAD_STATUSES = frozenset({NodeState.FAILED, NodeState.TIMEOUT, NodeState.CRASHED})
 
 
 @dataclass(eq=False, slots=True)
-class NodeState:
+class NodeView:
     """One node of the flow (or of a subflow node's flow), over all of its runs."""
 
     key: NodeKey
-    status: str = "waiting"
-    """waiting, running, done, cached (its results were reused from the node cache),
-    failed, timeout, crashed, cancelled, not run or skipped (outside a ``--nodes`` subset)."""
+    status: NodeState = NodeState.WAITING
+    """``states.NodeState``: ``cached`` when its results were reused from the node cache,
+    ``skipped`` outside a ``--nodes`` subset."""
     runs: int = 0
     """Jobs started for this node (a node can run many times)."""
     active: int = 0
@@ -52,7 +52,7 @@ class NodeState:
     """Last error (a traceback for failed blocks)."""
     missing: list[str] | None = None
     """For ``not run`` nodes, the input handles that never got a value."""
-    children: list[NodeState] = field(default_factory=list)
+    children: list[NodeView] = field(default_factory=list)
     """Nodes of the flow this (subflow) node runs, in manifest order."""
 
     @property
@@ -81,10 +81,10 @@ class RunState:
         self.error: str | None = None
         self.error_detail: Any = None
         """The ``_error`` of the failing FlowFinished / SessionFinished, if any."""
-        self.failed_node: NodeState | None = None
+        self.failed_node: NodeView | None = None
         """The first node whose job failed, timed out or crashed."""
-        self.nodes: dict[NodeKey, NodeState] = {}
-        self.roots: list[NodeState] = []
+        self.nodes: dict[NodeKey, NodeView] = {}
+        self.roots: list[NodeView] = []
         self.outputs: dict[str, Any] = {}
         self.will_run: set[str] | None = None
         """Root nodes a partial run (``--nodes``) will run, from FlowNodesWillRun."""
@@ -94,9 +94,9 @@ class RunState:
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self.messages = 0
-        self._jobs: dict[str, tuple[NodeState, float]] = {}
+        self._jobs: dict[str, tuple[NodeView, float]] = {}
         self._lone_jobs: set[str] = set()  # jobs with empty stacks: a block run by itself
-        self._handlers: dict[str, Callable[[dict[str, Any]], NodeState | None]] = {
+        self._handlers: dict[str, Callable[[dict[str, Any]], NodeView | None]] = {
             "SessionStarted": self._session_started,
             "SessionFinished": self._session_finished,
             "FlowStarted": self._flow_started,
@@ -130,7 +130,7 @@ class RunState:
     def finished(self) -> bool:
         return self.status in ("done", "failed", "cancelled")
 
-    def iter_nodes(self) -> Iterator[NodeState]:
+    def iter_nodes(self) -> Iterator[NodeView]:
         """Every node, depth first, each subflow node followed by its own nodes."""
         stack = list(reversed(self.roots))
         while stack:
@@ -138,38 +138,38 @@ class RunState:
             yield node
             stack.extend(reversed(node.children))
 
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
+    def counts(self) -> dict[NodeState, int]:
+        counts: dict[NodeState, int] = {}
         for node in self.iter_nodes():
             counts[node.status] = counts.get(node.status, 0) + 1
         return counts
 
-    def node(self, *path: str) -> NodeState:
+    def node(self, *path: str) -> NodeView:
         """The node at ``path`` (``state.node("sub", "inner")``); KeyError if unknown."""
         return self.nodes[path]
 
     # -- writing -------------------------------------------------------------------------
 
-    def apply(self, message: dict[str, Any]) -> NodeState | None:
+    def apply(self, message: dict[str, Any]) -> NodeView | None:
         """Fold one message in; returns the node it concerns, if any."""
         self.messages += 1
         if self.session_id is None:
             self.session_id = message.get("session_id")
-        handler = self._handlers.get(message.get("type"))
+        handler = self._handlers.get(message.get("type") or "")
         return handler(message) if handler is not None else None
 
-    def _node_at(self, key: NodeKey) -> NodeState:
+    def _node_at(self, key: NodeKey) -> NodeView:
         node = self.nodes.get(key)
         if node is None:
-            node = self.nodes[key] = NodeState(key)
+            node = self.nodes[key] = NodeView(key)
             if len(key) == 1:
                 self.roots.append(node)
             else:
                 self._node_at(key[:-1]).children.append(node)
         return node
 
-    def _node_of(self, message: dict[str, Any]) -> NodeState | None:
-        job = self._jobs.get(message.get("job_id"))
+    def _node_of(self, message: dict[str, Any]) -> NodeView | None:
+        job = self._jobs.get(message.get("job_id") or "")
         if job is not None:
             return job[0]
         stacks = message.get("stacks")
@@ -193,8 +193,8 @@ class RunState:
         # Jobs dropped when the flow ended never report; they did not finish either.
         for job_node, _ in self._jobs.values():
             job_node.active = 0
-            if job_node.status == "running":
-                job_node.status = "cancelled"
+            if job_node.status is NodeState.RUNNING:
+                job_node.status = NodeState.CANCELLED
         self._jobs.clear()
 
     def _session_started(self, message: dict[str, Any]) -> None:
@@ -219,8 +219,8 @@ class RunState:
             *message.get("end_nodes", ()),
         }
         for node in self.roots:  # outside the subset: they will not run, by request
-            if node.status == "waiting" and node.node_id not in self.will_run:
-                node.status = "skipped"
+            if node.status is NodeState.WAITING and node.node_id not in self.will_run:
+                node.status = NodeState.SKIPPED
 
     def _flow_output(self, message: dict[str, Any]) -> None:
         self.outputs[message.get("handle", "")] = message.get("output")
@@ -235,28 +235,29 @@ class RunState:
     def _mark_not_run(self, base: NodeKey, not_run: dict[str, list[str]] | None) -> None:
         for node_id, missing in (not_run or {}).items():
             node = self._node_at((*base, node_id))
-            node.status = "not run"
+            node.status = NodeState.NOT_RUN
             node.missing = list(missing or ())
 
-    def _subflow_started(self, message: dict[str, Any]) -> NodeState | None:
+    def _subflow_started(self, message: dict[str, Any]) -> NodeView | None:
         node = self._job_started(message)
         if node is not None:
             for node_id in message.get("nodes") or ():
                 self._node_at((*node.key, node_id))
         return node
 
-    def _subflow_finished(self, message: dict[str, Any]) -> NodeState | None:
+    def _subflow_finished(self, message: dict[str, Any]) -> NodeView | None:
         node = self._node_of(message)
         if node is not None:
             self._mark_not_run(node.key, message.get("not_run"))
         error = message.get("error")
-        return self._job_finished(message, "failed" if error else "done", error)
+        return self._job_finished(message, NodeState.FAILED if error else NodeState.DONE,
+                                  error)
 
-    def _block_started(self, message: dict[str, Any]) -> NodeState | None:
+    def _block_started(self, message: dict[str, Any]) -> NodeView | None:
         return self._job_started(message)
 
-    def _job_started(self, message: dict[str, Any]) -> NodeState | None:
-        job_id = message.get("job_id")
+    def _job_started(self, message: dict[str, Any]) -> NodeView | None:
+        job_id = str(message.get("job_id") or "")
         stacks = message.get("stacks")
         self._start()
         if stacks:
@@ -269,23 +270,27 @@ class RunState:
         self._jobs[job_id] = (node, now)
         node.runs += 1
         node.active += 1
-        node.status = "running"
+        node.status = NodeState.RUNNING
         node.started_at = now
         node.progress = None
         return node
 
-    def _block_finished(self, message: dict[str, Any]) -> NodeState | None:
+    def _block_finished(self, message: dict[str, Any]) -> NodeView | None:
         error = message.get("error")
-        status = message.get("status") or ("failed" if error else "done")
-        if status == "done" and message.get("cached"):
-            status = "cached"
+        try:
+            status = NodeState(message.get("status") or ("failed" if error else "done"))
+        except ValueError:
+            status = NodeState.FAILED if error else NodeState.DONE
+        if status is NodeState.DONE and message.get("cached"):
+            status = NodeState.CACHED
         if message.get("job_id") in self._lone_jobs and message.get("result"):
             self.outputs.update(message["result"])
         return self._job_finished(message, status, error)
 
-    def _job_finished(self, message: dict[str, Any], status: str,
-                      error: str | None) -> NodeState | None:
-        job = self._jobs.pop(message.get("job_id"), None)
+    def _job_finished(self, message: dict[str, Any], status: NodeState,
+                      error: str | None) -> NodeView | None:
+        job = self._jobs.pop(message.get("job_id") or "", None)
+        node: NodeView | None
         if job is not None:
             node, started = job
             duration = self.clock() - started
@@ -305,21 +310,21 @@ class RunState:
         elif not node.active and node.status not in BAD_STATUSES:
             # Still running while other runs go on; a failure outlives their success.
             node.status = status
-        if status in ("done", "cached"):
+        if status in (NodeState.DONE, NodeState.CACHED):
             node.progress = None
         return node
 
-    def _block_output(self, message: dict[str, Any]) -> NodeState | None:
+    def _block_output(self, message: dict[str, Any]) -> NodeView | None:
         if message.get("job_id") in self._lone_jobs:
             self.outputs[message.get("handle", "")] = message.get("output")
         return None
 
-    def _block_outputs(self, message: dict[str, Any]) -> NodeState | None:
+    def _block_outputs(self, message: dict[str, Any]) -> NodeView | None:
         if message.get("job_id") in self._lone_jobs:
             self.outputs.update(message.get("outputs") or {})
         return None
 
-    def _block_progress(self, message: dict[str, Any]) -> NodeState | None:
+    def _block_progress(self, message: dict[str, Any]) -> NodeView | None:
         node = self._node_of(message)
         if node is not None:
             progress = message.get("progress")
@@ -327,24 +332,24 @@ class RunState:
                 node.progress = min(100.0, max(0.0, float(progress)))
         return node
 
-    def _block_log(self, message: dict[str, Any]) -> NodeState | None:
+    def _block_log(self, message: dict[str, Any]) -> NodeView | None:
         node = self._node_of(message)
         # oocana's python SDK sends the stdio as the key ({"stdout": "stdout"}), hence the or.
         stdio = message.get("stdio") or ("stderr" if "stderr" in message else "stdout")
         self.logs.append((node.label if node else "", str(message.get("log", "")), stdio))
         return node
 
-    def _block_log_json(self, message: dict[str, Any]) -> NodeState | None:
+    def _block_log_json(self, message: dict[str, Any]) -> NodeView | None:
         node = self._node_of(message)
         self.logs.append((node.label if node else "", dumps(message.get("json")), "stdout"))
         return node
 
-    def _block_warning(self, message: dict[str, Any]) -> NodeState | None:
+    def _block_warning(self, message: dict[str, Any]) -> NodeView | None:
         node = self._node_of(message)
         self.warnings.append((node.label if node else "", str(message.get("warning", ""))))
         return node
 
-    def _block_error(self, message: dict[str, Any]) -> NodeState | None:
+    def _block_error(self, message: dict[str, Any]) -> NodeView | None:
         node = self._node_of(message)
         self.block_errors.append((node.label if node else "", str(message.get("error", ""))))
         return node

@@ -13,6 +13,7 @@ from rich.highlighter import ReprHighlighter
 from rich.pretty import pretty_repr
 from rich.text import Text
 
+from ...states import NodeState
 from .render import format_duration, render_table
 from .state import RunState
 
@@ -100,7 +101,7 @@ NOT_RUN_FIX = ("  fix: give the handle a value on the node, e.g.\n"
 
 
 def _not_run_nodes(state: RunState) -> list[Any]:
-    return [n for n in state.iter_nodes() if n.status == "not run"]
+    return [n for n in state.iter_nodes() if n.status is NodeState.NOT_RUN]
 
 
 def _not_run_parts(state: RunState) -> list[RenderableType]:
