@@ -61,6 +61,8 @@ class Session:
         self._job_prefix = f"{self.session_id[:8]}-{os.urandom(3).hex()}"
         self._ids = itertools.count()
         self._graphs: dict[Path, RunGraph] = {}
+        self._tmp_dirs: dict[Path, Path] = {}
+        self._pkg_dirs: dict[str, Path] = {}
         self._lock: Any = None
 
     def new_job_id(self) -> str:
@@ -78,12 +80,19 @@ class Session:
 
     def tmp_dir(self, flow: Flow) -> Path:
         """Per-flow scratch folder, as oocana names it: ``<root>/<flow dir>-<hash8>``."""
-        digest = hashlib.sha256(str(flow.path.parent).encode()).hexdigest()[:8]
-        return self.tmp_root / f"{flow.path.parent.name}-{digest}"
+        folder = self._tmp_dirs.get(flow.path)
+        if folder is None:
+            digest = hashlib.sha256(str(flow.path.parent).encode()).hexdigest()[:8]
+            folder = self._tmp_dirs[flow.path] = \
+                self.tmp_root / f"{flow.path.parent.name}-{digest}"
+        return folder
 
     def pkg_data_dir(self, package: PackageInfo | None) -> Path:
         name = package.name if package else "workspace"
-        return data_root() / "pkg-data" / name
+        folder = self._pkg_dirs.get(name)
+        if folder is None:  # data_root() asks the OS for the home folder: once a session
+            folder = self._pkg_dirs[name] = data_root() / "pkg-data" / name
+        return folder
 
     # -- the session folder belongs to one run at a time ----------------------------------------
 
