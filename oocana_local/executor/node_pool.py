@@ -29,7 +29,7 @@ from ..errors import WorkerError
 from ..node_tools import ensure_esbuild, find_esbuild, node_binary
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import is_var_ref, var_key
+from ..wire.values import carried, is_var_ref, var_key
 from .base import Executor, Job, JobHandler, Outcome
 from .node_process import NodeWorkerProcess
 from .process import describe_exit
@@ -306,10 +306,8 @@ class NodePool(Executor):
             run.tasks.add(task)
             task.add_done_callback(run.tasks.discard)
             return
-        if kind == names.BLOCK_OUTPUT:
-            self._note_refs(worker, (message.get("output"),))
-        elif kind == names.BLOCK_OUTPUTS:
-            self._note_refs(worker, (message.get("outputs") or {}).values())
+        if kind == names.BLOCK_OUTPUT or kind == names.BLOCK_OUTPUTS:
+            self._note_refs(worker, carried(message))
         worker.deliver(run.handler, message)
 
     def _on_output(self, worker: Any, line: str, stdio: str) -> None:
@@ -341,7 +339,7 @@ class NodePool(Executor):
     async def _answer(self, worker: Any, run: _NodeRun, message: dict[str, Any]) -> None:
         request_id = message.get("request_id")
         if message.get("action") == names.RUN_BLOCK:
-            self._note_refs(worker, ((message.get("payload") or {}).get("inputs") or {}).values())
+            self._note_refs(worker, carried(message))
 
         def emit(event: dict[str, Any]) -> None:
             worker.send({"type": names.RUN_BLOCK_EVENT, "request_id": request_id,

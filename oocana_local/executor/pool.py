@@ -33,7 +33,7 @@ from typing import Any
 from ..errors import WorkerError
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import is_var_ref, var_key
+from ..wire.values import carried, is_var_ref, var_key
 from ..worker import blobs as shm
 from .base import Executor, Job, JobHandler, Outcome, unsupported
 from .growth import PoolView, workers_to_start
@@ -426,17 +426,14 @@ class WorkerPool(Executor):
             return
         if kind == names.BLOCK_REQUEST:
             if message.get("action") == names.RUN_BLOCK:  # inputs the caller's store now holds
-                self._note_refs(worker, ((message.get("payload") or {}).get("inputs")
-                                         or {}).values())
+                self._note_refs(worker, carried(message))
             if run is worker.job:
                 task = self._loop.create_task(self._answer(worker, run, message))  # type: ignore[union-attr]
                 run.tasks.add(task)
                 task.add_done_callback(run.tasks.discard)
             return
-        if kind == names.BLOCK_OUTPUT:
-            self._note_refs(worker, (message.get("output"),))
-        elif kind == names.BLOCK_OUTPUTS:
-            self._note_refs(worker, (message.get("outputs") or {}).values())
+        if kind == names.BLOCK_OUTPUT or kind == names.BLOCK_OUTPUTS:
+            self._note_refs(worker, carried(message))
         worker.deliver(run.handler, message)
 
     def _on_output(self, worker: WorkerProcess, line: str, stdio: str) -> None:
@@ -595,10 +592,7 @@ class _EventForwarder:
         self._tail: asyncio.Task[None] | None = None
 
     def emit(self, event: dict[str, Any]) -> None:
-        values: list[Any] = [event.get("output")]
-        values.extend((event.get("outputs") or {}).values())
-        values.extend((event.get("result") or {}).values())
-        missing = self._pool.values.missing_on(self._worker, _refs(values))
+        missing = self._pool.values.missing_on(self._worker, _refs(carried(event)))
         if not missing and (self._tail is None or self._tail.done()):
             self._send(event, None)
             return

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["TYPE_KEY", "VAR_TYPE", "BIN_TYPE", "SECRET_TYPE", "CREDENTIAL_TYPE",
-           "REFERENCE_TYPES", "is_var_ref", "var_key", "var_ref", "var_keys"]
+           "REFERENCE_TYPES", "is_var_ref", "var_key", "var_ref", "var_keys", "carried"]
 
 TYPE_KEY = "__OOMOL_TYPE__"
 VAR_TYPE = "oomol/var"
@@ -50,3 +50,18 @@ def var_ref(*, executor: str, handle: str, job_id: str, session_id: str, key: st
             "value": {"executor": executor, "handle": handle, "job_id": job_id,
                       "session_id": session_id, "key": key},
             "serialize_path": serialize_path}
+
+
+def carried(message: dict[str, Any]) -> list[Any]:
+    """The values a job's message carries: a ``BlockOutput``'s output, a
+    ``BlockOutputs``' outputs, a ``BlockFinished``'s result, a ``RunBlock`` request's
+    inputs (the executors note where var values live from these)."""
+    values = [message["output"]] if "output" in message else []
+    for key in ("outputs", "result"):
+        mapping = message.get(key)
+        if type(mapping) is dict:
+            values.extend(mapping.values())
+    inputs = (message.get("payload") or {}).get("inputs") if "payload" in message else None
+    if type(inputs) is dict:
+        values.extend(inputs.values())
+    return values
