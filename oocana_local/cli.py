@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .wire import names
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -438,7 +440,7 @@ def _strict_problems(result: Any, warnings: list[Any]) -> list[str]:
     if result.not_run:
         problems.append(f"{len(result.not_run)} node(s) did not run "
                         f"({', '.join(result.not_run)})")
-    raised = sum(e.get("type") == "BlockWarning" for e in result.events) + len(warnings)
+    raised = sum(e.get("type") == names.BLOCK_WARNING for e in result.events) + len(warnings)
     if raised:
         problems.append(f"{raised} warning(s) were raised")
     return problems

@@ -3,6 +3,8 @@ a future that resolves when it finishes (or fails with ``BlockExecuteException``
 
 from __future__ import annotations
 
+from ..wire import names
+
 TYPE_CHECKING = False  # typing and asyncio cost a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
     import asyncio
@@ -54,14 +56,14 @@ class BlockJob:
         if self._future.done():
             return
         type_ = event.get("type")
-        if type_ in ("BlockOutput", "SubflowBlockOutput"):
+        if type_ in (names.BLOCK_OUTPUT, names.SUBFLOW_OUTPUT):
             self._outputs({event["handle"]: self._decode(event.get("output"), blobs)})
-        elif type_ == "BlockOutputs":
+        elif type_ == names.BLOCK_OUTPUTS:
             outputs = event.get("outputs") or {}
             self._outputs({k: self._decode(v, blobs) for k, v in outputs.items()})
-        elif type_ == "BlockProgress":
+        elif type_ == names.BLOCK_PROGRESS:
             self._progress(event.get("progress") or 0)
-        elif type_ in ("BlockFinished", "SubflowBlockFinished"):
+        elif type_ in (names.BLOCK_FINISHED, names.SUBFLOW_FINISHED):
             result = event.get("result")
             if result:
                 self._outputs({k: self._decode(v, blobs) for k, v in result.items()})

@@ -15,6 +15,7 @@ import os
 from _thread import allocate_lock
 from types import MappingProxyType
 
+from ..wire import names
 from ..wire.values import is_var_ref
 from .values import ValueStore, encode_output, is_bin_handle, is_var_handle, to_json, write_bin
 
@@ -297,14 +298,14 @@ class Context:
         fields: dict[str, Any] = {"handle": key, "output": self._encode(key, value)}
         if to_node is not None or to_flow is not None:
             fields["options"] = {"target": {"to_node": to_node, "to_flow": to_flow}}
-        self._send("BlockOutput", **fields)
+        self._send(names.BLOCK_OUTPUT, **fields)
 
     def outputs(self, outputs: dict[str, Any]) -> None:
         """Send several outputs in one message; undeclared handles are dropped."""
         if self._finished:
             self.send_warning("outputs after finish() were ignored")
             return
-        self._send("BlockOutputs", outputs=self._encode_all(outputs))
+        self._send(names.BLOCK_OUTPUTS, outputs=self._encode_all(outputs))
 
     def finish(self, *, result: dict[str, Any] | None = None, error: str | None = None) -> None:
         """End the job: ``error`` fails it, ``result`` holds final outputs. Only the first
@@ -329,11 +330,11 @@ class Context:
         for hook in self._before_finish:
             hook()
         if error is not None:
-            self._send("BlockFinished", error=str(error))
+            self._send(names.BLOCK_FINISHED, error=str(error))
         elif encoded is not None:
-            self._send("BlockFinished", result=encoded)
+            self._send(names.BLOCK_FINISHED, result=encoded)
         else:
-            self._send("BlockFinished")
+            self._send(names.BLOCK_FINISHED)
         for hook in self._after_finish:
             hook()
         return True
@@ -352,24 +353,24 @@ class Context:
                 from .throttle import ProgressThrottle
 
                 throttle = self._throttle = ProgressThrottle(
-                    lambda p: self._send("BlockProgress", progress=p))
+                    lambda p: self._send(names.BLOCK_PROGRESS, progress=p))
         throttle(progress)
 
     def report_log(self, line: str, stdio: str = "stdout") -> None:
-        self._send("BlockLog", log=str(line), stdio=stdio)
+        self._send(names.BLOCK_LOG, log=str(line), stdio=stdio)
 
     def log_json(self, payload: Any) -> None:
-        self._send("BlockLogJSON", json=to_json(payload))
+        self._send(names.BLOCK_LOG_JSON, json=to_json(payload))
 
     def send_message(self, payload: Any) -> None:
-        self._send("BlockMessage", payload=to_json(payload))
+        self._send(names.BLOCK_MESSAGE, payload=to_json(payload))
 
     def send_warning(self, warning: str) -> None:
-        self._send("BlockWarning", warning=str(warning))
+        self._send(names.BLOCK_WARNING, warning=str(warning))
 
     def error(self, error: str) -> None:
         """Report an error without ending the block."""
-        self._send("BlockError", error=str(error))
+        self._send(names.BLOCK_ERROR, error=str(error))
 
     def send_error(self, error: str) -> None:
         """Deprecated alias of ``error``."""
@@ -382,12 +383,12 @@ class Context:
         converted = to_preview_payload(payload, session_dir=self._session_dir)
         if id is not None and isinstance(converted, dict):
             converted = {**converted, "id": id}
-        self._send("BlockPreview", payload=converted)
+        self._send(names.BLOCK_PREVIEW, payload=converted)
 
     # -- requests to the engine -------------------------------------------------------
 
     async def _ask(self, action: str, **fields: Any) -> Any:
-        message = {"type": "BlockRequest", "job_id": self._job_id,
+        message = {"type": names.BLOCK_REQUEST, "job_id": self._job_id,
                    "session_id": self._session_id, "action": action,
                    "request_id": _request_id()}
         message.update(fields)
@@ -398,11 +399,11 @@ class Context:
 
     async def query_block(self, block: str) -> dict[str, Any]:
         """The description of a block: ``type``, ``inputs_def``, ``outputs_def``, ..."""
-        return await self._ask("QueryBlock", block=block)
+        return await self._ask(names.QUERY_BLOCK, block=block)
 
     async def query_downstream(self, handles: list[str] | None = None) -> dict[str, Any]:
         """Where each output handle leads: ``{handle: {"to_node": [...], "to_flow": [...]}}``."""
-        return await self._ask("QueryDownstream", handles=handles)
+        return await self._ask(names.QUERY_DOWNSTREAM, handles=handles)
 
     def run_block(self, block: str, *, inputs: dict[str, Any],
                   additional_inputs_def: list[dict[str, Any]] | None = None,
@@ -422,8 +423,8 @@ class Context:
 
         unwatch = self._sink.watch(request_id, forward)
         job.finish().add_done_callback(lambda _: unwatch())
-        message = {"type": "BlockRequest", "job_id": self._job_id,
-                   "session_id": self._session_id, "action": "RunBlock", "block": block,
+        message = {"type": names.BLOCK_REQUEST, "job_id": self._job_id,
+                   "session_id": self._session_id, "action": names.RUN_BLOCK, "block": block,
                    "block_job_id": job.job_id, "request_id": request_id,
                    "payload": {"inputs": {k: self._encode_input(k, v) for k, v in inputs.items()},
                                "additional_inputs_def": additional_inputs_def,

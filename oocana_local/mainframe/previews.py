@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from ..mime import sniff_image
+from ..wire import names
 
 __all__ = ["PreviewSaver", "SavedPreview", "describe"]
 
@@ -153,7 +154,7 @@ class PreviewSaver:
         self._counts: dict[str, int] = {}
 
     def __call__(self, message: dict[str, Any]) -> None:
-        if message.get("type") != "BlockPreview" or "node_id" in message:
+        if message.get("type") != names.BLOCK_PREVIEW or "node_id" in message:
             return
         stacks = message.get("stacks") or ()
         label = "/".join(str(level.get("node_id")) for level in stacks) or "preview"

@@ -17,7 +17,7 @@ __all__ = ["JsonlRecorder", "EventList"]
 
 # Messages after which the file is flushed at once: the end of the run, and anything that
 # may be the last word before a crash, so a failed run leaves its reason on disk.
-_FLUSH_TYPES = frozenset({"SessionFinished", "FlowFinished", "BlockError"})
+_FLUSH_TYPES = frozenset({names.SESSION_FINISHED, names.FLOW_FINISHED, names.BLOCK_ERROR})
 
 
 class JsonlRecorder:

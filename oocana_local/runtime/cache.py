@@ -44,6 +44,7 @@ from ..executor.base import Executor, Job
 from ..mainframe.messages import now_ms
 from ..paths import data_root
 from ..redact import Redactor
+from ..wire import names
 from ..wire.values import VAR_TYPE, var_key
 
 __all__ = ["NodeCache", "Memo", "default_cache_dir", "CACHE_VERSION"]
@@ -51,7 +52,7 @@ __all__ = ["NodeCache", "Memo", "default_cache_dir", "CACHE_VERSION"]
 CACHE_VERSION = 1
 _MAX_CODE_FILES = 500
 _SKIP_DIRS = {"__pycache__", "node_modules", ".venv", "venv", ".git"}
-_RECORDED = ("BlockOutput", "BlockOutputs")
+_RECORDED = (names.BLOCK_OUTPUT, names.BLOCK_OUTPUTS)
 
 
 def default_cache_dir() -> Path:
@@ -350,9 +351,9 @@ def _validate(entry: Any, key: str) -> None:
     for event in events:
         if not isinstance(event, dict) or event.get("type") not in _RECORDED:
             raise ValueError(f"unexpected event {event!r:.80}")
-        if event["type"] == "BlockOutput" and "handle" not in event:
+        if event["type"] == names.BLOCK_OUTPUT and "handle" not in event:
             raise KeyError("handle")
-        if event["type"] == "BlockOutputs" and not isinstance(event.get("outputs"), dict):
+        if event["type"] == names.BLOCK_OUTPUTS and not isinstance(event.get("outputs"), dict):
             raise TypeError("outputs is not an object")
     if "result" not in entry or not (entry["result"] is None or isinstance(entry["result"], dict)):
         raise TypeError("result is not an object")

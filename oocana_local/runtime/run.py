@@ -19,6 +19,7 @@ from ..manifest.resolved import (
     TaskNode,
 )
 from ..states import NodeState, RunStatus
+from ..wire import names
 from . import session_folders
 from .defaults import with_defaults
 from .flow_job import FlowJob
@@ -198,7 +199,7 @@ def _cached_nodes(messages: list[dict[str, Any]]) -> list[str]:
     cached: dict[str, bool] = {}
     for message in messages:
         stacks = message.get("stacks")
-        if message.get("type") == "BlockFinished" and stacks and len(stacks) == 1:
+        if message.get("type") == names.BLOCK_FINISHED and stacks and len(stacks) == 1:
             node_id = stacks[0]["node_id"]
             cached[node_id] = cached.get(node_id, True) and bool(message.get("cached"))
     return [node_id for node_id, all_cached in cached.items() if all_cached]

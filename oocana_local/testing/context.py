@@ -17,6 +17,7 @@ from typing import Any
 from ..context import Context
 from ..context.log_lines import line_handler
 from ..context.sink import RecordingSink
+from ..wire import names
 
 __all__ = ["RecordingContext", "make_context", "normalize_defs"]
 
@@ -111,7 +112,7 @@ class RecordingContext(Context):
         if not isinstance(progress, (int, float)):
             progress = float(progress)
         if not self._finished:
-            self._send("BlockProgress", progress=progress)
+            self._send(names.BLOCK_PROGRESS, progress=progress)
 
     @property
     def logger(self) -> logging.Logger:
@@ -139,10 +140,10 @@ class RecordingContext(Context):
         """``(handle, value)`` for every value sent by ``output``, ``outputs`` and
         ``finish(result=...)``, in order."""
         calls: list[tuple[str, Any]] = []
-        for m in self._of("BlockOutput", "BlockOutputs", "BlockFinished"):
-            if m["type"] == "BlockOutput":
+        for m in self._of(names.BLOCK_OUTPUT, names.BLOCK_OUTPUTS, names.BLOCK_FINISHED):
+            if m["type"] == names.BLOCK_OUTPUT:
                 calls.append((m["handle"], m["output"]))
-            elif m["type"] == "BlockOutputs":
+            elif m["type"] == names.BLOCK_OUTPUTS:
                 calls.extend(m["outputs"].items())
             elif m.get("result"):
                 calls.extend(m["result"].items())
@@ -156,39 +157,39 @@ class RecordingContext(Context):
     @property
     def result(self) -> dict[str, Any] | None:
         """What ``finish(result=...)`` received (``call_block``: what ``main`` returned)."""
-        for m in self._of("BlockFinished"):
+        for m in self._of(names.BLOCK_FINISHED):
             return m.get("result")
         return None
 
     @property
     def finish_error(self) -> str | None:
         """The ``error`` the block finished with, or None."""
-        for m in self._of("BlockFinished"):
+        for m in self._of(names.BLOCK_FINISHED):
             return m.get("error")
         return None
 
     @property
     def previews(self) -> list[Any]:
-        return [m["payload"] for m in self._of("BlockPreview")]
+        return [m["payload"] for m in self._of(names.BLOCK_PREVIEW)]
 
     @property
     def progress(self) -> list[float]:
-        return [m["progress"] for m in self._of("BlockProgress")]
+        return [m["progress"] for m in self._of(names.BLOCK_PROGRESS)]
 
     @property
     def logs(self) -> list[str]:
         """Lines of ``report_log`` and ``context.logger`` (and of ``print`` under
         ``call_block``), without their newline."""
-        return [m["log"].rstrip("\n") for m in self._of("BlockLog")]
+        return [m["log"].rstrip("\n") for m in self._of(names.BLOCK_LOG)]
 
     @property
     def warnings(self) -> list[str]:
-        return [m["warning"] for m in self._of("BlockWarning")]
+        return [m["warning"] for m in self._of(names.BLOCK_WARNING)]
 
     @property
     def errors(self) -> list[str]:
         """``context.error(...)`` texts, then the finish error if the block failed."""
-        errors = [m["error"] for m in self._of("BlockError")]
+        errors = [m["error"] for m in self._of(names.BLOCK_ERROR)]
         if self.finish_error is not None:
             errors.append(self.finish_error)
         return errors
@@ -196,7 +197,7 @@ class RecordingContext(Context):
     @property
     def block_messages(self) -> list[Any]:
         """Payloads of ``context.send_message``."""
-        return [m["payload"] for m in self._of("BlockMessage")]
+        return [m["payload"] for m in self._of(names.BLOCK_MESSAGE)]
 
 
 def make_context(inputs: dict[str, Any] | None = None, *, outputs_def: Any = None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..wire import names
+
 if TYPE_CHECKING:
     from ..runtime.run import RunResult
     from ..states import NodeState
@@ -113,11 +115,11 @@ class TestResult:
         out: dict[str, dict[str, list[Any]]] = {}
         for event in self.run.events:
             kind = event["type"]
-            if kind == "BlockOutput":
+            if kind == names.BLOCK_OUTPUT:
                 pairs = [(event["handle"], event["output"])]
-            elif kind == "BlockOutputs":
+            elif kind == names.BLOCK_OUTPUTS:
                 pairs = list((event.get("outputs") or {}).items())
-            elif kind == "BlockFinished" and event.get("result"):
+            elif kind == names.BLOCK_FINISHED and event.get("result"):
                 pairs = list(event["result"].items())
             else:
                 continue
@@ -129,45 +131,45 @@ class TestResult:
     @property
     def logs(self) -> list[str]:
         """Every log line (print, logging, report_log) of every node, without newline."""
-        return self._all(("BlockLog",), _log)
+        return self._all((names.BLOCK_LOG,), _log)
 
     @property
     def node_logs(self) -> dict[str, list[str]]:
-        return self._by_node(("BlockLog",), _log)
+        return self._by_node((names.BLOCK_LOG,), _log)
 
     @property
     def previews(self) -> list[Any]:
-        return self._all(("BlockPreview",), lambda e: e.get("payload"))
+        return self._all((names.BLOCK_PREVIEW,), lambda e: e.get("payload"))
 
     @property
     def node_previews(self) -> dict[str, list[Any]]:
-        return self._by_node(("BlockPreview",), lambda e: e.get("payload"))
+        return self._by_node((names.BLOCK_PREVIEW,), lambda e: e.get("payload"))
 
     @property
     def progress(self) -> list[float]:
         """Progress values as reported (throttled to one per 0.3 s per block, as in runs)."""
-        return self._all(("BlockProgress",), lambda e: e["progress"])
+        return self._all((names.BLOCK_PROGRESS,), lambda e: e["progress"])
 
     @property
     def node_progress(self) -> dict[str, list[float]]:
-        return self._by_node(("BlockProgress",), lambda e: e["progress"])
+        return self._by_node((names.BLOCK_PROGRESS,), lambda e: e["progress"])
 
     @property
     def warnings(self) -> list[str]:
-        return self._all(("BlockWarning",), lambda e: e["warning"])
+        return self._all((names.BLOCK_WARNING,), lambda e: e["warning"])
 
     @property
     def node_warnings(self) -> dict[str, list[str]]:
-        return self._by_node(("BlockWarning",), lambda e: e["warning"])
+        return self._by_node((names.BLOCK_WARNING,), lambda e: e["warning"])
 
     @property
     def errors(self) -> list[str]:
         """``context.error(...)`` texts and the error of every block that failed."""
-        return self._all(("BlockError", "BlockFinished"), _error)
+        return self._all((names.BLOCK_ERROR, names.BLOCK_FINISHED), _error)
 
     @property
     def node_errors(self) -> dict[str, list[str]]:
-        return self._by_node(("BlockError", "BlockFinished"), _error)
+        return self._by_node((names.BLOCK_ERROR, names.BLOCK_FINISHED), _error)
 
     # -- failing a test ----------------------------------------------------------------
 
@@ -257,6 +259,6 @@ def _log(event: dict[str, Any]) -> str:
 
 
 def _error(event: dict[str, Any]) -> Any:
-    if event["type"] == "BlockError":
+    if event["type"] == names.BLOCK_ERROR:
         return event["error"]
     return event["error"] if event.get("error") else _SKIP

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 
+from ..wire import names
 from ..wire.frames import BIG as _BIG
 from ..wire.frames import CHUNK as _CHUNK
 from ..wire.frames import check_size, dumps, header, loads
@@ -25,13 +26,13 @@ __all__ = ["Channel"]
 # Outputs and results travel unmasked (a downstream block needs the value; the engine
 # masks every record of them), and so do run_block requests and value exports.
 _SAID = {
-    "BlockLog": ("log",),
-    "BlockLogJSON": ("json",),
-    "BlockWarning": ("warning",),
-    "BlockError": ("error",),
-    "BlockMessage": ("payload",),
-    "BlockPreview": ("payload",),
-    "BlockFinished": ("error",),
+    names.BLOCK_LOG: ("log",),
+    names.BLOCK_LOG_JSON: ("json",),
+    names.BLOCK_WARNING: ("warning",),
+    names.BLOCK_ERROR: ("error",),
+    names.BLOCK_MESSAGE: ("payload",),
+    names.BLOCK_PREVIEW: ("payload",),
+    names.BLOCK_FINISHED: ("error",),
 }
 
 

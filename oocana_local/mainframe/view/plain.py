@@ -19,6 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from ...wire import names
 from .render import format_duration
 from .state import NodeView, RunState
 from .summary import render_summary
@@ -29,10 +30,10 @@ Event = tuple[Any, ...]
 """What the publish call queues for printing: ``(kind, label, ...)``."""
 
 PLAIN_TYPES = frozenset({
-    "FlowStarted", "BlockStarted", "BlockFinished", "SubflowBlockStarted",
-    "SubflowBlockFinished", "BlockLog", "BlockLogJSON", "BlockWarning", "BlockError",
+    names.FLOW_STARTED, names.BLOCK_STARTED, names.BLOCK_FINISHED, names.SUBFLOW_STARTED,
+    names.SUBFLOW_FINISHED, names.BLOCK_LOG, names.BLOCK_LOG_JSON, names.BLOCK_WARNING, names.BLOCK_ERROR,
 })
-LOG_TYPES = frozenset({"BlockLog", "BlockLogJSON", "BlockWarning", "BlockError"})
+LOG_TYPES = frozenset({names.BLOCK_LOG, names.BLOCK_LOG_JSON, names.BLOCK_WARNING, names.BLOCK_ERROR})
 
 
 class PlainView:
@@ -60,7 +61,7 @@ class PlainView:
         with self._lock:
             node = self.state.apply(message)
             type_ = message.get("type")
-            if type_ in self._events and not (type_ == "BlockStarted" and message.get("cached")):
+            if type_ in self._events and not (type_ == names.BLOCK_STARTED and message.get("cached")):
                 if len(self._pending) >= self._max_pending:
                     self._pending.popleft()  # keep the latest; the recorder has them all
                     self._dropped += 1
@@ -73,16 +74,16 @@ class PlainView:
 
     def _event(self, type_: str, node: NodeView | None, message: dict[str, Any]) -> Event:
         state = self.state
-        if type_ in ("BlockLog", "BlockLogJSON"):
+        if type_ in (names.BLOCK_LOG, names.BLOCK_LOG_JSON):
             return ("log", *state.logs[-1])
-        if type_ == "BlockWarning":
+        if type_ == names.BLOCK_WARNING:
             return ("warning", *state.warnings[-1])
-        if type_ == "BlockError":
+        if type_ == names.BLOCK_ERROR:
             return ("error", *state.block_errors[-1])
         label = node.label if node is not None else ""
-        if type_ == "FlowStarted":
+        if type_ == names.FLOW_STARTED:
             return ("flow", message.get("flow_path") or "", state.session_id or "")
-        if type_ in ("BlockStarted", "SubflowBlockStarted"):
+        if type_ in (names.BLOCK_STARTED, names.SUBFLOW_STARTED):
             return ("started", label, node.runs if node is not None else 1)
         error = message.get("error")
         status = message.get("status") or ("failed" if error else "done")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...states import NodeState
+from ...wire import names
 from ..jsonable import dumps
 
 __all__ = ["NodeView", "RunState", "NodeKey", "LogLine", "FINAL_STATUSES", "BAD_STATUSES"]
@@ -97,23 +98,23 @@ class RunState:
         self._jobs: dict[str, tuple[NodeView, float]] = {}
         self._lone_jobs: set[str] = set()  # jobs with empty stacks: a block run by itself
         self._handlers: dict[str, Callable[[dict[str, Any]], NodeView | None]] = {
-            "SessionStarted": self._session_started,
-            "SessionFinished": self._session_finished,
-            "FlowStarted": self._flow_started,
-            "FlowNodesWillRun": self._flow_nodes_will_run,
-            "FlowOutput": self._flow_output,
-            "FlowFinished": self._flow_finished,
-            "SubflowBlockStarted": self._subflow_started,
-            "SubflowBlockFinished": self._subflow_finished,
-            "BlockStarted": self._block_started,
-            "BlockOutput": self._block_output,
-            "BlockOutputs": self._block_outputs,
-            "BlockProgress": self._block_progress,
-            "BlockLog": self._block_log,
-            "BlockLogJSON": self._block_log_json,
-            "BlockWarning": self._block_warning,
-            "BlockError": self._block_error,
-            "BlockFinished": self._block_finished,
+            names.SESSION_STARTED: self._session_started,
+            names.SESSION_FINISHED: self._session_finished,
+            names.FLOW_STARTED: self._flow_started,
+            names.FLOW_NODES_WILL_RUN: self._flow_nodes_will_run,
+            names.FLOW_OUTPUT: self._flow_output,
+            names.FLOW_FINISHED: self._flow_finished,
+            names.SUBFLOW_STARTED: self._subflow_started,
+            names.SUBFLOW_FINISHED: self._subflow_finished,
+            names.BLOCK_STARTED: self._block_started,
+            names.BLOCK_OUTPUT: self._block_output,
+            names.BLOCK_OUTPUTS: self._block_outputs,
+            names.BLOCK_PROGRESS: self._block_progress,
+            names.BLOCK_LOG: self._block_log,
+            names.BLOCK_LOG_JSON: self._block_log_json,
+            names.BLOCK_WARNING: self._block_warning,
+            names.BLOCK_ERROR: self._block_error,
+            names.BLOCK_FINISHED: self._block_finished,
         }
 
     # -- reading -------------------------------------------------------------------------
