@@ -17,7 +17,7 @@ from ..graph.model import FlowTarget, GraphNode, NodeTarget, RunGraph
 from ..mainframe.messages import FlowReporter, Stack
 from ..states import NodeState, OutcomeStatus
 from .node_inputs import NodeInputs
-from .node_jobs import run_condition, run_subflow, run_task
+from .node_jobs import run_condition, run_empty_slot, run_subflow, run_task
 
 if TYPE_CHECKING:
     from .session import Session
@@ -211,6 +211,8 @@ class FlowJob:
                 outcome = await run_task(self, node, inputs)
             elif node.kind == "subflow":
                 outcome = await run_subflow(self, node, inputs)
+            elif node.kind == "slot":
+                outcome = run_empty_slot(self, node, inputs)
             else:
                 outcome = run_condition(self, node, inputs)
         except asyncio.CancelledError:
