@@ -145,10 +145,11 @@ def runtime_handle(slot_node_id: str, handle: str) -> str:
 def fill_slot(slot: SlotNode, provider: SlotProvider) -> TaskNode | SubflowNode | SlotNode:
     """The node that runs in ``slot``'s place: the provider with the slot's wiring. A
     slotflow takes the slot's inputs and the extras, which arrive as flow inputs."""
-    common = {"node_id": slot.node_id, "inputs_from": list(slot.inputs_from),
-              "concurrency": slot.concurrency, "ignore": False,
-              "progress_weight": slot.progress_weight, "description": slot.description,
-              "location": slot.location}
+    common: dict[str, Any] = {
+        "node_id": slot.node_id, "inputs_from": list(slot.inputs_from),
+        "concurrency": slot.concurrency, "ignore": False,
+        "progress_weight": slot.progress_weight, "description": slot.description,
+        "location": slot.location}
     block = provider.block
     if isinstance(block, TaskBlock):
         return TaskNode(**common, block=block, ref=provider.ref, timeout=slot.timeout)
