@@ -35,6 +35,7 @@ def summary_of(lines: list[dict]) -> dict:
     ("task_slot", {"y": 7}),             # 2 * 3 + 1
     ("subflow_slot", {"y": 13}),         # 4 * 3 + 1
     ("nested", {"y": 9}),                # 2 * (3 + 1) + 1
+    ("nodejs_slot", {"y": 10}),          # a Node.js task: 3 * 3 + 1
 ])
 def test_cli_slot_providers(scenario, expected):
     proc, lines = run_cli(str(SLOTS / "flows" / scenario))
@@ -175,6 +176,7 @@ def test_kit_runs_slot_flows(run_flow):
     assert run_flow(SLOTS / "flows" / "task_slot").outputs == {"y": 7}
     assert run_flow(SLOTS / "flows" / "subflow_slot").outputs == {"y": 13}
     assert run_flow(SLOTS / "flows" / "nested").outputs == {"y": 9}
+    assert run_flow(SLOTS / "flows" / "nodejs_slot").node_outputs["apply/f"]["y"] == [9]
     slotflow = run_flow(SLOTS / "flows" / "slotflow_slot")
     assert slotflow.outputs["inline"] == 3
     assert sorted(slotflow.node_outputs["apply/f/times"]["y"]) == [30, 40]
