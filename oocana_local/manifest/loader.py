@@ -138,10 +138,6 @@ class Loader:
     def resolve_task(self, ref: str, base: Flow | TaskBlock | str | os.PathLike[str]) -> TaskBlock:
         """The task block ``ref`` names, seen from ``base`` (a flow, or a flow file/folder);
         ``<pkg>::<service>::<block>`` names a block of a service."""
-        if services.split_service_ref(ref) is not None:
-            block = self._resolve(ref, base, ())
-            assert isinstance(block, TaskBlock)
-            return block
         block = self._resolve(ref, base, ("task",))
         assert isinstance(block, TaskBlock)
         return block
@@ -445,7 +441,10 @@ class Loader:
         # whole heap to the old generation on every call would do more harm than good.
         session = self._begin()
         base_dir, package = self._base(base)
-        if services.split_service_ref(ref) is not None:
+        parts = services.split_service_ref(ref)
+        if parts is not None and self._finder.find(parts[0], "service", base_dir,
+                                                   package).path is not None:
+            # A service's block; else, as oocana does for tasks, the third part is ignored.
             problems: list[Problem] = []
             service_block = self._service_ref(ref, base_dir, None, f"run_block::{ref}", False,
                                               problems)
