@@ -30,7 +30,8 @@ Event = tuple[Any, ...]
 
 PLAIN_TYPES = frozenset({
     "FlowStarted", "BlockStarted", "BlockFinished", "SubflowBlockStarted",
-    "SubflowBlockFinished", "BlockLog", "BlockLogJSON", "BlockWarning", "BlockError",
+    "SubflowBlockFinished", "SlotflowStarted", "SlotflowFinished", "BlockLog",
+    "BlockLogJSON", "BlockWarning", "BlockError",
 })
 LOG_TYPES = frozenset({"BlockLog", "BlockLogJSON", "BlockWarning", "BlockError"})
 
@@ -82,7 +83,7 @@ class PlainView:
         label = node.label if node is not None else ""
         if type_ == "FlowStarted":
             return ("flow", message.get("flow_path") or "", state.session_id or "")
-        if type_ in ("BlockStarted", "SubflowBlockStarted"):
+        if type_ in ("BlockStarted", "SubflowBlockStarted", "SlotflowStarted"):
             return ("started", label, node.runs if node is not None else 1)
         error = message.get("error")
         status = message.get("status") or ("failed" if error else "done")

@@ -105,6 +105,8 @@ class RunState:
             "FlowFinished": self._flow_finished,
             "SubflowBlockStarted": self._subflow_started,
             "SubflowBlockFinished": self._subflow_finished,
+            "SlotflowStarted": self._subflow_started,  # a slotflow is a subflow in a slot
+            "SlotflowFinished": self._subflow_finished,
             "BlockStarted": self._block_started,
             "BlockOutput": self._block_output,
             "BlockOutputs": self._block_outputs,
