@@ -9,6 +9,7 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -233,3 +234,12 @@ def test_kit_run_block_runs_a_service_block(run_block, run_flow):
     three = run_flow(flow("three_calls"), search_paths=SEARCH)
     assert three.node_outputs["three"]["total"] == [4]
     assert three.outputs["first_pid"] == three.outputs["last_pid"]
+
+
+def test_services_benchmark_prints_its_table():
+    bench = REPO / "benchmarks" / "services.py"
+    done = subprocess.run([sys.executable, str(bench), "--repeat", "1"], cwd=REPO,
+                          env=cli_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split()[0] for line in done.stdout.splitlines()[1:]]
+    assert rows == ["task", "service,", "service,", "3"]
