@@ -243,3 +243,46 @@ def test_services_benchmark_prints_its_table():
     assert done.returncode == 0, done.stderr
     rows = [line.split()[0] for line in done.stdout.splitlines()[1:]]
     assert rows == ["task", "service,", "service,", "3"]
+
+
+def test_app_end_service_lives_across_server_runs(tmp_path):
+    import asyncio
+    import socket
+
+    import httpx
+    from oomol_connect_sdk import OomolConnectClient
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**cli_env(), "OOCANA_LOCAL_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        cli("serve", str(SERVICES), "--search-paths", SEARCH[0], "--port", str(port),
+            "--token", "token-1234", "--db", str(tmp_path / "serve.db")),
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, "no server"
+            try:
+                if httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+
+        async def two_runs():
+            async with OomolConnectClient({"base_url": f"{url}/api",
+                                           "api_token": "token-1234"}) as client:
+                return [(await client.tasks.run(
+                    {"blockId": "forever", "inputValues": {}},
+                    {"interval_ms": 50, "backoff_strategy": "fixed",
+                     "timeout_ms": 120_000}))["result"] for _ in range(2)]
+
+        first, second = asyncio.run(two_runs())
+        assert (first["total"], second["total"]) == (1, 2)
+        assert first["pid"] == second["pid"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert wait_gone(first["pid"])
