@@ -295,7 +295,9 @@ class Loader:
         if kind == "service":
             at = doc.location((*path, "service"))
             block = self._service_ref(raw.service, flow, at, raw.node_id, raw.ignore, problems)
-            return TaskNode(**build.node_fields(raw, doc, path), block=block, ref=raw.service)
+            fields = build.node_fields(raw, doc, path)
+            fields["timeout"] = None  # as in oocana: a timeout applies to task nodes only
+            return TaskNode(**fields, block=block, ref=raw.service)
         if kind == "conditions":
             return build.condition_node(raw, doc, path, problems)
         assert kind == "values"

@@ -194,6 +194,8 @@ class FlowJob:
         while (self.failure is None and not self.cancelled and state.fulfilled
                and state.running < node.concurrency):
             inputs = state.take()
+            for value in state.kept:  # the run releases it; the queue still has it
+                self.session.values.hold(value)
             state.running += 1
             state.runs += 1
             self.status.setdefault(node.node_id, NodeState.RUNNING)

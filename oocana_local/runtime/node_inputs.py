@@ -19,7 +19,7 @@ __all__ = ["NodeInputs"]
 
 class NodeInputs:
     __slots__ = ("node", "queues", "empty", "statics", "running", "runs", "started_once",
-                 "never", "remember", "renewed")
+                 "never", "remember", "renewed", "kept")
 
     def __init__(self, node: GraphNode, nodes_inputs: dict[str, Any] | None = None):
         self.node = node
@@ -46,6 +46,8 @@ class NodeInputs:
         self.remember = {h for h, slot in node.inputs.items() if slot.remember
                          and h in self.queues}
         self.renewed = False
+        self.kept: list[Any] = []
+        """Remembered values the last ``take`` left in their queue (held once more)."""
 
     def push(self, handle: str, value: Any) -> None:
         queue = self.queues[handle]
@@ -68,12 +70,14 @@ class NodeInputs:
     def take(self) -> dict[str, Any]:
         """Pop one value from each queue; add the static values."""
         values: dict[str, Any] = {}
+        self.kept = []
         for handle in self.node.inputs:
             queue = self.queues.get(handle)
             if queue is None:
                 values[handle] = self.statics[handle]
             elif handle in self.remember and len(queue) == 1:
                 values[handle] = queue[0]
+                self.kept.append(queue[0])
             else:
                 values[handle] = queue.popleft()
                 if not queue:
