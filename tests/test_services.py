@@ -162,6 +162,14 @@ def test_app_end_service_lives_with_the_engine_and_restarts_after_a_crash():
     assert wait_gone(new_pid)
 
 
+def test_a_block_calls_a_service_with_run_block(engine):
+    result = engine.run(flow("from_block"))
+    assert result.ok and result.outputs == {"totals": [1, 3]}
+    calls = [e for e in result.events if e["type"] == "BlockStarted"
+             and e.get("node_id") == "run_block::self::counter::add"]
+    assert [e["inputs"] for e in calls] == [{"n": 1}, {"n": 2}]
+
+
 def test_callable_block_handler(engine):
     result = engine.run(flow("callable"))
     assert result.ok and result.outputs == {"text": "hello flows from tally", "seen": 2}
