@@ -360,32 +360,10 @@ class Loader:
     def _service_ref(self, ref: str, flow: Flow | Path, at: Location | None, node_id: str,
                      ignored: bool, problems: list[Problem]) -> TaskBlock | None:
         """The block ``<pkg>::<service>::<block>`` names, as a task block run by its service."""
-        parts = services.split_service_ref(ref)
-        if parts is None:
-            problems.append(Problem(
-                "error", f"node {node_id!r}: service {ref!r} must be written "
-                "<package>::<service>::<block>", at, "name the package, the service and the block"))
-            return None
-        service_ref, block_name = parts
         base_dir, package = (flow.dir, flow.package) if isinstance(flow, Flow) \
             else (flow, self._packages.owner(flow)[0])
-        lookup = self._finder.find(service_ref, "service", base_dir, package)
-        if lookup.path is None:
-            problems.append(not_found(lookup, at or Location(base_dir), node_id, ignored,
-                                      lookup))
-            return None
-        blocks, found = services.read_service(lookup.path,
-                                              self._packages.owner(lookup.path.parent)[0])
-        problems += found
-        if blocks is None:
-            return None
-        block = blocks.get(block_name)
-        if block is None:
-            problems.append(Problem(
-                "warning" if ignored else "error",
-                f"node {node_id!r}: service {service_ref!r} has no block {block_name!r}",
-                at, f"its blocks: {', '.join(blocks) or 'none'} ({lookup.path})"))
-        return block
+        return services.find_block(self._finder, self._packages, ref, base_dir, package,
+                                   at or Location(base_dir), node_id, ignored, problems)
 
     def _slotflow_ref(self, ref: str, flow: Flow, at: Location, node_id: str, ignored: bool,
                       session: _Session, problems: list[Problem]) -> Flow | None:

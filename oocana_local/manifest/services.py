@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from . import build
+from .finder import Finder, not_found
+from .packages import Packages
 from .problems import Problem
-from .resolved import PackageInfo, TaskBlock
+from .resolved import Location, PackageInfo, TaskBlock
 from .schema import validate_model
 from .yamlload import read_yaml
 
-__all__ = ["read_service", "split_service_ref", "STOP_AT", "GLOBAL_STOPS"]
+__all__ = ["read_service", "find_block", "split_service_ref", "STOP_AT", "GLOBAL_STOPS"]
 
 STOP_AT = ("block_end", "session_end", "app_end", "never")
 GLOBAL_STOPS = ("app_end", "never")
@@ -79,3 +81,32 @@ def read_service(path: Path, package: PackageInfo | None
                      "stop_at": stop_at, "keep_alive": float(keep_alive),
                      "start_at": executor.get("start_at") or "block_start"})
     return blocks, problems
+
+
+def find_block(finder: Finder, packages: Packages, ref: str, base_dir: Path,
+               package: PackageInfo | None, at: Location, node_id: str, ignored: bool,
+               problems: list[Problem]) -> TaskBlock | None:
+    """The block ``<pkg>::<service>::<block>`` names (seen from a flow in ``base_dir``), or
+    None with a problem: a ref of another form, no such service, no such block in it."""
+    parts = split_service_ref(ref)
+    if parts is None:
+        problems.append(Problem(
+            "error", f"node {node_id!r}: service {ref!r} must be written "
+            "<package>::<service>::<block>", at, "name the package, the service and the block"))
+        return None
+    service_ref, block_name = parts
+    lookup = finder.find(service_ref, "service", base_dir, package)
+    if lookup.path is None:
+        problems.append(not_found(lookup, at, node_id, ignored, lookup))
+        return None
+    blocks, found = read_service(lookup.path, packages.owner(lookup.path.parent)[0])
+    problems += found
+    if blocks is None:
+        return None
+    block = blocks.get(block_name)
+    if block is None:
+        problems.append(Problem(
+            "warning" if ignored else "error",
+            f"node {node_id!r}: service {service_ref!r} has no block {block_name!r}",
+            at, f"its blocks: {', '.join(blocks) or 'none'} ({lookup.path})"))
+    return block
