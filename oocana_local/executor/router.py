@@ -1,7 +1,8 @@
 """``ExecutorRouter``: one executor per block language, chosen by ``Job.executor``.
 
 ``python`` jobs go to the given executor (the ``WorkerPool``); ``nodejs`` and ``shell``
-executors are created on their first job, so Python-only runs pay nothing for them.
+executors are created on their first job, so Python-only runs pay nothing for them; so is
+the ``ServiceExecutor``, which takes every job of a service block (``JobSpec.service``).
 A value reference made in one language cannot reach a block of another: such a job fails
 here with an error naming both.
 """
@@ -34,7 +35,11 @@ class ExecutorRouter(Executor):
     def executor_for(self, name: str) -> Executor | None:
         executor = self.executors.get(name)
         if executor is None:
-            if name == "nodejs":
+            if name == "service":
+                from .services import ServiceExecutor
+
+                executor = ServiceExecutor(env=self.env)
+            elif name == "nodejs":
                 from .node_pool import NodePool
 
                 executor = NodePool(env=self.env)
@@ -56,7 +61,7 @@ class ExecutorRouter(Executor):
     async def run(self, job: Job, handler: JobHandler) -> Outcome:
         """Dispatch to the language's executor, whose own ``run`` applies the timeout."""
         name = job.spec.executor
-        executor = self.executor_for(name)
+        executor = self.executor_for("service" if job.spec.service is not None else name)
         if executor is None:
             handler.on_start(False)
             return unsupported(job, "it runs python, nodejs and shell")
@@ -75,6 +80,12 @@ class ExecutorRouter(Executor):
 
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         return await self.run(job, handler)
+
+    async def session_ended(self, session_id: str) -> None:
+        """A run's session is over: stop the services that live as long as it."""
+        services = self.executors.get("service")
+        if services is not None:
+            await services.session_ended(session_id)  # type: ignore[attr-defined]
 
     async def free(self, keys: list[str]) -> None:
         for executor in self.executors.values():

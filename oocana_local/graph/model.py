@@ -45,12 +45,16 @@ class InputSlot:
     static: Any = MISSING
     """The value used when unconnected: a value node's value, else ``inputs_from[].value``."""
     serialize_for_cache: bool = False
+    remember: bool = False
+    """A slotflow's extra input (``runtime::<slot>-<handle>``): its last value is reused
+    by every run of the node until a new one arrives."""
 
 
 @dataclass(slots=True)
 class GraphNode:
     node_id: str
-    kind: Literal["task", "subflow", "condition"]
+    kind: Literal["task", "subflow", "condition", "slot"]
+    """``slot``: a slot node no provider fills (its run fails)."""
     node: Node
     inputs: dict[str, InputSlot]
     outputs_def: dict[str, HandleDef]
@@ -61,6 +65,8 @@ class GraphNode:
     concurrency: int = 1
     timeout: float | None = None
     progress_weight: float = 1.0
+    slotflow: bool = False
+    """A subflow node that runs a slotflow in a slot's place (reported as ``Slotflow*``)."""
 
     @property
     def block(self) -> TaskBlock | Flow | None:
@@ -83,6 +89,8 @@ class RunGraph:
     nodes: dict[str, GraphNode]
     flow_inputs: dict[str, list[Target]]
     """Flow input handle -> where its value goes (node inputs, or flow outputs directly)."""
+    sources: Any = None
+    """What the graph was compiled from, kept alive while it is cached (``Session.graph``)."""
 
     def downstream_of(self, node_ids: set[str]) -> set[str]:
         """Every node reachable from ``node_ids`` (themselves included)."""

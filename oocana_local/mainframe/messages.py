@@ -75,8 +75,10 @@ class SessionReporter:
             msg["error"] = error
         self.bus.publish(msg)
 
-    def flow(self, job_id: str, flow_path: str, stacks: list[Stack]) -> FlowReporter:
-        return FlowReporter(self.bus, self.session_id, job_id, flow_path, stacks)
+    def flow(self, job_id: str, flow_path: str, stacks: list[Stack], *,
+             slotflow: bool = False) -> FlowReporter:
+        return FlowReporter(self.bus, self.session_id, job_id, flow_path, stacks,
+                            slotflow=slotflow)
 
     def block(self, job_id: str, block_path: str | None, stacks: list[Stack], *,
               node_id: str | None = None) -> BlockReporter:
@@ -87,10 +89,13 @@ class SessionReporter:
 class FlowReporter:
     """Messages of one flow job: the root flow or a subflow run as a node."""
 
-    __slots__ = ("bus", "session_id", "job_id", "flow_path", "stacks")
+    __slots__ = ("bus", "session_id", "job_id", "flow_path", "stacks", "names")
 
     def __init__(self, bus: Bus, session_id: str, job_id: str, flow_path: str,
-                 stacks: list[Stack]):
+                 stacks: list[Stack], *, slotflow: bool = False):
+        self.names = (names.SLOTFLOW_STARTED, names.SLOTFLOW_OUTPUT, names.SLOTFLOW_FINISHED) \
+            if slotflow else (names.SUBFLOW_STARTED, names.SUBFLOW_OUTPUT, names.SUBFLOW_FINISHED)
+        """A subflow's event names: ``SubflowBlock*``, or ``Slotflow*`` in a slot."""
         self.bus = bus
         self.session_id = session_id
         self.job_id = job_id
@@ -116,7 +121,7 @@ class FlowReporter:
         if self.is_root:
             self.bus.publish(self._msg(names.FLOW_STARTED, create_at=now_ms(), nodes=nodes))
         else:
-            self.bus.publish(self._msg(names.SUBFLOW_STARTED, inputs=inputs,
+            self.bus.publish(self._msg(self.names[0], inputs=inputs,
                                        create_at=now_ms(), nodes=nodes))
 
     def nodes_will_run(self, start: list[str], mid: list[str], end: list[str]) -> None:
@@ -125,7 +130,7 @@ class FlowReporter:
                                        mid_nodes=mid, end_nodes=end))
 
     def output(self, handle: str, value: Any) -> None:
-        type_ = names.FLOW_OUTPUT if self.is_root else names.SUBFLOW_OUTPUT
+        type_ = names.FLOW_OUTPUT if self.is_root else self.names[1]
         self.bus.publish(self._msg(type_, handle=handle, output=value))
 
     def progress(self, progress: float) -> None:
@@ -135,7 +140,7 @@ class FlowReporter:
     def finished(self, error: str | None, *, outputs: dict[str, Any] | None = None,
                  not_run: dict[str, list[str]] | None = None,
                  error_detail: dict[str, Any] | None = None) -> None:
-        type_ = names.FLOW_FINISHED if self.is_root else names.SUBFLOW_FINISHED
+        type_ = names.FLOW_FINISHED if self.is_root else self.names[2]
         fields: dict[str, Any] = {"error": error, "finish_at": now_ms()}
         if error_detail is not None:
             fields["_error"] = error_detail

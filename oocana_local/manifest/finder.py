@@ -13,7 +13,9 @@ Forms, tried as the engine does:
 * anything else    "direct": each search path first, then the flow folder; a folder or a file.
 
 A task is ``blocks/<name>/block.oo.yaml`` then ``tasks/<name>/task.oo.yaml``; a subflow is
-``subflows/<name>/subflow.oo.yaml``; ``.oo.yaml`` is tried before ``.oo.yml``.
+``subflows/<name>/subflow.oo.yaml``; a slotflow ``slotflows/<name>/slotflow.oo.yaml``; a
+service ``services/<name>/service.oo.yaml`` then ``blocks/<name>/service.oo.yaml``;
+``.oo.yaml`` is tried before ``.oo.yml``.
 """
 
 from __future__ import annotations
@@ -39,13 +41,15 @@ __all__ = [
     "not_found_anywhere",
 ]
 
-Kind = Literal["task", "subflow"]
+Kind = Literal["task", "subflow", "slotflow", "service"]
 
 MANIFEST_SUFFIXES = (".oo.yaml", ".oo.yml")
 LAYOUTS: dict[str, tuple[tuple[str, str], ...]] = {
     # kind -> ((folder in a package, manifest file prefix), ...) in the order tried
     "task": (("blocks", "block"), ("tasks", "task")),
     "subflow": (("subflows", "subflow"),),
+    "slotflow": (("slotflows", "slotflow"),),
+    "service": (("services", "service"), ("blocks", "service")),
 }
 
 
@@ -66,7 +70,7 @@ class Lookup:
 
     @property
     def what(self) -> str:
-        return "task block" if self.kind == "task" else "subflow"
+        return "task block" if self.kind == "task" else self.kind
 
 
 class Finder:
@@ -161,7 +165,7 @@ _RELATIVE = ("./", "../", ".\\", "..\\")
 
 def _split_package_ref(ref: str) -> tuple[str, str]:
     pkg, _, rest = ref.partition("::")
-    return pkg, rest.split("::", 1)[0]  # a third part names a service block; not ours
+    return pkg, rest.split("::", 1)[0]  # a third part names a service's block
 
 
 def _is_package_ref(ref: str) -> bool:

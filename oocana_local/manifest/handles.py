@@ -15,6 +15,7 @@ from .resolved import (
     ConditionNode,
     HandleDef,
     Node,
+    SlotNode,
     SubflowNode,
     TaskNode,
     ValueNode,
@@ -32,7 +33,7 @@ def effective_inputs(node: Node) -> dict[str, HandleDef] | None:
                             node.block.additional_inputs)
     if isinstance(node, SubflowNode):
         return dict(node.flow.inputs_def) if node.flow is not None else None
-    if isinstance(node, ConditionNode):
+    if isinstance(node, (ConditionNode, SlotNode)):
         return {h.handle: h for h in node.inputs_def}
     if isinstance(node, ValueNode):
         return {}
@@ -53,6 +54,8 @@ def effective_outputs(node: Node) -> dict[str, HandleDef] | None:
         if node.default:
             handles.append(node.default)
         return {h: HandleDef(handle=h) for h in handles}
+    if isinstance(node, SlotNode):
+        return {h.handle: h for h in node.outputs_def}
     if isinstance(node, ValueNode):
         return {v.handle: v for v in node.values}
     return None

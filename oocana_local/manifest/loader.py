@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ManifestError
-from . import build
+from . import build, services, slots
 from .files import (
     MANIFEST_NAMES,
     FileKind,
@@ -41,7 +41,6 @@ from .resolved import (
     SubflowNode,
     TaskBlock,
     TaskNode,
-    UnsupportedNode,
 )
 from .schema import validate_model
 from .validate import executor_warning, validate_flow, validate_task
@@ -137,7 +136,8 @@ class Loader:
             return _finish(problems)
 
     def resolve_task(self, ref: str, base: Flow | TaskBlock | str | os.PathLike[str]) -> TaskBlock:
-        """The task block ``ref`` names, seen from ``base`` (a flow, or a flow file/folder)."""
+        """The task block ``ref`` names, seen from ``base`` (a flow, or a flow file/folder);
+        ``<pkg>::<service>::<block>`` names a block of a service."""
         block = self._resolve(ref, base, ("task",))
         assert isinstance(block, TaskBlock)
         return block
@@ -174,9 +174,9 @@ class Loader:
             return self._flow_file(file, kind, session)
         if kind == "package":
             return None, list(self._packages.info(file.parent)[1])
+        if kind == "service":
+            return None, services.read_service(file, self._packages.owner(file.parent)[0])[1]
         doc, problems = read_yaml(file)
-        if doc is not None and kind == "service":
-            problems += validate_model("RawService", doc, "service")[1]
         return None, problems
 
     def _task_file(self, path: Path) -> _TaskFile:
@@ -269,14 +269,35 @@ class Loader:
             sub = self._subflow_ref(
                 raw.subflow, flow, at, raw.node_id, raw.ignore, session, problems
             )
-            return SubflowNode(
+            node = SubflowNode(
                 **build.node_fields(raw, doc, path),
                 flow=sub,
                 ref=raw.subflow,
                 slots=list(raw.slots or ()),
             )
-        if kind in ("slot", "service"):
-            return UnsupportedNode(**build.node_fields(raw, doc, path), kind_name=kind)
+            if node.slots:
+                at = doc.location((*path, "slots"))
+
+                def resolve(kind: str, ref: str) -> Block | None:
+                    if kind == "task":
+                        return self._task_ref(ref, flow, at, raw.node_id, raw.ignore, problems)
+                    if kind == "subflow":
+                        return self._subflow_ref(
+                            ref, flow, at, raw.node_id, raw.ignore, session, problems)
+                    return self._slotflow_ref(ref, flow, at, raw.node_id, raw.ignore,
+                                              session, problems)
+
+                node.providers = slots.providers(raw.node_id, node.slots, at, resolve, problems)
+            slots.check_providers(node, problems)
+            return node
+        if kind == "slot":
+            return slots.slot_node(build.node_fields(raw, doc, path), raw.slot)
+        if kind == "service":
+            at = doc.location((*path, "service"))
+            block = self._service_ref(raw.service, flow, at, raw.node_id, raw.ignore, problems)
+            fields = build.node_fields(raw, doc, path)
+            fields["timeout"] = None  # as in oocana: a timeout applies to task nodes only
+            return TaskNode(**fields, block=block, ref=raw.service)
         if kind == "conditions":
             return build.condition_node(raw, doc, path, problems)
         assert kind == "values"
@@ -336,6 +357,24 @@ class Loader:
         problems += entry.problems
         return entry.block
 
+    def _service_ref(self, ref: str, flow: Flow | Path, at: Location | None, node_id: str,
+                     ignored: bool, problems: list[Problem]) -> TaskBlock | None:
+        """The block ``<pkg>::<service>::<block>`` names, as a task block run by its service."""
+        base_dir, package = (flow.dir, flow.package) if isinstance(flow, Flow) \
+            else (flow, self._packages.owner(flow)[0])
+        return services.find_block(self._finder, self._packages, ref, base_dir, package,
+                                   at or Location(base_dir), node_id, ignored, problems)
+
+    def _slotflow_ref(self, ref: str, flow: Flow, at: Location, node_id: str, ignored: bool,
+                      session: _Session, problems: list[Problem]) -> Flow | None:
+        found = self._finder.find(ref, "slotflow", flow.dir, flow.package)
+        if found.path is None:
+            problems.append(not_found(found, at, node_id, ignored, found))
+            return None
+        sub, sub_problems = self._flow_file(found.path, "slotflow", session)
+        problems += sub_problems
+        return sub
+
     def _subflow_ref(
         self,
         ref: str,
@@ -382,6 +421,17 @@ class Loader:
         # whole heap to the old generation on every call would do more harm than good.
         session = self._begin()
         base_dir, package = self._base(base)
+        parts = services.split_service_ref(ref)
+        if parts is not None and self._finder.find(parts[0], "service", base_dir,
+                                                   package).path is not None:
+            # A service's block; else, as oocana does for tasks, the third part is ignored.
+            problems: list[Problem] = []
+            service_block = self._service_ref(ref, base_dir, None, f"run_block::{ref}", False,
+                                              problems)
+            problems = _finish(problems)
+            if service_block is None or any(p.severity == "error" for p in problems):
+                raise ManifestError(problems)
+            return service_block
         lookups: list[Lookup] = []
         for kind in kinds:
             lookup = self._finder.find(ref, kind, base_dir, package)

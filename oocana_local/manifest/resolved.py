@@ -139,6 +139,9 @@ class TaskBlock:
     location: Location | None = None
     options: dict[str, Any] = field(default_factory=dict)
     """``executor.options`` as written."""
+    service: dict[str, Any] | None = None
+    """For a block of a service (``manifest/services.py``): where the service is, its
+    entry, function, lifetime and this block's name; None for every other block."""
 
     @property
     def kind(self) -> Literal["task"]:
@@ -195,10 +198,35 @@ class TaskNode(NodeBase):
 
 
 @dataclass
+class SlotProvider:
+    """What a subflow node puts in one slot of its subflow (``slots:`` item)."""
+
+    slot_node_id: str
+    kind: Literal["task", "subflow", "slotflow"]
+    ref: str | None = None
+    block: TaskBlock | Flow | None = None
+    """The task block, subflow or slotflow; None when it cannot be resolved."""
+    inputs_def: list[HandleDef] = field(default_factory=list)
+    """A slotflow's extra inputs, given by the parent (``runtime::<slot>-<handle>``)."""
+    inputs_from: list[InputFrom] = field(default_factory=list)
+    location: Location | None = None
+
+
+@dataclass
 class SubflowNode(NodeBase):
     flow: Flow | None = None
     ref: str | None = None
     slots: list[dict[str, Any]] = field(default_factory=list)
+    providers: dict[str, SlotProvider] = field(default_factory=dict)
+    """Resolved ``slots``, by slot node id."""
+
+
+@dataclass
+class SlotNode(NodeBase):
+    """A placeholder inside a subflow: the parent's provider runs in its place."""
+
+    inputs_def: list[HandleDef] = field(default_factory=list)
+    outputs_def: list[HandleDef] = field(default_factory=list)
 
 
 @dataclass
@@ -223,12 +251,12 @@ class ValueNode(NodeBase):
 
 @dataclass
 class UnsupportedNode(NodeBase):
-    """slot / service nodes: parsed so ``check`` and the graph can name them, not run."""
+    """A node kind that cannot be run: parsed so ``check`` and the graph can name it."""
 
     kind_name: str = "slot"
 
 
-Node = TaskNode | SubflowNode | ConditionNode | ValueNode | UnsupportedNode
+Node = TaskNode | SubflowNode | SlotNode | ConditionNode | ValueNode | UnsupportedNode
 
 
 @dataclass

@@ -30,7 +30,9 @@ class CachingExecutor(Executor):
         await self.inner.start()
 
     async def run(self, job: Job, handler: JobHandler) -> Outcome:
-        memo = self.cache.open(job) if job.spec.executor == "python" else None
+        # A service keeps state between calls: its result is no function of its inputs.
+        memo = self.cache.open(job) if job.spec.executor == "python" \
+            and job.spec.service is None else None
         if memo is None:
             return await self.inner.run(job, handler)
         memo.executor = self.inner

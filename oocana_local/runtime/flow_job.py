@@ -17,7 +17,7 @@ from ..graph.model import FlowTarget, GraphNode, NodeTarget, RunGraph
 from ..mainframe.messages import FlowReporter, Stack
 from ..states import NodeState, OutcomeStatus
 from .node_inputs import NodeInputs
-from .node_jobs import run_condition, run_subflow, run_task
+from .node_jobs import run_condition, run_empty_slot, run_subflow, run_task
 
 if TYPE_CHECKING:
     from .session import Session
@@ -194,6 +194,8 @@ class FlowJob:
         while (self.failure is None and not self.cancelled and state.fulfilled
                and state.running < node.concurrency):
             inputs = state.take()
+            for value in state.kept:  # the run releases it; the queue still has it
+                self.session.values.hold(value)
             state.running += 1
             state.runs += 1
             self.status.setdefault(node.node_id, NodeState.RUNNING)
@@ -211,6 +213,8 @@ class FlowJob:
                 outcome = await run_task(self, node, inputs)
             elif node.kind == "subflow":
                 outcome = await run_subflow(self, node, inputs)
+            elif node.kind == "slot":
+                outcome = run_empty_slot(self, node, inputs)
             else:
                 outcome = run_condition(self, node, inputs)
         except asyncio.CancelledError:

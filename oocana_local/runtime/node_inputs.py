@@ -19,7 +19,7 @@ __all__ = ["NodeInputs"]
 
 class NodeInputs:
     __slots__ = ("node", "queues", "empty", "statics", "running", "runs", "started_once",
-                 "never")
+                 "never", "remember", "renewed", "kept")
 
     def __init__(self, node: GraphNode, nodes_inputs: dict[str, Any] | None = None):
         self.node = node
@@ -41,32 +41,49 @@ class NodeInputs:
         self.running = 0
         self.runs = 0
         self.started_once = False
+        # Remembered handles keep their last value for the next runs (§2.8): they never
+        # make a node run again by themselves, unless a new value arrives.
+        self.remember = {h for h, slot in node.inputs.items() if slot.remember
+                         and h in self.queues}
+        self.renewed = False
+        self.kept: list[Any] = []
+        """Remembered values the last ``take`` left in their queue (held once more)."""
 
     def push(self, handle: str, value: Any) -> None:
         queue = self.queues[handle]
         if not queue:
             self.empty -= 1
         queue.append(value)
+        if handle in self.remember:
+            self.renewed = True
 
     @property
     def fulfilled(self) -> bool:
         if self.never or self.empty:
             return False
         # A node with no connected input runs exactly once.
+        if self.remember:
+            return (len(self.queues) > len(self.remember) or self.renewed
+                    or not self.started_once)
         return bool(self.queues) or not self.started_once
 
     def take(self) -> dict[str, Any]:
         """Pop one value from each queue; add the static values."""
         values: dict[str, Any] = {}
+        self.kept = []
         for handle in self.node.inputs:
             queue = self.queues.get(handle)
             if queue is None:
                 values[handle] = self.statics[handle]
+            elif handle in self.remember and len(queue) == 1:
+                values[handle] = queue[0]
+                self.kept.append(queue[0])
             else:
                 values[handle] = queue.popleft()
                 if not queue:
                     self.empty += 1
         self.started_once = True
+        self.renewed = False
         return values
 
     def missing(self) -> list[str]:

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from ..mainframe.messages import Stack
     from .flow_job import FlowJob
 
-__all__ = ["run_task", "run_subflow", "run_condition"]
+__all__ = ["run_task", "run_subflow", "run_condition", "run_empty_slot", "EMPTY_SLOT"]
+
+EMPTY_SLOT = "Cannot run Slot Block directly"
 
 _DONE = Outcome(OutcomeStatus.DONE)
 
@@ -33,10 +35,11 @@ async def run_task(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]) -
     session = flow_job.session
     block = node.block
     assert isinstance(block, TaskBlock)
-    spec = session.specs.get((flow_job.graph.flow.path, node.node_id))
+    # By the graph node, not its id: a slot holds another provider under another parent.
+    key = (flow_job.graph.flow.path, f"{node.node_id}@{id(node)}")
+    spec = session.specs.get(key)
     if spec is None:
-        spec = session.specs[(flow_job.graph.flow.path, node.node_id)] = node_spec(
-            flow_job, node, block)
+        spec = session.specs[key] = node_spec(flow_job, node, block)
     job_id = session.new_job_id()
     stacks = _stacks_for(flow_job, node.node_id)
     reporter = session.reporter.block(job_id, spec.block_path, stacks)
@@ -50,7 +53,8 @@ async def run_subflow(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]
     assert isinstance(flow, Flow)
     job_id = session.new_job_id()
     stacks = _stacks_for(flow_job, node.node_id)
-    reporter = session.reporter.flow(job_id, str(flow.path), stacks)
+    reporter = session.reporter.flow(job_id, str(flow.path), stacks, slotflow=node.slotflow)
+    providers = getattr(node.node, "providers", None)
 
     def on_output(handle: str, value: Any) -> None:
         flow_job.route(node, handle, value)
@@ -59,7 +63,7 @@ async def run_subflow(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]
         session.reporter.block(job_id, str(flow.path), stacks).preview(payload, inner_node_id)
         flow_job.forward(payload, node.node_id)
 
-    sub = flow_job.subflow(session.graph(flow), job_id=job_id, stacks=stacks,
+    sub = flow_job.subflow(session.graph(flow, providers), job_id=job_id, stacks=stacks,
                            reporter=reporter, inputs=inputs, on_output=on_output,
                            forward_preview=forward_preview)
     failure = await sub.run()
@@ -68,6 +72,19 @@ async def run_subflow(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]
     status = OutcomeStatus.FAILED if failure.state is NodeState.CANCELLED \
         else OutcomeStatus(failure.state.value)
     return Outcome(status, error=failure.describe())
+
+
+def run_empty_slot(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]) -> Outcome:
+    """A slot no provider fills: oocana reports the error on the slot and its downstream
+    never runs; here the run fails too, so a flow that cannot do its work says so."""
+    job_id = flow_job.session.new_job_id()
+    reporter = flow_job.session.reporter.block(job_id, None, _stacks_for(flow_job, node.node_id))
+    reporter.started(inputs)
+    error = (f"{EMPTY_SLOT}: slot {node.node_id!r} of {flow_job.graph.flow.path} has no "
+             "provider; give the subflow node `slots: [{slot_node_id: "
+             f"{node.node_id}, task: <block>}}]`")
+    reporter.finished(error=error, status=NodeState.FAILED)
+    return Outcome(OutcomeStatus.FAILED, error=error)
 
 
 def run_condition(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]) -> Outcome:

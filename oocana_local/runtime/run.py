@@ -72,7 +72,8 @@ class RunResult:
 def block_as_flow(block: TaskBlock) -> Flow:
     """A one-node flow around a block, so one scheduler runs both (flow inputs = block inputs)."""
     path = block.path or (block.dir / "block.oo.yaml")
-    node_id = block.dir.name or "block"  # the block's folder names its one node
+    # The block's folder names its one node; a service's block, its own name.
+    node_id = block.service["block"] if block.service else (block.dir.name or "block")
     node = TaskNode(
         node_id=node_id, block=block,
         inputs_from=[InputFrom(handle=h, from_flow=[FromFlow(h)]) for h in block.inputs_def],
@@ -145,6 +146,9 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
         return await _run(session, flow, graph, inputs, options, limit)
     finally:
         session.release()
+        ended = getattr(executor, "session_ended", None)  # services of the session stop
+        if ended is not None:
+            await asyncio.shield(ended(session.session_id))
 
 
 async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, Any],

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..executor.base import Executor
     from ..graph.model import RunGraph
     from ..manifest.loader import Loader
-    from ..manifest.resolved import Flow, PackageInfo
+    from ..manifest.resolved import Flow, PackageInfo, SlotProvider
     from ..wire.job import JobSpec
     from .cache import NodeCache
 
@@ -60,7 +60,7 @@ class Session:
         # Job ids are unique across engines too: two runs may share a session id.
         self._job_prefix = f"{self.session_id[:8]}-{os.urandom(3).hex()}"
         self._ids = itertools.count()
-        self._graphs: dict[Path, RunGraph] = {}
+        self._graphs: dict[tuple[Path, int, int], RunGraph] = {}
         self._tmp_dirs: dict[Path, Path] = {}
         self._pkg_dirs: dict[str, Path] = {}
         self._lock: Any = None
@@ -69,13 +69,17 @@ class Session:
         # Unique and readable in logs; uuid4 per job costs more.
         return f"{self._job_prefix}-{next(self._ids)}"
 
-    def graph(self, flow: Flow) -> RunGraph:
-        """The compiled graph of a flow, compiled once per session."""
+    def graph(self, flow: Flow, providers: dict[str, SlotProvider] | None = None) -> RunGraph:
+        """The compiled graph of a flow with the slot ``providers`` of the node running it,
+        compiled once per session. The key holds object ids: the graphs cached here keep
+        every flow and provider map they were compiled from alive."""
         from ..graph.compile import compile_flow
 
-        graph = self._graphs.get(flow.path)
+        key = (flow.path, id(flow), id(providers) if providers else 0)
+        graph = self._graphs.get(key)
         if graph is None:
-            graph = self._graphs[flow.path] = compile_flow(flow)
+            graph = self._graphs[key] = compile_flow(flow, providers)
+            graph.sources = (flow, providers)
         return graph
 
     def tmp_dir(self, flow: Flow) -> Path:

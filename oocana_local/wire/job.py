@@ -50,6 +50,7 @@ class WireJob(TypedDict, total=False):
     env: dict[str, str]
     masks: list[str] | None
     blobs: dict[str, bytes]
+    service: dict[str, Any] | None
 
 
 def _mentions(schema: Any, media_types: tuple[str, ...]) -> bool:
@@ -103,6 +104,9 @@ class JobSpec:
     """Seconds; the executor ends a job that runs longer with a ``timeout`` outcome."""
     cache_identity: dict[str, Any] | None = None
     """What the node cache keys an inline block on (its executor fields)."""
+    service: dict[str, Any] | None = None
+    """A service block's job: the service (folder, entry, function, lifetime) and the
+    block's name (``manifest/services.py``); the router sends it to the service's worker."""
     _wire: dict[str, Any] | None = None
 
     def job(self, job_id: str, stacks: Stacks, inputs: dict[str, Any], *,
@@ -124,6 +128,8 @@ class JobSpec:
                 "pkg_dir": self.pkg_dir, "package_name": self.package_name,
                 "package_dir": self.package_dir, "env": self.env,
             }
+            if self.service is not None:
+                self._wire["service"] = self.service
         return self._wire
 
 

@@ -73,7 +73,12 @@ class JobRunner:
             context = Context.from_job(job, inputs=inputs, sink=self.sink, store=self.store)
             context._before_finish.append(capture.flush)
             hooks.job_started(context)
-            fn = loader.load_function(job)
+            if job.get("service") is not None:  # a call of a long-lived service's block
+                from .service import service_function
+
+                fn = service_function(job)
+            else:
+                fn = loader.load_function(job)
         except BaseException as exc:
             if isinstance(exc, JobSetupError):
                 error = str(exc)

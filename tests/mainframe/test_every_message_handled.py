@@ -62,6 +62,11 @@ def representative_messages() -> list[dict]:
     inner_block.finished(error="Traceback (most recent call last):\nValueError: boom\n",
                          status="failed")
     subflow.progress(40)
+    slot = [*sub, {"flow_job_id": "f1", "flow": SUBFLOW, "node_id": "slot"}]
+    slotflow = session.flow("f2", "/pkg/slotflows/s/slotflow.oo.yaml", slot, slotflow=True)
+    slotflow.started({"x": 1}, ["inner"])
+    slotflow.output("y", 1)
+    slotflow.finished(None, not_run={})
     subflow.output("y", 2)
     subflow.finished("[node id: inner] failed", not_run={})
     flow.output("result", 3)

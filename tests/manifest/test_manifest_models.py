@@ -13,10 +13,10 @@ from oocana_local.manifest import (
     ConditionNode,
     Flow,
     Loader,
+    SlotNode,
     SubflowNode,
     TaskBlock,
     TaskNode,
-    UnsupportedNode,
     ValueNode,
     load,
 )
@@ -353,23 +353,27 @@ class TestNodes:
         assert [h.handle for h in node.inputs_def] == ["extra"]
         assert node.inputs_def[0].is_additional and node.outputs_def[0].is_additional
 
-    def test_slot_and_service_nodes_are_unsupported_nodes(self, tree):
-        warnings: list = []
+    def test_slot_nodes_and_service_references(self, tree):
         root = tree(
             {
                 "pkg/flows/f/flow.oo.yaml": """
                     nodes:
                       - node_id: s
-                        slot: {inputs_def: [], outputs_def: []}
+                        slot: {inputs_def: [{handle: x}], outputs_def: [{handle: y}]}
+                    """,
+                "pkg/flows/g/flow.oo.yaml": """
+                    nodes:
                       - node_id: svc
                         service: app::one::a
-                    """
+                    """,
             }
         )
-        flow = load(root / "pkg/flows/f", warnings=warnings)
-        assert [type(n) for n in flow.nodes] == [UnsupportedNode, UnsupportedNode]
-        assert [n.kind_name for n in flow.nodes] == ["slot", "service"]
-        assert len([w for w in warnings if "does not run" in w.message]) == 2
+        flow = load(root / "pkg/flows/f")
+        assert [type(n) for n in flow.nodes] == [SlotNode]
+        assert [h.handle for h in flow.nodes[0].inputs_def] == ["x"]
+        assert [h.handle for h in flow.nodes[0].outputs_def] == ["y"]
+        with pytest.raises(ManifestError, match="cannot find service 'app::one'"):
+            load(root / "pkg/flows/g")
 
     def test_subflow_nodes_are_resolved_recursively(self, tree):
         root = tree(

@@ -31,7 +31,8 @@ Event = tuple[Any, ...]
 
 PLAIN_TYPES = frozenset({
     names.FLOW_STARTED, names.BLOCK_STARTED, names.BLOCK_FINISHED, names.SUBFLOW_STARTED,
-    names.SUBFLOW_FINISHED, names.BLOCK_LOG, names.BLOCK_LOG_JSON, names.BLOCK_WARNING, names.BLOCK_ERROR,
+    names.SUBFLOW_FINISHED, names.SLOTFLOW_STARTED, names.SLOTFLOW_FINISHED,
+    names.BLOCK_LOG, names.BLOCK_LOG_JSON, names.BLOCK_WARNING, names.BLOCK_ERROR,
 })
 LOG_TYPES = frozenset({names.BLOCK_LOG, names.BLOCK_LOG_JSON, names.BLOCK_WARNING, names.BLOCK_ERROR})
 
@@ -83,7 +84,8 @@ class PlainView:
         label = node.label if node is not None else ""
         if type_ == names.FLOW_STARTED:
             return ("flow", message.get("flow_path") or "", state.session_id or "")
-        if type_ in (names.BLOCK_STARTED, names.SUBFLOW_STARTED):
+        if type_ in (names.BLOCK_STARTED, names.SUBFLOW_STARTED,
+                     names.SLOTFLOW_STARTED):
             return ("started", label, node.runs if node is not None else 1)
         error = message.get("error")
         status = message.get("status") or ("failed" if error else "done")

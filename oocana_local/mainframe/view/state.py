@@ -106,6 +106,8 @@ class RunState:
             names.FLOW_FINISHED: self._flow_finished,
             names.SUBFLOW_STARTED: self._subflow_started,
             names.SUBFLOW_FINISHED: self._subflow_finished,
+            names.SLOTFLOW_STARTED: self._subflow_started,  # a slotflow is a subflow in a slot
+            names.SLOTFLOW_FINISHED: self._subflow_finished,
             names.BLOCK_STARTED: self._block_started,
             names.BLOCK_OUTPUT: self._block_output,
             names.BLOCK_OUTPUTS: self._block_outputs,

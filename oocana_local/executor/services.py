@@ -1,0 +1,136 @@
+"""``ServiceExecutor``: runs the jobs of service blocks, one long-lived worker per service.
+
+A service block's job (``JobSpec.service`` set) goes to the worker of its service; the
+worker runs the service's ``function(service)`` once and then every call of its blocks
+(``worker/service.py``). The worker is an ordinary pool worker, so a call reports,
+outputs and finishes as any job does; this module decides which worker and for how long:
+
+* ``session_end`` (default): one instance per session, stopped when the session ends
+  (``session_ended``, called by the run).
+* ``block_end``: per session too, stopped once it has been idle ``keep_alive`` seconds;
+  the next call starts a fresh instance.
+* ``app_end`` / ``never``: one instance for the engine, stopped when the engine closes.
+
+A worker that dies fails the call it was running (the pool's ``crashed`` outcome, with
+the exit code) and the next call starts the service again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..states import OutcomeStatus
+from .base import Executor, Job, JobHandler, Outcome
+from .pool import WorkerPool
+
+__all__ = ["ServiceExecutor"]
+
+_GLOBAL = ("app_end", "never")
+_FOREVER = 10.0 ** 9  # a service worker is never retired by the pool's own idle rule
+
+
+@dataclass
+class _Instance:
+    """One running service: its pool of exactly one worker and its calls in flight."""
+
+    pool: WorkerPool
+    stop_at: str
+    keep_alive: float
+    calls: int = 0
+    idle: asyncio.TimerHandle | None = None
+    stopping: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+class ServiceExecutor(Executor):
+    def __init__(self, env: dict[str, str] | None = None):
+        self.env = dict(env or {})
+        self._instances: dict[tuple[str, str | None], _Instance] = {}
+        self._closing = False
+
+    async def start(self) -> None:
+        pass
+
+    @staticmethod
+    def key_of(job: Job) -> tuple[str, str | None]:
+        service: dict[str, Any] = job.spec.service or {}
+        scope = None if service.get("stop_at") in _GLOBAL else job.session_id
+        return str(service.get("key") or service.get("dir")), scope
+
+    def running(self) -> list[tuple[str, str | None]]:
+        """The services alive now, as (service key, session id or None for global)."""
+        return [key for key, inst in self._instances.items() if inst.pool.workers]
+
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        if self._closing:
+            handler.on_start(False)
+            return Outcome(OutcomeStatus.CANCELLED, error="the engine is closing")
+        service: dict[str, Any] = job.spec.service or {}
+        key = self.key_of(job)
+        instance = self._instances.get(key)
+        if instance is None:
+            instance = self._instances[key] = _Instance(
+                WorkerPool(max_workers=1, min_workers=0, idle_timeout=_FOREVER, env=self.env),
+                stop_at=str(service.get("stop_at") or "session_end"),
+                keep_alive=float(service.get("keep_alive") or 0.0))
+        if instance.idle is not None:
+            instance.idle.cancel()
+            instance.idle = None
+        instance.calls += 1
+        try:
+            return await instance.pool.run(job, handler)
+        finally:
+            instance.calls -= 1
+            if instance.calls == 0 and instance.stop_at == "block_end" and not self._closing:
+                instance.idle = asyncio.get_running_loop().call_later(
+                    instance.keep_alive, self._stop_idle, key, instance)
+
+    def _stop_idle(self, key: tuple[str, str | None], instance: _Instance) -> None:
+        instance.idle = None
+        if instance.calls or self._instances.get(key) is not instance:
+            return
+        del self._instances[key]
+        task = asyncio.get_running_loop().create_task(_stop(instance.pool))
+        instance.stopping.append(task)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def session_ended(self, session_id: str) -> None:
+        """Stop the services of this session (``session_end`` and ``block_end`` ones)."""
+        ending = [(k, i) for k, i in self._instances.items() if k[1] == session_id]
+        for key, instance in ending:
+            del self._instances[key]
+            if instance.idle is not None:
+                instance.idle.cancel()
+        await asyncio.gather(*(_stop(i.pool) for _, i in ending), return_exceptions=True)
+
+    async def free(self, keys: list[str]) -> None:
+        for instance in self._instances.values():
+            await instance.pool.free(keys)
+
+    def holds(self, keys: list[str]) -> bool:
+        return all(any(i.pool.holds([k]) for i in self._instances.values()) for k in keys)
+
+    async def close(self) -> None:
+        self._closing = True
+        instances = list(self._instances.values())
+        self._instances.clear()
+        for instance in instances:
+            if instance.idle is not None:
+                instance.idle.cancel()
+        await asyncio.gather(*(i.pool.close() for i in instances), return_exceptions=True)
+        for instance in instances:
+            for task in instance.stopping:
+                if not task.done():
+                    await asyncio.gather(task, return_exceptions=True)
+
+
+async def _stop(pool: WorkerPool) -> None:
+    """Stop a service's worker and wait for it. Not ``pool.close()``: that also removes
+    the shared-memory files of the whole engine, which other workers still use."""
+    workers = pool.workers
+    for worker in workers:
+        worker.kill()
+    exits = [w.exited for w in workers if not w.exited.done()]
+    if exits:
+        await asyncio.wait(exits, timeout=5.0)

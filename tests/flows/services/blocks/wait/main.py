@@ -1,0 +1,6 @@
+import time
+
+
+def main(inputs):
+    time.sleep(inputs["seconds"])
+    return {"value": inputs["value"]}

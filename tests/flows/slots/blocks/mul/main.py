@@ -1,0 +1,2 @@
+def main(inputs):
+    return {"y": inputs["x"] * inputs["factor"]}

@@ -1,0 +1,3 @@
+def main(inputs, context):
+    context.output("y", inputs["x"])
+    return {"y": inputs["x"] + 1}

@@ -1,0 +1,3 @@
+module.exports = function main(inputs) {
+  return { y: inputs.x * 3 };
+};

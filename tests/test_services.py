@@ -1,0 +1,296 @@
+"""Service blocks (engine reference §1.8, python reference §3.8): one long-lived worker per
+service, its lifetimes, crashes and shutdown, through the CLI, the public API, a dev
+session and the pytest kit. Scenario package: ``tests/flows/services`` (package ``svcs``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from helpers import FLOWS, REPO, cli, cli_env, descendants, flow_outputs, is_alive, warnings_of
+
+import oocana_local
+from oocana_local.devmode import DevSession
+
+SERVICES = FLOWS / "services"
+SEARCH = [str(FLOWS)]  # where the package svcs is found for svcs::<service>::<block>
+RUN_TIMEOUT = 120
+
+
+def flow(name: str):
+    return SERVICES / "flows" / name
+
+
+def run_cli(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    proc = subprocess.run(cli("run", *args, "--json", "--search-paths", SEARCH[0]), cwd=REPO,
+                          env=cli_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    try:
+        return proc, json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"no JSON summary:\n{proc.stdout}\n{proc.stderr}")
+
+
+def wait_gone(pid: int) -> bool:
+    deadline = time.monotonic() + 15
+    while is_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not is_alive(pid)
+
+
+@pytest.fixture
+def engine():
+    """An engine of this test alone: app_end services live as long as it."""
+    with oocana_local.Engine(search_paths=SEARCH) as engine:
+        yield engine
+
+
+# -- CLI -------------------------------------------------------------------------------------
+
+def test_cli_service_called_three_times_keeps_state():
+    proc, summary = run_cli(str(flow("three_calls")))
+    assert proc.returncode == 0, proc.stderr
+    outputs = summary["outputs"]
+    assert outputs["totals"] == 4 and outputs["calls"] == 3  # totals 1, 2, 4
+    assert outputs["first_pid"] == outputs["last_pid"]
+    assert wait_gone(outputs["first_pid"])  # session_end: stopped with the run
+
+
+def test_cli_app_end_service_stops_when_the_run_exits():
+    first_proc, first = run_cli(str(flow("forever")))
+    second_proc, second = run_cli(str(flow("forever")))
+    assert first_proc.returncode == second_proc.returncode == 0
+    assert first["outputs"]["total"] == second["outputs"]["total"] == 1  # a new engine each
+    assert wait_gone(first["outputs"]["pid"]) and wait_gone(second["outputs"]["pid"])
+
+
+def test_cli_block_end_and_callable_handler():
+    proc, summary = run_cli(str(flow("block_end")))
+    assert proc.returncode == 0, proc.stderr
+    out = summary["outputs"]
+    assert out["again"] == 2 and out["later"] == 2 and out["pid_a"] != out["pid_c"]
+    proc, summary = run_cli(str(flow("callable")))
+    assert summary["outputs"] == {"text": "hello flows from tally", "seen": 2}
+
+
+def test_cli_crashing_service_fails_the_call():
+    proc, summary = run_cli(str(flow("crash")))
+    assert proc.returncode != 0
+    assert summary["status"] == "failed" and summary["nodes"] == {"boom": "crashed"}
+    assert "exit code 3" in summary["error"]
+
+
+def test_cli_ctrl_c_stops_every_service(tmp_path):
+    out_file = tmp_path / "out"
+    with open(out_file, "w") as out, open(tmp_path / "err", "w") as err:
+        proc = subprocess.Popen(
+            cli("run", str(flow("interrupt")), "--search-paths", SEARCH[0]),
+            cwd=REPO, env=cli_env(), stdout=out, stderr=err, start_new_session=True)
+    below: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while "pause started" not in out_file.read_text():
+            assert proc.poll() is None, (tmp_path / "err").read_text()
+            assert time.monotonic() < deadline, "the flow never reached its pause"
+            time.sleep(0.05)
+        below = descendants(proc.pid)
+        assert len(below) >= 2  # the service's worker and the pool's
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        assert all(wait_gone(pid) for pid in below)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in below:
+            if is_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+# -- the public API ----------------------------------------------------------------------------
+
+def test_session_service_state_calls_and_events(engine):
+    result = engine.run(flow("three_calls"))
+    assert result.ok, result.error
+    assert flow_outputs(result, "totals") == [1, 2, 4]
+    assert result.outputs["calls"] == 3
+    pid = result.outputs["first_pid"]
+    assert result.outputs["last_pid"] == pid
+    started = [e for e in result.events if e["type"] == "BlockStarted"]
+    assert [e["stacks"][-1]["node_id"] for e in started] == ["one", "two", "three"]
+    assert all(e["block_path"].endswith("services/counter/service.oo.yaml") for e in started)
+    assert any("extra" in w for w in warnings_of(result, "one"))  # not in add's outputs
+    assert any(e["type"] == "BlockProgress" for e in result.events)
+    again = engine.run(flow("three_calls"))  # a new session: a new instance
+    assert flow_outputs(again, "totals") == [1, 2, 4]
+    assert again.outputs["first_pid"] != pid and wait_gone(pid)
+
+
+def test_block_end_service_restarts_after_keep_alive(engine):
+    result = engine.run(flow("block_end"))
+    assert result.ok, result.error
+    assert result.outputs["again"] == 2  # back to back: one instance
+    assert result.outputs["later"] == 2  # after the pause: fresh (4 if it had lived on)
+    assert result.outputs["pid_a"] != result.outputs["pid_c"]
+    assert wait_gone(result.outputs["pid_a"])
+
+
+def test_app_end_service_lives_with_the_engine_and_restarts_after_a_crash():
+    engine = oocana_local.Engine(search_paths=SEARCH)
+    try:
+        first = engine.run(flow("forever"))
+        second = engine.run(flow("forever"))
+        assert (first.outputs["total"], second.outputs["total"]) == (1, 2)
+        pid = first.outputs["pid"]
+        assert second.outputs["pid"] == pid and is_alive(pid)
+        crash = engine.run(flow("crash"))
+        assert crash.status == "failed" and crash.nodes["boom"] == "crashed"
+        assert "exit code 3" in crash.error
+        assert wait_gone(pid)
+        restarted = engine.run(flow("forever"))
+        assert restarted.ok and restarted.outputs["total"] == 1
+        new_pid = restarted.outputs["pid"]
+        assert new_pid != pid and is_alive(new_pid)
+    finally:
+        engine.close()
+    assert wait_gone(new_pid)
+
+
+def test_a_block_calls_a_service_with_run_block(engine):
+    result = engine.run(flow("from_block"))
+    assert result.ok and result.outputs == {"totals": [1, 3]}
+    calls = [e for e in result.events if e["type"] == "BlockStarted"
+             and e.get("node_id") == "run_block::self::counter::add"]
+    assert [e["inputs"] for e in calls] == [{"n": 1}, {"n": 2}]
+
+
+def test_callable_block_handler(engine):
+    result = engine.run(flow("callable"))
+    assert result.ok and result.outputs == {"text": "hello flows from tally", "seen": 2}
+
+
+def test_service_used_from_two_flows_by_one_dev_session(tmp_path):
+    target = tmp_path / "flows" / "dev"
+    target.mkdir(parents=True)
+    manifest = target / "flow.oo.yaml"
+    manifest.write_text(flow("forever").joinpath("flow.oo.yaml").read_text())
+    runs: queue.Queue = queue.Queue()
+    session = DevSession(target, on_run=runs.put, search_paths=SEARCH)
+    stop = threading.Event()
+    thread = threading.Thread(target=session.watch, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        first = runs.get(timeout=RUN_TIMEOUT)
+        assert first.result.outputs["total"] == 1
+        assert session.watching.wait(RUN_TIMEOUT)
+        time.sleep(0.2)
+        # the second flow: other nodes, other inputs, the same app_end service
+        manifest.write_text("""
+outputs_def: [{handle: total}, {handle: pid}]
+nodes:
+  - node_id: ten
+    service: svcs::forever::add
+    inputs_from: [{handle: n, value: 10}]
+outputs_from:
+  - {handle: total, from_node: [{node_id: ten, output_handle: total}]}
+  - {handle: pid, from_node: [{node_id: ten, output_handle: pid}]}
+""")
+        second = runs.get(timeout=RUN_TIMEOUT)
+        assert second.result.outputs["total"] == 11  # the state of the first flow's calls
+        assert second.result.outputs["pid"] == first.result.outputs["pid"]
+    finally:
+        stop.set()
+        thread.join(RUN_TIMEOUT)
+        session.close()
+    assert wait_gone(first.result.outputs["pid"])
+
+
+def test_check_validates_service_references(tmp_path):
+    bad = tmp_path / "flow.oo.yaml"
+    bad.write_text("""
+nodes:
+  - node_id: typo
+    service: svcs::counter::ad
+    inputs_from: [{handle: n, value: 1}]
+  - node_id: short
+    service: svcs::counter
+""")
+    proc = subprocess.run(cli("check", str(bad), "--search-paths", SEARCH[0]), cwd=REPO,
+                          env=cli_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "service 'svcs::counter' has no block 'ad'" in out and "add, crash" in out
+    assert "must be written <package>::<service>::<block>" in out
+    good = subprocess.run(cli("check", str(SERVICES), "--search-paths", SEARCH[0]), cwd=REPO,
+                          env=cli_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert good.returncode == 0, good.stdout + good.stderr
+
+
+# -- the kit -------------------------------------------------------------------------------------
+
+def test_kit_run_block_runs_a_service_block(run_block, run_flow):
+    result = run_block("svcs::counter::add", {"n": 5}, search_paths=SEARCH)
+    assert result.outputs["total"] == 5 and result.outputs["calls"] == 1
+    tally = run_block("svcs::tally::hello", {"who": "kit"}, search_paths=SEARCH)
+    assert tally.outputs == {"text": "hello kit from tally"}
+    three = run_flow(flow("three_calls"), search_paths=SEARCH)
+    assert three.node_outputs["three"]["total"] == [4]
+    assert three.outputs["first_pid"] == three.outputs["last_pid"]
+
+
+def test_services_benchmark_prints_its_table():
+    bench = REPO / "benchmarks" / "services.py"
+    done = subprocess.run([sys.executable, str(bench), "--repeat", "1"], cwd=REPO,
+                          env=cli_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split()[0] for line in done.stdout.splitlines()[1:]]
+    assert rows == ["task", "service,", "service,", "3"]
+
+
+def test_app_end_service_lives_across_server_runs(tmp_path):
+    import asyncio
+    import socket
+
+    import httpx
+    from oomol_connect_sdk import OomolConnectClient
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**cli_env(), "OOCANA_LOCAL_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        cli("serve", str(SERVICES), "--search-paths", SEARCH[0], "--port", str(port),
+            "--token", "token-1234", "--db", str(tmp_path / "serve.db")),
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, "no server"
+            try:
+                if httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+
+        async def two_runs():
+            async with OomolConnectClient({"base_url": f"{url}/api",
+                                           "api_token": "token-1234"}) as client:
+                return [(await client.tasks.run(
+                    {"blockId": "forever", "inputValues": {}},
+                    {"interval_ms": 50, "backoff_strategy": "fixed",
+                     "timeout_ms": 120_000}))["result"] for _ in range(2)]
+
+        first, second = asyncio.run(two_runs())
+        assert (first["total"], second["total"]) == (1, 2)
+        assert first["pid"] == second["pid"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert wait_gone(first["pid"])
