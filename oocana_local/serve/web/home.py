@@ -64,10 +64,10 @@ def home_page(runs: RunManager, query: str, recorded: list[tuple[int, Path]]) ->
         f'<td>{status_badge(r.status)}</td><td>{escape(when(r.created_at))}</td>'
         f'<td>{escape(duration(r.started_at, r.finished_at))}</td>'
         f'<td>{escape(r.protocol)}</td></tr>' for r in records)
-    runs_table = ('<table class="runs"><caption class="sr-only">Recent runs</caption><thead>'
+    runs_table = ('<div class="scroll-x"><table class="runs"><caption class="sr-only">Recent runs</caption><thead>'
                   '<tr><th scope="col">Target</th><th scope="col">Status</th>'
                   '<th scope="col">Started</th><th scope="col">Duration</th>'
-                  f'<th scope="col">From</th></tr></thead><tbody>{rows}</tbody></table>'
+                  f'<th scope="col">From</th></tr></thead><tbody>{rows}</tbody></table></div>'
                   if rows else '<p class="muted">No runs yet.</p>')
     recorded_items = "".join(
         f'<li><a href="/recorded/{i}">{escape(path.name)}</a> '
@@ -92,7 +92,7 @@ def target_page(entry: Entry, target: Flow | TaskBlock, values: dict[str, Any] |
     path = escape(str(getattr(target, "path", "") or ""))
     body = f"""
 <h1>{escape(entry.name)} <span class="muted">{entry.kind}</span></h1>
-<p>{description}</p><p class="muted"><code>{path}</code></p>
+<p>{description}</p><p class="muted"><code class="path">{path}</code></p>
 <div class="target">
   <section class="run-form" aria-labelledby="form-title">
     <h2 id="form-title">Run</h2>{alert}

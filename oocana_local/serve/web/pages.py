@@ -65,6 +65,7 @@ def shell(title: str, body: str, *, assets: Assets | None = None,
         header = f"<header>{home}{search_form}</header>"
     return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            "<link rel=\"icon\" href=\"data:,\">"
             f"<title>{escape(title)} · oocana-local</title>{assets.css()}</head>"
             f"<body>{header}<main id=\"main\">{body}</main>"
             + "".join(assets.script(s) for s in scripts) + "</body></html>")
