@@ -9,7 +9,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from browser import CHROMIUM, CHROMIUM_ARGS, RequestLog, WebServer  # noqa: E402
-
 from playwright import sync_api  # noqa: E402  (the dev extra installs it)
 
 

@@ -150,8 +150,8 @@ def layout(graph: Graph) -> Graph:
         order = columns if sweep % 2 == 0 else columns[::-1]
         for col in order:
             col.sort(key=lambda n: _mean([row[m] for m in neighbours[n]], row[n]))
-            for i, node in enumerate(col):
-                row[node] = i
+            for i, node_id in enumerate(col):
+                row[node_id] = i
     tallest = max((len(c) for c in columns), default=0)
     for c, col in enumerate(columns):
         offset = (tallest - len(col)) * (NODE_H + ROW_GAP) // 2  # centre short columns

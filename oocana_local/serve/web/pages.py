@@ -28,7 +28,7 @@ _GLYPH = {"waiting": "○", "running": "◔", "done": "✓", "failed": "✗", "c
 
 
 def _static(name: str) -> str:
-    return resources.files(__package__).joinpath("static", name).read_text("utf-8")
+    return resources.files(__package__).joinpath("static").joinpath(name).read_text("utf-8")
 
 
 @dataclass
