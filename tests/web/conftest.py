@@ -11,6 +11,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from browser import CHROMIUM, CHROMIUM_ARGS, RequestLog, WebServer  # noqa: E402
 from playwright import sync_api  # noqa: E402  (the dev extra installs it)
 
+# A generous bound on every wait for the page (runs start worker processes on a busy
+# machine); waits end as soon as the page shows what they wait for.
+sync_api.expect.set_options(timeout=90_000)
+
 
 def _chromium() -> str:
     if not Path(CHROMIUM).exists():

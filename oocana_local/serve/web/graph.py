@@ -26,9 +26,9 @@ from ...manifest.resolved import (
 __all__ = ["GraphNode", "Graph", "flow_graph", "block_graph", "nodes_graph",
            "NODE_W", "NODE_H"]
 
-NODE_W = 190
+NODE_W = 176
 NODE_H = 72
-COL_GAP = 70
+COL_GAP = 56
 ROW_GAP = 22
 PAD = 16
 _SWEEPS = 4

@@ -11,7 +11,7 @@ from ...manifest.resolved import Flow, TaskBlock
 from ..catalog import Entry
 from ..runs import BadRequest, NotFound, RunManager
 from .graph import block_graph, flow_graph
-from .pages import duration, graph_html, shell, status_badge, when
+from .pages import duration, graph_html, shell, shown_path, status_badge, when
 from .schema_form import form_fields
 
 __all__ = ["home_page", "target_page"]
@@ -89,7 +89,7 @@ def target_page(entry: Entry, target: Flow | TaskBlock, values: dict[str, Any] |
     fields = form_fields(target.inputs_def, values) or '<p class="muted">No inputs.</p>'
     alert = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     description = escape(target.description or "")
-    path = escape(str(getattr(target, "path", "") or ""))
+    path = escape(shown_path(getattr(target, "path", None)))
     body = f"""
 <h1>{escape(entry.name)} <span class="muted">{entry.kind}</span></h1>
 <p>{description}</p><p class="muted"><code class="path">{path}</code></p>

@@ -9,6 +9,7 @@ served (assets linked from ``/web/static``) or self-contained (assets inlined, f
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from typing import Any
 from .graph import NODE_H, NODE_W, Graph
 
 __all__ = ["Assets", "shell", "graph_html", "data_block", "login_page", "when",
-           "duration", "STATIC", "status_badge"]
+           "duration", "STATIC", "status_badge", "shown_path"]
 
 STATIC = "/web/static"
 _GLYPH = {"waiting": "○", "running": "◔", "done": "✓", "failed": "✗", "cached": "↺",
@@ -103,7 +104,7 @@ def _node_html(node: Any, prefix: str, with_state: bool) -> str:
     progress = '<progress max="100" value="0" hidden></progress>' if with_state else ""
     return (f'<div class="node kind-{node.kind}" data-node="{escape(key)}" tabindex="0" '
             f'style="left:{node.x}px;top:{node.y}px;width:{NODE_W}px;height:{NODE_H}px" '
-            f'title="{escape(node.block_path or node.label)}">'
+            f'title="{escape(shown_path(node.block_path) or node.label)}">'
             f'<div class="node-head"><span class="node-id">{title}</span>{state}</div>'
             f'<div class="node-label">{label}</div>{progress}{expand}</div>')
 
@@ -161,6 +162,18 @@ def duration(start: int | None, end: int | None) -> str:
         return ""
     seconds = (end - start) / 1000
     return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds // 60)} min {seconds % 60:.0f} s"
+
+
+def shown_path(path: str | os.PathLike[str] | None) -> str:
+    """A file path as the user reads it: relative to the folder the server (or the CLI)
+    started in when it lies below it."""
+    if not path:
+        return ""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") \
+            else str(path)
+    except ValueError:  # another drive
+        return str(path)
 
 
 def json_attr(value: Any) -> str:

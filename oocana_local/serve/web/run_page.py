@@ -13,7 +13,16 @@ from html import escape
 from typing import Any
 
 from .graph import Graph
-from .pages import Assets, data_block, duration, graph_html, shell, status_badge, when
+from .pages import (
+    Assets,
+    data_block,
+    duration,
+    graph_html,
+    shell,
+    shown_path,
+    status_badge,
+    when,
+)
 
 __all__ = ["RunInfo", "run_page"]
 
@@ -55,7 +64,7 @@ def run_page(run: RunInfo, graph: Graph, *, events: list[dict[str, Any]] | None,
     nodes_rows = "".join(
         f'<tr data-node-row="{escape(node)}"><th scope="row"><code>{escape(node)}</code></th>'
         f'<td class="row-state">{status_badge("waiting")}</td>'
-        f'<td><code class="path">{escape(path)}</code></td><td>'
+        f'<td><code class="path">{escape(shown_path(path))}</code></td><td>'
         + ("" if not live and not target_href else
            f'<form method="post" action="/runs/{escape(run.id)}/open" class="inline">'
            f'<input type="hidden" name="node" value="{escape(node)}">'

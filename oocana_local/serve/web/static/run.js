@@ -126,8 +126,10 @@
     }
     const kind = payload && payload.type ? String(payload.type) : "value";
     const label = `${kind} preview of ${key}`;
+    const shown = render(payload, label, plotly);
+    const caption = shown.classList.contains("plotly") ? "plotly chart" : kind;
     group.append(el("figure", { class: `preview preview-${kind.replace(/\W/g, "-")}` },
-      render(payload, label, plotly), el("figcaption", { class: "muted", text: kind })));
+      shown, el("figcaption", { class: "muted", text: caption })));
   }
 
   function setRunStatus(status) {
