@@ -197,3 +197,34 @@ def test_a_narrow_window_still_shows_the_form_and_graph(context, web):
     assert width <= 420  # the graph scrolls inside its box, the page does not
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.tagName") in ("A", "INPUT")
+
+
+def test_a_file_input_takes_an_upload(page, web, tmp_path):
+    text = tmp_path / "three.txt"
+    text.write_text("one\ntwo\nthree\n")
+    page.goto(f"{web.url}/blocks/web-fixtures::count_lines")
+    page.get_by_label("file", exact=True).set_input_files(str(text))
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f]{32}$"))
+    expect(page.locator("#run-status")).to_contain_text("completed")
+    expect(page.locator("#outputs")).to_contain_text("3")
+
+
+def test_an_api_client_reads_the_same_event_stream(page, web):
+    page.goto(f"{web.url}/flows/failing")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f]{32}$"))
+    run_id = page.url.rsplit("/", 1)[1]
+    headers = {"Authorization": f"Bearer {web.token}"}
+    with httpx.stream("GET", f"{web.url}/runs/{run_id}/events", headers=headers,
+                      timeout=120) as answer:
+        assert answer.status_code == 200
+        text = "".join(answer.iter_text())
+    ids = [int(line[4:]) for line in text.splitlines() if line.startswith("id: ")]
+    assert ids == list(range(1, len(ids) + 1))  # each message once, in order
+    assert '"type":"BlockFinished"' in text.replace(" ", "")
+    assert text.rstrip().endswith("event: end\ndata: {}")
+    resumed = httpx.get(f"{web.url}/runs/{run_id}/events", timeout=120,
+                        headers={**headers, "Last-Event-ID": str(ids[-2])}).text
+    assert [int(line[4:]) for line in resumed.splitlines() if line.startswith("id: ")] \
+        == [ids[-1]]

@@ -12,7 +12,7 @@ from ..catalog import Entry
 from ..runs import BadRequest, NotFound, RunManager
 from .graph import block_graph, flow_graph
 from .pages import duration, graph_html, shell, shown_path, status_badge, when
-from .schema_form import form_fields
+from .schema_form import form_fields, has_files
 
 __all__ = ["home_page", "target_page"]
 
@@ -87,6 +87,7 @@ def target_page(entry: Entry, target: Flow | TaskBlock, values: dict[str, Any] |
     graph = flow_graph(target) if isinstance(target, Flow) else block_graph(target,
                                                                             entry.name)
     fields = form_fields(target.inputs_def, values) or '<p class="muted">No inputs.</p>'
+    enctype = ' enctype="multipart/form-data"' if has_files(target.inputs_def) else ""
     alert = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     description = escape(target.description or "")
     path = escape(shown_path(getattr(target, "path", None)))
@@ -96,7 +97,7 @@ def target_page(entry: Entry, target: Flow | TaskBlock, values: dict[str, Any] |
 <div class="target">
   <section class="run-form" aria-labelledby="form-title">
     <h2 id="form-title">Run</h2>{alert}
-    <form method="post" action="/{entry.kind}s/{escape(entry.name)}/run" id="run-form">
+    <form method="post" action="/{entry.kind}s/{escape(entry.name)}/run" id="run-form"{enctype}>
       {fields}
       <button type="submit">Run</button>
     </form>

@@ -124,14 +124,22 @@ def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRou
         denied = page_auth(request)
         if denied is not None:
             return denied
-        from .schema_form import FormError, parse_form
+        from ..bodies import save_upload
+        from .schema_form import FormError, parse_form, read_submission
 
-        form = parse_qs((await request.body()).decode("utf-8", "replace"),
-                        keep_blank_values=True)
+        form: dict[str, list[str]] = {}
         try:
+            form, files = read_submission(await request.body(),
+                                          request.headers.get("content-type", ""))
             entry, target = runs.resolve(name)
             inputs = parse_form(target.inputs_def, form)
-            run = runs.submit(entry, target, protocol="web", inputs=inputs)
+            task_id = runs.new_task_id()
+            for field, (filename, data) in files.items():
+                handle = field.removeprefix("file.")
+                if field.startswith("file.") and handle in target.inputs_def:
+                    folder = runs.task_dir(task_id) / "uploads"
+                    inputs[handle] = str(save_upload(folder, filename, data))
+            run = runs.submit(entry, target, protocol="web", inputs=inputs, task_id=task_id)
         except NotFound:
             return html(_not_found(f"No {kind} called {name} is served here."), 404)
         except (BadRequest, FormError) as exc:

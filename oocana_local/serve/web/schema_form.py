@@ -2,8 +2,8 @@
 the values a submitted form gives back.
 
 numbers and integers -> number fields, strings -> text (a select for an ``enum``),
-booleans -> a checkbox, ``ui:widget: file`` -> a file path on this machine, anything else
-(objects, arrays, no schema) -> JSON in a text area. A field left empty is not sent, so
+booleans -> a checkbox, ``ui:widget: file`` -> a file to upload or a path on this machine,
+anything else (objects, arrays, no schema) -> JSON in a text area. A field left empty is not sent, so
 the input takes its default value (or null when it is nullable).
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from ...manifest.resolved import HandleDef
 
-__all__ = ["form_fields", "parse_form", "FormError"]
+__all__ = ["form_fields", "parse_form", "read_submission", "has_files", "FormError"]
 
 
 class FormError(ValueError):
@@ -72,12 +72,16 @@ def form_fields(inputs: dict[str, HandleDef], values: dict[str, Any] | None = No
             value = "" if given is None else escape(_text(given))
             control = (f'<input type="number" step="{step}" id="{field_id}" name="{name}" '
                        f'value="{value}" {described}>')
-        elif kind in ("string", "file"):
+        elif kind == "file":
             value = "" if given is None else escape(_text(given))
-            placeholder = ' placeholder="a file path on this machine"' if kind == "file" \
-                else ""
-            control = (f'<input type="text" id="{field_id}" name="{name}" value="{value}"'
-                       f'{placeholder} {described}>')
+            control = (f'<input type="file" id="{field_id}" name="file.{escape(handle)}" '
+                       f'{described}><label for="{field_id}-path" class="muted">or a path on this machine'
+                       f'</label><input type="text" id="{field_id}-path" name="{name}" '
+                       f'value="{value}">')
+        elif kind == "string":
+            value = "" if given is None else escape(_text(given))
+            control = (f'<input type="text" id="{field_id}" name="{name}" value="{value}" '
+                       f'{described}>')
         else:
             value = "" if given is None else escape(json.dumps(given, indent=1))
             control = (f'<textarea id="{field_id}" name="{name}" rows="3" spellcheck="false" '
@@ -85,6 +89,42 @@ def form_fields(inputs: dict[str, HandleDef], values: dict[str, Any] | None = No
         parts.append(f'<div class="field field-{kind}">{label}{control}'
                      f'<small id="{field_id}-hint">{hint}</small></div>')
     return "\n".join(parts)
+
+
+def has_files(inputs: dict[str, HandleDef]) -> bool:
+    return any(_kind(d) == "file" for d in inputs.values())
+
+
+def read_submission(body: bytes, content_type: str
+                    ) -> tuple[dict[str, list[str]], dict[str, tuple[str, bytes]]]:
+    """The fields of a posted form and its uploaded files (field name -> filename, bytes);
+    URL-encoded or multipart."""
+    from urllib.parse import parse_qs
+
+    if "multipart/form-data" not in content_type:
+        return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True), {}
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    fields: dict[str, list[str]] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    if not message.is_multipart():
+        raise FormError("the form could not be read")
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        raw = part.get_payload(decode=True)
+        data = raw if isinstance(raw, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            if filename or data:  # an empty file field sends an empty part
+                files[name] = (filename, data)
+        else:
+            fields.setdefault(name, []).append(data.decode("utf-8", "replace"))
+    return fields, files
 
 
 def parse_form(inputs: dict[str, HandleDef], form: dict[str, list[str]]) -> dict[str, Any]:
