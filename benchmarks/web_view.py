@@ -50,9 +50,9 @@ def main() -> None:
             flow_dir = write_big_flow(root, size)
             with Engine(search_paths=[str(root)]) as engine:
                 flow = engine.load(flow_dir)
-            layout = median_ms(lambda: flow_graph(flow), args.repeat)
+            layout = median_ms(lambda f=flow: flow_graph(f), args.repeat)
             graph = flow_graph(flow)
-            draw = median_ms(lambda: graph_html(graph, with_state=True), args.repeat)
+            draw = median_ms(lambda g=graph: graph_html(g, with_state=True), args.repeat)
             page = shell("big", graph_html(graph, with_state=True), assets=Assets(inline=True))
             row = f"{size:>6} {layout:>10.1f} {draw:>8.1f} {len(page) / 1024:>8.0f}"
             if args.browser:

@@ -75,7 +75,9 @@ def shell(title: str, body: str, *, assets: Assets | None = None,
 def data_block(element_id: str, data: Any) -> str:
     from ...mainframe.jsonable import dumps
 
-    text = dumps(data).replace("</", "<\\/")
+    # "<" only occurs inside JSON strings, where \u003c means the same: no markup
+    # ("</script>", "<!--") can end or confuse the block.
+    text = dumps(data).replace("<", "\\u003c")
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 
