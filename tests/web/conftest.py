@@ -39,8 +39,10 @@ def web(tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while
+    # it is open, and tests elsewhere run their own loops.
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
         yield chromium
