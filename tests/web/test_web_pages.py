@@ -73,6 +73,7 @@ def test_block_form_takes_numbers_booleans_enums_and_json(page, web):
     expect(page.locator("#run-status")).to_contain_text("completed")
     expect(page.locator("#outputs")).to_contain_text("13")
     expect(page.locator("#logs")).to_contain_text("2.5 + 4 = 6.5 km")
+    expect(node_word(page, "add")).to_have_text("done")
 
 
 def test_a_bad_form_value_is_shown_and_nothing_runs(page, web):

@@ -122,7 +122,10 @@ def flow_graph(flow: Flow, depth: int = 0) -> Graph:
 
 
 def block_graph(block: TaskBlock, name: str) -> Graph:
-    return layout(Graph([GraphNode(name, "task", name, block_path=_block_file(block),
+    """A block run alone is a flow of one node named after the block's folder (as
+    ``runtime.run.block_as_flow`` names it); ``name`` is its label."""
+    node_id = Path(block.dir).name or "block"
+    return layout(Graph([GraphNode(node_id, "task", name, block_path=_block_file(block),
                                    description=block.description)]))
 
 

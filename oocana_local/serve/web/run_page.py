@@ -52,7 +52,7 @@ def run_page(run: RunInfo, graph: Graph, *, events: list[dict[str, Any]] | None,
               else escape(run.target))
     actions = ""
     if live or target_href:
-        stop = ("" if not live else
+        stop = ("" if not live or run.status not in ("queued", "running") else
                 f'<form method="post" action="/runs/{escape(run.id)}/stop" class="inline">'
                 '<button type="submit" id="stop">Stop</button></form>')
         actions = (f'<div class="actions">{stop}'
