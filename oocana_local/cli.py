@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "default only the last $OOCANA_KEEP_SESSIONS (10) are kept")
     run.add_argument("--events", type=Path, default=None, metavar="FILE",
                      help="write every event to FILE as JSON Lines")
+    run.add_argument("--report", type=Path, default=None, metavar="FILE.html",
+                     help="write the run page (graph, states, logs, previews) as one "
+                          "self-contained HTML file")
     run.add_argument("--json", action="store_true",
                      help="print one JSON object at the end instead of the live view")
     _cache_args(run)
@@ -154,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_serve_parser(commands)
     add_runs_parser(commands)
+    from .serve.web.command import add_view_parser
+
+    add_view_parser(commands)
 
     cache = commands.add_parser("cache", help="the node cache: where it is, clear it",
                                 description="The node cache of --use-cache.")
@@ -238,6 +244,10 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return cmd_new(args)
     if args.command == "bootstrap":
         return cmd_bootstrap(args)
+    if args.command == "view":
+        from .serve.web.command import view_command
+
+        return view_command(args)
     if args.command in ("serve", "runs"):
         from .serve import command
 
@@ -415,6 +425,12 @@ def _run(args: argparse.Namespace, path: Path) -> int:
                 recorder.close()
         if view is not None:
             view.stop()
+    if args.report is not None:
+        from .serve.web.command import write_run_report
+
+        problem = write_run_report(args.report, result.events, target)
+        print(f"oocana-local: {problem}" if problem else f"report: {args.report}",
+              file=sys.stderr)
     if args.keep_session:
         from .runtime.session_folders import keep
 

@@ -39,6 +39,8 @@ class ServeConfig:
     max_workers: int | None = None
     max_body: int = DEFAULT_MAX_BODY
     secrets_file: str | None = None
+    recorded: Sequence[Path] = ()
+    """Events files (or folders of them) the web view lists as recorded runs."""
 
 
 def create_app(config: ServeConfig) -> FastAPI:
@@ -89,4 +91,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.include_router(sim_router(state))
     app.include_router(appbuilder_router(state))
     app.include_router(ngraphx_router(state))
+    from .web.routes import web_router
+
+    app.include_router(web_router(state, [Path(p) for p in config.recorded]))
     return app

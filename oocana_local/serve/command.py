@@ -42,6 +42,9 @@ def add_serve_parser(commands: Any) -> None:
                        help="secrets file for secret inputs (also $OOCANA_SECRETS_FILE)")
     serve.add_argument("--max-workers", type=int, default=None, metavar="N",
                        help="most worker processes at once (default 8)")
+    serve.add_argument("--events", type=Path, action="append", default=[], metavar="FILE",
+                       help="an events file of `run --events` (or a folder of them) for "
+                            "the web view to list; repeatable")
 
 
 def add_runs_parser(commands: Any) -> None:
@@ -84,7 +87,7 @@ def serve_command(args: argparse.Namespace) -> int:
     token = token or secrets.token_urlsafe(24)
     config = ServeConfig(
         paths=args.paths, token=token, db=args.db, max_workers=args.max_workers,
-        secrets_file=args.secrets,
+        secrets_file=args.secrets, recorded=args.events,
         search_paths=[p for p in args.search_paths.split(",") if p],
         **({"max_concurrent": args.max_concurrent} if args.max_concurrent else {}))
     app = create_app(config)
@@ -98,6 +101,8 @@ def serve_command(args: argparse.Namespace) -> int:
     print(f"  AppBuilder     GATEWAY_URL_V2={url}")
     print(f"  NGraphX        {url}/share/api/v1/graphx/flow/run")
     print(f"  API docs       {url}/docs")
+    shown = token if generated else f"${TOKEN_ENV}" if not args.token else "<your --token>"
+    print(f"  web view       {url}/?token={shown}")
     print(f"  run store      {app.state.runs.store.path}")
     for name, manifest, served in catalog.duplicates:
         print(f"  warning: {manifest} is not served: {name!r} is {served}", file=sys.stderr)
