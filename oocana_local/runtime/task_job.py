@@ -147,6 +147,7 @@ def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
         package_name=package_name, pkg_dir=str(session.pkg_data_dir(package)),
         package_dir=str(package.dir) if package else None, env=session.env,
         spawn_key=spawn_key, timeout=timeout,
+        resources=block.options.get("resources") or None,
         cache_identity=None if block.path is not None else {
             "executor": block.executor, "entry": block.entry, "function": block.function,
             "options": block.options, "spawn": block.spawn},

@@ -103,6 +103,9 @@ class JobSpec:
     """Seconds; the executor ends a job that runs longer with a ``timeout`` outcome."""
     cache_identity: dict[str, Any] | None = None
     """What the node cache keys an inline block on (its executor fields)."""
+    resources: dict[str, Any] | None = None
+    """``executor.options.resources`` (CPUs, GPUs, memory): what the Ray executor asks
+    Ray for; the local pool ignores it."""
     _wire: dict[str, Any] | None = None
 
     def job(self, job_id: str, stacks: Stacks, inputs: dict[str, Any], *,

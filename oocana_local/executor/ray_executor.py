@@ -1,0 +1,435 @@
+"""``RayExecutor``: Python jobs run on warm Ray actors (``ray_actor.py``), placed by Ray.
+
+Same contract as the ``WorkerPool``: one job at a time per actor, every message of a job
+reaches the handler in the order the block said it, requests (``run_block``,
+``query_block``, ``query_downstream``) are answered by the handler, the timeout is
+``Executor.run``'s. What differs:
+
+* placement: actors are grouped by the resources their jobs declare
+  (``executor.options.resources`` of the block: ``num_cpus``, ``num_gpus``, ``memory``,
+  ``resources``); Ray decides on which node each actor lives. A job waits for an idle
+  actor of its group, preferring one that holds its inputs; a group grows up to
+  ``max_actors``. An actor that Ray cannot place yet (the cluster is full) joins when it
+  can; jobs meanwhile take actors that become idle.
+* values: each actor puts non-JSON outputs into Ray's object store; the engine keeps only
+  the object refs (``key -> ObjectRef``) and hands them to the next actor, which fetches
+  the value itself. The engine never ``ray.get``s a value unless ``fetch`` is called.
+* faults: an actor that dies fails its job as ``crashed`` with Ray's cause and is dropped
+  (the next job gets a new actor); a cancelled or timed-out job kills its actor, which
+  stops the Ray task. ``close`` kills every actor, and shuts down the Ray runtime if this
+  executor started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections import deque
+from typing import Any
+
+from ..errors import UsageError
+from ..states import OutcomeStatus
+from ..wire import names
+from ..wire.values import is_var_ref, var_key
+from .base import Executor, Job, JobHandler, Outcome, unsupported
+from .requests import answer_request
+
+__all__ = ["RayExecutor", "import_ray", "actor_options", "RAY_MISSING"]
+
+RAY_MISSING = ("the Ray executor needs Ray: pip install \"oocana-local[ray]\" "
+               "(or pip install ray)")
+_CLOSED = "the Ray executor was closed"
+_RESOURCE_KEYS = ("num_cpus", "num_gpus", "memory", "resources")
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(RAY_MISSING) from None
+    return ray
+
+
+def actor_options(resources: dict[str, Any] | None, *, nested: bool = False
+                  ) -> dict[str, Any]:
+    """Ray actor options for a block's declared resources (``UsageError`` if unknown).
+    Undeclared: one CPU, or none for a job started by ``run_block`` (its caller holds a
+    CPU and waits, so a full cluster cannot deadlock on nested calls)."""
+    declared = dict(resources or {})
+    unknown = sorted(set(declared) - set(_RESOURCE_KEYS))
+    if unknown:
+        raise UsageError(f"executor.options.resources: unknown key(s) {', '.join(unknown)}; "
+                         f"use {', '.join(_RESOURCE_KEYS)}")
+    options: dict[str, Any] = {"num_cpus": 0 if nested else 1}
+    for key in ("num_cpus", "num_gpus"):
+        if key in declared:
+            options[key] = _number(key, declared[key])
+    if "memory" in declared:
+        options["memory"] = _bytes(declared["memory"])
+    if "resources" in declared:
+        custom = declared["resources"]
+        if not isinstance(custom, dict):
+            raise UsageError("executor.options.resources.resources must be a mapping "
+                             "of custom Ray resource names to amounts")
+        options["resources"] = {str(k): _number(str(k), v) for k, v in custom.items()}
+    return options
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise UsageError(f"executor.options.resources.{key} must be a number >= 0, "
+                         f"got {value!r}")
+    return value
+
+
+_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+          "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+
+
+def _bytes(value: Any) -> int:
+    """``memory``: bytes, or text like ``512MiB`` / ``4GB``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    text = str(value).strip().lower().replace(" ", "")
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = text[len(digits):]
+    try:
+        return int(float(digits) * _UNITS[unit])
+    except (ValueError, KeyError):
+        raise UsageError(f"executor.options.resources.memory must be bytes or text like "
+                         f"'4GiB', got {value!r}") from None
+
+
+def _signature(options: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else v)
+                        for k, v in options.items()))
+
+
+def _refs_in(values: Any) -> list[str]:
+    return [var_key(v) for v in values if is_var_ref(v)]
+
+
+class _Actor:
+    __slots__ = ("handle", "group", "keys", "alive")
+
+    def __init__(self, handle: Any, group: tuple[Any, ...]):
+        self.handle = handle
+        self.group = group
+        self.keys: set[str] = set()
+        self.alive = True
+
+
+class _Group:
+    """Actors of one resource signature."""
+
+    def __init__(self, options: dict[str, Any]):
+        self.options = options
+        self.idle: list[_Actor] = []
+        self.count = 0  # live actors, placed or waiting to be placed
+        self.waiters: deque[asyncio.Future[_Actor]] = deque()
+
+
+class RayExecutor(Executor):
+    def __init__(self, address: str | None = None, *, max_actors: int = 8,
+                 init_options: dict[str, Any] | None = None, poll_seconds: float = 1.0):
+        """``address``: None starts a local Ray runtime for this executor (unless this
+        process is connected to Ray already); ``auto`` or ``ray://host:port`` joins a
+        cluster. ``init_options`` go to ``ray.init`` (e.g. ``runtime_env``)."""
+        if max_actors < 1:
+            raise ValueError("max_actors must be 1 or more")
+        self.address = address or None
+        self.max_actors = max_actors
+        self.init_options = dict(init_options or {})
+        self.poll_seconds = poll_seconds
+        self.refs: dict[str, Any] = {}
+        """Object refs of the var values of the run, by key."""
+        self.started_ray = False
+        self.startup_seconds: float | None = None
+        self._ray: Any = None
+        self._actor_class: Any = None
+        self._groups: dict[tuple[Any, ...], _Group] = {}
+        self._actors: list[_Actor] = []
+        self._start_lock: asyncio.Lock | None = None
+        self._closing = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._actor_class is not None:
+            return
+        if self._start_lock is None:
+            self._start_lock = asyncio.Lock()
+        async with self._start_lock:
+            if self._actor_class is None:
+                loop = asyncio.get_running_loop()
+                began = loop.time()
+                await asyncio.to_thread(self._connect)
+                self.startup_seconds = loop.time() - began
+
+    def _connect(self) -> None:
+        ray = import_ray()
+        if not ray.is_initialized():
+            options: dict[str, Any] = {"logging_level": "WARNING", "log_to_driver": False,
+                                       "configure_logging": True}
+            if self.address is None:
+                options["include_dashboard"] = False
+            else:
+                options["address"] = self.address
+            options.update(self.init_options)
+            try:
+                ray.init(**options)
+            except ConnectionError as exc:
+                raise UsageError(f"cannot join the Ray cluster at {self.address}: {exc}") from exc
+            self.started_ray = True
+        from .ray_actor import BlockActor
+
+        self._ray = ray
+        self._actor_class = ray.remote(BlockActor)
+
+    async def close(self) -> None:
+        self._closing = True
+        for group in self._groups.values():
+            while group.waiters:
+                waiter = group.waiters.popleft()
+                if not waiter.done():
+                    waiter.set_exception(asyncio.CancelledError())
+        for actor in list(self._actors):
+            self._kill(actor)
+        self.refs.clear()
+        if self.started_ray and self._ray is not None:
+            self.started_ray = False
+            await asyncio.to_thread(self._ray.shutdown)
+
+    # -- values -------------------------------------------------------------------------
+
+    async def free(self, keys: list[str]) -> None:
+        for key in keys:
+            self.refs.pop(key, None)
+        wanted = set(keys)
+        for actor in self._actors:
+            held = actor.keys & wanted
+            if held:
+                actor.keys -= held
+                actor.handle.free.remote(sorted(held))
+
+    def holds(self, keys: list[str]) -> bool:
+        return all(key in self.refs for key in keys)
+
+    async def fetch(self, key: str) -> Any:
+        """The value of a var reference, pulled to this process (only when asked)."""
+        ref = self.refs.get(key)
+        if ref is None:
+            raise KeyError(key)
+        return await ref
+
+    # -- jobs ---------------------------------------------------------------------------
+
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        handler.on_start(False)
+        if self._closing:
+            return Outcome(OutcomeStatus.CANCELLED, error=_CLOSED)
+        if job.spec.executor != "python":
+            return unsupported(job, "the Ray executor runs python")
+        try:
+            options = actor_options(job.spec.resources, nested=job.nested)
+        except UsageError as exc:
+            return Outcome(OutcomeStatus.FAILED, error=str(exc))
+        await self.start()
+        keys = _refs_in(job.inputs.values())
+        try:
+            actor = await self._acquire(options, keys)
+        except WorkerLost as exc:
+            return Outcome(OutcomeStatus.CRASHED, error=str(exc))
+        try:
+            outcome = await _JobRun(self, actor, job, handler).run()
+        except asyncio.CancelledError:
+            self._kill(actor)
+            raise
+        if actor.alive:
+            self._release(actor)
+        return outcome
+
+    # -- actors -------------------------------------------------------------------------
+
+    async def _acquire(self, options: dict[str, Any], keys: list[str]) -> _Actor:
+        group_key = _signature(options)
+        group = self._groups.get(group_key)
+        if group is None:
+            group = self._groups[group_key] = _Group(options)
+        if group.idle:
+            best = max(group.idle, key=lambda a: len(a.keys.intersection(keys)))
+            group.idle.remove(best)
+            return best
+        waiter: asyncio.Future[_Actor] = asyncio.get_running_loop().create_future()
+        group.waiters.append(waiter)
+        if group.count < self.max_actors:
+            group.count += 1
+            task = asyncio.get_running_loop().create_task(self._spawn(group_key, group))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._release(waiter.result())  # handed over as we were cancelled
+            with contextlib.suppress(ValueError):
+                group.waiters.remove(waiter)
+            raise
+
+    async def _spawn(self, group_key: tuple[Any, ...], group: _Group) -> None:
+        pythonpath = os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])
+        handle = self._actor_class.options(
+            max_concurrency=8, max_restarts=0,
+            runtime_env={"env_vars": {"PYTHONPATH": pythonpath}},
+            **group.options).remote([_ROOT])
+        actor = _Actor(handle, group_key)
+        self._actors.append(actor)
+        try:
+            await handle.ready.remote()
+        except Exception as exc:
+            self._drop(actor)
+            while group.waiters:  # nobody else is coming for them: say why
+                waiter = group.waiters.popleft()
+                if not waiter.done():
+                    waiter.set_exception(WorkerLost(
+                        f"a Ray actor could not be started: {_cause(exc)}"))
+                    break
+            return
+        if self._closing:
+            self._kill(actor)
+            return
+        self._release(actor)
+
+    def _release(self, actor: _Actor) -> None:
+        group = self._groups[actor.group]
+        while group.waiters:
+            waiter = group.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(actor)
+                return
+        group.idle.append(actor)
+
+    def _drop(self, actor: _Actor) -> None:
+        """Forget an actor that died or was killed; its group may start another."""
+        if not actor.alive:
+            return
+        actor.alive = False
+        group = self._groups[actor.group]
+        group.count -= 1
+        with contextlib.suppress(ValueError):
+            group.idle.remove(actor)
+        with contextlib.suppress(ValueError):
+            self._actors.remove(actor)
+        if group.waiters and group.count < self.max_actors and not self._closing:
+            group.count += 1
+            task = asyncio.get_running_loop().create_task(self._spawn(actor.group, group))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    def _kill(self, actor: _Actor) -> None:
+        with contextlib.suppress(Exception):
+            self._ray.kill(actor.handle, no_restart=True)
+        self._drop(actor)
+
+
+class WorkerLost(Exception):
+    """The actor of a job died, or none could be started."""
+
+
+def _cause(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+class _JobRun:
+    """One job on one actor: start it, drain its messages, answer its requests."""
+
+    def __init__(self, executor: RayExecutor, actor: _Actor, job: Job, handler: JobHandler):
+        self.executor = executor
+        self.actor = actor
+        self.job = job
+        self.handler = handler
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    async def run(self) -> Outcome:
+        executor, actor = self.executor, self.actor
+        refs = {k: executor.refs[k] for k in _refs_in(self.job.inputs.values())
+                if k in executor.refs and k not in actor.keys}
+        try:
+            pending = actor.handle.run.remote(self.job.wire(), refs, executor.poll_seconds)
+            actor.keys.update(refs)
+            while True:
+                try:
+                    messages, made = await pending
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    executor._drop(actor)
+                    return Outcome(OutcomeStatus.CRASHED, error=(
+                        f"the Ray actor running node {self.job.node_id} died: {_cause(exc)}"))
+                executor.refs.update(made)
+                actor.keys.update(made)
+                for message in messages:
+                    outcome = self._on_message(message)
+                    if outcome is not None:
+                        return outcome
+                pending = actor.handle.poll.remote(executor.poll_seconds)
+        finally:
+            for task in self.tasks:
+                task.cancel()
+
+    def _on_message(self, message: dict[str, Any]) -> Outcome | None:
+        if message.get("job_id") != self.job.job_id:
+            return None  # late output of an earlier job's threads: nobody listens
+        kind = message.get("type")
+        if kind == names.BLOCK_FINISHED:
+            error = message.get("error")
+            if error is not None:
+                return Outcome(OutcomeStatus.FAILED, error=error)
+            return Outcome(OutcomeStatus.DONE, result=message.get("result"))
+        if kind == names.BLOCK_REQUEST:
+            task = asyncio.get_running_loop().create_task(self._answer(message))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            return None
+        self.handler.on_event(message)
+        return None
+
+    async def _answer(self, message: dict[str, Any]) -> None:
+        forwarder = _EventForwarder(self.executor, self.actor, message.get("request_id"))
+        reply = await answer_request(self.handler, message, forwarder.emit)
+        await forwarder.drained()
+        await self.actor.handle.deliver.remote(reply)
+
+
+class _EventForwarder:
+    """Events of a job started by ``run_block``, to the calling actor in order, with the
+    refs of values it does not hold yet."""
+
+    def __init__(self, executor: RayExecutor, actor: _Actor, request_id: Any):
+        self.executor = executor
+        self.actor = actor
+        self.request_id = request_id
+        self.tail: asyncio.Task[None] | None = None
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.tail = asyncio.get_running_loop().create_task(self._send(self.tail, event))
+
+    async def _send(self, before: asyncio.Task[None] | None, event: dict[str, Any]) -> None:
+        if before is not None:
+            with contextlib.suppress(Exception):
+                await before
+        values: list[Any] = [event.get("output")]
+        values.extend((event.get("outputs") or {}).values())
+        values.extend((event.get("result") or {}).values())
+        refs = {k: self.executor.refs[k] for k in _refs_in(values)
+                if k in self.executor.refs and k not in self.actor.keys}
+        self.actor.keys.update(refs)
+        message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
+                   "event": event}
+        await self.actor.handle.deliver.remote(message, refs)
+
+    async def drained(self) -> None:
+        if self.tail is not None:
+            with contextlib.suppress(Exception):
+                await self.tail
