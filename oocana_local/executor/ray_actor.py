@@ -32,6 +32,7 @@ from ..worker.sink import SocketSink
 
 __all__ = ["BlockActor", "RayValueStore", "QueueChannel"]
 
+_DRAIN_SECONDS = 2.0  # how long os._exit waits for the engine to take what was said
 _LINGER = 0.002  # seconds a poll waits for more messages after the first, unless finished
 
 
@@ -85,6 +86,11 @@ class QueueChannel:
             self._messages.append(message)
             self._ready.notify_all()
 
+    def drain(self, timeout: float) -> None:
+        """Wait until the engine took every message (before the process exits)."""
+        with self._ready:
+            self._ready.wait_for(lambda: not self._messages, timeout)
+
     def take(self, timeout: float, until: Callable[[list[dict[str, Any]]], bool]
              ) -> list[dict[str, Any]]:
         """What was said so far; waits up to ``timeout`` for a first message, then a
@@ -95,6 +101,7 @@ class QueueChannel:
             if self._messages and not until(self._messages):
                 self._ready.wait(_LINGER)
             taken, self._messages = self._messages, []
+            self._ready.notify_all()
         return taken
 
 
@@ -121,6 +128,15 @@ class BlockActor:
         loader.install_finder()
         hooks.install()
         capture.install(self.channel)  # type: ignore[arg-type]
+        _exit = os._exit
+
+        def exit_after_drain(code: int) -> None:
+            # A block that calls os._exit said something first: let the engine take it.
+            capture.flush()
+            self.channel.drain(_DRAIN_SECONDS)
+            _exit(code)
+
+        os._exit = exit_after_drain  # type: ignore[assignment]
         self._job: threading.Thread | None = None
 
     def ready(self) -> dict[str, Any]:

@@ -152,6 +152,7 @@ class RayExecutor(Executor):
         self._groups: dict[tuple[Any, ...], _Group] = {}
         self._actors: list[_Actor] = []
         self._start_lock: asyncio.Lock | None = None
+        self._spawning: set[asyncio.Task[None]] = set()
         self._closing = False
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -171,7 +172,7 @@ class RayExecutor(Executor):
     def _connect(self) -> None:
         ray = import_ray()
         if not ray.is_initialized():
-            options: dict[str, Any] = {"logging_level": "WARNING", "log_to_driver": False,
+            options: dict[str, Any] = {"logging_level": "ERROR", "log_to_driver": False,
                                        "configure_logging": True}
             if self.address is None:
                 options["include_dashboard"] = False
@@ -190,6 +191,8 @@ class RayExecutor(Executor):
 
     async def close(self) -> None:
         self._closing = True
+        for task in list(self._spawning):
+            task.cancel()
         for group in self._groups.values():
             while group.waiters:
                 waiter = group.waiters.popleft()
@@ -265,9 +268,7 @@ class RayExecutor(Executor):
         waiter: asyncio.Future[_Actor] = asyncio.get_running_loop().create_future()
         group.waiters.append(waiter)
         if group.count < self.max_actors:
-            group.count += 1
-            task = asyncio.get_running_loop().create_task(self._spawn(group_key, group))
-            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._grow(group_key, group)
         try:
             return await waiter
         except asyncio.CancelledError:
@@ -287,6 +288,9 @@ class RayExecutor(Executor):
         self._actors.append(actor)
         try:
             await handle.ready.remote()
+        except asyncio.CancelledError:
+            self._kill(actor)
+            raise
         except Exception as exc:
             self._drop(actor)
             while group.waiters:  # nobody else is coming for them: say why
@@ -322,9 +326,13 @@ class RayExecutor(Executor):
         with contextlib.suppress(ValueError):
             self._actors.remove(actor)
         if group.waiters and group.count < self.max_actors and not self._closing:
-            group.count += 1
-            task = asyncio.get_running_loop().create_task(self._spawn(actor.group, group))
-            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._grow(actor.group, group)
+
+    def _grow(self, group_key: tuple[Any, ...], group: _Group) -> None:
+        group.count += 1
+        task = asyncio.get_running_loop().create_task(self._spawn(group_key, group))
+        self._spawning.add(task)
+        task.add_done_callback(self._spawning.discard)
 
     def _kill(self, actor: _Actor) -> None:
         with contextlib.suppress(Exception):
