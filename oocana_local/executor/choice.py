@@ -26,13 +26,20 @@ def choose(executor: str | None = None, ray_address: str | None = None
         raise UsageError(f"unknown executor {name!r}: use one of {', '.join(EXECUTORS)} "
                          "(--executor or $OOCANA_LOCAL_EXECUTOR)")
     address = ray_address or os.environ.get("OOCANA_LOCAL_RAY_ADDRESS") or None
-    if name == "ray" and importlib.util.find_spec("ray") is None:
+    if name == "ray" and not _ray_installed():
         from .ray_executor import RAY_MISSING
 
         raise UsageError(RAY_MISSING)
     if address is not None and name != "ray":
         raise UsageError("--ray-address (or $OOCANA_LOCAL_RAY_ADDRESS) needs --executor ray")
     return name, address
+
+
+def _ray_installed() -> bool:
+    try:
+        return importlib.util.find_spec("ray") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def make_executor(name: str, ray_address: str | None, max_workers: int | None) -> Executor:

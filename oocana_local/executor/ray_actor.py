@@ -78,6 +78,7 @@ class QueueChannel:
         self.redactor: Any = None
         self._messages: list[dict[str, Any]] = []
         self._ready = threading.Condition()
+        self._polling = False  # a poll waits: the engine got every batch taken before
 
     def send(self, message: dict[str, Any]) -> None:
         if self.redactor:
@@ -87,9 +88,10 @@ class QueueChannel:
             self._ready.notify_all()
 
     def drain(self, timeout: float) -> None:
-        """Wait until the engine took every message (before the process exits)."""
+        """Wait until the engine received every message (before the process exits): a
+        batch is received once the engine polls again."""
         with self._ready:
-            self._ready.wait_for(lambda: not self._messages, timeout)
+            self._ready.wait_for(lambda: not self._messages and self._polling, timeout)
 
     def take(self, timeout: float, until: Callable[[list[dict[str, Any]]], bool]
              ) -> list[dict[str, Any]]:
@@ -97,7 +99,10 @@ class QueueChannel:
         moment more for the rest of a burst unless ``until(messages)``."""
         with self._ready:
             if not self._messages:
+                self._polling = True
+                self._ready.notify_all()
                 self._ready.wait(timeout)
+                self._polling = False
             if self._messages and not until(self._messages):
                 self._ready.wait(_LINGER)
             taken, self._messages = self._messages, []
