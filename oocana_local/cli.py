@@ -240,7 +240,14 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return cmd_check(args)
     if args.command == "dev":
         from .devmode import dev_command
+        from .errors import UsageError
+        from .executor.choice import choose
 
+        try:
+            choose(args.executor, args.ray_address)
+        except UsageError as exc:
+            print(f"oocana-local: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         return dev_command(args)
     if args.command == "cache":
         return cmd_cache(args, parser)
@@ -346,10 +353,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"oocana-local: {missing_path_message(path)}", file=sys.stderr)
         return EXIT_USAGE
-    from .executor.prelaunch import discard_early, launch_early
-
-    from .executor.choice import choose
     from .errors import UsageError
+    from .executor.choice import choose
+    from .executor.prelaunch import discard_early, launch_early
 
     try:
         executor, _ = choose(args.executor, args.ray_address)

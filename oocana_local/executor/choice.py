@@ -50,10 +50,9 @@ def make_executor(name: str, ray_address: str | None, max_workers: int | None) -
     if name == "ray":
         from .ray_executor import RayExecutor
 
-        python = RayExecutor(ray_address, **({"max_actors": max_workers} if max_workers
-                                             else {}))
+        python = RayExecutor(ray_address, max_actors=max_workers or 8)
     else:
         from .pool import WorkerPool
 
-        python = WorkerPool(**({"max_workers": max_workers} if max_workers else {}))
+        python = WorkerPool(max_workers=max_workers or 8)
     return ExecutorRouter(python)

@@ -67,7 +67,7 @@ class RayValueStore(ValueStore):
         import ray
 
         fetched = ray.get(list(missing.values()))
-        for key, value in zip(missing, fetched):
+        for key, value in zip(missing, fetched, strict=True):
             self.values[key] = value
 
 

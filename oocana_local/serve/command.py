@@ -42,6 +42,13 @@ def add_serve_parser(commands: Any) -> None:
                        help="secrets file for secret inputs (also $OOCANA_SECRETS_FILE)")
     serve.add_argument("--max-workers", type=int, default=None, metavar="N",
                        help="most worker processes at once (default 8)")
+    serve.add_argument("--executor", choices=("local", "ray"), default=None,
+                       help="where Python blocks run: local worker processes (default) or "
+                            "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
+    serve.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                       help="with --executor ray: 'auto' or 'ray://host:port' joins a "
+                            "cluster; none starts a local Ray runtime "
+                            "(also $OOCANA_LOCAL_RAY_ADDRESS)")
 
 
 def add_runs_parser(commands: Any) -> None:
@@ -81,9 +88,18 @@ def serve_command(args: argparse.Namespace) -> int:
         if not Path(path).exists():
             print(f"oocana-local: {path} does not exist", file=sys.stderr)
             return 2
+    from ..errors import UsageError
+    from ..executor.choice import choose
+
+    try:
+        choose(args.executor, args.ray_address)
+    except UsageError as exc:
+        print(f"oocana-local: {exc}", file=sys.stderr)
+        return 2
     token = token or secrets.token_urlsafe(24)
     config = ServeConfig(
         paths=args.paths, token=token, db=args.db, max_workers=args.max_workers,
+        executor=args.executor, ray_address=args.ray_address,
         secrets_file=args.secrets,
         search_paths=[p for p in args.search_paths.split(",") if p],
         **({"max_concurrent": args.max_concurrent} if args.max_concurrent else {}))
