@@ -1,5 +1,7 @@
-"""Prefect: the workloads as a flow of tasks, with the default task runner (threads) and
-``ProcessPoolTaskRunner``.
+"""Prefect: the workloads as a flow of tasks, with the default task runner (threads),
+``ProcessPoolTaskRunner``, and (variant ``ray``, needs ``prefect-ray``) ``RayTaskRunner``
+on a local Ray runtime that it starts; that variant also reports ``startup_ms``, the
+first (warm-up) run including the Ray start-up.
 
 Tasks are submitted with ``.submit`` and wired through their futures, so Prefect tracks
 each as a task run with its own state, as a user would write a concurrent flow. Prefect
@@ -13,6 +15,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -63,14 +66,23 @@ def body(workload: str, size: int):
 
 
 def main() -> None:
-    args = workloads.parse_args(["default", "processpool"])
-    runner = (ThreadPoolTaskRunner() if args.variant == "default"
-              else ProcessPoolTaskRunner(max_workers=os.cpu_count() or 2))
+    args = workloads.parse_args(["default", "processpool", "ray"])
+    runner: Any
+    if args.variant == "ray":
+        from prefect_ray.task_runners import RayTaskRunner
+
+        runner = RayTaskRunner(init_kwargs={"include_dashboard": False,
+                                            "logging_level": "ERROR"})
+    elif args.variant == "default":
+        runner = ThreadPoolTaskRunner()
+    else:
+        runner = ProcessPoolTaskRunner(max_workers=os.cpu_count() or 2)
     bench = flow(body, name="bench", task_runner=runner, log_prints=False)
     small = 1000 if args.workload == "dataframe" else workloads.WARMUP_SIZE
-    bench(args.workload, small)
+    startup_ms, _ = workloads.timed(lambda: bench(args.workload, small))
     ms, answer = workloads.timed(lambda: bench(args.workload, args.size))
-    workloads.report(ms, answer)
+    extra = {"startup_ms": startup_ms} if args.variant == "ray" else {}
+    workloads.report(ms, answer, **extra)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +34,7 @@ from ..worker.sink import SocketSink
 __all__ = ["BlockActor", "RayValueStore", "QueueChannel"]
 
 _DRAIN_SECONDS = 2.0  # how long os._exit waits for the engine to take what was said
-_LINGER = 0.002  # seconds a poll waits for more messages after the first, unless finished
+_BATCH = 0.02  # seconds a poll keeps collecting after the first message, unless finished
 
 
 class RayValueStore(ValueStore):
@@ -95,8 +96,9 @@ class QueueChannel:
 
     def take(self, timeout: float, until: Callable[[list[dict[str, Any]]], bool]
              ) -> list[dict[str, Any]]:
-        """What was said so far; waits up to ``timeout`` for a first message, then a
-        moment more for the rest of a burst unless ``until(messages)``."""
+        """What was said so far; waits up to ``timeout`` for a first message, then up to
+        ``_BATCH`` more until ``until(messages)``: a quick job is one round trip, and a
+        message of a long one waits at most ``_BATCH``."""
         with self._ready:
             if not self._messages:
                 self._polling = True
@@ -104,7 +106,12 @@ class QueueChannel:
                 self._ready.wait(timeout)
                 self._polling = False
             if self._messages and not until(self._messages):
-                self._ready.wait(_LINGER)
+                deadline = time.monotonic() + _BATCH
+                while not until(self._messages):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._ready.wait(left)
             taken, self._messages = self._messages, []
             self._ready.notify_all()
         return taken

@@ -7,7 +7,7 @@ reaches the handler in the order the block said it, requests (``run_block``,
 
 * placement: actors are grouped by the resources their jobs declare
   (``executor.options.resources`` of the block: ``num_cpus``, ``num_gpus``, ``memory``,
-  ``resources``); Ray decides on which node each actor lives. A job waits for an idle
+  ``resources``), and a ``spawn`` block's node gets one actor of its own; Ray decides on which node each actor lives. A job waits for an idle
   actor of its group, preferring one that holds its inputs; a group grows up to
   ``max_actors``. An actor that Ray cannot place yet (the cluster is full) joins when it
   can; jobs meanwhile take actors that become idle.
@@ -40,6 +40,8 @@ __all__ = ["RayExecutor", "import_ray", "actor_options", "RAY_MISSING"]
 RAY_MISSING = ("the Ray executor needs Ray: pip install \"oocana-local[ray]\" "
                "(or pip install ray)")
 _CLOSED = "the Ray executor was closed"
+_PLACEMENT_PATIENCE = 5.0  # seconds an actor may wait for Ray to place it before idle
+# actors of other groups are stopped to make room
 _RESOURCE_KEYS = ("num_cpus", "num_gpus", "memory", "resources")
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -52,17 +54,16 @@ def import_ray() -> Any:
     return ray
 
 
-def actor_options(resources: dict[str, Any] | None, *, nested: bool = False
-                  ) -> dict[str, Any]:
+def actor_options(resources: dict[str, Any] | None) -> dict[str, Any]:
     """Ray actor options for a block's declared resources (``UsageError`` if unknown).
-    Undeclared: one CPU, or none for a job started by ``run_block`` (its caller holds a
-    CPU and waits, so a full cluster cannot deadlock on nested calls)."""
+    Undeclared: none, so Ray's default for actors applies (placed with 1 CPU, holding
+    none while alive); how many run at once is ``max_actors``, as for the local pool."""
     declared = dict(resources or {})
     unknown = sorted(set(declared) - set(_RESOURCE_KEYS))
     if unknown:
         raise UsageError(f"executor.options.resources: unknown key(s) {', '.join(unknown)}; "
                          f"use {', '.join(_RESOURCE_KEYS)}")
-    options: dict[str, Any] = {"num_cpus": 0 if nested else 1}
+    options: dict[str, Any] = {}
     for key in ("num_cpus", "num_gpus"):
         if key in declared:
             options[key] = _number(key, declared[key])
@@ -112,20 +113,24 @@ def _refs_in(values: Any) -> list[str]:
 
 
 class _Actor:
-    __slots__ = ("handle", "group", "keys", "alive")
+    __slots__ = ("handle", "group", "keys", "owned", "alive")
 
     def __init__(self, handle: Any, group: tuple[Any, ...]):
         self.handle = handle
         self.group = group
         self.keys: set[str] = set()
+        """Var values this actor holds (made here or fetched)."""
+        self.owned: set[str] = set()
+        """Var values made here: Ray loses them with the actor (it owns them)."""
         self.alive = True
 
 
 class _Group:
-    """Actors of one resource signature."""
+    """Actors of one resource signature (and spawn key: one actor of its own)."""
 
-    def __init__(self, options: dict[str, Any]):
+    def __init__(self, options: dict[str, Any], limit: int):
         self.options = options
+        self.limit = limit
         self.idle: list[_Actor] = []
         self.count = 0  # live actors, placed or waiting to be placed
         self.waiters: deque[asyncio.Future[_Actor]] = deque()
@@ -236,13 +241,13 @@ class RayExecutor(Executor):
         if job.spec.executor != "python":
             return unsupported(job, "the Ray executor runs python")
         try:
-            options = actor_options(job.spec.resources, nested=job.nested)
+            options = actor_options(job.spec.resources)
         except UsageError as exc:
             return Outcome(OutcomeStatus.FAILED, error=str(exc))
         await self.start()
         keys = _refs_in(job.inputs.values())
         try:
-            actor = await self._acquire(options, keys)
+            actor = await self._acquire(options, keys, job.spec.spawn_key)
         except WorkerLost as exc:
             return Outcome(OutcomeStatus.CRASHED, error=str(exc))
         try:
@@ -256,18 +261,20 @@ class RayExecutor(Executor):
 
     # -- actors -------------------------------------------------------------------------
 
-    async def _acquire(self, options: dict[str, Any], keys: list[str]) -> _Actor:
-        group_key = _signature(options)
+    async def _acquire(self, options: dict[str, Any], keys: list[str],
+                       spawn_key: str | None = None) -> _Actor:
+        group_key = (*_signature(options), ("spawn", spawn_key))
         group = self._groups.get(group_key)
         if group is None:
-            group = self._groups[group_key] = _Group(options)
+            group = self._groups[group_key] = _Group(
+                options, 1 if spawn_key is not None else self.max_actors)
         if group.idle:
             best = max(group.idle, key=lambda a: len(a.keys.intersection(keys)))
             group.idle.remove(best)
             return best
         waiter: asyncio.Future[_Actor] = asyncio.get_running_loop().create_future()
         group.waiters.append(waiter)
-        if group.count < self.max_actors:
+        if group.count < group.limit:
             self._grow(group_key, group)
         try:
             return await waiter
@@ -287,7 +294,10 @@ class RayExecutor(Executor):
         actor = _Actor(handle, group_key)
         self._actors.append(actor)
         try:
-            await handle.ready.remote()
+            ready = asyncio.ensure_future(handle.ready.remote())
+            while not (await asyncio.wait({ready}, timeout=_PLACEMENT_PATIENCE))[0]:
+                self._evict_one(group_key)  # Ray cannot place it yet: free what idles
+            ready.result()
         except asyncio.CancelledError:
             self._kill(actor)
             raise
@@ -304,6 +314,17 @@ class RayExecutor(Executor):
             self._kill(actor)
             return
         self._release(actor)
+
+    def _evict_one(self, keep: tuple[Any, ...]) -> None:
+        """Stop one idle actor of another group whose values nobody needs any more, so
+        that its resources go to an actor Ray could not place."""
+        for group_key, group in self._groups.items():
+            if group_key == keep:
+                continue
+            for actor in group.idle:
+                if not actor.owned.intersection(self.refs):
+                    self._kill(actor)
+                    return
 
     def _release(self, actor: _Actor) -> None:
         group = self._groups[actor.group]
@@ -325,7 +346,7 @@ class RayExecutor(Executor):
             group.idle.remove(actor)
         with contextlib.suppress(ValueError):
             self._actors.remove(actor)
-        if group.waiters and group.count < self.max_actors and not self._closing:
+        if group.waiters and group.count < group.limit and not self._closing:
             self._grow(actor.group, group)
 
     def _grow(self, group_key: tuple[Any, ...], group: _Group) -> None:
@@ -377,6 +398,7 @@ class _JobRun:
                         f"the Ray actor running node {self.job.node_id} died: {_cause(exc)}"))
                 executor.refs.update(made)
                 actor.keys.update(made)
+                actor.owned.update(made)
                 for message in messages:
                     outcome = self._on_message(message)
                     if outcome is not None:
