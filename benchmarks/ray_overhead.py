@@ -46,22 +46,35 @@ import oocana_local  # noqa: E402
 PREFECT_PYTHON = HERE / ".peers" / "prefect" / "bin" / "python"
 
 
+class Costs:
+    """Wall ms per block, and the engine process's own CPU ms per block and bus events
+    per block (what bounds one driver, whatever the cluster's size)."""
+
+    def __init__(self, names: list[str]):
+        self.wall: dict[str, list[float]] = {name: [] for name in names}
+        self.cpu: dict[str, list[float]] = {name: [] for name in names}
+        self.events: dict[str, float] = {}
+
+
 def per_block(engine: oocana_local.Engine, flows: dict[str, tuple[Path, int]],
-              repeat: int) -> dict[str, list[float]]:
+              repeat: int) -> Costs:
     loaded = {name: (engine.load(path), blocks) for name, (path, blocks) in flows.items()}
-    for flow, _ in loaded.values():  # warm-up: workers / actors started, block imported
-        result = engine.run(flow)
-        assert result.status == "completed", result.error
-    times: dict[str, list[float]] = {name: [] for name in flows}
+    for _ in range(2):  # warm-up: workers / actors started (and grown), block imported
+        for flow, _ in loaded.values():
+            result = engine.run(flow)
+            assert result.status == "completed", result.error
+    costs = Costs(list(flows))
     for _ in range(repeat):
         for name, (flow, blocks) in loaded.items():
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             result = engine.run(flow)
-            elapsed = time.perf_counter() - start
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             if result.status != "completed":
                 raise SystemExit(f"{name} failed: {result.error}")
-            times[name].append(elapsed * 1000 / blocks)
-    return times
+            costs.wall[name].append(elapsed * 1000 / blocks)
+            costs.cpu[name].append(cpu * 1000 / blocks)
+            costs.events[name] = len(result.events) / blocks
+    return costs
 
 
 def prefect_ray(workload: str, size: int) -> dict[str, Any] | str:
@@ -133,8 +146,15 @@ def main() -> None:
         peer = peers.get(name)
         blocks = flows[name][1]
         cell = (f"{peer['ms'] / blocks:.2f}" if isinstance(peer, dict) else (peer or "skipped"))
-        print(f"| {name} ({blocks} blocks) | {_cell(local[name])} | {_cell(remote[name])} "
-              f"| {cell} |")
+        print(f"| {name} ({blocks} blocks) | {_cell(local.wall[name])} "
+              f"| {_cell(remote.wall[name])} | {cell} |")
+
+    print("\nThe engine process (the driver) per block: CPU ms, median, and bus events\n")
+    print("| workload | local pool CPU ms | Ray executor CPU ms | events per block |")
+    print("|---|---:|---:|---:|")
+    for name in flows:
+        print(f"| {name} | {statistics.median(local.cpu[name]):.2f} "
+              f"| {statistics.median(remote.cpu[name]):.2f} | {remote.events[name]:.1f} |")
 
     print("\nRay start-up, seconds\n")
     print("| step | s |")

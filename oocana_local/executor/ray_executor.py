@@ -296,7 +296,8 @@ class RayExecutor(Executor):
         try:
             ready = asyncio.ensure_future(handle.ready.remote())
             while not (await asyncio.wait({ready}, timeout=_PLACEMENT_PATIENCE))[0]:
-                self._evict_one(group_key)  # Ray cannot place it yet: free what idles
+                if group.options:  # declared resources Ray may lack: free what idles
+                    self._evict_one(group_key)
             ready.result()
         except asyncio.CancelledError:
             self._kill(actor)
