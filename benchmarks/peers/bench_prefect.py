@@ -24,6 +24,9 @@ _home = tempfile.mkdtemp(prefix="bench-prefect-")
 os.environ.setdefault("PREFECT_HOME", _home)
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Its ephemeral API server starts beside a Ray runtime in the ray variant: on a busy
+# machine the default 20 s is not enough.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 import workloads  # noqa: E402
 from prefect import flow, task  # noqa: E402

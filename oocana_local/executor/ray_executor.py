@@ -30,19 +30,17 @@ from typing import Any
 
 from ..errors import UsageError
 from ..states import OutcomeStatus
-from ..wire import names
-from ..wire.values import is_var_ref, var_key
 from .base import Executor, Job, JobHandler, Outcome, unsupported
-from .requests import answer_request
+from .ray_job import JobRun, cause, refs_in
+from .ray_resources import actor_options
 
-__all__ = ["RayExecutor", "import_ray", "actor_options", "RAY_MISSING"]
+__all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
 
 RAY_MISSING = ("the Ray executor needs Ray: pip install \"oocana-local[ray]\" "
                "(or pip install ray)")
 _CLOSED = "the Ray executor was closed"
 _PLACEMENT_PATIENCE = 5.0  # seconds an actor may wait for Ray to place it before idle
 # actors of other groups are stopped to make room
-_RESOURCE_KEYS = ("num_cpus", "num_gpus", "memory", "resources")
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -54,62 +52,9 @@ def import_ray() -> Any:
     return ray
 
 
-def actor_options(resources: dict[str, Any] | None) -> dict[str, Any]:
-    """Ray actor options for a block's declared resources (``UsageError`` if unknown).
-    Undeclared: none, so Ray's default for actors applies (placed with 1 CPU, holding
-    none while alive); how many run at once is ``max_actors``, as for the local pool."""
-    declared = dict(resources or {})
-    unknown = sorted(set(declared) - set(_RESOURCE_KEYS))
-    if unknown:
-        raise UsageError(f"executor.options.resources: unknown key(s) {', '.join(unknown)}; "
-                         f"use {', '.join(_RESOURCE_KEYS)}")
-    options: dict[str, Any] = {}
-    for key in ("num_cpus", "num_gpus"):
-        if key in declared:
-            options[key] = _number(key, declared[key])
-    if "memory" in declared:
-        options["memory"] = _bytes(declared["memory"])
-    if "resources" in declared:
-        custom = declared["resources"]
-        if not isinstance(custom, dict):
-            raise UsageError("executor.options.resources.resources must be a mapping "
-                             "of custom Ray resource names to amounts")
-        options["resources"] = {str(k): _number(str(k), v) for k, v in custom.items()}
-    return options
-
-
-def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise UsageError(f"executor.options.resources.{key} must be a number >= 0, "
-                         f"got {value!r}")
-    return value
-
-
-_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
-          "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
-
-
-def _bytes(value: Any) -> int:
-    """``memory``: bytes, or text like ``512MiB`` / ``4GB``."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return int(value)
-    text = str(value).strip().lower().replace(" ", "")
-    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
-    unit = text[len(digits):]
-    try:
-        return int(float(digits) * _UNITS[unit])
-    except (ValueError, KeyError):
-        raise UsageError(f"executor.options.resources.memory must be bytes or text like "
-                         f"'4GiB', got {value!r}") from None
-
-
 def _signature(options: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else v)
                         for k, v in options.items()))
-
-
-def _refs_in(values: Any) -> list[str]:
-    return [var_key(v) for v in values if is_var_ref(v)]
 
 
 class _Actor:
@@ -196,8 +141,10 @@ class RayExecutor(Executor):
 
     async def close(self) -> None:
         self._closing = True
-        for task in list(self._spawning):
+        spawning = list(self._spawning)
+        for task in spawning:
             task.cancel()
+        await asyncio.gather(*spawning, return_exceptions=True)
         for group in self._groups.values():
             while group.waiters:
                 waiter = group.waiters.popleft()
@@ -245,13 +192,13 @@ class RayExecutor(Executor):
         except UsageError as exc:
             return Outcome(OutcomeStatus.FAILED, error=str(exc))
         await self.start()
-        keys = _refs_in(job.inputs.values())
+        keys = refs_in(job.inputs.values())
         try:
             actor = await self._acquire(options, keys, job.spec.spawn_key)
         except WorkerLost as exc:
             return Outcome(OutcomeStatus.CRASHED, error=str(exc))
         try:
-            outcome = await _JobRun(self, actor, job, handler).run()
+            outcome = await JobRun(self, actor, job, handler).run()
         except asyncio.CancelledError:
             self._kill(actor)
             raise
@@ -293,22 +240,25 @@ class RayExecutor(Executor):
             **group.options).remote([_ROOT])
         actor = _Actor(handle, group_key)
         self._actors.append(actor)
+        ready = asyncio.ensure_future(handle.ready.remote())
         try:
-            ready = asyncio.ensure_future(handle.ready.remote())
             while not (await asyncio.wait({ready}, timeout=_PLACEMENT_PATIENCE))[0]:
                 if group.options:  # declared resources Ray may lack: free what idles
                     self._evict_one(group_key)
             ready.result()
         except asyncio.CancelledError:
+            ready.cancel()
             self._kill(actor)
+            with contextlib.suppress(BaseException):
+                await ready  # let the wait for Ray's answer end before the loop closes
             raise
         except Exception as exc:
-            self._drop(actor)
+            self.drop(actor)
             while group.waiters:  # nobody else is coming for them: say why
                 waiter = group.waiters.popleft()
                 if not waiter.done():
                     waiter.set_exception(WorkerLost(
-                        f"a Ray actor could not be started: {_cause(exc)}"))
+                        f"a Ray actor could not be started: {cause(exc)}"))
                     break
             return
         if self._closing:
@@ -336,7 +286,7 @@ class RayExecutor(Executor):
                 return
         group.idle.append(actor)
 
-    def _drop(self, actor: _Actor) -> None:
+    def drop(self, actor: _Actor) -> None:
         """Forget an actor that died or was killed; its group may start another."""
         if not actor.alive:
             return
@@ -359,108 +309,8 @@ class RayExecutor(Executor):
     def _kill(self, actor: _Actor) -> None:
         with contextlib.suppress(Exception):
             self._ray.kill(actor.handle, no_restart=True)
-        self._drop(actor)
+        self.drop(actor)
 
 
 class WorkerLost(Exception):
     """The actor of a job died, or none could be started."""
-
-
-def _cause(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text or type(exc).__name__
-
-
-class _JobRun:
-    """One job on one actor: start it, drain its messages, answer its requests."""
-
-    def __init__(self, executor: RayExecutor, actor: _Actor, job: Job, handler: JobHandler):
-        self.executor = executor
-        self.actor = actor
-        self.job = job
-        self.handler = handler
-        self.tasks: set[asyncio.Task[Any]] = set()
-
-    async def run(self) -> Outcome:
-        executor, actor = self.executor, self.actor
-        refs = {k: executor.refs[k] for k in _refs_in(self.job.inputs.values())
-                if k in executor.refs and k not in actor.keys}
-        try:
-            pending = actor.handle.run.remote(self.job.wire(), refs, executor.poll_seconds)
-            actor.keys.update(refs)
-            while True:
-                try:
-                    messages, made = await pending
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    executor._drop(actor)
-                    return Outcome(OutcomeStatus.CRASHED, error=(
-                        f"the Ray actor running node {self.job.node_id} died: {_cause(exc)}"))
-                executor.refs.update(made)
-                actor.keys.update(made)
-                actor.owned.update(made)
-                for message in messages:
-                    outcome = self._on_message(message)
-                    if outcome is not None:
-                        return outcome
-                pending = actor.handle.poll.remote(executor.poll_seconds)
-        finally:
-            for task in self.tasks:
-                task.cancel()
-
-    def _on_message(self, message: dict[str, Any]) -> Outcome | None:
-        if message.get("job_id") != self.job.job_id:
-            return None  # late output of an earlier job's threads: nobody listens
-        kind = message.get("type")
-        if kind == names.BLOCK_FINISHED:
-            error = message.get("error")
-            if error is not None:
-                return Outcome(OutcomeStatus.FAILED, error=error)
-            return Outcome(OutcomeStatus.DONE, result=message.get("result"))
-        if kind == names.BLOCK_REQUEST:
-            task = asyncio.get_running_loop().create_task(self._answer(message))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-            return None
-        self.handler.on_event(message)
-        return None
-
-    async def _answer(self, message: dict[str, Any]) -> None:
-        forwarder = _EventForwarder(self.executor, self.actor, message.get("request_id"))
-        reply = await answer_request(self.handler, message, forwarder.emit)
-        await forwarder.drained()
-        await self.actor.handle.deliver.remote(reply)
-
-
-class _EventForwarder:
-    """Events of a job started by ``run_block``, to the calling actor in order, with the
-    refs of values it does not hold yet."""
-
-    def __init__(self, executor: RayExecutor, actor: _Actor, request_id: Any):
-        self.executor = executor
-        self.actor = actor
-        self.request_id = request_id
-        self.tail: asyncio.Task[None] | None = None
-
-    def emit(self, event: dict[str, Any]) -> None:
-        self.tail = asyncio.get_running_loop().create_task(self._send(self.tail, event))
-
-    async def _send(self, before: asyncio.Task[None] | None, event: dict[str, Any]) -> None:
-        if before is not None:
-            with contextlib.suppress(Exception):
-                await before
-        values: list[Any] = [event.get("output")]
-        values.extend((event.get("outputs") or {}).values())
-        values.extend((event.get("result") or {}).values())
-        refs = {k: self.executor.refs[k] for k in _refs_in(values)
-                if k in self.executor.refs and k not in self.actor.keys}
-        self.actor.keys.update(refs)
-        message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
-                   "event": event}
-        await self.actor.handle.deliver.remote(message, refs)
-
-    async def drained(self) -> None:
-        if self.tail is not None:
-            with contextlib.suppress(Exception):
-                await self.tail
