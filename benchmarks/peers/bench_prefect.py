@@ -77,8 +77,11 @@ def main() -> None:
         import ray
         from prefect_ray.task_runners import RayTaskRunner
 
+        # Ray's workers import this script's tasks, and they import workloads.
+        here = str(Path(__file__).resolve().parent.parent)
+        env = {"env_vars": {"PYTHONPATH": os.pathsep.join([here, str(Path(__file__).parent)])}}
         extra["startup_ms"], _ = workloads.timed(
-            lambda: ray.init(include_dashboard=False, logging_level="ERROR"))
+            lambda: ray.init(include_dashboard=False, logging_level="ERROR", runtime_env=env))
         runner = RayTaskRunner()
     elif args.variant == "default":
         runner = ThreadPoolTaskRunner()

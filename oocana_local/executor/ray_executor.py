@@ -194,7 +194,7 @@ class RayExecutor(Executor):
         await self.start()
         keys = refs_in(job.inputs.values())
         try:
-            actor = await self._acquire(options, keys, job.spec.spawn_key)
+            actor = await self._acquire(options, keys, job.spec.spawn_key, job.nested)
         except WorkerLost as exc:
             return Outcome(OutcomeStatus.CRASHED, error=str(exc))
         try:
@@ -209,8 +209,10 @@ class RayExecutor(Executor):
     # -- actors -------------------------------------------------------------------------
 
     async def _acquire(self, options: dict[str, Any], keys: list[str],
-                       spawn_key: str | None = None) -> _Actor:
-        group_key = (*_signature(options), ("spawn", spawn_key))
+                       spawn_key: str | None = None, nested: bool = False) -> _Actor:
+        # Jobs started by run_block get actors apart from their callers, which hold theirs
+        # while they wait: callers filling every actor cannot starve the jobs they wait for.
+        group_key = (*_signature(options), ("spawn", spawn_key), ("nested", nested))
         group = self._groups.get(group_key)
         if group is None:
             group = self._groups[group_key] = _Group(
