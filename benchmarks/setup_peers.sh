@@ -16,7 +16,8 @@ mkdir -p "$root"
 
 declare -A packages=(
   [dagster]="dagster pandas"
-  [prefect]="prefect pandas fastapi>=0.139,<0.140"  # fastapi 0.165 breaks prefect 3.8 (Body(min_items))
+  # prefect-ray: the RayTaskRunner that benchmarks/ray_overhead.py compares with.
+  [prefect]="prefect prefect-ray pandas fastapi>=0.139,<0.140"  # fastapi 0.165 breaks prefect 3.8 (Body(min_items))
   [kedro]="kedro pandas"
 )
 names=("$@")

@@ -195,6 +195,18 @@ def _target_args(parser: argparse.ArgumentParser) -> None:
     _search_paths_arg(parser)
     parser.add_argument("--max-workers", type=_workers_arg, default=None, metavar="N",
                         help="most worker processes at once (default 8)")
+    executor_args(parser)
+
+
+def executor_args(parser: argparse.ArgumentParser) -> None:
+    """``--executor`` and ``--ray-address``: shared by ``run``, ``dev`` and ``serve``."""
+    parser.add_argument("--executor", choices=("local", "ray"), default=None,
+                        help="where Python blocks run: local worker processes (default) or "
+                             "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
+    parser.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                        help="with --executor ray: 'auto' or 'ray://host:port' joins a "
+                             "cluster; none starts a local Ray runtime "
+                             "(also $OOCANA_LOCAL_RAY_ADDRESS)")
 
 
 def _search_paths_arg(parser: argparse.ArgumentParser) -> None:
@@ -236,7 +248,14 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return cmd_check(args)
     if args.command == "dev":
         from .devmode import dev_command
+        from .errors import UsageError
+        from .executor.choice import choose
 
+        try:
+            choose(args.executor, args.ray_address)
+        except UsageError as exc:
+            print(f"oocana-local: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         return dev_command(args)
     if args.command == "cache":
         return cmd_cache(args, parser)
@@ -346,9 +365,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"oocana-local: {missing_path_message(path)}", file=sys.stderr)
         return EXIT_USAGE
+    from .errors import UsageError
+    from .executor.choice import choose
     from .executor.prelaunch import discard_early, launch_early
 
-    launch_early()  # the first worker starts while the engine imports and reads manifests
+    try:
+        executor, _ = choose(args.executor, args.ray_address)
+    except UsageError as exc:
+        print(f"oocana-local: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if executor == "local":
+        launch_early()  # the first worker starts while the engine imports and reads manifests
     try:
         return _run(args, path)
     finally:
@@ -372,7 +399,8 @@ def _run(args: argparse.Namespace, path: Path) -> int:
         print(f"oocana-local: {exc}", file=sys.stderr)
         return EXIT_USAGE
     assert options.session_dir is not None
-    with Engine(search_paths=args.search_paths, max_workers=args.max_workers) as engine:
+    with Engine(search_paths=args.search_paths, max_workers=args.max_workers,
+                executor=args.executor, ray_address=args.ray_address) as engine:
         warnings: list[Any] = []
         try:
             if path.suffix == ".py" and path.is_file():

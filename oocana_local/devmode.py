@@ -106,7 +106,8 @@ class DevSession:
                  inputs_file: str | os.PathLike[str] | None = None,
                  nodes_inputs: dict[str, dict[str, Any]] | None = None,
                  nodes: Iterable[str] | None = None, search_paths: Iterable[str] = (),
-                 max_workers: int | None = None, use_disk_cache: bool = False,
+                 max_workers: int | None = None, executor: str | None = None,
+                 ray_address: str | None = None, use_disk_cache: bool = False,
                  cache_dir: str | os.PathLike[str] | None = None,
                  engine: Engine | None = None,
                  on_start: Callable[[int, list[str]], Iterable[Any] | None] | None = None,
@@ -119,7 +120,8 @@ class DevSession:
         self.nodes = list(nodes) if nodes is not None else None
         self._own_engine = engine is None
         self.engine = engine if engine is not None else Engine(
-            search_paths=list(search_paths), max_workers=max_workers)
+            search_paths=list(search_paths), max_workers=max_workers, executor=executor,
+            ray_address=ray_address)
         self.cache = NodeCache(cache_dir, disk=use_disk_cache, memory=True)
         self.on_start = on_start
         self.on_run = on_run
@@ -325,7 +327,8 @@ def dev_command(args: Any) -> int:
     session = DevSession(
         path, inputs=args.inputs, inputs_file=args.inputs_file,
         nodes_inputs=args.nodes_inputs, nodes=args.nodes, search_paths=args.search_paths,
-        max_workers=args.max_workers, use_disk_cache=args.use_cache,
+        max_workers=args.max_workers, executor=args.executor,
+        ray_address=args.ray_address, use_disk_cache=args.use_cache,
         cache_dir=args.cache_dir, on_start=on_start, on_run=on_run, handle_sigint=True)
     try:
         session.watch()

@@ -43,15 +43,23 @@ class Engine:
 
     def __init__(self, *, search_paths: Sequence[str | os.PathLike[str]] = (),
                  max_workers: int | None = None, env: dict[str, str] | None = None,
-                 executor: Executor | None = None,
+                 executor: Executor | str | None = None, ray_address: str | None = None,
                  secrets_file: str | os.PathLike[str] | None = None):
+        """``executor``: an ``Executor``, or ``"local"`` (warm worker processes) or
+        ``"ray"`` (Ray actors; ``ray_address`` None starts a local Ray runtime, ``"auto"``
+        or ``"ray://host:port"`` joins a cluster); default ``$OOCANA_LOCAL_EXECUTOR``."""
         self.search_paths = [str(p) for p in search_paths] + search_paths_from_env()
         self.env = dict(env or {})
         self.secrets_file = None if secrets_file is None else str(secrets_file)
         """Where secrets in block inputs are looked up (else ``$OOCANA_SECRETS_FILE``)."""
         self.bus = Bus()
         self._loop = asyncio.new_event_loop()
-        self._executor = executor
+        self._executor = None if executor is None or isinstance(executor, str) else executor
+        from .executor.choice import choose
+
+        self.executor_name, self.ray_address = (
+            ("custom", None) if self._executor is not None else choose(
+                executor if isinstance(executor, str) else None, ray_address))
         self._max_workers = max_workers
         self._loader: Any = None
         self._closed = False
@@ -61,13 +69,10 @@ class Engine:
     @property
     def executor(self) -> Executor:
         if self._executor is None:
-            from .executor.pool import WorkerPool
-            from .executor.router import ExecutorRouter
+            from .executor.choice import make_executor
 
-            kwargs: dict[str, Any] = {}
-            if self._max_workers:
-                kwargs["max_workers"] = self._max_workers
-            self._executor = ExecutorRouter(WorkerPool(**kwargs))
+            self._executor = make_executor(self.executor_name, self.ray_address,
+                                           self._max_workers)
         return self._executor
 
     def close(self) -> None:

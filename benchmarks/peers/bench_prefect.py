@@ -1,5 +1,8 @@
-"""Prefect: the workloads as a flow of tasks, with the default task runner (threads) and
-``ProcessPoolTaskRunner``.
+"""Prefect: the workloads as a flow of tasks, with the default task runner (threads),
+``ProcessPoolTaskRunner``, and (variant ``ray``, needs ``prefect-ray``) ``RayTaskRunner``
+on a local Ray runtime started once before the warm-up (a runner that starts Ray itself
+shuts it down after each flow run); that variant also reports ``startup_ms``, the
+``ray.init``.
 
 Tasks are submitted with ``.submit`` and wired through their futures, so Prefect tracks
 each as a task run with its own state, as a user would write a concurrent flow. Prefect
@@ -13,6 +16,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -20,6 +24,9 @@ _home = tempfile.mkdtemp(prefix="bench-prefect-")
 os.environ.setdefault("PREFECT_HOME", _home)
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Its ephemeral API server starts beside a Ray runtime in the ray variant: on a busy
+# machine the default 20 s is not enough.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 import workloads  # noqa: E402
 from prefect import flow, task  # noqa: E402
@@ -63,14 +70,30 @@ def body(workload: str, size: int):
 
 
 def main() -> None:
-    args = workloads.parse_args(["default", "processpool"])
-    runner = (ThreadPoolTaskRunner() if args.variant == "default"
-              else ProcessPoolTaskRunner(max_workers=os.cpu_count() or 2))
+    args = workloads.parse_args(["default", "processpool", "ray"])
+    runner: Any
+    extra: dict[str, Any] = {}
+    if args.variant == "ray":
+        import ray
+        from prefect_ray.task_runners import RayTaskRunner
+
+        # Ray's workers import this script's tasks, and they import workloads.
+        here = str(Path(__file__).resolve().parent.parent)
+        env = {"env_vars": {"PYTHONPATH": os.pathsep.join([here, str(Path(__file__).parent)])}}
+        extra["startup_ms"], _ = workloads.timed(
+            lambda: ray.init(include_dashboard=False, logging_level="ERROR", runtime_env=env))
+        runner = RayTaskRunner()
+    elif args.variant == "default":
+        runner = ThreadPoolTaskRunner()
+    else:
+        runner = ProcessPoolTaskRunner(max_workers=os.cpu_count() or 2)
     bench = flow(body, name="bench", task_runner=runner, log_prints=False)
     small = 1000 if args.workload == "dataframe" else workloads.WARMUP_SIZE
     bench(args.workload, small)
     ms, answer = workloads.timed(lambda: bench(args.workload, args.size))
-    workloads.report(ms, answer)
+    if args.variant == "ray":
+        ray.shutdown()
+    workloads.report(ms, answer, **extra)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ While the job runs, the executor calls the ``JobHandler``:
   engine, parsed into ``wire/requests.py`` types.
 
 Implementations: ``WorkerPool`` (warm Python worker processes), ``CachingExecutor``
-(``runtime/cache.py``: replays a previous result), and ``InProcessExecutor`` (tests).
+(``runtime/cache.py``: replays a previous result), ``InProcessExecutor`` (tests) and
+``RayExecutor`` (warm Ray actors, ``ray_executor.py``).
 """
 
 from __future__ import annotations

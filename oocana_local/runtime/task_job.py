@@ -148,6 +148,7 @@ def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
         package_dir=str(package.dir) if package else None, env=session.env,
         spawn_key=None if block.service else spawn_key, timeout=timeout,
         service=block.service,
+        resources=block.options.get("resources") or None,
         cache_identity=None if block.path is not None else {
             "executor": block.executor, "entry": block.entry, "function": block.function,
             "options": block.options, "spawn": block.spawn},

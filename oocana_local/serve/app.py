@@ -41,6 +41,9 @@ class ServeConfig:
     secrets_file: str | None = None
     recorded: Sequence[Path] = ()
     """Events files (or folders of them) the web view lists as recorded runs."""
+    executor: str | None = None
+    """``local`` or ``ray`` (default ``$OOCANA_LOCAL_EXECUTOR``)."""
+    ray_address: str | None = None
 
 
 def create_app(config: ServeConfig) -> FastAPI:
@@ -50,7 +53,8 @@ def create_app(config: ServeConfig) -> FastAPI:
     db = Path(config.db) if config.db is not None else default_db_path()
     store = RunStore(db)
     engine = Engine(search_paths=[*config.search_paths, *map(str, config.paths)],
-                    max_workers=config.max_workers, secrets_file=config.secrets_file)
+                    max_workers=config.max_workers, secrets_file=config.secrets_file,
+                    executor=config.executor, ray_address=config.ray_address)
     runs = RunManager(engine, store, Catalog([Path(p) for p in config.paths]),
                       max_concurrent=max(1, config.max_concurrent),
                       files_root=db.parent / "serve-files")

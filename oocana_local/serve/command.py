@@ -45,6 +45,13 @@ def add_serve_parser(commands: Any) -> None:
     serve.add_argument("--events", type=Path, action="append", default=[], metavar="FILE",
                        help="an events file of `run --events` (or a folder of them) for "
                             "the web view to list; repeatable")
+    serve.add_argument("--executor", choices=("local", "ray"), default=None,
+                       help="where Python blocks run: local worker processes (default) or "
+                            "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
+    serve.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                       help="with --executor ray: 'auto' or 'ray://host:port' joins a "
+                            "cluster; none starts a local Ray runtime "
+                            "(also $OOCANA_LOCAL_RAY_ADDRESS)")
 
 
 def add_runs_parser(commands: Any) -> None:
@@ -84,10 +91,19 @@ def serve_command(args: argparse.Namespace) -> int:
         if not Path(path).exists():
             print(f"oocana-local: {path} does not exist", file=sys.stderr)
             return 2
+    from ..errors import UsageError
+    from ..executor.choice import choose
+
+    try:
+        choose(args.executor, args.ray_address)
+    except UsageError as exc:
+        print(f"oocana-local: {exc}", file=sys.stderr)
+        return 2
     token = token or secrets.token_urlsafe(24)
     config = ServeConfig(
         paths=args.paths, token=token, db=args.db, max_workers=args.max_workers,
         secrets_file=args.secrets, recorded=args.events,
+        executor=args.executor, ray_address=args.ray_address,
         search_paths=[p for p in args.search_paths.split(",") if p],
         **({"max_concurrent": args.max_concurrent} if args.max_concurrent else {}))
     app = create_app(config)

@@ -107,6 +107,9 @@ class JobSpec:
     service: dict[str, Any] | None = None
     """A service block's job: the service (folder, entry, function, lifetime) and the
     block's name (``manifest/services.py``); the router sends it to the service's worker."""
+    resources: dict[str, Any] | None = None
+    """``executor.options.resources`` (CPUs, GPUs, memory): what the Ray executor asks
+    Ray for; the local pool ignores it."""
     _wire: dict[str, Any] | None = None
 
     def job(self, job_id: str, stacks: Stacks, inputs: dict[str, Any], *,

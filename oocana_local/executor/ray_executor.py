@@ -1,0 +1,318 @@
+"""``RayExecutor``: Python jobs run on warm Ray actors (``ray_actor.py``), placed by Ray.
+
+Same contract as the ``WorkerPool``: one job at a time per actor, every message of a job
+reaches the handler in the order the block said it, requests (``run_block``,
+``query_block``, ``query_downstream``) are answered by the handler, the timeout is
+``Executor.run``'s. What differs:
+
+* placement: actors are grouped by the resources their jobs declare
+  (``executor.options.resources`` of the block: ``num_cpus``, ``num_gpus``, ``memory``,
+  ``resources``), and a ``spawn`` block's node gets one actor of its own; Ray decides on which node each actor lives. A job waits for an idle
+  actor of its group, preferring one that holds its inputs; a group grows up to
+  ``max_actors``. An actor that Ray cannot place yet (the cluster is full) joins when it
+  can; jobs meanwhile take actors that become idle.
+* values: each actor puts non-JSON outputs into Ray's object store; the engine keeps only
+  the object refs (``key -> ObjectRef``) and hands them to the next actor, which fetches
+  the value itself. The engine never ``ray.get``s a value unless ``fetch`` is called.
+* faults: an actor that dies fails its job as ``crashed`` with Ray's cause and is dropped
+  (the next job gets a new actor); a cancelled or timed-out job kills its actor, which
+  stops the Ray task. ``close`` kills every actor, and shuts down the Ray runtime if this
+  executor started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections import deque
+from typing import Any
+
+from ..errors import UsageError
+from ..states import OutcomeStatus
+from .base import Executor, Job, JobHandler, Outcome, unsupported
+from .ray_job import JobRun, cause, refs_in
+from .ray_resources import actor_options
+
+__all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
+
+RAY_MISSING = ("the Ray executor needs Ray: pip install \"oocana-local[ray]\" "
+               "(or pip install ray)")
+_CLOSED = "the Ray executor was closed"
+_PLACEMENT_PATIENCE = 5.0  # seconds an actor may wait for Ray to place it before idle
+# actors of other groups are stopped to make room
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(RAY_MISSING) from None
+    return ray
+
+
+def _signature(options: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else v)
+                        for k, v in options.items()))
+
+
+class _Actor:
+    __slots__ = ("handle", "group", "keys", "owned", "alive")
+
+    def __init__(self, handle: Any, group: tuple[Any, ...]):
+        self.handle = handle
+        self.group = group
+        self.keys: set[str] = set()
+        """Var values this actor holds (made here or fetched)."""
+        self.owned: set[str] = set()
+        """Var values made here: Ray loses them with the actor (it owns them)."""
+        self.alive = True
+
+
+class _Group:
+    """Actors of one resource signature (and spawn key: one actor of its own)."""
+
+    def __init__(self, options: dict[str, Any], limit: int):
+        self.options = options
+        self.limit = limit
+        self.idle: list[_Actor] = []
+        self.count = 0  # live actors, placed or waiting to be placed
+        self.waiters: deque[asyncio.Future[_Actor]] = deque()
+
+
+class RayExecutor(Executor):
+    def __init__(self, address: str | None = None, *, max_actors: int = 8,
+                 init_options: dict[str, Any] | None = None, poll_seconds: float = 1.0):
+        """``address``: None starts a local Ray runtime for this executor (unless this
+        process is connected to Ray already); ``auto`` or ``ray://host:port`` joins a
+        cluster. ``init_options`` go to ``ray.init`` (e.g. ``runtime_env``)."""
+        if max_actors < 1:
+            raise ValueError("max_actors must be 1 or more")
+        self.address = address or None
+        self.max_actors = max_actors
+        self.init_options = dict(init_options or {})
+        self.poll_seconds = poll_seconds
+        self.refs: dict[str, Any] = {}
+        """Object refs of the var values of the run, by key."""
+        self.started_ray = False
+        self.startup_seconds: float | None = None
+        self._ray: Any = None
+        self._actor_class: Any = None
+        self._groups: dict[tuple[Any, ...], _Group] = {}
+        self._actors: list[_Actor] = []
+        self._start_lock: asyncio.Lock | None = None
+        self._spawning: set[asyncio.Task[None]] = set()
+        self._closing = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._actor_class is not None:
+            return
+        if self._start_lock is None:
+            self._start_lock = asyncio.Lock()
+        async with self._start_lock:
+            if self._actor_class is None:
+                loop = asyncio.get_running_loop()
+                began = loop.time()
+                await asyncio.to_thread(self._connect)
+                self.startup_seconds = loop.time() - began
+
+    def _connect(self) -> None:
+        ray = import_ray()
+        if not ray.is_initialized():
+            options: dict[str, Any] = {"logging_level": "ERROR", "log_to_driver": False,
+                                       "configure_logging": True}
+            if self.address is None:
+                options["include_dashboard"] = False
+            else:
+                options["address"] = self.address
+            options.update(self.init_options)
+            try:
+                ray.init(**options)
+            except ConnectionError as exc:
+                raise UsageError(f"cannot join the Ray cluster at {self.address}: {exc}") from exc
+            self.started_ray = True
+        from .ray_actor import BlockActor
+
+        self._ray = ray
+        self._actor_class = ray.remote(BlockActor)
+
+    async def close(self) -> None:
+        self._closing = True
+        spawning = list(self._spawning)
+        for task in spawning:
+            task.cancel()
+        await asyncio.gather(*spawning, return_exceptions=True)
+        for group in self._groups.values():
+            while group.waiters:
+                waiter = group.waiters.popleft()
+                if not waiter.done():
+                    waiter.set_exception(asyncio.CancelledError())
+        for actor in list(self._actors):
+            self._kill(actor)
+        self.refs.clear()
+        if self.started_ray and self._ray is not None:
+            self.started_ray = False
+            await asyncio.to_thread(self._ray.shutdown)
+
+    # -- values -------------------------------------------------------------------------
+
+    async def free(self, keys: list[str]) -> None:
+        for key in keys:
+            self.refs.pop(key, None)
+        wanted = set(keys)
+        for actor in self._actors:
+            held = actor.keys & wanted
+            if held:
+                actor.keys -= held
+                actor.handle.free.remote(sorted(held))
+
+    def holds(self, keys: list[str]) -> bool:
+        return all(key in self.refs for key in keys)
+
+    async def fetch(self, key: str) -> Any:
+        """The value of a var reference, pulled to this process (only when asked)."""
+        ref = self.refs.get(key)
+        if ref is None:
+            raise KeyError(key)
+        return await ref
+
+    # -- jobs ---------------------------------------------------------------------------
+
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        handler.on_start(False)
+        if self._closing:
+            return Outcome(OutcomeStatus.CANCELLED, error=_CLOSED)
+        if job.spec.executor != "python":
+            return unsupported(job, "the Ray executor runs python")
+        try:
+            options = actor_options(job.spec.resources)
+        except UsageError as exc:
+            return Outcome(OutcomeStatus.FAILED, error=str(exc))
+        await self.start()
+        keys = refs_in(job.inputs.values())
+        try:
+            actor = await self._acquire(options, keys, job.spec.spawn_key, job.nested)
+        except WorkerLost as exc:
+            return Outcome(OutcomeStatus.CRASHED, error=str(exc))
+        try:
+            outcome = await JobRun(self, actor, job, handler).run()
+        except asyncio.CancelledError:
+            self._kill(actor)
+            raise
+        if actor.alive:
+            self._release(actor)
+        return outcome
+
+    # -- actors -------------------------------------------------------------------------
+
+    async def _acquire(self, options: dict[str, Any], keys: list[str],
+                       spawn_key: str | None = None, nested: bool = False) -> _Actor:
+        # Jobs started by run_block get actors apart from their callers, which hold theirs
+        # while they wait: callers filling every actor cannot starve the jobs they wait for.
+        group_key = (*_signature(options), ("spawn", spawn_key), ("nested", nested))
+        group = self._groups.get(group_key)
+        if group is None:
+            group = self._groups[group_key] = _Group(
+                options, 1 if spawn_key is not None else self.max_actors)
+        if group.idle:
+            best = max(group.idle, key=lambda a: len(a.keys.intersection(keys)))
+            group.idle.remove(best)
+            return best
+        waiter: asyncio.Future[_Actor] = asyncio.get_running_loop().create_future()
+        group.waiters.append(waiter)
+        if group.count < group.limit:
+            self._grow(group_key, group)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._release(waiter.result())  # handed over as we were cancelled
+            with contextlib.suppress(ValueError):
+                group.waiters.remove(waiter)
+            raise
+
+    async def _spawn(self, group_key: tuple[Any, ...], group: _Group) -> None:
+        pythonpath = os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])
+        handle = self._actor_class.options(
+            max_concurrency=8, max_restarts=0,
+            runtime_env={"env_vars": {"PYTHONPATH": pythonpath}},
+            **group.options).remote([_ROOT])
+        actor = _Actor(handle, group_key)
+        self._actors.append(actor)
+        ready = asyncio.ensure_future(handle.ready.remote())
+        try:
+            while not (await asyncio.wait({ready}, timeout=_PLACEMENT_PATIENCE))[0]:
+                if group.options:  # declared resources Ray may lack: free what idles
+                    self._evict_one(group_key)
+            ready.result()
+        except asyncio.CancelledError:
+            ready.cancel()
+            self._kill(actor)
+            with contextlib.suppress(BaseException):
+                await ready  # let the wait for Ray's answer end before the loop closes
+            raise
+        except Exception as exc:
+            self.drop(actor)
+            while group.waiters:  # nobody else is coming for them: say why
+                waiter = group.waiters.popleft()
+                if not waiter.done():
+                    waiter.set_exception(WorkerLost(
+                        f"a Ray actor could not be started: {cause(exc)}"))
+                    break
+            return
+        if self._closing:
+            self._kill(actor)
+            return
+        self._release(actor)
+
+    def _evict_one(self, keep: tuple[Any, ...]) -> None:
+        """Stop one idle actor of another group whose values nobody needs any more, so
+        that its resources go to an actor Ray could not place."""
+        for group_key, group in self._groups.items():
+            if group_key == keep:
+                continue
+            for actor in group.idle:
+                if not actor.owned.intersection(self.refs):
+                    self._kill(actor)
+                    return
+
+    def _release(self, actor: _Actor) -> None:
+        group = self._groups[actor.group]
+        while group.waiters:
+            waiter = group.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(actor)
+                return
+        group.idle.append(actor)
+
+    def drop(self, actor: _Actor) -> None:
+        """Forget an actor that died or was killed; its group may start another."""
+        if not actor.alive:
+            return
+        actor.alive = False
+        group = self._groups[actor.group]
+        group.count -= 1
+        with contextlib.suppress(ValueError):
+            group.idle.remove(actor)
+        with contextlib.suppress(ValueError):
+            self._actors.remove(actor)
+        if group.waiters and group.count < group.limit and not self._closing:
+            self._grow(actor.group, group)
+
+    def _grow(self, group_key: tuple[Any, ...], group: _Group) -> None:
+        group.count += 1
+        task = asyncio.get_running_loop().create_task(self._spawn(group_key, group))
+        self._spawning.add(task)
+        task.add_done_callback(self._spawning.discard)
+
+    def _kill(self, actor: _Actor) -> None:
+        with contextlib.suppress(Exception):
+            self._ray.kill(actor.handle, no_restart=True)
+        self.drop(actor)
+
+
+class WorkerLost(Exception):
+    """The actor of a job died, or none could be started."""
