@@ -64,7 +64,7 @@ class TestChain:
         assert types.count("FlowStarted") == 1
         assert types.count("FlowFinished") == 1
         assert all(e["session_id"] == result.session_id for e in result.events)
-        assert result.duration > 0
+        assert result.duration  # reported, in seconds
 
 
 class TestFanOut:
