@@ -24,7 +24,10 @@ def free_port() -> int:
 
 
 class Server:
-    """``python -m oocana_local serve`` serving ``tests/serve/pkg`` with a known token."""
+    """``python -m oocana_local serve`` serving ``package`` (``tests/serve/pkg``) with a
+    known token."""
+
+    package = PACKAGE
 
     def __init__(self, home: Path, *, token: str = "test-token-1234",
                  db: Path | None = None, extra: tuple[str, ...] = ()):
@@ -44,7 +47,7 @@ class Server:
         env = {**os.environ, "OOCANA_LOCAL_HOME": str(self.home)}
         env.pop("OOCANA_LOCAL_TOKEN", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "oocana_local", "serve", str(PACKAGE), "--port",
+            [sys.executable, "-m", "oocana_local", "serve", str(self.package), "--port",
              str(self.port), "--token", self.token, "--db", str(self.db), *self.extra],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 60
