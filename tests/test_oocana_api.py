@@ -10,8 +10,10 @@ import json
 import subprocess
 import sys
 
-from helpers import FLOWS, REPO, cli, cli_env
+import pytest
+from helpers import FLOWS, REPO, cli, cli_env, write_flow
 
+import oocana_local
 from oocana_local.testing import call_block
 
 API = FLOWS / "oocana_api"
@@ -282,3 +284,17 @@ def test_an_unknown_name_is_an_import_error_that_says_where_the_list_is():
                           timeout=RUN_TIMEOUT)
     assert "module 'oocana' has no attribute 'Contxt'" in proc.stderr
     assert "docs/oocana-api.md" in proc.stderr
+
+
+@pytest.mark.parametrize("service, expected", [
+    ("broken", ["FileNotFoundError: model.bin is missing", "in load_model"]),
+    ("idle", ["service 'idle': setup(service) did not set service.block_handler"]),
+])
+def test_a_service_start_that_fails_or_sets_no_handler_fails_the_call(tmp_path, service,
+                                                                      expected):
+    target = write_flow(tmp_path / service, {
+        "nodes": [{"node_id": "call", "service": f"oocana_api::{service}::go"}]})
+    with oocana_local.Engine(search_paths=[str(FLOWS)]) as engine:
+        result = engine.run(target)
+    assert result.status == "failed" and result.nodes == {"call": "failed"}
+    assert all(text in result.error for text in expected), result.error
