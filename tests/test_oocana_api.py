@@ -216,6 +216,14 @@ def check_report(report: dict) -> None:
     assert kind == "MainframeUnavailable" and "without an MQTT broker" in message
     assert "through its Context" in message
     assert report["executor_name"] == "python"
+    assert report["serialization"] == [True, {"method": "gzip"}, ".gz", None, ".pkl",
+                                       "ValueError"]
+    assert report["internal"] == {
+        "random_string": [12, True, 8],
+        "string_hash": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        "internal_api": "MainframeUnavailable",
+        "throttle": [2, None, [1]],
+    }
 
 
 def test_the_whole_surface_in_a_worker_through_the_cli():
@@ -228,10 +236,19 @@ def test_the_whole_surface_in_a_worker_through_the_cli():
     assert report["heavy_after_import"] == []  # a worker pays for no pandas, numpy, ...
 
 
-def test_the_whole_surface_in_the_kit():
-    ctx = call_block(SURFACE, inputs())
+def test_the_whole_surface_in_the_kit(tmp_path):
+    ctx = call_block(SURFACE, inputs(), pkg_dir=tmp_path / "pkg_data")
     assert ctx.finish_error is None
     check_report(ctx.result["report"])
+    assert ctx.warnings == []
+
+
+def test_dataframe_serialization_without_a_package_folder_warns(make_context):
+    from oocana import setup_dataframe_serialization
+
+    ctx = make_context()
+    setup_dataframe_serialization(ctx, {"method": "zip"})
+    assert len(ctx.warnings) == 1 and "not kept" in ctx.warnings[0]
 
 
 def test_an_oocana_service_flow_through_the_cli():

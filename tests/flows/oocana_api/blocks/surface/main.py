@@ -120,6 +120,8 @@ def main(params: dict, context: Context):
         "aliases": aliases(),
         "preview": preview_answers(),
         "mainframe": error(lambda: Mainframe("mqtt://127.0.0.1:47688")),
+        "serialization": serialization_answers(context),
+        "internal": internal_answers(),
         "executor_name": EXECUTOR_NAME,
     }}
 
@@ -295,4 +297,37 @@ def preview_answers():
                                                             PartialDataFrame)],
         "dict_is_frame": isinstance({}, DataFrame),
         "module": preview.__name__ + " " + data.__name__,
+    }
+
+
+def serialization_answers(context):
+    from oocana.serialization import compression_options, compression_suffix
+
+    answers = [context.pkg_data_dir is not None]
+    setup_dataframe_serialization(context, {"method": "gzip"})
+    answers += [compression_options(context), compression_suffix(context)]
+    setup_dataframe_serialization(context, None)
+    answers += [compression_options(context), compression_suffix(context)]
+    answers.append(error(lambda: setup_dataframe_serialization(context, {"method": "rar"}))[0])
+    return answers
+
+
+def internal_answers():
+    from oocana.internal import InternalAPI, random_string, string_hash
+    from oocana.throttler import throttle
+
+    calls = []
+
+    @throttle(3600)
+    def note(value):
+        calls.append(value)
+        return value * 2
+
+    token = random_string(12)
+    return {
+        "random_string": [len(token), token.isalnum(), len(random_string())],
+        "string_hash": string_hash("abc"),
+        "internal_api": error(lambda: InternalAPI(None, None))[0],
+        # the first call runs at once; one within the period is held (returns None)
+        "throttle": [note(1), note(2), calls],
     }
