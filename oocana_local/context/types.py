@@ -6,13 +6,25 @@ from __future__ import annotations
 
 from typing import Any, Literal, Protocol, TypedDict, Union, runtime_checkable
 
-__all__ = ["ToNode", "ToFlow", "HandleDefDict", "QueryBlockResponse", "FlowDownstream",
+__all__ = ["JobDict", "BlockDict", "ToNode", "ToFlow", "HandleDefDict", "QueryBlockResponse", "FlowDownstream",
            "NodeDownstream", "Downstream", "OOMOL_LLM_ENV", "HostInfo",
            "TablePreviewData", "TablePreviewPayload", "TextPreviewPayload",
            "JSONPreviewPayload", "ImagePreviewPayload", "MediaPreviewPayload",
            "CsvPreviewPayload", "PandasPreviewPayload", "DefaultPreviewPayload",
            "PreviewPayload", "PreviewPayloadInternal", "DataFrameIndex", "DataFrame",
            "ShapeDataFrame", "PartialDataFrame", "CompressionOptions"]
+
+
+class JobDict(TypedDict):
+    session_id: str
+    job_id: str
+
+
+class BlockDict(TypedDict):
+    session_id: str
+    job_id: str
+    stacks: list[Any]
+    block_path: str | None
 
 
 class ToNode(TypedDict):

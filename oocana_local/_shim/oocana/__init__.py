@@ -57,7 +57,8 @@ __all__ = [name for name in _WHERE if name not in ("TablePreviewData", "CsvPrevi
 # the names almost every block imports, taken from where the worker has them already (the
 # same objects oocana.context re-exports), so they cost no module of the shim
 _LOADED = {"Context": "oocana_local.context", "BlockJob": "oocana_local.context",
-           "BlockExecuteException": "oocana_local.context"}
+           "BlockExecuteException": "oocana_local.context",
+           "ServiceContextAbstractClass": "oocana_local.context.service"}
 
 
 def __getattr__(name: str) -> Any:

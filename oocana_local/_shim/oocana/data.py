@@ -13,6 +13,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, TypedDict
 
+from oocana_local.context.types import BlockDict, JobDict
+
 __all__ = ["dumps", "BinValueDict", "VarValueDict", "JobDict", "BlockDict", "StoreKey",
            "BlockInfo", "EXECUTOR_NAME"]
 
@@ -22,18 +24,6 @@ EXECUTOR_NAME = "python"
 BinValueDict = TypedDict("BinValueDict", {"value": str, "__OOMOL_TYPE__": Literal["oomol/bin"]})
 VarValueDict = TypedDict("VarValueDict", {"value": dict, "__OOMOL_TYPE__": Literal["oomol/var"],
                                           "serialize_path": str | None})
-
-
-class JobDict(TypedDict):
-    session_id: str
-    job_id: str
-
-
-class BlockDict(TypedDict):
-    session_id: str
-    job_id: str
-    stacks: list[Any]
-    block_path: str | None
 
 
 def _take(obj: Any, kwargs: dict[str, Any], required: tuple[str, ...]) -> None:

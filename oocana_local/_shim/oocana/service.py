@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal, Optional, TypedDict
 
 from oocana_local.context.service import BlockHandler, ServiceContextAbstractClass, ServiceMessage
-
-from .data import JobDict
+from oocana_local.context.types import JobDict
 
 __all__ = ["ServiceMessage", "BlockHandler", "ServiceContextAbstractClass", "ServiceExecutor",
            "ServiceExecutePayload", "StopAtOption"]
