@@ -266,8 +266,9 @@ def test_an_oocana_service_flow_through_the_cli():
     }
 
 
-def test_importing_oocana_loads_no_heavy_module_and_no_shim_module_for_context():
-    """What a worker imports for `from oocana import Context` beyond what it has loaded."""
+def test_importing_oocana_loads_no_heavy_module_and_little_for_the_common_names():
+    """What a worker imports for `from oocana import Context` (and a service for
+    `ServiceContextAbstractClass`) beyond what it has loaded; no name loads pandas."""
     code = (
         "import sys\n"
         "from oocana_local._shim import SHIM_DIR\n"
@@ -276,17 +277,22 @@ def test_importing_oocana_loads_no_heavy_module_and_no_shim_module_for_context()
         "before = set(sys.modules)\n"
         "from oocana import Context\n"
         "after_context = sorted(set(sys.modules) - before)\n"
+        "before = set(sys.modules)\n"
+        "from oocana import ServiceContextAbstractClass\n"
+        "after_service = sorted(set(sys.modules) - before)\n"
         "from oocana import *\n"
         "import oocana.internal, oocana.throttler\n"
         "print(after_context)\n"
+        "print(after_service)\n"
         "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib', 'plotly', 'PIL', 'paho')"
         " if m in sys.modules))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=cli_env(),
                           capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert proc.returncode == 0, proc.stderr
-    after_context, heavy = proc.stdout.splitlines()
+    after_context, after_service, heavy = proc.stdout.splitlines()
     assert after_context == "['oocana']"
+    assert after_service == "['oocana_local.context.service']"  # no dataclasses
     assert heavy == "[]"
 
 
