@@ -12,13 +12,7 @@ has not loaded already; ``HandleDef`` or ``FieldSchema`` load their own module t
 here (see ``oocana.mainframe``). The list of names and what differs: docs/oocana-api.md.
 """
 
-from __future__ import annotations
-
-import importlib
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+import importlib as _importlib
 
 # name -> the submodule that holds it, in the order of oocana's star imports
 _WHERE = {
@@ -49,8 +43,9 @@ _WHERE = {
 _SUBMODULES = frozenset({"data", "context", "service", "handle", "preview", "extra", "schema",
                          "mainframe", "serialization", "credential", "internal", "throttler"})
 
-# oocana's names; TablePreviewData and CsvPreviewPayload are only reachable by name, as in
-# oocana (whose preview module defines but does not export them)
+# oocana's 58 names. TablePreviewData and CsvPreviewPayload, which oocana.preview defines
+# without exporting, can be imported from here too (older oocana-local offered them), but
+# `from oocana import *` leaves them out as oocana does.
 __all__ = [name for name in _WHERE if name not in ("TablePreviewData", "CsvPreviewPayload")]
 
 
@@ -61,18 +56,18 @@ _LOADED = {"Context": "oocana_local.context", "BlockJob": "oocana_local.context"
            "ServiceContextAbstractClass": "oocana_local.context.service"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _WHERE.get(name)
     if module is not None:
         source = _LOADED.get(name) or f"{__name__}.{module}"
-        value = getattr(importlib.import_module(source), name)
+        value = getattr(_importlib.import_module(source), name)
         globals()[name] = value  # the next lookup is a plain attribute
         return value
     if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
+        return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'oocana' has no attribute {name!r} (oocana-local offers "
                          "the names of oocana 0.18.12; see docs/oocana-api.md)")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_WHERE, *_SUBMODULES})
+    return sorted({*_WHERE, *_SUBMODULES, *(n for n in globals() if n.startswith("__"))})
