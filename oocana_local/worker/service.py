@@ -80,8 +80,8 @@ class Service(ServiceContextAbstractClass):
 
     def run_start(self, start: Callable[[Any], Any]) -> None:
         """Run ``function(service)`` on its own thread; return once the service can serve
-        (``block_handler`` set and, if asked, ``notify_ready()`` called), or raise what the
-        function raised, or ``JobSetupError`` if it returned without a handler."""
+        (``block_handler`` set and, if asked, ``notify_ready()`` called) or the function
+        returned without setting a handler; raise what the function raised before that."""
         thread = threading.Thread(target=self._run, args=(start,), name="oocana-service-start",
                                   daemon=True)
         thread.start()
@@ -99,13 +99,17 @@ class Service(ServiceContextAbstractClass):
                 import asyncio
 
                 asyncio.run(returned)
-        except BaseException as exc:  # the first call fails with it
-            error: BaseException | None = exc
-        else:
-            error = None
+        except BaseException as exc:
+            with self._changed:
+                self._start_ended = True
+                self._start_error = exc
+                self._changed.notify_all()
+                serving = self._ready and self._block_handler is not None
+            if serving:  # too late to fail a call: the traceback goes to the log
+                raise
+            return  # the first call fails with it
         with self._changed:
             self._start_ended = True
-            self._start_error = error
             self._changed.notify_all()
 
 
