@@ -321,3 +321,16 @@ def test_a_service_start_that_fails_or_sets_no_handler_fails_the_call(tmp_path, 
         result = engine.run(target)
     assert result.status == "failed" and result.nodes == {"call": "failed"}
     assert all(text in result.error for text in expected), result.error
+
+
+def test_a_service_start_that_raises_once_serving_logs_its_traceback(tmp_path):
+    target = write_flow(tmp_path / "late", {
+        "outputs_def": [{"handle": "out"}],
+        "nodes": [{"node_id": "call", "service": "oocana_api::late::go"}],
+        "outputs_from": [{"handle": "out", "from_node": [{"node_id": "call",
+                                                          "output_handle": "out"}]}]})
+    with oocana_local.Engine(search_paths=[str(FLOWS)]) as engine:
+        result = engine.run(target)
+    assert result.ok and result.outputs == {"out": "served"}
+    logs = [e["log"] for e in result.events if e["type"] == "BlockLog"]
+    assert any("RuntimeError: the watcher lost its connection" in line for line in logs), logs
