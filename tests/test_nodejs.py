@@ -227,6 +227,23 @@ class TestContext:
         assert len(pids) == 1
         assert max_overlap([intervals(result, n)[0] for n in "abc"]) == 3
 
+    def test_child_process_output_reaches_the_job_that_started_it(self, engine):
+        # Two jobs run at once on one worker (they wait for each other), each starting
+        # children with inherited stdio: execSync, then spawn printing on both streams.
+        result = engine.run(PKG / "flows" / "child_output")
+        assert result.status == "completed", result.error
+        for tag, other in (("a", "b"), ("b", "a")):
+            lines = log_lines(result, tag)
+            for line in (f"sync child of {tag}", f"async child of {tag}",
+                         f"stderr child of {tag}"):
+                assert line in lines, (tag, lines)
+            assert not [line for line in lines if line.endswith(f" of {other}")], (tag, lines)
+            stdio = {e["log"].rstrip(): e["stdio"] for e in events(result, "BlockLog", tag)}
+            assert stdio[f"stderr child of {tag}"] == "stderr"
+            assert stdio[f"async child of {tag}"] == "stdout"
+            # The block sees what inherited stdio gives: no stream of the child's stdout.
+            assert results_of(result, tag) == [{"stdout_stream": False}]
+
     def test_return_value_that_is_not_an_object_fails(self, engine):
         result = engine.run(TASKS / "bad_return")
         assert result.status == "failed"

@@ -6,6 +6,7 @@ import { register, createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Channel } from "./channel.mjs";
 import { installCapture, flushLogs, jobStorage } from "./capture.mjs";
+import { installChildOutput } from "./children.mjs";
 import { requireTypeScript } from "./require_ts.mjs";
 import { Context, KEEP_ALIVE } from "./context.mjs";
 import { decodeInputs, InputError, store } from "./values.mjs";
@@ -37,6 +38,7 @@ const worker = {
   unwatch(id) { watchers.delete(id); },
 };
 installCapture(send);
+installChildOutput();
 
 function lastWords(text) {
   try { fs.writeSync(2, `${text}\n`); } catch { /* stderr is gone too */ }
