@@ -88,12 +88,12 @@ function fallback(specifier, parentFile) {
   // What Node's ESM resolution does not find but esbuild's (OOMOL's) does: extensionless
   // and directory imports, `baseUrl` imports, and subpaths of CommonJS packages without
   // `exports` ("dayjs/plugin/utc", "lodash/fp"): CommonJS resolution finds those.
-  if (!isBare(specifier)) {
+  if (RELATIVE.test(specifier) || specifier.startsWith("/") || specifier.startsWith("file:")) {
     const target = specifier.startsWith("file:") ? fileURLToPath(specifier)
       : path.resolve(path.dirname(parentFile), specifier);
     const file = findFile(target);
     if (file) return file;
-  } else if (!inPackages(parentFile)) {
+  } else if (isBare(specifier) && !inPackages(parentFile)) {
     const baseUrl = mappingOf(parentFile)?.baseUrl;
     const file = baseUrl ? findFile(path.join(baseUrl, specifier)) : null;
     if (file) return file;
