@@ -74,28 +74,25 @@ const isBare = (specifier) => !RELATIVE.test(specifier) && !specifier.startsWith
   !/^[a-z][a-z0-9+.-]*:/i.test(specifier);
 
 function mapped(specifier, parentFile) {
-  // tsconfig `paths` come first, even before a package of the same name (as in esbuild).
+  // tsconfig `paths`, then a file under `baseUrl`, come before a package of the same
+  // name, as in esbuild.
   const mapping = mappingOf(parentFile);
   if (!mapping) return null;
   for (const candidate of pathCandidates(specifier, mapping)) {
     const file = findFile(candidate);
     if (file) return file;
   }
-  return null;
+  return mapping.baseUrl ? findFile(path.join(mapping.baseUrl, specifier)) : null;
 }
 
 function fallback(specifier, parentFile) {
   // What Node's ESM resolution does not find but esbuild's (OOMOL's) does: extensionless
-  // and directory imports, `baseUrl` imports, and subpaths of CommonJS packages without
-  // `exports` ("dayjs/plugin/utc", "lodash/fp"): CommonJS resolution finds those.
+  // and directory imports, and subpaths of CommonJS packages without `exports`
+  // ("dayjs/plugin/utc", "lodash/fp"): CommonJS resolution finds those.
   if (RELATIVE.test(specifier) || specifier.startsWith("/") || specifier.startsWith("file:")) {
     const target = specifier.startsWith("file:") ? fileURLToPath(specifier)
       : path.resolve(path.dirname(parentFile), specifier);
     const file = findFile(target);
-    if (file) return file;
-  } else if (isBare(specifier) && !inPackages(parentFile)) {
-    const baseUrl = mappingOf(parentFile)?.baseUrl;
-    const file = baseUrl ? findFile(path.join(baseUrl, specifier)) : null;
     if (file) return file;
   }
   try {
