@@ -244,6 +244,17 @@ class TestContext:
             # The block sees what inherited stdio gives: no stream of the child's stdout.
             assert results_of(result, tag) == [{"stdout_stream": False}]
 
+    def test_child_processes_started_every_way_log_to_their_job(self, run_block):
+        result = run_block(TASKS / "child_kinds")
+        assert result.outputs["seen"] == {
+            "fork_stdout": None, "spawnSync": [0, None, None], "execFileSync": None,
+            "failed": [3, None], "piped": "piped as asked"}
+        lines = log_lines(result.run, "child_kinds")
+        for line in ("forked child prints", "spawnSync out", "spawnSync err",
+                     "execFileSync out", "failing out"):
+            assert line in lines, lines
+        assert "piped as asked" not in lines  # the block asked for that output itself
+
     def test_return_value_that_is_not_an_object_fails(self, engine):
         result = engine.run(TASKS / "bad_return")
         assert result.status == "failed"
