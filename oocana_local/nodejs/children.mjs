@@ -16,12 +16,13 @@ import { jobStorage } from "./capture.mjs";
 
 const NAMES = { 1: "stdout", 2: "stderr" };
 
-function stdioArray(stdio, fallback) {
+function stdioArray(stdio, fallback, isFork = false) {
   const value = stdio ?? fallback;
-  return typeof value === "string" ? [value, value, value] : [...value];
+  if (typeof value !== "string") return [...value];
+  return isFork ? [value, value, value, "ipc"] : [value, value, value];  // as fork does
 }
 
-/** The stdio with a pipe for each inherited stdout/stderr, and which fds were changed. */
+/** Puts a pipe in place of each inherited stdout/stderr; returns the fds it changed. */
 function redirect(stdio) {
   const piped = [];
   for (const fd of [1, 2]) {
@@ -65,7 +66,7 @@ function asyncWrapper(original, defaultStdio, isFork = false) {
     if (!job) return original.call(this, command, ...rest);
     const [args, options] = split(rest);
     if (isFork && options.silent && !options.stdio) return original.call(this, command, ...rest);
-    const stdio = stdioArray(options.stdio, defaultStdio);
+    const stdio = stdioArray(options.stdio, defaultStdio, isFork);
     const piped = redirect(stdio);
     if (!piped.length) return original.call(this, command, ...rest);
     const child = original.call(this, command, ...args, { ...options, stdio });

@@ -9,6 +9,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export default async function () {
   const forked = fork(path.join(here, "forked.js"));
   await new Promise((resolve) => forked.on("exit", resolve));
+  const inherited = fork(path.join(here, "forked.js"), ["again"], { stdio: "inherit" });
+  await new Promise((resolve) => inherited.on("exit", resolve));
   const sync = spawnSync("sh", ["-c", "echo spawnSync out; echo spawnSync err >&2"],
                          { stdio: "inherit" });
   const file = execFileSync("sh", ["-c", "echo execFileSync out"],
