@@ -251,8 +251,7 @@ class TestContext:
             "failed": [3, None], "piped": "piped as asked"}
         lines = log_lines(result.run, "child_kinds")
         for line in ("forked child prints", "forked child prints again", "spawnSync out",
-                     "spawnSync err",
-                     "execFileSync out", "failing out"):
+                     "spawnSync err", "execFileSync out", "failing out"):
             assert line in lines, lines
         assert "piped as asked" not in lines  # the block asked for that output itself
 
