@@ -100,6 +100,81 @@ class TestLoading:
             engine.run(block)
 
 
+NPM_PACKAGES = ("dayjs", "lodash", "nanoid")
+
+
+@pytest.fixture(scope="session")
+def npm_packages() -> None:
+    """The test package's npm dependencies (its package.json), installed as users install
+    them: ``oocana-local bootstrap``. CI has bootstrapped the package already; elsewhere
+    this runs it once, and a failed install fails the tests that need it."""
+    def missing() -> list[str]:
+        return [n for n in NPM_PACKAGES if not (PKG / "node_modules" / n / "package.json").is_file()]
+
+    if missing():
+        proc = subprocess.run(cli("bootstrap", str(PKG)), cwd=REPO, env=cli_env(),
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, ("`oocana-local bootstrap tests/flows/nodejs` failed (it "
+                                      f"needs the npm registry):\n{proc.stdout}{proc.stderr}")
+    assert not missing(), f"npm packages still missing after bootstrap: {missing()}"
+
+
+class TestResolution:
+    """Imports resolve as esbuild resolves them when OOMOL bundles a block."""
+
+    @pytest.mark.parametrize("block", ["npm_subpaths", "npm_subpaths_js"])
+    def test_package_subpaths_without_extension_and_folder_imports(
+            self, run_block, npm_packages, block):
+        # dayjs/plugin/utc: CommonJS, no `exports`; lodash/fp: a file and a folder;
+        # nanoid/non-secure: through `exports`; ./lib (a folder) or ./lib/label (no .js).
+        result = run_block(TASKS / block, inputs={"iso": "2024-03-01T12:30:00+02:00"})
+        assert result.outputs == {"utc": "UTC 2024-03-01 10:30", "upper": ["A", "B"],
+                                  "id_length": 8}
+
+    @pytest.mark.parametrize("block", ["npm_subpaths", "cjs_ts"])
+    def test_check_accepts_package_subpaths_and_export_assignment(self, npm_packages, block):
+        proc = subprocess.run(cli("check", str(TASKS / block)), cwd=REPO, env=cli_env(),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    def test_typescript_written_as_commonjs(self, run_block):
+        # `export =`, `import x = require("./shout")` of a .ts file, __filename
+        result = run_block(TASKS / "cjs_ts", inputs={"text": "hi"})
+        assert result.outputs == {"out": f"HI!{os.sep}", "file": "main.ts"}
+
+    def test_tsconfig_paths_and_base_url_with_extends(self, run_block, tmp_path):
+        pkg = tmp_path / "mapped"
+        (pkg / "src" / "shared" / "math").mkdir(parents=True)
+        (pkg / "src" / "util").mkdir()
+        (pkg / "blocks" / "use").mkdir(parents=True)
+        (pkg / "package.oo.yaml").write_text("name: mapped\n")
+        (pkg / "tsconfig.base.json").write_text(
+            '{"compilerOptions": {"baseUrl": ".", "paths": {\n'
+            '  "@shared/*": ["src/shared/*"],\n'
+            '  "config": ["src/config.ts"],  // shadows any npm package named config\n'
+            "}}}\n")
+        (pkg / "tsconfig.json").write_text('{\n  /* settings live in the base */\n'
+                                           '  "extends": "./tsconfig.base.json",\n}\n')
+        (pkg / "src" / "shared" / "math" / "index.ts").write_text(
+            "export const square = (n: number): number => n * n;\n")
+        (pkg / "src" / "config.ts").write_text("export const unit: string = 'cm';\n")
+        (pkg / "src" / "util" / "text.ts").write_text(
+            "export const show = (n: number, u: string): string => `${n} ${u}`;\n")
+        use = pkg / "blocks" / "use"
+        (use / "task.oo.yaml").write_text(
+            "executor: {name: nodejs, options: {entry: main.ts}}\n"
+            "inputs_def: [{handle: n}]\noutputs_def: [{handle: text}]\n")
+        (use / "main.ts").write_text(
+            'import { square } from "@shared/math";\n'  # paths, then a folder
+            'import { unit } from "config";\n'  # an exact paths key
+            'import { show } from "src/util/text";\n'  # baseUrl
+            "export default (p: { n: number }) => ({ text: show(square(p.n), unit) });\n")
+        assert run_block(use, inputs={"n": 3}).outputs == {"text": "9 cm"}
+        proc = subprocess.run(cli("check", str(use)), cwd=REPO, env=cli_env(),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr  # no "npm package ... missing"
+
+
 class TestContext:
     def test_keep_alive_then_finish(self, run_block):
         assert run_block(TASKS / "keepalive").outputs == {"output": "later"}
@@ -151,6 +226,34 @@ class TestContext:
         pids = {results_of(result, n)[0]["pid"] for n in "abc"}
         assert len(pids) == 1
         assert max_overlap([intervals(result, n)[0] for n in "abc"]) == 3
+
+    def test_child_process_output_reaches_the_job_that_started_it(self, engine):
+        # Two jobs run at once on one worker (they wait for each other), each starting
+        # children with inherited stdio: execSync, then spawn printing on both streams.
+        result = engine.run(PKG / "flows" / "child_output")
+        assert result.status == "completed", result.error
+        for tag, other in (("a", "b"), ("b", "a")):
+            lines = log_lines(result, tag)
+            for line in (f"sync child of {tag}", f"async child of {tag}",
+                         f"stderr child of {tag}"):
+                assert line in lines, (tag, lines)
+            assert not [line for line in lines if line.endswith(f" of {other}")], (tag, lines)
+            stdio = {e["log"].rstrip(): e["stdio"] for e in events(result, "BlockLog", tag)}
+            assert stdio[f"stderr child of {tag}"] == "stderr"
+            assert stdio[f"async child of {tag}"] == "stdout"
+            # The block sees what inherited stdio gives: no stream of the child's stdout.
+            assert results_of(result, tag) == [{"stdout_stream": False}]
+
+    def test_child_processes_started_every_way_log_to_their_job(self, run_block):
+        result = run_block(TASKS / "child_kinds")
+        assert result.outputs["seen"] == {
+            "fork_stdout": None, "spawnSync": [0, None, None], "execFileSync": None,
+            "failed": [3, None], "piped": "piped as asked"}
+        lines = log_lines(result.run, "child_kinds")
+        for line in ("forked child prints", "forked child prints again", "spawnSync out",
+                     "spawnSync err", "execFileSync out", "failing out"):
+            assert line in lines, lines
+        assert "piped as asked" not in lines  # the block asked for that output itself
 
     def test_return_value_that_is_not_an_object_fails(self, engine):
         result = engine.run(TASKS / "bad_return")
