@@ -51,6 +51,9 @@ class RunResult:
     failed_node: str | None = None
     cached: list[str] = field(default_factory=list)
     """Root-flow nodes whose results came from the node cache (every run of them)."""
+    unconsumed: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Values left queued at root nodes that ran, by node and handle: the surplus of
+    inputs that did not pair up (``runtime/leftovers.py``); the run still completed."""
     dropped_logs: int = 0
     """Log lines not kept in ``events`` (beyond ``EventList.max_logs``)."""
     redactor: Any = field(default=None, repr=False, compare=False)
@@ -192,6 +195,7 @@ async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, 
                  if s is NodeState.NOT_RUN},
         duration=time.perf_counter() - started, events=collector.messages,
         failed_node=failure.node_id if failure else None,
+        unconsumed=job.unconsumed,
         cached=_cached_nodes(collector.messages) if session.node_cache is not None else [],
         dropped_logs=collector.dropped_logs,
         redactor=session.bus.redactor,

@@ -87,6 +87,8 @@ class RunState:
         self.nodes: dict[NodeKey, NodeView] = {}
         self.roots: list[NodeView] = []
         self.outputs: dict[str, Any] = {}
+        self.unconsumed: dict[str, dict[str, int]] = {}
+        """Root nodes that ran and were left values they never used (FlowFinished)."""
         self.will_run: set[str] | None = None
         """Root nodes a partial run (``--nodes``) will run, from FlowNodesWillRun."""
         self.logs: deque[LogLine] = deque(maxlen=log_tail)
@@ -230,6 +232,7 @@ class RunState:
 
     def _flow_finished(self, message: dict[str, Any]) -> None:
         self._mark_not_run((), message.get("not_run"))
+        self.unconsumed = dict(message.get("unconsumed") or {})
         outputs = message.get("outputs")
         if outputs:
             self.outputs.update(outputs)
