@@ -32,16 +32,19 @@ PreviewForward = Callable[[dict[str, Any], str], None]
 class NodeFailure:
     """Why a flow failed: which node, how it ended, and the error text of its job."""
 
-    __slots__ = ("node_id", "error", "state")
+    __slots__ = ("node_id", "error", "state", "headline")
 
-    def __init__(self, node_id: str, error: str, state: NodeState):
+    def __init__(self, node_id: str, error: str, state: NodeState,
+                 headline: str | None = None):
         self.node_id = node_id
         self.error = error
         self.state = state
+        self.headline = headline
+        """The message when it is not the node's own failure (oocana's words otherwise)."""
 
     @property
     def message(self) -> str:
-        return f"[node id: {self.node_id}] failed"
+        return self.headline or f"[node id: {self.node_id}] failed"
 
     def describe(self) -> str:
         return f"{self.message}\n{self.error}".rstrip()
@@ -133,8 +136,9 @@ class FlowJob:
             self.unconsumed = unconsumed(self.states)
             if self.unconsumed and self.stacks:  # lost with this subflow run's queues
                 node_id = next(iter(self.unconsumed))
-                self.failure = NodeFailure(node_id, lost_error(self.unconsumed, self.states),
-                                           NodeState.FAILED)
+                self.failure = NodeFailure(
+                    node_id, lost_error(self.unconsumed, self.states), NodeState.FAILED,
+                    headline=f"[node id: {node_id}] left values unused")
         for state in self.states.values():  # the memories end with the run
             self.session.values.release(state.memory.values())
         failure = self.failure

@@ -32,12 +32,12 @@ def unconsumed(states: Mapping[str, NodeInputs]) -> Unconsumed:
 
 def lost_error(lost: Unconsumed, states: Mapping[str, NodeInputs]) -> str:
     total = sum(sum(by_handle.values()) for by_handle in lost.values())
-    lines = [f"{total} value(s) entered this run and were never used:"]
+    lines = [f"{total} value(s) entered this subflow run and were never used:"]
     for node_id, by_handle in lost.items():
         state = states[node_id]
-        waiting = ", ".join(f"{n} on {h!r}" for h, n in by_handle.items())
+        waiting = ", ".join(f"{n} value(s) on {h!r}" for h, n in by_handle.items())
         dry = ", ".join(repr(h) for h in state.missing()) or "(none)"
-        lines.append(f"  node {node_id!r} ran {state.runs} time(s), then {waiting} waited "
+        lines.append(f"  node {node_id!r} ran {state.runs} time(s); then {waiting} waited "
                      f"for a value on {dry} that never came")
     lines.append("A node runs once per value of each input: give every input as many "
                  "values (a slotflow's extra inputs are remembered), or check the wiring.")

@@ -256,6 +256,9 @@ class RunState:
         if node is not None:
             self._mark_not_run(node.key, message.get("not_run"))
         error = message.get("error")
+        detail = (message.get("_error") or {}).get("message") if error else None
+        if isinstance(detail, str) and detail not in str(error):  # e.g. values left unused
+            error = f"{error}\n{detail}"
         return self._job_finished(message, NodeState.FAILED if error else NodeState.DONE,
                                   error)
 
