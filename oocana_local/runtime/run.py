@@ -145,13 +145,24 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
     limit = graph.upstream_of(set(options.nodes)) if options.nodes else None
     session.claim()
     session_folders.begin(session.session_dir)  # older finished ones go
+    succeeded = False
     try:
-        return await _run(session, flow, graph, inputs, options, limit)
+        result = await _run(session, flow, graph, inputs, options, limit)
+        succeeded = result.ok
+        return result
     finally:
         session.release()
-        ended = getattr(executor, "session_ended", None)  # services of the session stop
-        if ended is not None:
-            await asyncio.shield(ended(session.session_id))
+        try:
+            ended = getattr(executor, "session_ended", None)  # services of the session stop
+            if ended is not None:
+                await asyncio.shield(ended(session.session_id))
+        finally:
+            # A completed run's scratch folders go; a failed one's stay to be looked into.
+            if succeeded:
+                await asyncio.shield(asyncio.to_thread(session.tmp_dirs.close,
+                                                       succeeded=True))
+            else:
+                session.tmp_dirs.close(succeeded=False)
 
 
 async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, Any],
