@@ -116,6 +116,8 @@ def test_cli_strict_fails_a_run_that_left_values_unused():
                           env=cli_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert proc.returncode == 1
     assert "1 value(s) were never used (pair)" in proc.stderr
+    plain, summary, _ = run_cli(str(FLOWS / "zip"))  # without --strict: completed
+    assert plain.returncode == 0 and summary["unconsumed"] == {"pair": {"a": 1}}
     assert "1 value waited and never ran" in proc.stdout  # the summary says it too
 
 
@@ -178,3 +180,11 @@ def test_inside_the_subflow_the_slot_remembers_the_extra_input():
     assert subflow.flow_inputs["runtime::f-n"] == [NodeTarget("f", "n")]  # wired once
     assert subflow.nodes["f"].inputs["n"].remember
     assert not subflow.nodes["f"].inputs["item"].remember
+
+
+def test_the_kit_names_values_never_used_when_an_output_is_missing(run_flow):
+    result = run_flow(FLOWS / "zip")
+    assert result.unconsumed == {"pair": {"a": 1}}
+    with pytest.raises(KeyError, match=r"values never used \(another input ran dry\): "
+                                       r"pair \(1 on a\)"):
+        result.outputs["total"]

@@ -69,6 +69,8 @@ class RunResult:
                    "outputs": self.outputs, "error": self.error, "nodes": self.nodes}
         if self.cached:
             summary["cached"] = self.cached
+        if self.unconsumed:
+            summary["unconsumed"] = self.unconsumed
         return self.redactor.value(summary) if self.redactor else summary
 
 
