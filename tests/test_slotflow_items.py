@@ -86,6 +86,14 @@ def test_fifty_items_with_the_kit(run_flow):
     assert result.outputs["py"] == result.outputs["js"] == [i * 2 for i in items]
 
 
+def test_a_var_extra_input_stays_alive_for_every_item(engine):
+    items = list(range(50))
+    result = engine.run(SLOTS / "flows" / "map_var", inputs={"items": items})
+    assert result.ok, result.error
+    assert result.outputs == {"array": [i + 3 for i in items]}
+    assert runs(result, "map/f/plus") == 50
+
+
 # -- a run that loses values says so ---------------------------------------------------------
 
 def test_a_subflow_that_leaves_values_unused_fails_the_run():
