@@ -71,10 +71,12 @@ def test_cli_fifty_items_through_python_typescript_and_javascript_slotflows():
         "py": [i * 2 for i in items],            # Python, no extra input
         "ts_extra": [i + 1000 for i in items],   # TypeScript, extra input from a flow input
         "js": [i * 2 for i in items],            # JavaScript, no extra input
+        "node_each": [i + 3 for i in items],     # items emitted by a Node.js block
     }
-    for end in ("end_py_extra", "end_py", "end_ts_extra", "end_js"):
+    for end in ("end_py_extra", "end_py", "end_ts_extra", "end_js", "end_node_each"):
         assert len(position(messages, "BlockFinished", end)) == 1
-    for slotflow in ("map_py_extra/f", "map_py/f", "map_ts_extra/f", "map_js/f"):
+    for slotflow in ("map_py_extra/f", "map_py/f", "map_ts_extra/f", "map_js/f",
+                     "map_node_each/f"):
         assert len(position(messages, "SlotflowFinished", slotflow)) == 50
 
 
@@ -84,6 +86,7 @@ def test_fifty_items_with_the_kit(run_flow):
     assert result.outputs["py_extra"] == [i + 3 for i in items]
     assert result.outputs["ts_extra"] == [i + 100 for i in items]  # n's default
     assert result.outputs["py"] == result.outputs["js"] == [i * 2 for i in items]
+    assert result.outputs["node_each"] == [i + 3 for i in items]
 
 
 def test_a_var_extra_input_stays_alive_for_every_item(engine):
