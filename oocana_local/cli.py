@@ -104,8 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="secrets file for ${{OO_SECRET:type,name,key}} and oomol/secret "
                           "inputs (also $OOCANA_SECRETS_FILE)")
     run.add_argument("--strict", action="store_true",
-                     help="exit 1 when a node did not run or a warning was raised, even if "
-                          "the run completed")
+                     help="exit 1 when a node did not run, a value was never used or a "
+                          "warning was raised, even if the run completed")
 
     check = commands.add_parser(
         "check", help="validate every manifest under a path",
@@ -484,6 +484,10 @@ def _strict_problems(result: Any, warnings: list[Any]) -> list[str]:
     if result.not_run:
         problems.append(f"{len(result.not_run)} node(s) did not run "
                         f"({', '.join(result.not_run)})")
+    if result.unconsumed:
+        waiting = sum(sum(h.values()) for h in result.unconsumed.values())
+        problems.append(f"{waiting} value(s) were never used "
+                        f"({', '.join(result.unconsumed)})")
     raised = sum(e.get("type") == names.BLOCK_WARNING for e in result.events) + len(warnings)
     if raised:
         problems.append(f"{raised} warning(s) were raised")
