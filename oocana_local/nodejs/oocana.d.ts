@@ -76,12 +76,12 @@ declare module "@oomol/types/oocana" {
   }
 
   export interface QueryBlockResponse {
-    type?: "task" | "subflow";
-    description?: string;
-    inputs_def?: HandleDef[];
-    outputs_def?: HandleDef[];
-    additional_inputs?: boolean;
-    additional_outputs?: boolean;
+    type: "task" | "subflow";
+    description?: string | null;
+    inputs_def: HandleDef[];
+    outputs_def: HandleDef[];
+    additional_inputs: boolean;
+    additional_outputs: boolean;
   }
 
   export interface Downstream {

@@ -1,0 +1,201 @@
+"""What ``check`` finds in TypeScript blocks with the TypeScript compiler: type errors, with
+file:line:column and the TS code (``main.ts:3:7: error TS2322: ...``).
+
+One ``tsc`` program per package (per tsconfig.json, when a package has several) holds the
+entry files of all its TypeScript blocks and what they import. Compiler options:
+
+* the package's nearest ``tsconfig.json`` (between a block and its package root) when there
+  is one, over our defaults; ``noEmit`` is forced, and the files are the blocks' entries;
+* else our defaults: ``strict`` (as OOMOL's block template), ES2022 modules resolved like a
+  bundler (extensionless and ``.js`` -> ``.ts`` imports, as the worker does), ``~/`` for the
+  package root, Node.js types, ``skipLibCheck``.
+
+``@oomol/types/oocana`` (``import type { Context } ...``) is typed by ``nodejs/oocana.d.ts``
+when the package has no ``@oomol/types`` installed, and a tsconfig.json that extends
+``@oomol/types/tsconfig.oomol.json`` falls back to our defaults. What other checks already
+report, or what is not the block's fault, is left out: imports of npm packages that are not
+installed (``node_blocks`` names them), installed npm packages that ship no types (they
+are ``any``), errors inside ``node_modules``, and files with a syntax error already reported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import WorkerError
+from .node_blocks import is_npm_installed, npm_package_name
+from .problems import Problem
+from .resolved import Location, TaskBlock
+
+__all__ = ["check_typescript_blocks", "OOCANA_TYPES"]
+
+OOCANA_TYPES = Path(__file__).resolve().parent.parent / "nodejs" / "oocana.d.ts"
+_TS = (".ts", ".mts", ".cts", ".tsx")
+_DIAGNOSTIC = re.compile(r"^(?P<file>.+?)\((?P<line>\d+),(?P<col>\d+)\): "
+                         r"(?P<severity>error|warning) (?P<code>TS\d+): (?P<message>.*)$")
+_GLOBAL = re.compile(r"^(?P<severity>error|warning) (?P<code>TS\d+): (?P<message>.*)$")
+_MISSING_MODULE = re.compile(r"Cannot find module '([^']+)'")
+_NO_TYPES = "TS7016"  # an installed JavaScript package without declarations: it is `any`
+_FORCED = {"noEmit": True, "composite": False, "incremental": False, "declaration": False,
+           "declarationMap": False, "emitDeclarationOnly": False}
+"""Over any tsconfig.json: the check writes nothing and needs no project references."""
+
+
+def check_typescript_blocks(blocks: Iterable[TaskBlock], found: list[Problem]) -> list[Problem]:
+    """Type-check the entry files of the TypeScript ``blocks``; ``found`` holds the problems
+    reported so far (a file with a syntax error is not checked again)."""
+    broken = {p.location.file for p in found
+              if p.location is not None and p.message.startswith("syntax error")}
+    groups: dict[tuple[Path, Path | None], set[Path]] = {}
+    for block in blocks:
+        if block.source is not None or block.entry is None or \
+                not block.entry.endswith(_TS):
+            continue
+        entry = (block.dir / block.entry).resolve()
+        if not entry.is_file() or entry in broken or Path(block.dir / block.entry) in broken:
+            continue
+        root = _package_root(entry)
+        groups.setdefault((root, _tsconfig(entry, root)), set()).add(entry)
+    if not groups:
+        return []
+    try:
+        from ..node_tools import ensure_typescript, node_binary
+
+        node = node_binary()
+        typescript = ensure_typescript()
+    except WorkerError as exc:
+        first = min(min(files) for files in groups.values())
+        return [Problem("error", f"TypeScript blocks were not type-checked: {exc}",
+                        Location(first), "`oocana-local check --no-types` skips the type check")]
+    problems: list[Problem] = []
+    for (root, tsconfig), entries in sorted(groups.items(), key=lambda g: str(g[0])):
+        problems += _run_tsc(node, typescript, root, tsconfig, sorted(entries))
+    return problems
+
+
+def _package_root(entry: Path) -> Path:
+    """The folder of the nearest package.oo.yaml, else tsconfig.json, else package.json (as
+    the worker's module hooks find it)."""
+    fallback = None
+    for folder in entry.parents:
+        if (folder / "package.oo.yaml").is_file():
+            return folder
+        if fallback is None and ((folder / "tsconfig.json").is_file() or
+                                 (folder / "package.json").is_file()):
+            fallback = folder
+    return fallback or entry.parent
+
+
+def _tsconfig(entry: Path, root: Path) -> Path | None:
+    for folder in entry.parents:
+        if (folder / "tsconfig.json").is_file():
+            return folder / "tsconfig.json"
+        if folder == root:
+            return None
+    return None
+
+
+def _has_oomol_types(root: Path) -> bool:
+    return is_npm_installed(root, "@oomol/types")
+
+
+def _defaults(root: Path, typescript: Path) -> dict[str, object]:
+    type_roots = [str(folder / "node_modules" / "@types") for folder in (root, *root.parents)
+                  if (folder / "node_modules" / "@types").is_dir()]
+    type_roots.append(str(typescript.parent / "@types"))  # @types/node beside typescript
+    return {
+        "target": "ES2022", "module": "ESNext", "moduleResolution": "Bundler",
+        "lib": ["ES2023"], "types": ["node"], "typeRoots": type_roots,
+        "strict": True, "skipLibCheck": True, "esModuleInterop": True,
+        "resolveJsonModule": True, "allowImportingTsExtensions": True,
+        "forceConsistentCasingInFileNames": True, "jsx": "react-jsx",
+        "paths": {"~/*": [str(root / "*")]},
+        "noEmit": True,
+    }
+
+
+def _run_tsc(node: str, typescript: Path, root: Path, tsconfig: Path | None,
+             entries: list[Path]) -> list[Problem]:
+    files = [str(e) for e in entries]
+    if not _has_oomol_types(root):
+        files.append(str(OOCANA_TYPES))
+    with tempfile.TemporaryDirectory(prefix="oocana-local-tsc-") as temp:
+        base = Path(temp) / "defaults.json"
+        base.write_text(json.dumps({"compilerOptions": _defaults(root, typescript)}))
+        project = Path(temp) / "tsconfig.json"
+        extends = [str(base)] + ([str(tsconfig)] if tsconfig else [])
+        project.write_text(json.dumps({"extends": extends, "files": files, "include": [],
+                                       "compilerOptions": _FORCED}))
+        command = [node, str(typescript / "bin" / "tsc"), "-p", str(project), "--pretty", "false"]
+        try:
+            done = subprocess.run(command, cwd=root, capture_output=True, text=True,
+                                  timeout=600, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return [Problem("error", f"the TypeScript compiler did not run ({exc})",
+                            Location(entries[0]), "`oocana-local check --no-types` skips it")]
+        problems = _problems(done.stdout, root, tsconfig, Path(temp))
+    understood = any(_DIAGNOSTIC.match(l) or _GLOBAL.match(l) for l in done.stdout.splitlines())
+    if done.returncode and not understood:  # it crashed, or printed what we cannot read
+        tail = (done.stderr or done.stdout or "").strip().splitlines()[-3:]
+        problems.append(Problem("error", "the TypeScript compiler failed: "
+                                + " ".join(tail)[:500], Location(entries[0])))
+    return problems
+
+
+def _problems(output: str, root: Path, tsconfig: Path | None, temp: Path) -> list[Problem]:
+    """tsc's ``--pretty false`` lines: ``file(line,col): error TSnnnn: message`` (or
+    ``error TSnnnn: message`` for the project), then indented lines that explain it."""
+    problems: list[Problem] = []
+    chain: list[str] | None = None  # the lines of the diagnostic being read, when kept
+    for line in output.splitlines():
+        if line.startswith(" ") and line.strip():
+            if chain is not None:
+                chain.append(line.strip())
+            continue
+        if chain is not None:
+            problems[-1] = _with_message(problems[-1], chain)
+        chain = None
+        found = _DIAGNOSTIC.match(line) or _GLOBAL.match(line)
+        if found is None:
+            continue
+        fields = found.groupdict()
+        file = (root / fields["file"]).resolve() if fields.get("file") else None
+        if not _wanted(fields["code"], fields["message"], file, root):
+            continue
+        if file is None or file.is_relative_to(temp):
+            where = Location(tsconfig) if tsconfig else None
+        else:
+            where = Location(file, int(fields["line"]), int(fields["col"]))
+        chain = [fields["message"]]
+        problems.append(Problem("error" if fields["severity"] == "error" else "warning",
+                                fields["message"], where, None, fields["code"]))
+    if chain is not None:
+        problems[-1] = _with_message(problems[-1], chain)
+    return problems
+
+
+def _with_message(problem: Problem, chain: list[str]) -> Problem:
+    return Problem(problem.severity, "\n    ".join(chain), problem.location, problem.hint,
+                   problem.code)
+
+
+def _wanted(code: str, message: str, file: Path | None, root: Path) -> bool:
+    """False for what is not the block's fault or is reported elsewhere."""
+    if file is not None and "node_modules" in file.parts:
+        return False
+    if code == _NO_TYPES:
+        return False
+    if "@oomol/types" in message and not _has_oomol_types(root):
+        return False  # types only: ours stand in (and tsconfig.oomol.json's options)
+    missing = _MISSING_MODULE.search(message)
+    if missing and code in ("TS2307", "TS2792"):
+        name = npm_package_name(missing.group(1))
+        folder = file.parent if file is not None else root
+        if name is not None and not is_npm_installed(folder, name):
+            return False  # node_blocks reports the npm package that is not installed
+    return True
