@@ -32,7 +32,6 @@ from .finder import Finder, Kind, Lookup, not_found, not_found_anywhere
 from .packages import Packages
 from .problems import Problem
 from .pycheck import check_python_blocks, python_blocks
-from .tscheck import check_typescript_blocks
 from .resolved import (
     Block,
     Flow,
@@ -44,6 +43,7 @@ from .resolved import (
     TaskNode,
 )
 from .schema import validate_model
+from .tscheck import check_typescript_blocks
 from .validate import executor_warning, validate_flow, validate_task
 from .yamlload import KeyPath, YamlDoc, gc_paused, read_yaml
 

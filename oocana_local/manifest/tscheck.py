@@ -139,7 +139,8 @@ def _run_tsc(node: str, typescript: Path, root: Path, tsconfig: Path | None,
             return [Problem("error", f"the TypeScript compiler did not run ({exc})",
                             Location(entries[0]), "`oocana-local check --no-types` skips it")]
         problems = _problems(done.stdout, root, tsconfig, Path(temp))
-    understood = any(_DIAGNOSTIC.match(l) or _GLOBAL.match(l) for l in done.stdout.splitlines())
+    understood = any(_DIAGNOSTIC.match(text) or _GLOBAL.match(text)
+                     for text in done.stdout.splitlines())
     if done.returncode and not understood:  # it crashed, or printed what we cannot read
         tail = (done.stderr or done.stdout or "").strip().splitlines()[-3:]
         problems.append(Problem("error", "the TypeScript compiler failed: "
