@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import WorkerError
 
@@ -189,7 +190,9 @@ def _install_failure(missing: list[str], command: list[str], stderr: str) -> str
                  f"$OOCANA_LOCAL_NODE_TOOLS to such a folder"
                  + (f", or {env_vars} to an installed package folder" if env_vars else "") + ")")
     if (code and code.group(1) in _NETWORK_CODES) or fetch:
-        url = fetch.group(1) if fetch else "the registry"
+        parts = urlsplit(fetch.group(1)) if fetch else None
+        url = f"{parts.scheme}://{parts.netloc}" if parts and parts.netloc else \
+            fetch.group(1) if fetch else "the registry"
         reason = fetch.group(2).strip() if fetch else code.group(1) if code else "no answer"
         return (f"{what} could not be installed from the npm registry (no network? "
                 f"{url}: {reason}): run `oocana-local bootstrap --node-tools` where the "

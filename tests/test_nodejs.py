@@ -385,3 +385,148 @@ class TestBootstrap:
         assert result.status == "failed"
         assert "Python module 'surely_not_installed_xyz' is not installed" in result.error
         assert f"oocana-local bootstrap {block}" in result.error
+
+
+TYPED_BLOCK = '''import type { Context } from "@oomol/types/oocana";
+//#region generated meta
+type Inputs = { a: number; name: string };
+type Outputs = { sum: number; greeting: string };
+//#endregion
+
+export default async function (
+  params: Inputs,
+  context: Context<Inputs, Outputs>,
+): Promise<Partial<Outputs> | undefined | void> {
+  await context.reportProgress(10);
+  context.output("greeting", `hello, ${params.name}`);
+  context.preview({ type: "markdown", data: "# done" });
+  const info = await context.queryBlock("self::other");
+  context.reportLog(`${info.inputs_def.length} inputs, on ${context.hostInfo.gpuVendor}`);
+  const token: string = await context.getOomolToken();
+  return { sum: params.a + token.length };
+}
+'''
+
+
+def ts_block(root: Path, name: str, source: str) -> Path:
+    block = root / name
+    block.mkdir(parents=True)
+    (block / "task.oo.yaml").write_text(
+        "executor: {name: nodejs, options: {entry: main.ts}}\n"
+        "inputs_def: [{handle: a}, {handle: name}]\n"
+        "outputs_def: [{handle: sum}, {handle: greeting}]\n")
+    (block / "main.ts").write_text(source)
+    return block
+
+
+@pytest.fixture(scope="module")
+def typescript_installed():
+    """The type checks need tsc in the tools cache: CI installs it up front (.ci/run runs
+    `bootstrap --node-tools`), so its absence is a setup error, not something to skip."""
+    from oocana_local.node_tools import find_typescript
+
+    assert find_typescript() is not None, (
+        "typescript is not in the Node.js tools cache: run "
+        "`python -m oocana_local bootstrap --node-tools tests/flows/nodejs` first")
+
+
+@pytest.mark.usefixtures("typescript_installed")
+class TestTypeCheck:
+    def check(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(cli("check", *args), cwd=REPO, env=cli_env(),
+                              capture_output=True, text=True, timeout=600)
+
+    def test_a_type_error_fails_check_with_file_line_column_and_code(self, tmp_path):
+        (tmp_path / "package.oo.yaml").write_text("name: typed\n")
+        ts_block(tmp_path / "tasks", "good", TYPED_BLOCK)
+        block = ts_block(tmp_path / "tasks", "bad",
+                         'import dayjs from "dayjs";\n\nexport default function () {\n'
+                         '  const x: number = "a";\n  return { sum: x };\n}\n')
+        proc = self.check(str(tmp_path))
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        main = block / "main.ts"
+        assert (f"{main}:4:9: error TS2322: Type 'string' is not assignable to type "
+                "'number'.") in proc.stderr.splitlines()
+        # The missing npm package is named once, by the npm check, not again by tsc.
+        assert "npm package 'dayjs' is not installed" in proc.stderr
+        assert "TS2307" not in proc.stderr
+        assert "good" not in proc.stderr  # one program for both blocks; only bad is wrong
+        assert "2 error(s)" in proc.stderr
+
+        skipped = self.check("--no-types", str(tmp_path))
+        assert skipped.returncode == 2  # the npm package is still missing
+        assert "TS2322" not in skipped.stderr and "1 error(s)" in skipped.stderr
+
+    def test_a_block_typed_with_the_oomol_context_passes_offline(self, tmp_path):
+        # No @oomol/types installed, and the tsconfig.json of OOMOL's template extends a
+        # file of that package: the types shipped with oocana-local stand in.
+        (tmp_path / "package.oo.yaml").write_text("name: typed\n")
+        (tmp_path / "tsconfig.json").write_text(
+            '{\n  // as OOMOL writes it\n  "extends": "@oomol/types/tsconfig.oomol.json",\n'
+            '  "compilerOptions": {"paths": {"~/*": ["./*"]}}\n}\n')
+        (tmp_path / "lib").mkdir()
+        (tmp_path / "lib" / "twice.ts").write_text(
+            "export const twice = (n: number): number => n * 2;\n")
+        ts_block(tmp_path / "tasks", "typed", TYPED_BLOCK.replace(
+            "return { sum: params.a + token.length };",
+            "return { sum: twice(params.a) + token.length };").replace(
+            "//#region", 'import { twice } from "~/lib/twice";\n//#region'))
+        proc = self.check(str(tmp_path))
+        assert proc.returncode == 0, proc.stderr
+        assert "all manifests are valid" in proc.stdout
+
+    def test_the_package_tsconfig_is_honoured(self, tmp_path):
+        (tmp_path / "package.oo.yaml").write_text("name: loose\n")
+        source = "export default function (params) {\n  return { sum: params.a };\n}\n"
+        ts_block(tmp_path, "loose", source)
+        strict = oocana_local.check(tmp_path)
+        assert [(p.code, p.location.line) for p in strict] == [("TS7006", 1)]
+        assert "implicitly has an 'any' type" in strict[0].message
+        (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"strict": false}}\n')
+        assert oocana_local.check(tmp_path) == []
+
+
+class TestOfflineTools:
+    """No registry: npm points at a closed port and the tools cache is empty."""
+
+    @pytest.fixture
+    def offline_env(self, tmp_path):
+        env = cli_env()
+        env.update({"OOCANA_LOCAL_NODE_TOOLS": str(tmp_path / "tools"),
+                    "npm_config_registry": "http://127.0.0.1:9",
+                    "npm_config_fetch_retries": "0",  # fail at once, not after a minute
+                    "npm_config_cache": str(tmp_path / "npm-cache")})
+        for name in ("OOCANA_LOCAL_ESBUILD", "OOCANA_LOCAL_TYPESCRIPT"):
+            env.pop(name, None)
+        return env
+
+    def test_bootstrap_says_what_it_needs_and_how_to_get_it(self, offline_env):
+        proc = subprocess.run(cli("bootstrap", "--node-tools", str(TASKS / "square")),
+                              cwd=REPO, env=offline_env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 1
+        [line] = [x for x in proc.stdout.splitlines() if "FAILED" in x]
+        assert "esbuild (it compiles TypeScript blocks) and typescript" in line
+        assert "could not be installed from the npm registry (no network? " in line
+        assert "127.0.0.1:9" in line
+        assert "run `oocana-local bootstrap --node-tools` where the registry is reachable" in line
+        assert "$OOCANA_LOCAL_NODE_TOOLS" in line
+
+    def test_check_and_the_first_typescript_job_say_it_too(self, offline_env, tmp_path):
+        block = ts_block(tmp_path, "offline", "export default () => ({ sum: 1 as number });\n")
+        proc = subprocess.run(cli("check", str(block)), cwd=REPO, env=offline_env,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2
+        assert "TypeScript blocks were not type-checked: esbuild (it compiles TypeScript " \
+               "blocks) and typescript" in proc.stderr
+        assert "could not be installed from the npm registry (no network?" in proc.stderr
+        assert "--no-types" in proc.stderr
+
+        proc = subprocess.run(cli("run", str(block), "--json", "--inputs",
+                                  '{"a": 1, "name": "x"}'), cwd=REPO, env=offline_env,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 1
+        error = json.loads(proc.stdout)["error"]
+        assert "esbuild (it compiles TypeScript blocks) could not be installed from the " \
+               "npm registry (no network?" in error
+        assert "oocana-local bootstrap --node-tools" in error
