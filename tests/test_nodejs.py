@@ -475,15 +475,20 @@ class TestTypeCheck:
         assert proc.returncode == 0, proc.stderr
         assert "all manifests are valid" in proc.stdout
 
-    def test_the_package_tsconfig_is_honoured(self, tmp_path):
+    def test_the_package_tsconfig_is_honoured_as_written(self, tmp_path):
         (tmp_path / "package.oo.yaml").write_text("name: loose\n")
-        source = "export default function (params) {\n  return { sum: params.a };\n}\n"
+        source = ("export default function (params) {\n  const unused = 1;\n"
+                  "  return { sum: params.a };\n}\n")
         ts_block(tmp_path, "loose", source)
+        # No tsconfig.json: strict, as OOMOL's template.
         strict = oocana_local.check(tmp_path)
-        assert [(p.code, p.location.line) for p in strict] == [("TS7006", 1)]
+        assert [(p.code, p.location.line, p.location.column) for p in strict] == [
+            ("TS7006", 1, 26)]
         assert "implicitly has an 'any' type" in strict[0].message
-        (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"strict": false}}\n')
-        assert oocana_local.check(tmp_path) == []
+        # Its own tsconfig.json: not strict (TypeScript's default), but no unused locals.
+        (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"noUnusedLocals": true}}\n')
+        assert [(p.code, p.location.line) for p in oocana_local.check(tmp_path)] == [
+            ("TS6133", 2)]
 
 
 class TestOfflineTools:

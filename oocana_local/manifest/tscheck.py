@@ -2,13 +2,14 @@
 file:line:column and the TS code (``main.ts:3:7: error TS2322: ...``).
 
 One ``tsc`` program per package (per tsconfig.json, when a package has several) holds the
-entry files of all its TypeScript blocks and what they import. Compiler options:
+entry files of all its TypeScript blocks and what they import; it writes nothing (``noEmit``).
 
-* the package's nearest ``tsconfig.json`` (between a block and its package root) when there
-  is one, over our defaults; ``noEmit`` is forced, and the files are the blocks' entries;
-* else our defaults: ``strict`` (as OOMOL's block template), ES2022 modules resolved like a
-  bundler (extensionless and ``.js`` -> ``.ts`` imports, as the worker does), ``~/`` for the
-  package root, Node.js types, ``skipLibCheck``.
+* With a ``tsconfig.json`` (the nearest one between a block and its package root), its
+  options apply as written, over what the worker provides anyway: Node.js types (ours when
+  the package has none), ``~/`` for the package root, ``.ts`` in import paths, and
+  ``skipLibCheck``.
+* Without one, our defaults too: ``strict`` (as OOMOL's block template), ES2022 modules
+  resolved like a bundler (extensionless and ``.js`` -> ``.ts`` imports, as the worker).
 
 ``@oomol/types/oocana`` (``import type { Context } ...``) is typed by ``nodejs/oocana.d.ts``
 when the package has no ``@oomol/types`` installed, and a tsconfig.json that extends
@@ -104,19 +105,40 @@ def _has_oomol_types(root: Path) -> bool:
     return is_npm_installed(root, "@oomol/types")
 
 
-def _defaults(root: Path, typescript: Path) -> dict[str, object]:
+def _environment(root: Path, typescript: Path) -> dict[str, object]:
+    """What the worker provides whatever the tsconfig says: Node.js types (ours when the
+    package has none), ``~/`` for the package root, ``.ts`` in import paths."""
     type_roots = [str(folder / "node_modules" / "@types") for folder in (root, *root.parents)
                   if (folder / "node_modules" / "@types").is_dir()]
     type_roots.append(str(typescript.parent / "@types"))  # @types/node beside typescript
-    return {
-        "target": "ES2022", "module": "ESNext", "moduleResolution": "Bundler",
-        "lib": ["ES2023"], "types": ["node"], "typeRoots": type_roots,
-        "strict": True, "skipLibCheck": True, "esModuleInterop": True,
-        "resolveJsonModule": True, "allowImportingTsExtensions": True,
-        "forceConsistentCasingInFileNames": True, "jsx": "react-jsx",
-        "paths": {"~/*": [str(root / "*")]},
-        "noEmit": True,
-    }
+    return {"typeRoots": type_roots, "paths": {"~/*": [str(root / "*")]},
+            "allowImportingTsExtensions": True, "skipLibCheck": True}
+
+
+_DEFAULTS = {
+    "target": "ES2022", "module": "ESNext", "moduleResolution": "Bundler", "lib": ["ES2023"],
+    "types": ["node"], "strict": True, "esModuleInterop": True, "resolveJsonModule": True,
+    "forceConsistentCasingInFileNames": True, "jsx": "react-jsx",
+}
+"""Without a tsconfig.json (or in place of an uninstalled ``tsconfig.oomol.json``)."""
+_EXTENDS = re.compile(r'"extends"\s*:\s*(\[[^\]]*\]|"[^"]*")')
+
+
+def _options(root: Path, typescript: Path, tsconfig: Path | None) -> dict[str, object]:
+    """The options under the package's tsconfig.json (which overrides them)."""
+    options = _environment(root, typescript)
+    if tsconfig is None or _extends_missing_oomol(tsconfig, root):
+        options.update(_DEFAULTS)
+    return options
+
+
+def _extends_missing_oomol(tsconfig: Path, root: Path) -> bool:
+    try:
+        found = _EXTENDS.search(tsconfig.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return False
+    return found is not None and "@oomol/types" in found.group(1) and \
+        not _has_oomol_types(tsconfig.parent)
 
 
 def _run_tsc(node: str, typescript: Path, root: Path, tsconfig: Path | None,
@@ -126,7 +148,7 @@ def _run_tsc(node: str, typescript: Path, root: Path, tsconfig: Path | None,
         files.append(str(OOCANA_TYPES))
     with tempfile.TemporaryDirectory(prefix="oocana-local-tsc-") as temp:
         base = Path(temp) / "defaults.json"
-        base.write_text(json.dumps({"compilerOptions": _defaults(root, typescript)}))
+        base.write_text(json.dumps({"compilerOptions": _options(root, typescript, tsconfig)}))
         project = Path(temp) / "tsconfig.json"
         extends = [str(base)] + ([str(tsconfig)] if tsconfig else [])
         project.write_text(json.dumps({"extends": extends, "files": files, "include": [],
