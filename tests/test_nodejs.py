@@ -491,6 +491,28 @@ class TestTypeCheck:
             ("TS6133", 2)]
 
 
+    def test_blocks_of_other_packages_are_not_type_checked(self, tmp_path):
+        # A flow of `mine` uses a block of the installed package `other`, whose types are
+        # wrong: that is for `other`'s authors (checking `other` itself reports it).
+        other = tmp_path / "packages" / "other"
+        (other / "tasks").mkdir(parents=True)
+        (other / "package.oo.yaml").write_text("name: other\n")
+        ts_block(other / "tasks", "sloppy", "export default () => {\n"
+                 "  const n: number = 'x';\n  return { sum: n };\n}\n")
+        mine = tmp_path / "mine"
+        (mine / "flows" / "use").mkdir(parents=True)
+        (mine / "package.oo.yaml").write_text("name: mine\n")
+        (mine / "flows" / "use" / "flow.oo.yaml").write_text(
+            "nodes:\n  - node_id: s\n    task: other::sloppy\n"
+            "    inputs_from: [{handle: a, value: 1}, {handle: name, value: x}]\n")
+        search = ["--search-paths", str(tmp_path / "packages")]
+        proc = self.check(*search, str(mine))
+        assert proc.returncode == 0, proc.stderr
+        proc = self.check(*search, str(other))
+        assert proc.returncode == 2
+        assert f"{other / 'tasks' / 'sloppy' / 'main.ts'}:2:9: error TS2322" in proc.stderr
+
+
 class TestOfflineTools:
     """No registry: npm points at a closed port and the tools cache is empty."""
 

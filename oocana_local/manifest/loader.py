@@ -136,7 +136,8 @@ class Loader:
                 problems += found
             problems += check_python_blocks(python_blocks(blocks))
             if types:
-                problems += check_typescript_blocks(python_blocks(blocks, "nodejs"), problems)
+                problems += check_typescript_blocks(python_blocks(blocks, "nodejs"), problems,
+                                                    within=root)
             return _finish(problems)
 
     def resolve_task(self, ref: str, base: Flow | TaskBlock | str | os.PathLike[str]) -> TaskBlock:

@@ -3,6 +3,7 @@ file:line:column and the TS code (``main.ts:3:7: error TS2322: ...``).
 
 One ``tsc`` program per package (per tsconfig.json, when a package has several) holds the
 entry files of all its TypeScript blocks and what they import; it writes nothing (``noEmit``).
+Blocks of other packages that a flow uses are not checked.
 
 * With a ``tsconfig.json`` (the nearest one between a block and its package root), its
   options apply as written, over what the worker provides anyway: Node.js types (ours when
@@ -47,11 +48,18 @@ _FORCED = {"noEmit": True, "composite": False, "incremental": False, "declaratio
 """Over any tsconfig.json: the check writes nothing and needs no project references."""
 
 
-def check_typescript_blocks(blocks: Iterable[TaskBlock], found: list[Problem]) -> list[Problem]:
+def check_typescript_blocks(blocks: Iterable[TaskBlock], found: list[Problem], *,
+                            within: Path | None = None) -> list[Problem]:
     """Type-check the entry files of the TypeScript ``blocks``; ``found`` holds the problems
-    reported so far (a file with a syntax error is not checked again)."""
+    reported so far (a file with a syntax error is not checked again). With ``within`` (the
+    checked path), only blocks of the package around it: blocks of other packages that a
+    flow uses are not the user's to fix."""
     broken = {p.location.file for p in found
               if p.location is not None and p.message.startswith("syntax error")}
+    scope = None
+    if within is not None:
+        folder = within.resolve() if within.is_dir() else within.resolve().parent
+        scope = _package_root(folder / "x")
     groups: dict[tuple[Path, Path | None], set[Path]] = {}
     for block in blocks:
         if block.source is not None or block.entry is None or \
@@ -59,6 +67,8 @@ def check_typescript_blocks(blocks: Iterable[TaskBlock], found: list[Problem]) -
             continue
         entry = (block.dir / block.entry).resolve()
         if not entry.is_file() or entry in broken or Path(block.dir / block.entry) in broken:
+            continue
+        if scope is not None and not entry.is_relative_to(scope):
             continue
         root = _package_root(entry)
         groups.setdefault((root, _tsconfig(entry, root)), set()).add(entry)
