@@ -440,18 +440,24 @@ class TestTypeCheck:
         (tmp_path / "package.oo.yaml").write_text("name: typed\n")
         ts_block(tmp_path / "tasks", "good", TYPED_BLOCK)
         block = ts_block(tmp_path / "tasks", "bad",
-                         'import dayjs from "dayjs";\n\nexport default function () {\n'
-                         '  const x: number = "a";\n  return { sum: x };\n}\n')
+                         'import dayjs from "dayjs";\nimport { n } from "./helper";\n'
+                         'export default function () {\n'
+                         '  const x: number = "a";\n  return { sum: x + n };\n}\n')
+        (block / "helper.ts").write_text('import pad from "left-pad-nowhere";\n'
+                                         "export const n: number = pad;\n")
         proc = self.check(str(tmp_path))
         assert proc.returncode == 2, proc.stdout + proc.stderr
         main = block / "main.ts"
         assert (f"{main}:4:9: error TS2322: Type 'string' is not assignable to type "
                 "'number'.") in proc.stderr.splitlines()
-        # The missing npm package is named once, by the npm check, not again by tsc.
-        assert "npm package 'dayjs' is not installed" in proc.stderr
-        assert "TS2307" not in proc.stderr
+        # The missing npm package of the entry is named once, by the npm check, with its
+        # hint; the one of a file it imports (which that check does not read) by tsc.
+        assert f"{main}:1: error: npm package 'dayjs' is not installed" in proc.stderr
+        assert "'dayjs' or its corresponding" not in proc.stderr
+        assert (f"{block / 'helper.ts'}:1:17: error TS2307: Cannot find module "
+                "'left-pad-nowhere'") in proc.stderr
         assert "good" not in proc.stderr  # one program for both blocks; only bad is wrong
-        assert "2 error(s)" in proc.stderr
+        assert "3 error(s)" in proc.stderr
 
         skipped = self.check("--no-types", str(tmp_path))
         assert skipped.returncode == 2  # the npm package is still missing

@@ -16,7 +16,7 @@ from ..node_tools import esbuild_binary
 from .problems import Problem
 from .resolved import Location, TaskBlock
 
-__all__ = ["validate_node_block", "npm_package_name", "is_npm_installed"]
+__all__ = ["validate_node_block", "is_npm_installed"]
 
 _BUILTINS = set(
     "assert async_hooks buffer child_process cluster console constants crypto dgram "
@@ -161,12 +161,6 @@ def _installed(folder: Path, name: str) -> bool:
         if (parent / "node_modules" / name).exists():
             return True
     return False
-
-
-def npm_package_name(spec: str) -> str | None:
-    """The npm package an import names (``@scope/pkg`` of ``@scope/pkg/sub``); None for
-    relative, absolute, ``~/``, ``node:`` and built-in imports, and for @oomol/types."""
-    return _package_name(spec)
 
 
 def is_npm_installed(folder: Path, name: str) -> bool:

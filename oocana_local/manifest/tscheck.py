@@ -15,8 +15,8 @@ Blocks of other packages that a flow uses are not checked.
 ``@oomol/types/oocana`` (``import type { Context } ...``) is typed by ``nodejs/oocana.d.ts``
 when the package has no ``@oomol/types`` installed, and a tsconfig.json that extends
 ``@oomol/types/tsconfig.oomol.json`` falls back to our defaults. What other checks already
-report, or what is not the block's fault, is left out: imports of npm packages that are not
-installed (``node_blocks`` names them), installed npm packages that ship no types (they
+report, or what is not the block's fault, is left out: the imports of npm packages that
+``node_blocks`` reported as not installed, installed npm packages that ship no types (they
 are ``any``), errors inside ``node_modules``, and files with a syntax error already reported.
 """
 
@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import WorkerError
-from .node_blocks import is_npm_installed, npm_package_name
+from .node_blocks import is_npm_installed
 from .problems import Problem
 from .resolved import Location, TaskBlock
 
@@ -41,7 +41,9 @@ _TS = (".ts", ".mts", ".cts", ".tsx")
 _DIAGNOSTIC = re.compile(r"^(?P<file>.+?)\((?P<line>\d+),(?P<col>\d+)\): "
                          r"(?P<severity>error|warning) (?P<code>TS\d+): (?P<message>.*)$")
 _GLOBAL = re.compile(r"^(?P<severity>error|warning) (?P<code>TS\d+): (?P<message>.*)$")
-_MISSING_MODULE = re.compile(r"Cannot find module '([^']+)'")
+_NOT_FOUND = {"TS2307", "TS2792", "TS6053", "TS2688"}
+"""Cannot find module, cannot find module (with a hint), file not found (``extends``),
+cannot find type definition file."""
 _NO_TYPES = "TS7016"  # an installed JavaScript package without declarations: it is `any`
 _FORCED = {"noEmit": True, "composite": False, "incremental": False, "declaration": False,
            "declarationMap": False, "emitDeclarationOnly": False}
@@ -56,6 +58,8 @@ def check_typescript_blocks(blocks: Iterable[TaskBlock], found: list[Problem], *
     flow uses are not the user's to fix."""
     broken = {p.location.file for p in found
               if p.location is not None and p.message.startswith("syntax error")}
+    npm_missing = {(p.location.file.resolve(), p.location.line) for p in found
+                   if p.location is not None and p.message.startswith("npm package ")}
     scope = None
     if within is not None:
         folder = within.resolve() if within.is_dir() else within.resolve().parent
@@ -85,7 +89,7 @@ def check_typescript_blocks(blocks: Iterable[TaskBlock], found: list[Problem], *
                         Location(first), "`oocana-local check --no-types` skips the type check")]
     problems: list[Problem] = []
     for (root, tsconfig), entries in sorted(groups.items(), key=lambda g: str(g[0])):
-        problems += _run_tsc(node, typescript, root, tsconfig, sorted(entries))
+        problems += _run_tsc(node, typescript, root, tsconfig, sorted(entries), npm_missing)
     return problems
 
 
@@ -137,12 +141,12 @@ _EXTENDS = re.compile(r'"extends"\s*:\s*(\[[^\]]*\]|"[^"]*")')
 def _options(root: Path, typescript: Path, tsconfig: Path | None) -> dict[str, object]:
     """The options under the package's tsconfig.json (which overrides them)."""
     options = _environment(root, typescript)
-    if tsconfig is None or _extends_missing_oomol(tsconfig, root):
+    if tsconfig is None or _extends_missing_oomol(tsconfig):
         options.update(_DEFAULTS)
     return options
 
 
-def _extends_missing_oomol(tsconfig: Path, root: Path) -> bool:
+def _extends_missing_oomol(tsconfig: Path) -> bool:
     try:
         found = _EXTENDS.search(tsconfig.read_text(encoding="utf-8", errors="replace"))
     except OSError:
@@ -152,7 +156,7 @@ def _extends_missing_oomol(tsconfig: Path, root: Path) -> bool:
 
 
 def _run_tsc(node: str, typescript: Path, root: Path, tsconfig: Path | None,
-             entries: list[Path]) -> list[Problem]:
+             entries: list[Path], npm_missing: set[tuple[Path, int]]) -> list[Problem]:
     files = [str(e) for e in entries]
     if not _has_oomol_types(root):
         files.append(str(OOCANA_TYPES))
@@ -170,7 +174,7 @@ def _run_tsc(node: str, typescript: Path, root: Path, tsconfig: Path | None,
         except (OSError, subprocess.TimeoutExpired) as exc:
             return [Problem("error", f"the TypeScript compiler did not run ({exc})",
                             Location(entries[0]), "`oocana-local check --no-types` skips it")]
-        problems = _problems(done.stdout, root, tsconfig, Path(temp))
+        problems = _problems(done.stdout, root, tsconfig, Path(temp), npm_missing)
     understood = any(_DIAGNOSTIC.match(text) or _GLOBAL.match(text)
                      for text in done.stdout.splitlines())
     if done.returncode and not understood:  # it crashed, or printed what we cannot read
@@ -180,7 +184,8 @@ def _run_tsc(node: str, typescript: Path, root: Path, tsconfig: Path | None,
     return problems
 
 
-def _problems(output: str, root: Path, tsconfig: Path | None, temp: Path) -> list[Problem]:
+def _problems(output: str, root: Path, tsconfig: Path | None, temp: Path,
+              npm_missing: set[tuple[Path, int]]) -> list[Problem]:
     """tsc's ``--pretty false`` lines: ``file(line,col): error TSnnnn: message`` (or
     ``error TSnnnn: message`` for the project), then indented lines that explain it."""
     problems: list[Problem] = []
@@ -198,12 +203,13 @@ def _problems(output: str, root: Path, tsconfig: Path | None, temp: Path) -> lis
             continue
         fields = found.groupdict()
         file = (root / fields["file"]).resolve() if fields.get("file") else None
-        if not _wanted(fields["code"], fields["message"], file, root):
+        line_number = int(fields.get("line") or 0)
+        if not _wanted(fields["code"], fields["message"], file, line_number, root, npm_missing):
             continue
         if file is None or file.is_relative_to(temp):
             where = Location(tsconfig) if tsconfig else None
         else:
-            where = Location(file, int(fields["line"]), int(fields["col"]))
+            where = Location(file, line_number, int(fields["col"]))
         chain = [fields["message"]]
         problems.append(Problem("error" if fields["severity"] == "error" else "warning",
                                 fields["message"], where, None, fields["code"]))
@@ -217,18 +223,15 @@ def _with_message(problem: Problem, chain: list[str]) -> Problem:
                    problem.code)
 
 
-def _wanted(code: str, message: str, file: Path | None, root: Path) -> bool:
+def _wanted(code: str, message: str, file: Path | None, line: int, root: Path,
+            npm_missing: set[tuple[Path, int]]) -> bool:
     """False for what is not the block's fault or is reported elsewhere."""
     if file is not None and "node_modules" in file.parts:
         return False
     if code == _NO_TYPES:
         return False
-    if "@oomol/types" in message and not _has_oomol_types(root):
-        return False  # types only: ours stand in (and tsconfig.oomol.json's options)
-    missing = _MISSING_MODULE.search(message)
-    if missing and code in ("TS2307", "TS2792"):
-        name = npm_package_name(missing.group(1))
-        folder = file.parent if file is not None else root
-        if name is not None and not is_npm_installed(folder, name):
-            return False  # node_blocks reports the npm package that is not installed
+    if code in _NOT_FOUND and "@oomol/types" in message and not _has_oomol_types(root):
+        return False  # types only: ours stand in (and our defaults for tsconfig.oomol.json)
+    if code in ("TS2307", "TS2792") and file is not None and (file, line) in npm_missing:
+        return False  # the npm-package check reported this import (with the bootstrap hint)
     return True
