@@ -47,7 +47,7 @@ class Location:
 
     file: Path
     line: int = 0
-    column: int = 0
+    column: int = field(default=0, repr=False)  # shown by str(); repr stays as it was
 
     def __str__(self) -> str:
         if not self.line:
