@@ -152,6 +152,29 @@ class TestContext:
         assert len(pids) == 1
         assert max_overlap([intervals(result, n)[0] for n in "abc"]) == 3
 
+    def test_reporting_methods_return_promises_as_in_oocana_node(self, engine, tmp_path,
+                                                                 monkeypatch):
+        # What oocana.d.ts declares (the @oomol/types signatures) is what the worker does.
+        monkeypatch.setenv("OOMOL_HOST_GPU_VENDOR", "acme")
+        block = tmp_path / "promised"
+        block.mkdir()
+        (block / "task.oo.yaml").write_text(
+            "executor: {name: nodejs, options: {entry: main.ts}}\n"
+            "outputs_def: [{handle: first}, {handle: vendor}, {handle: kinds}]\n")
+        (block / "main.ts").write_text(
+            'import type { Context } from "@oomol/types/oocana";\n'
+            "export default async function (_: {}, context: Context) {\n"
+            '  await context.output("first", 1);\n'
+            "  const kinds = await Promise.all([context.reportProgress(50),\n"
+            '    context.reportLog("x"), context.preview({ type: "text", data: "t" }),\n'
+            '    context.warning("w"), context.logJSON({}), context.sendMessage(1)]);\n'
+            '  return { vendor: context.hostInfo.gpuVendor, kinds: kinds.map((k) => typeof k) };\n'
+            "}\n")
+        result = engine.run(block)
+        assert result.status == "completed", result.error
+        assert result.outputs == {"first": 1, "vendor": "acme",
+                                  "kinds": ["undefined"] * 6}
+
     def test_return_value_that_is_not_an_object_fails(self, engine):
         result = engine.run(TASKS / "bad_return")
         assert result.status == "failed"
