@@ -152,6 +152,7 @@ class TestContext:
         assert len(pids) == 1
         assert max_overlap([intervals(result, n)[0] for n in "abc"]) == 3
 
+    @pytest.mark.usefixtures("typescript_installed")
     def test_reporting_methods_return_promises_as_in_oocana_node(self, engine, tmp_path,
                                                                  monkeypatch):
         # What oocana.d.ts declares (the @oomol/types signatures) is what the worker does.
@@ -170,6 +171,7 @@ class TestContext:
             '    context.warning("w"), context.logJSON({}), context.sendMessage(1)]);\n'
             '  return { vendor: context.hostInfo.gpuVendor, kinds: kinds.map((k) => typeof k) };\n'
             "}\n")
+        assert oocana_local.check(block) == []  # it type-checks against oocana.d.ts
         result = engine.run(block)
         assert result.status == "completed", result.error
         assert result.outputs == {"first": 1, "vendor": "acme",
