@@ -18,7 +18,7 @@ from .problems import Problem
 from .resolved import Location, TaskBlock
 from .tsconfig_paths import is_mapped
 
-__all__ = ["validate_node_block"]
+__all__ = ["validate_node_block", "is_npm_installed"]
 
 _BUILTINS = set(
     "assert async_hooks buffer child_process cluster console constants crypto dgram "
@@ -164,6 +164,11 @@ def _installed(folder: Path, name: str) -> bool:
         if (parent / "node_modules" / name).exists():
             return True
     return False
+
+
+def is_npm_installed(folder: Path, name: str) -> bool:
+    """Whether ``name`` is in a ``node_modules`` of ``folder`` or of a folder above it."""
+    return _installed(folder, name)
 
 
 def _package_root(folder: Path) -> Path:
