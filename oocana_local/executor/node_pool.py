@@ -102,9 +102,12 @@ def _with_secrets(job: Job, handler: JobHandler) -> dict[str, Any]:
 
 
 class NodePool(Executor):
-    def __init__(self, env: dict[str, str] | None = None, idle_timeout: float = 30.0):
+    def __init__(self, env: dict[str, str] | None = None, idle_timeout: float = 30.0,
+                 scope: str | None = None):
         self.env = dict(env or {})
         self.idle_timeout = idle_timeout
+        self.scope = scope
+        """When set, every job runs on the one worker of this scope (a service's)."""
         self.holders: dict[str, NodeWorkerProcess] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: dict[str, NodeWorkerProcess] = {}
@@ -206,6 +209,8 @@ class NodePool(Executor):
                 self._esbuild = str(found)
 
     def _scope(self, job: Job) -> str:
+        if self.scope is not None:
+            return self.scope
         spec = job.spec
         if spec.spawn_key is not None:
             return f"{job.session_id}\0spawn\0{spec.spawn_key}"

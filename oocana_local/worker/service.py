@@ -55,11 +55,17 @@ def _start(job: dict[str, Any], info: dict[str, Any]) -> Service:
     return service
 
 
+def _started(inputs: Any, context: Any) -> None:
+    """The job that only starts a service: nothing left to do."""
+
+
 def service_function(job: dict[str, Any]) -> Any:
     """The callable that runs this call: the handler of the job's block."""
     info: dict[str, Any] = job["service"]
     handler = _start(job, info).block_handler
     block = info["block"]
+    if block is None:  # start_at: the run starts the service before any call
+        return _started
     if isinstance(handler, dict):
         fn = handler.get(block)
         if fn is None:
