@@ -294,3 +294,139 @@ def test_app_end_service_lives_across_server_runs(tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert wait_gone(first["pid"])
+
+
+# -- Node.js services ----------------------------------------------------------------------------
+
+def _node_processes(pids: set[int]) -> set[int]:
+    """The Node.js processes among ``pids``."""
+    found = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"worker.mjs" in cmdline.read():
+                    found.add(pid)
+        except OSError:
+            pass
+    return found
+
+
+def test_cli_node_services_like_oocana_node_flow_examples():
+    proc, summary = run_cli(str(flow("node_service")))
+    assert proc.returncode == 0, proc.stderr
+    out = summary["outputs"]
+    # app's dict handler: `one` gave 1, `end` (the app block) 1 + 1, two calls kept in state
+    assert (out["app"], out["calls"]) == (2, 2)
+    # greeter's one function handler serves both its blocks, in a TypeScript default export
+    assert out["text"] == "hello flows from greeter" and out["seen"] == 2
+    assert wait_gone(out["pid"])  # session_end: stopped with the run
+
+
+def test_node_service_events_and_messages(engine):
+    result = engine.run(flow("node_service"))
+    assert result.ok, result.error
+    messages = [(e["stacks"][-1]["node_id"], e["payload"]) for e in result.events
+                if e["type"] == "BlockMessage"]
+    assert sorted(messages, key=str) == [("end", {"from": "app"}), ("one", {"from": "one"})]
+    started = [e for e in result.events if e["type"] == "BlockStarted"
+               and e["stacks"][-1]["node_id"] in ("one", "end")]
+    assert all(e["block_path"].endswith("services/app/service.oo.yaml") for e in started)
+
+
+def test_kit_runs_node_service_blocks(run_block, run_flow):
+    one = run_block("svcs::app::one", {}, search_paths=SEARCH)
+    assert one.outputs == {"one": 1}
+    hello = run_block("svcs::greeter::hello", {"who": "kit"}, search_paths=SEARCH)
+    assert hello.outputs == {"text": "hello kit from greeter"}
+    both = run_flow(flow("node_service"), search_paths=SEARCH)
+    assert both.node_outputs["end"]["app"] == [2]
+
+
+def test_one_node_service_runs_several_calls_at_once(run_flow):
+    # Each call waits (in the service) until the other one has arrived: had the service
+    # run them one after the other, the first would wait in vain and fail.
+    result = run_flow(flow("meet"), search_paths=SEARCH)
+    assert result.outputs["a_met"] == "b" and result.outputs["b_met"] == "a"
+    assert result.outputs["pid_a"] == result.outputs["pid_b"]  # one service process
+
+
+def test_cli_start_at_session_start_starts_the_service_before_its_first_call(tmp_path):
+    # `seen` waits for the mark the service's start writes; only after it is the service
+    # called. A service started by its first call would never write it: `seen` would fail.
+    proc = subprocess.run(
+        cli("run", str(flow("started_early")), "--json", "--search-paths", SEARCH[0]),
+        cwd=REPO, env={**cli_env(), "SVC_MARKS": str(tmp_path)}, capture_output=True,
+        text=True, timeout=RUN_TIMEOUT)
+    summary = json.loads(proc.stdout)
+    assert proc.returncode == 0, summary["error"]
+    marks = list(tmp_path.glob("started-*"))
+    assert len(marks) == 1  # started once: the call met the instance the run started
+    assert summary["outputs"]["marked_pid"] == summary["outputs"]["call_pid"]
+    assert wait_gone(summary["outputs"]["call_pid"])
+
+
+def test_node_service_crash_fails_the_call_and_the_next_call_restarts_it():
+    engine = oocana_local.Engine(search_paths=SEARCH)
+    try:
+        first = engine.run(flow("node_forever"))
+        second = engine.run(flow("node_forever"))
+        assert (first.outputs["total"], second.outputs["total"]) == (1, 2)  # app_end
+        pid = first.outputs["pid"]
+        assert second.outputs["pid"] == pid
+        crash = engine.run(flow("node_crash"))
+        assert crash.status == "failed" and crash.nodes["boom"] == "crashed"
+        assert "exit code 3" in crash.error
+        assert wait_gone(pid)
+        restarted = engine.run(flow("node_forever"))
+        assert restarted.ok, restarted.error
+        assert restarted.outputs["total"] == 1  # a fresh instance
+        new_pid = restarted.outputs["pid"]
+        assert new_pid != pid and is_alive(new_pid)
+    finally:
+        engine.close()
+    assert wait_gone(new_pid)
+
+
+def test_cli_ctrl_c_leaves_no_node_service_process(tmp_path):
+    out_file = tmp_path / "out"
+    with open(out_file, "w") as out, open(tmp_path / "err", "w") as err:
+        proc = subprocess.Popen(
+            cli("run", str(flow("node_interrupt")), "--search-paths", SEARCH[0]),
+            cwd=REPO, env=cli_env(), stdout=out, stderr=err, start_new_session=True)
+    below: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while "pause started" not in out_file.read_text():
+            assert proc.poll() is None, (tmp_path / "err").read_text()
+            assert time.monotonic() < deadline, "the flow never reached its pause"
+            time.sleep(0.05)
+        below = descendants(proc.pid)
+        assert _node_processes(below)  # the service's Node worker is up
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        assert all(wait_gone(pid) for pid in below)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in below:
+            if is_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_check_names_a_missing_entry_and_an_unknown_start_at(tmp_path):
+    service = tmp_path / "services" / "broken"
+    service.mkdir(parents=True)
+    (tmp_path / "package.oo.yaml").write_text("name: broken\nversion: 0.1.0\n")
+    (service / "service.oo.yaml").write_text(
+        "executor: {name: nodejs, entry: nope.ts, start_at: at_noon}\n"
+        "blocks: [{name: b}]\n")
+    flows = tmp_path / "flows" / "f"
+    flows.mkdir(parents=True)
+    (flows / "flow.oo.yaml").write_text("nodes:\n  - node_id: n\n    service: self::broken::b\n")
+    proc = subprocess.run(cli("check", str(flows)), cwd=REPO, env=cli_env(),
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "entry file 'nope.ts' not found" in out and "service.oo.yaml:1" in out
+    assert "start_at 'at_noon' is unknown" in out
