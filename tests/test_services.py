@@ -350,11 +350,13 @@ def test_one_node_service_runs_several_calls_at_once(run_flow):
     assert result.outputs["pid_a"] == result.outputs["pid_b"]  # one service process
 
 
-def test_cli_start_at_session_start_starts_the_service_before_its_first_call(tmp_path):
+@pytest.mark.parametrize("name", ["started_early", "started_early_py"])
+def test_cli_start_at_session_start_starts_the_service_before_its_first_call(tmp_path, name):
     # `seen` waits for the mark the service's start writes; only after it is the service
     # called. A service started by its first call would never write it: `seen` would fail.
+    # Node.js (gate) and Python (early).
     proc = subprocess.run(
-        cli("run", str(flow("started_early")), "--json", "--search-paths", SEARCH[0]),
+        cli("run", str(flow(name)), "--json", "--search-paths", SEARCH[0]),
         cwd=REPO, env={**cli_env(), "SVC_MARKS": str(tmp_path)}, capture_output=True,
         text=True, timeout=RUN_TIMEOUT)
     summary = json.loads(proc.stdout)
@@ -363,6 +365,15 @@ def test_cli_start_at_session_start_starts_the_service_before_its_first_call(tmp
     assert len(marks) == 1  # started once: the call met the instance the run started
     assert summary["outputs"]["marked_pid"] == summary["outputs"]["call_pid"]
     assert wait_gone(summary["outputs"]["call_pid"])
+
+
+def test_node_block_end_service_restarts_after_keep_alive(engine):
+    result = engine.run(flow("node_block_end"))
+    assert result.ok, result.error
+    assert result.outputs["again"] == 2  # back to back: one instance
+    assert result.outputs["later"] == 2  # after the pause: fresh (4 if it had lived on)
+    assert result.outputs["pid_a"] != result.outputs["pid_c"]
+    assert wait_gone(result.outputs["pid_a"])
 
 
 def test_node_service_crash_fails_the_call_and_the_next_call_restarts_it():
