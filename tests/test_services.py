@@ -425,19 +425,27 @@ def test_cli_ctrl_c_leaves_no_node_service_process(tmp_path):
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_check_names_a_missing_entry_and_an_unknown_start_at(tmp_path):
+def test_check_names_what_is_wrong_with_a_node_service(tmp_path):
     service = tmp_path / "services" / "broken"
     service.mkdir(parents=True)
     (tmp_path / "package.oo.yaml").write_text("name: broken\nversion: 0.1.0\n")
     (service / "service.oo.yaml").write_text(
         "executor: {name: nodejs, entry: nope.ts, start_at: at_noon}\n"
         "blocks: [{name: b}]\n")
+    unnamed = tmp_path / "services" / "unnamed"
+    unnamed.mkdir()
+    (unnamed / "service.oo.yaml").write_text(
+        "executor: {name: nodejs, entry: index.ts, function: start}\nblocks: [{name: b}]\n")
+    (unnamed / "index.ts").write_text("export function begin(service: any) {}\n")
     flows = tmp_path / "flows" / "f"
     flows.mkdir(parents=True)
-    (flows / "flow.oo.yaml").write_text("nodes:\n  - node_id: n\n    service: self::broken::b\n")
+    (flows / "flow.oo.yaml").write_text(
+        "nodes:\n  - node_id: n\n    service: self::broken::b\n"
+        "  - node_id: m\n    service: self::unnamed::b\n")
     proc = subprocess.run(cli("check", str(flows)), cwd=REPO, env=cli_env(),
                           capture_output=True, text=True, timeout=RUN_TIMEOUT)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "entry file 'nope.ts' not found" in out and "service.oo.yaml:1" in out
     assert "start_at 'at_noon' is unknown" in out
+    assert "index.ts exports no function 'start' (executor.function)" in out

@@ -76,7 +76,8 @@ def read_service(path: Path, package: PackageInfo | None
     if not isinstance(keep_alive, (int, float)) or isinstance(keep_alive, bool):
         keep_alive = DEFAULT_KEEP_ALIVE
     entry = executor.get("entry") or DEFAULT_ENTRY[name]
-    if not (path.parent / entry).is_file():
+    entry_found = (path.parent / entry).is_file()
+    if not entry_found:
         problems.append(Problem(
             "error", f"service {path.parent.name!r}: entry file {entry!r} not found in "
             f"{path.parent}", at, "write `entry:` with the service's program, relative to "
@@ -99,6 +100,11 @@ def read_service(path: Path, package: PackageInfo | None
                      "entry": entry, "function": function, "block": item.name,
                      "stop_at": stop_at, "keep_alive": float(keep_alive),
                      "start_at": start_at})
+    if name == "nodejs" and entry_found and blocks:  # syntax, function, npm packages
+        from .node_blocks import validate_node_block
+
+        validate_node_block(next(iter(blocks.values())), problems,
+                            doc.location(("executor", "entry")) or at)
     return blocks, problems
 
 
