@@ -449,3 +449,18 @@ def test_check_names_what_is_wrong_with_a_node_service(tmp_path):
     assert "entry file 'nope.ts' not found" in out and "service.oo.yaml:1" in out
     assert "start_at 'at_noon' is unknown" in out
     assert "index.ts exports no function 'start' (executor.function)" in out
+
+
+def test_a_service_started_early_stops_with_a_run_that_fails_at_once(monkeypatch):
+    # Without SVC_MARKS `seen` fails at once: the run ends while gate may still be
+    # starting; it must not outlive the run's session.
+    monkeypatch.delenv("SVC_MARKS", raising=False)
+    with oocana_local.Engine(search_paths=SEARCH) as engine:
+        for _ in range(3):
+            result = engine.run(flow("started_early"))
+            assert result.status == "failed" and result.nodes["seen"] == "failed"
+            assert "SVC_MARKS" in result.error
+            deadline = time.monotonic() + 15
+            while _node_processes(descendants(os.getpid())) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not _node_processes(descendants(os.getpid()))

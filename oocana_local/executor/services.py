@@ -111,7 +111,10 @@ class ServiceExecutor(Executor):
         instance = self._instances.get(self.key_of(job))
         if instance is not None and (instance.calls or instance.workers):
             return
-        task = asyncio.get_running_loop().create_task(self._run(job, _Quiet()))
+        # The instance is taken now, not in the task: a session that ends before the task
+        # runs then stops it (and the task, finding it stopped, stops what it started).
+        key, instance = self._enter(job)
+        task = asyncio.get_running_loop().create_task(self._call(key, instance, job, _Quiet()))
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
 
@@ -119,6 +122,11 @@ class ServiceExecutor(Executor):
         if self._closing:
             handler.on_start(False)
             return Outcome(OutcomeStatus.CANCELLED, error="the engine is closing")
+        key, instance = self._enter(job)
+        return await self._call(key, instance, job, handler)
+
+    def _enter(self, job: Job) -> tuple[tuple[str, str | None], _Instance]:
+        """The instance that runs ``job`` (made if none), counted busy for it."""
         service: dict[str, Any] = job.spec.service or {}
         key = self.key_of(job)
         instance = self._instances.get(key)
@@ -131,11 +139,22 @@ class ServiceExecutor(Executor):
             instance.idle.cancel()
             instance.idle = None
         instance.calls += 1
+        return key, instance
+
+    async def _call(self, key: tuple[str, str | None], instance: _Instance, job: Job,
+                    handler: JobHandler) -> Outcome:
         try:
             return await instance.pool.run(job, handler)
         finally:
             instance.calls -= 1
-            if instance.calls == 0 and instance.stop_at == "block_end" and not self._closing:
+            if self._closing:
+                pass
+            elif self._instances.get(key) is not instance:
+                # Stopped while this job ran (its session ended): what the job may have
+                # started goes too.
+                if instance.calls == 0 and instance.workers:
+                    await _stop(instance)
+            elif instance.calls == 0 and instance.stop_at == "block_end":
                 instance.idle = asyncio.get_running_loop().call_later(
                     instance.keep_alive, self._stop_idle, key, instance)
 
