@@ -14,7 +14,17 @@ import threading
 import time
 
 import pytest
-from helpers import FLOWS, REPO, cli, cli_env, descendants, flow_outputs, is_alive, warnings_of
+from helpers import (
+    FLOWS,
+    REPO,
+    cli,
+    cli_env,
+    descendants,
+    flow_outputs,
+    is_alive,
+    log_lines,
+    warnings_of,
+)
 
 import oocana_local
 from oocana_local.devmode import DevSession
@@ -342,12 +352,22 @@ def test_kit_runs_node_service_blocks(run_block, run_flow):
     assert both.node_outputs["end"]["app"] == [2]
 
 
-def test_one_node_service_runs_several_calls_at_once(run_flow):
+@pytest.mark.parametrize("name", ["meet", "meet_py"])
+def test_one_service_runs_several_calls_at_once(run_flow, name):
     # Each call waits (in the service) until the other one has arrived: had the service
-    # run them one after the other, the first would wait in vain and fail.
-    result = run_flow(flow("meet"), search_paths=SEARCH)
+    # run them one after the other, the first would wait in vain and fail. Node.js (gate)
+    # and Python (pygate, each call on a thread of its own).
+    result = run_flow(flow(name), search_paths=SEARCH)
     assert result.outputs["a_met"] == "b" and result.outputs["b_met"] == "a"
     assert result.outputs["pid_a"] == result.outputs["pid_b"]  # one service process
+
+
+def test_what_concurrent_python_calls_print_stays_with_each_call(engine):
+    result = engine.run(flow("meet_py"))
+    assert result.ok, result.error
+    for me, other in (("a", "b"), ("b", "a")):
+        assert log_lines(result, f"meet_{me}") == [f"{me} is waiting for {other}",
+                                                   f"{me} met {other}"]
 
 
 @pytest.mark.parametrize("name", ["started_early", "started_early_py"])

@@ -3,10 +3,10 @@
 A service block's job (``JobSpec.service`` set) goes to the worker of its service; the
 worker runs the service's ``function(service)`` once and then every call of its blocks
 (``worker/service.py``, ``nodejs/service.mjs``). The worker is an ordinary worker of the
-service's language, held by a pool of its own: a single-worker ``WorkerPool`` (Python: one
-call at a time) or a ``NodePool`` fixed to one scope (Node.js: calls run concurrently). So
-a call reports, outputs and finishes as any job does; this module decides which worker
-and for how long:
+service's language, held by a ``NodePool`` of its own fixed to one scope, so its calls run
+concurrently, as in oocana (a Python worker runs each call on a thread). So a call
+reports, outputs and finishes as any job does; this module decides which worker and for
+how long:
 
 * ``session_end`` (default): one instance per session, stopped when the session ends
   (``session_ended``, called by the run).
@@ -30,7 +30,9 @@ from typing import Any
 
 from ..states import OutcomeStatus
 from .base import Executor, Job, JobHandler, Outcome
-from .pool import WorkerPool
+from .node_pool import NodePool
+from .prelaunch import worker_env
+from .process import ConcurrentWorkerProcess
 
 __all__ = ["ServiceExecutor"]
 
@@ -54,13 +56,31 @@ class _Instance:
         return list(getattr(self.pool, "workers", ()))
 
 
-def _pool_for(job: Job, key: tuple[str, str | None], env: dict[str, str]) -> Executor:
-    """The pool that holds one service instance's worker, by the service's language."""
-    if job.spec.executor == "nodejs":
-        from .node_pool import NodePool
+class _PythonServicePool(NodePool):
+    """``NodePool``'s one-worker-many-jobs bookkeeping over a Python worker: the worker
+    runs each service call on a thread of its own (``worker/serve.py``), as oocana's
+    Python executor does. Only what makes a worker a Node.js one differs."""
 
-        return NodePool(env=env, idle_timeout=_FOREVER, scope=f"service\0{key[0]}\0{key[1]}")
-    return WorkerPool(max_workers=1, min_workers=0, idle_timeout=_FOREVER, env=env)
+    label = "Python"
+
+    async def _prepare(self, job: Job) -> None:
+        pass  # no node, no esbuild
+
+    def _wire(self, job: Job, handler: JobHandler) -> dict[str, Any]:
+        return job.wire()  # a Python worker resolves its secrets itself
+
+    def _new_process(self, scope: str) -> ConcurrentWorkerProcess:
+        assert self._loop is not None
+        return ConcurrentWorkerProcess(self._loop, env=worker_env(self.env),
+                                       on_message=self._on_message, on_output=self._on_output,
+                                       on_exit=self._on_exit, scope=scope)
+
+
+def _pool_for(job: Job, key: tuple[str, str | None], env: dict[str, str]) -> Executor:
+    """The pool that holds one service instance's worker, by the service's language: every
+    job of the pool goes to its one worker, which runs them concurrently."""
+    pool = NodePool if job.spec.executor == "nodejs" else _PythonServicePool
+    return pool(env=env, idle_timeout=_FOREVER, scope=f"service\0{key[0]}\0{key[1]}")
 
 
 class _Quiet:
@@ -200,8 +220,7 @@ class ServiceExecutor(Executor):
 
 
 async def _stop(instance: _Instance) -> None:
-    """Stop a service's worker and wait for it. Not ``pool.close()``: a ``WorkerPool``'s
-    also removes the shared-memory files of the whole engine, which other workers use."""
+    """Stop a service's worker and wait for it (the pool itself is dropped)."""
     workers = instance.workers
     for worker in workers:
         worker.kill()

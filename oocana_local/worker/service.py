@@ -11,6 +11,7 @@ long as this process.
 from __future__ import annotations
 
 import functools
+import threading
 
 from ..wire.errors import JobSetupError
 from . import loader
@@ -32,26 +33,34 @@ class Service:
 
 
 _services: dict[tuple[str, str, str], Service] = {}
+_starting = threading.Lock()  # calls run at once: the first starts it, the others wait
 
 
 def _start(job: dict[str, Any], info: dict[str, Any]) -> Service:
     key = (info["dir"], info["entry"], info["function"])
     service = _services.get(key)
-    if service is None:
-        start = loader.load_function({**job, "entry": info["entry"],
-                                      "function": info["function"], "source": None})
-        service = Service(info["name"], info["dir"])
-        returned = start(service)
-        if hasattr(returned, "__await__"):  # an async start function
-            import asyncio
+    if service is not None:
+        return service
+    with _starting:
+        return _services.get(key) or _start_now(job, info, key)
 
-            asyncio.new_event_loop().run_until_complete(returned)
-        if service.block_handler is None:
-            raise JobSetupError(
-                f"service {info['name']!r}: {info['function']}(service) did not set "
-                "service.block_handler (a dict of block name -> function, or a function "
-                "of (block_name, inputs, context))")
-        _services[key] = service
+
+def _start_now(job: dict[str, Any], info: dict[str, Any], key: tuple[str, str, str]
+               ) -> Service:
+    start = loader.load_function({**job, "entry": info["entry"],
+                                  "function": info["function"], "source": None})
+    service = Service(info["name"], info["dir"])
+    returned = start(service)
+    if hasattr(returned, "__await__"):  # an async start function
+        import asyncio
+
+        asyncio.new_event_loop().run_until_complete(returned)
+    if service.block_handler is None:
+        raise JobSetupError(
+            f"service {info['name']!r}: {info['function']}(service) did not set "
+            "service.block_handler (a dict of block name -> function, or a function "
+            "of (block_name, inputs, context))")
+    _services[key] = service
     return service
 
 
