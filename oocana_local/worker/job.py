@@ -78,7 +78,7 @@ class JobRunner:
             inputs = decode_inputs(raw, self.store, job.get("blobs"))
             context = Context.from_job(job, inputs=inputs, sink=self.sink, store=self.store)
             context._before_finish.append(self.flush)
-            hooks.job_started(context)
+            hooks.job_started(context, self.threaded)
             if job.get("service") is not None:  # a call of a long-lived service's block
                 from .service import service_function
 
@@ -94,8 +94,10 @@ class JobRunner:
                 context = Context.from_job(job, inputs={}, sink=self.sink, store=self.store)
                 context._before_finish.append(self.flush)
             context._end(error=error)
+            if context is hooks.current_context():  # started, then its setup failed
+                hooks.job_ended(self.threaded)
             return
         try:
             self.caller.call(fn, context)
         finally:
-            hooks.job_ended()
+            hooks.job_ended(self.threaded)
