@@ -484,3 +484,9 @@ def test_a_service_started_early_stops_with_a_run_that_fails_at_once(monkeypatch
             while _node_processes(descendants(os.getpid())) and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert not _node_processes(descendants(os.getpid()))
+
+
+def test_calls_wait_for_notify_ready_of_a_python_service(run_block):
+    # main returns at once; the service is ready (3 steps) only when its thread says so.
+    result = run_block("svcs::warming::steps", {}, search_paths=SEARCH)
+    assert result.outputs == {"steps": 3}

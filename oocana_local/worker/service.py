@@ -24,12 +24,26 @@ __all__ = ["Service", "service_function"]
 
 
 class Service:
-    """What ``function(service)`` receives."""
+    """What ``function(service)`` receives (oocana's ``ServiceContextAbstractClass``)."""
 
     def __init__(self, name: str, directory: str):
         self.name = name
         self.dir = directory
         self.block_handler: Any = None
+        self.waiting_ready_notify = False
+        """Set (before ``block_handler``) to hold every call until ``notify_ready()``:
+        for a service that gets ready on a thread of its own after ``function`` returns."""
+        self._ready = threading.Event()
+
+    def notify_ready(self) -> None:
+        self._ready.set()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == "block_handler":
+            self.block_handler = value
+
+    def add_message_callback(self, callback: Any) -> None:
+        """Accepted for oocana's API; nothing sends messages to a service here."""
 
 
 _services: dict[tuple[str, str, str], Service] = {}
@@ -71,10 +85,13 @@ def _started(inputs: Any, context: Any) -> None:
 def service_function(job: dict[str, Any]) -> Any:
     """The callable that runs this call: the handler of the job's block."""
     info: dict[str, Any] = job["service"]
-    handler = _start(job, info).block_handler
+    service = _start(job, info)
     block = info["block"]
     if block is None:  # start_at: the run starts the service before any call
         return _started
+    if service.waiting_ready_notify:
+        service._ready.wait()
+    handler = service.block_handler
     if isinstance(handler, dict):
         fn = handler.get(block)
         if fn is None:
