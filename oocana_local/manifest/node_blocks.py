@@ -1,9 +1,10 @@
 """Checks of a Node.js block before anything runs: its entry file exists, has no syntax
 error (esbuild parses it: file:line:column), shows the function the engine will call, and
-imports no npm package that is missing from ``node_modules``.
+imports no npm package that is missing from ``node_modules`` (an import that the package's
+tsconfig ``paths`` or ``baseUrl`` maps to its own files is no npm package).
 
 The function check reads the source only: it reports nothing when the module's exports
-are built dynamically (``module.exports = ...``, ``exports.x = ...``).
+are built dynamically (``module.exports = ...``, ``exports.x = ...``, ``export = ...``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from pathlib import Path
 from ..node_tools import esbuild_binary
 from .problems import Problem
 from .resolved import Location, TaskBlock
+from .tsconfig_paths import is_mapped
 
-__all__ = ["validate_node_block"]
+__all__ = ["validate_node_block", "is_npm_installed"]
 
 _BUILTINS = set(
     "assert async_hooks buffer child_process cluster console constants crypto dgram "
@@ -32,6 +34,8 @@ _TS = (".ts", ".mts", ".tsx", ".cts")
 
 def validate_node_block(block: TaskBlock, problems: list[Problem],
                         entry_at: Location | None = None) -> None:
+    """A service's program is checked the same way (``services.py``): its function is
+    ``service.function`` and takes ``(service)``."""
     at = entry_at or block.location
     if block.source is not None:
         _syntax(None, block.source, problems, at)
@@ -108,9 +112,13 @@ def _parse(entry: Path | None, source: str, problems: list[Problem], at: Locatio
 
 def _function(block: TaskBlock, entry: Path, source: str, problems: list[Problem],
               at: Location | None) -> None:
-    if re.search(r"\bmodule\.exports\b|\bexports\.\w+\s*=", source):
-        return  # CommonJS: what it exports is decided when it runs
-    wanted = block.options.get("function")
+    if re.search(r"\bmodule\.exports\b|\bexports\.\w+\s*=|^\s*export\s*=(?!=)", source,
+                 re.MULTILINE):
+        return  # CommonJS (TypeScript's `export =` too): its exports are known when it runs
+    service = block.service is not None
+    wanted = block.service["function"] if block.service else block.options.get("function")
+    field = "executor.function" if service else "executor.options.function"
+    params = "service" if service else "params, context"
     names = set(re.findall(
         r"export\s+(?:async\s+)?(?:function\s*\*?\s*|const\s+|let\s+|var\s+|class\s+)(\w+)",
         source))
@@ -122,14 +130,12 @@ def _function(block: TaskBlock, entry: Path, source: str, problems: list[Problem
     if wanted:
         if wanted not in names:
             problems.append(Problem(
-                "error", f"{entry.name} exports no function {wanted!r} "
-                         f"(executor.options.function)", at,
-                f"export it (`export function {wanted}(params, context)`), or fix "
-                "executor.options.function"))
+                "error", f"{entry.name} exports no function {wanted!r} ({field})", at,
+                f"export it (`export function {wanted}({params})`), or fix {field}"))
     elif not names & {"default", "main"}:
         problems.append(Problem(
             "error", f"{entry.name} has no default export and no `main`", at,
-            "add `export default async function (params, context) { ... }`"))
+            f"add `export default async function ({params}) {{ ... }}`"))
 
 
 def _packages(entry: Path, source: str, problems: list[Problem]) -> None:
@@ -137,7 +143,7 @@ def _packages(entry: Path, source: str, problems: list[Problem]) -> None:
         for match in _IMPORT.finditer(text):
             spec = match.group(1) or match.group(2)
             name = _package_name(spec)
-            if name is None or _installed(entry.parent, name):
+            if name is None or _installed(entry.parent, name) or is_mapped(spec, entry.parent):
                 continue
             if re.search(r"import\s+type\b", text):
                 continue  # types only: erased before it runs
@@ -161,6 +167,11 @@ def _installed(folder: Path, name: str) -> bool:
         if (parent / "node_modules" / name).exists():
             return True
     return False
+
+
+def is_npm_installed(folder: Path, name: str) -> bool:
+    """Whether ``name`` is in a ``node_modules`` of ``folder`` or of a folder above it."""
+    return _installed(folder, name)
 
 
 def _package_root(folder: Path) -> Path:

@@ -6,11 +6,16 @@ import { register, createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Channel } from "./channel.mjs";
 import { installCapture, flushLogs, jobStorage } from "./capture.mjs";
+import { installChildOutput } from "./children.mjs";
+import { requireTypeScript } from "./require_ts.mjs";
 import { Context, KEEP_ALIVE } from "./context.mjs";
 import { decodeInputs, InputError, store } from "./values.mjs";
+import { serviceFunction, ServiceError } from "./service.mjs";
 
 const fd = Number(process.argv[process.argv.indexOf("--fd") + 1]);
-register("./hooks.mjs", import.meta.url, { data: { esbuild: process.env.OOCANA_LOCAL_ESBUILD || null } });
+const esbuildDir = process.env.OOCANA_LOCAL_ESBUILD || null;
+register("./hooks.mjs", import.meta.url, { data: { esbuild: esbuildDir } });
+requireTypeScript(esbuildDir);
 
 const require = createRequire(import.meta.url);
 const pending = new Map();   // request id -> {resolve, reject}
@@ -34,6 +39,7 @@ const worker = {
   unwatch(id) { watchers.delete(id); },
 };
 installCapture(send);
+installChildOutput();
 
 function lastWords(text) {
   try { fs.writeSync(2, `${text}\n`); } catch { /* stderr is gone too */ }
@@ -167,7 +173,7 @@ async function runJob(job) {
       ensureDirs(job);
       const inputs = decodeInputs(job.inputs);
       ctx = new Context(job, inputs, worker);
-      const fn = await loadFunction(job);
+      const fn = job.service ? await serviceFunction(job, loadFunction) : await loadFunction(job);
       const returned = await fn(inputs, ctx);
       if (returned === KEEP_ALIVE || returned === ctx.keepAlive) return;
       if (returned === undefined) ctx._end({});
@@ -177,7 +183,8 @@ async function runJob(job) {
         ctx.warning("finish() was called again; ignored");
       }
     } catch (error) {
-      const text = error instanceof LoadError || error instanceof InputError ? error.message : cleanStack(error);
+      const plain = error instanceof LoadError || error instanceof InputError || error instanceof ServiceError;
+      const text = plain ? error.message : cleanStack(error);
       if (ctx === null) ctx = new Context(job, {}, worker);
       if (!ctx._end({ error: text })) ctx.error(text);
     }

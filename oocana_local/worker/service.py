@@ -5,9 +5,9 @@ On its first call it loads the service's entry and runs ``function(service)`` on
 thread of its own as oocana does, so a function that goes on running (a server loop, a
 model loading) does not hold the call up. That function sets ``service.block_handler``,
 either a dict ``{block_name: fn(inputs, context)}`` or one callable ``fn(block_name, inputs,
-context)``; the call waits for it (and, with ``waiting_ready_notify``, for
-``notify_ready()``). Every call then runs the handler of its block with the Context any
-block gets, so state the service keeps lives as long as this process.
+context)``; calls wait for it (and, with ``waiting_ready_notify``, for ``notify_ready()``).
+Every call then runs the handler of its block with the Context any block gets, so state
+the service keeps lives as long as this process.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 
 from ..context.service import ServiceContextAbstractClass
 from ..wire.errors import JobSetupError
-from . import loader
+from . import capture, loader
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -58,6 +58,8 @@ class Service(ServiceContextAbstractClass):
 
     @property
     def waiting_ready_notify(self) -> bool:
+        """Set (before ``block_handler``) to hold every call until ``notify_ready()``:
+        for a service that gets ready on a thread of its own."""
         return self._waiting_ready_notify
 
     @waiting_ready_notify.setter
@@ -78,21 +80,26 @@ class Service(ServiceContextAbstractClass):
         """Kept, never called: in a local run nothing sends messages to a service."""
         self.message_callbacks.append(callback)
 
-    def run_start(self, start: Callable[[Any], Any]) -> None:
-        """Run ``function(service)`` on its own thread; return once the service can serve
-        (``block_handler`` set and, if asked, ``notify_ready()`` called) or the function
-        returned without setting a handler; raise what the function raised before that."""
-        thread = threading.Thread(target=self._run, args=(start,), name="oocana-service-start",
-                                  daemon=True)
+    def run_start(self, start: Callable[[Any], Any], job_id: str) -> None:
+        """Run ``function(service)`` on its own thread; return once it has set
+        ``block_handler`` or returned without setting one; raise what it raised before.
+        What the function prints belongs to ``job_id``, the call that started it."""
+        thread = threading.Thread(target=self._run, args=(start, job_id),
+                                  name="oocana-service-start", daemon=True)
         thread.start()
         with self._changed:
-            self._changed.wait_for(lambda: (self._ready and self._block_handler is not None)
-                                   or self._start_error is not None
-                                   or (self._start_ended and self._block_handler is None))
+            self._changed.wait_for(lambda: self._block_handler is not None
+                                   or self._start_error is not None or self._start_ended)
             if self._start_error is not None:
                 raise self._start_error
 
-    def _run(self, start: Callable[[Any], Any]) -> None:
+    def wait_ready(self) -> None:
+        """Hold a call until the service is ready (at once unless ``waiting_ready_notify``)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._ready)
+
+    def _run(self, start: Callable[[Any], Any], job_id: str) -> None:
+        capture.begin_thread(job_id)
         try:
             returned = start(self)
             if hasattr(returned, "__await__"):  # an async start function
@@ -104,7 +111,7 @@ class Service(ServiceContextAbstractClass):
                 self._start_ended = True
                 self._start_error = exc
                 self._changed.notify_all()
-                serving = self._ready and self._block_handler is not None
+                serving = self._block_handler is not None
             if serving:  # too late to fail a call: the traceback goes to the log
                 raise
             return  # the first call fails with it
@@ -114,30 +121,46 @@ class Service(ServiceContextAbstractClass):
 
 
 _services: dict[tuple[str, str, str], Service] = {}
+_starting = threading.Lock()  # calls run at once: the first starts it, the others wait
 
 
 def _start(job: dict[str, Any], info: dict[str, Any]) -> Service:
     key = (info["dir"], info["entry"], info["function"])
     service = _services.get(key)
-    if service is None:
-        start = loader.load_function({**job, "entry": info["entry"],
-                                      "function": info["function"], "source": None})
-        service = Service(info["name"], info["dir"])
-        service.run_start(start)
-        if service.block_handler is None:
-            raise JobSetupError(
-                f"service {info['name']!r}: {info['function']}(service) did not set "
-                "service.block_handler (a dict of block name -> function, or a function "
-                "of (block_name, inputs, context))")
-        _services[key] = service
+    if service is not None:
+        return service
+    with _starting:
+        return _services.get(key) or _start_now(job, info, key)
+
+
+def _start_now(job: dict[str, Any], info: dict[str, Any], key: tuple[str, str, str]
+               ) -> Service:
+    start = loader.load_function({**job, "entry": info["entry"],
+                                  "function": info["function"], "source": None})
+    service = Service(info["name"], info["dir"])
+    service.run_start(start, job["job_id"])
+    if service.block_handler is None:
+        raise JobSetupError(
+            f"service {info['name']!r}: {info['function']}(service) did not set "
+            "service.block_handler (a dict of block name -> function, or a function "
+            "of (block_name, inputs, context))")
+    _services[key] = service
     return service
+
+
+def _started(inputs: Any, context: Any) -> None:
+    """The job that only starts a service: nothing left to do."""
 
 
 def service_function(job: dict[str, Any]) -> Any:
     """The callable that runs this call: the handler of the job's block."""
     info: dict[str, Any] = job["service"]
-    handler = _start(job, info).block_handler
+    service = _start(job, info)
     block = info["block"]
+    if block is None:  # start_at: the run starts the service before any call
+        return _started
+    service.wait_ready()
+    handler = service.block_handler
     if isinstance(handler, dict):
         fn = handler.get(block)
         if fn is None:

@@ -1,0 +1,1 @@
+export = (text: string): string => `${text.toUpperCase()}!`;
