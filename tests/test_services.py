@@ -475,15 +475,18 @@ def test_a_service_started_early_stops_with_a_run_that_fails_at_once(monkeypatch
     # Without SVC_MARKS `seen` fails at once: the run ends while gate may still be
     # starting; it must not outlive the run's session.
     monkeypatch.delenv("SVC_MARKS", raising=False)
+    # Node workers of other engines in this test process (warm session engines) are not ours.
+    before = _node_processes(descendants(os.getpid()))
     with oocana_local.Engine(search_paths=SEARCH) as engine:
         for _ in range(3):
             result = engine.run(flow("started_early"))
             assert result.status == "failed" and result.nodes["seen"] == "failed"
             assert "SVC_MARKS" in result.error
             deadline = time.monotonic() + 15
-            while _node_processes(descendants(os.getpid())) and time.monotonic() < deadline:
+            while (_node_processes(descendants(os.getpid())) - before
+                   and time.monotonic() < deadline):
                 time.sleep(0.05)
-            assert not _node_processes(descendants(os.getpid()))
+            assert not _node_processes(descendants(os.getpid())) - before
 
 
 def test_calls_wait_for_notify_ready_of_a_python_service(run_block):
