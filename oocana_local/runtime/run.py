@@ -146,9 +146,8 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
         return await _run(session, flow, graph, inputs, options, limit)
     finally:
         session.release()
-        ended = getattr(executor, "session_ended", None)  # services of the session stop
-        if ended is not None:
-            await asyncio.shield(ended(session.session_id))
+        # Services of the session stop; its spawn nodes' processes may go.
+        await asyncio.shield(executor.session_ended(session.session_id))
 
 
 async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, Any],
