@@ -68,6 +68,34 @@ def test_a_run_going_when_the_server_died_shows_as_failed(tmp_path, gate, capsys
     assert "server stopped" in capsys.readouterr().out
 
 
+def test_the_store_keeps_a_bounded_number_of_events_per_task_and_says_how_many_it_dropped(
+        tmp_path):
+    with Server(tmp_path, extra=("--max-task-events", "40")) as server:
+        done = connect_run(server, "serve-fixtures::chatty", {"lines": 500})
+        auth = {"Authorization": server.token}
+        task = httpx.get(f"{server.url}/api/v1/tasks/{done['task_id']}", headers=auth).json()
+        logs = httpx.get(f"{server.url}/api/v1/tasks/{done['task_id']}/logs",
+                         headers=auth).json()["logs"]
+
+    # The task's end is stored whole: its status, its outputs, its last event.
+    assert task["status"] == "completed" and task["result"] == {"lines": 500}
+    assert logs[-1]["type"] == "BlockFinished" and logs[-1]["event"]["result"] == {"lines": 500}
+    notes = [log["event"] for log in logs if log["type"] == "BlockWarning"
+             and log["event"]["stacks"] == []]
+    kept = [log for log in logs if log["event"] not in notes]
+    lines = [log["event"]["log"] for log in kept if log["type"] == "BlockLog"]
+    assert 0 < len(lines) < 40 and lines == [f"line {i}" for i in range(len(lines))]
+    ends = {"BlockFinished", "FlowFinished", "SessionFinished"}
+    assert len([log for log in kept if log["type"] not in ends]) <= 40
+    # One note where the gap begins, one at the end with the count, by type.
+    first, last = notes
+    assert "keeps 40 events per task" in first["warning"]
+    assert last["dropped_types"]["BlockLog"] == 500 - len(lines)
+    assert last["dropped_events"] == sum(last["dropped_types"].values())
+    assert f"{last['dropped_events']} event(s) of this task were not stored" in last["warning"]
+    assert [log["id"] for log in logs] == list(range(1, len(logs) + 1))
+
+
 def test_requests_over_the_size_limit_are_refused(server):
     answer = httpx.post(f"{server.url}/api/v1/tasks", headers={
         "Authorization": server.token}, content=b"x" * (65 * 1024 * 1024))
