@@ -60,6 +60,9 @@ class BadRequest(ValueError):
     """The request cannot run as asked (unknown input, bad value); nothing ran."""
 
 
+Numbered = tuple[int, bool, dict[str, Any]]
+
+
 @dataclass
 class LiveRun:
     """A task that is queued or running, with whoever listens to it."""
@@ -70,6 +73,7 @@ class LiveRun:
     stopped: bool = False
     task: asyncio.Task[None] | None = None
     listeners: list[asyncio.Queue[dict[str, Any] | None]] = field(default_factory=list)
+    followers: list[asyncio.Queue[Numbered | None]] = field(default_factory=list)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     stored: int = 0
     """Events of the run stored so far (the notes about dropped ones not counted)."""
@@ -84,6 +88,24 @@ class LiveRun:
         else:
             self.listeners.append(queue)
         return queue
+
+    def follow(self) -> asyncio.Queue[Numbered | None]:
+        """``listen``, each message with the store's numbering: ``(seq, stored, message)``,
+        where ``seq`` is the message's own when ``stored``, else that of the last stored
+        one; the store's notes about dropped events come this way too."""
+        queue: asyncio.Queue[Numbered | None] = asyncio.Queue()
+        if self.finished.is_set():
+            queue.put_nowait(None)
+        else:
+            self.followers.append(queue)
+        return queue
+
+    def tell(self, message: dict[str, Any], stored: bool, *, note: bool = False) -> None:
+        if not note:
+            for queue in self.listeners:
+                queue.put_nowait(message)
+        for follower in self.followers:
+            follower.put_nowait((self.seq, stored, message))
 
 
 class RunManager:
@@ -251,11 +273,11 @@ class RunManager:
         if run.dropped:
             total = sum(run.dropped.values())
             kinds = ", ".join(f"{n} {t}" for t, n in sorted(run.dropped.items()))
-            self._record_event(run, self._note(run, (
+            self._record_note(run, (
                 f"{total} event(s) of this task were not stored ({kinds}): the run store "
                 f"keeps {self.max_task_events} per task (serve --max-task-events), then "
                 "only the ends of blocks and flows"), dropped_events=total,
-                dropped_types=dict(run.dropped)), "_")
+                dropped_types=dict(run.dropped))
         self._record_event(run, finish, "_")
         record.status = status  # type: ignore[assignment]
         record.outputs = outputs
@@ -264,10 +286,13 @@ class RunManager:
         self.store.save(record)
         self.store.flush()
         run.finished.set()
+        run.tell(finish, True)
         for queue in run.listeners:
-            queue.put_nowait(finish)
             queue.put_nowait(None)
+        for follower in run.followers:
+            follower.put_nowait(None)
         run.listeners.clear()
+        run.followers.clear()
         self.live.pop(record.id, None)
         self._by_session.pop(record.session_id, None)
 
@@ -288,24 +313,26 @@ class RunManager:
         elif type_ == "BlockProgress" and len(stacks) <= 1:
             run.record.progress = message.get("progress")
             self.store.save(run.record)
-        if run.stored < self.max_task_events or type_ in _ALWAYS_STORED:
+        keep = run.stored < self.max_task_events or type_ in _ALWAYS_STORED
+        if keep:
             run.stored += 1
             self._record_event(run, stored, node_id)
         else:
             if not run.dropped:  # where the gap begins, in case the server dies before the end
-                self._record_event(run, self._note(run, (
+                self._record_note(run, (
                     f"the run store keeps {self.max_task_events} events per task (serve "
                     "--max-task-events): later ones are not stored, except the ends of "
-                    "blocks and flows; live streams still get them all")), "_")
+                    "blocks and flows; live streams still get them all"))
             run.dropped[type_] = run.dropped.get(type_, 0) + 1
-        for queue in run.listeners:
-            queue.put_nowait(message)
+        run.tell(message, keep)
 
-    @staticmethod
-    def _note(run: LiveRun, text: str, **extra: Any) -> dict[str, Any]:
-        """A warning of the run itself (no stacks), stored but sent to nobody."""
-        return {"type": names.BLOCK_WARNING, "session_id": run.record.session_id,
+    def _record_note(self, run: LiveRun, text: str, **extra: Any) -> None:
+        """A warning of the run itself (no stacks) about the store: stored, and sent to
+        followers (the web view), not to the protocols' listeners."""
+        note = {"type": names.BLOCK_WARNING, "session_id": run.record.session_id,
                 "job_id": run.record.session_id, "stacks": [], "warning": text, **extra}
+        self._record_event(run, note, "_")
+        run.tell(note, True, note=True)
 
     def _record_event(self, run: LiveRun, message: dict[str, Any], node_id: str) -> None:
         run.seq += 1

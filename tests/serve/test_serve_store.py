@@ -96,6 +96,46 @@ def test_the_store_keeps_a_bounded_number_of_events_per_task_and_says_how_many_i
     assert [log["id"] for log in logs] == list(range(1, len(logs) + 1))
 
 
+def test_the_web_event_stream_of_a_capped_task_numbers_what_the_store_holds(tmp_path, gate):
+    with Server(tmp_path, extra=("--max-task-events", "40")) as server:
+        auth = {"Authorization": server.token}
+        created = httpx.post(f"{server.url}/api/v1/tasks", headers=auth, json={
+            "blockId": "serve-fixtures::chatty_gate",
+            "inputValues": {"lines": 100, "gate": str(gate)}}).json()
+        task_id = created["task"]["id"]
+
+        def stored():
+            return httpx.get(f"{server.url}/api/v1/tasks/{task_id}/logs",
+                             headers=auth).json()["logs"]
+
+        wait_until(lambda: any(log["type"] == "BlockWarning" for log in stored()),
+                   "the store's cap to be reached")
+        frames = []  # (id, message) of the web view's stream, followed from here
+        with httpx.stream("GET", f"{server.url}/runs/{task_id}/events",
+                          headers={"Authorization": f"Bearer {server.token}"},
+                          timeout=120) as answer:
+            for line in answer.iter_lines():
+                if line.startswith("id: "):
+                    seq = int(line[4:])
+                elif line.startswith("data: ") and line != "data: {}":  # {}: the end
+                    frames.append((seq, json.loads(line[6:])))
+                    gate.touch()  # the stream is following: the rest comes live
+        kept = {log["id"]: log for log in stored()}
+
+    ids = [seq for seq, _ in frames]
+    assert ids == sorted(ids) and set(ids) == set(kept)  # each stored event, once
+    firsts = {}
+    for seq, message in frames:
+        firsts.setdefault(seq, message)
+    assert all(firsts[seq]["type"] == kept[seq]["type"] for seq in kept)
+    # What came live after the cap was not stored, but the stream showed it all, in order,
+    # numbered with the last stored event's number.
+    after = [m["log"] for _, m in frames if m["type"] == "BlockLog" and "after" in m["log"]]
+    assert after == [f"after {i}" for i in range(100)]
+    assert not any("after" in str(log["event"].get("log")) for log in kept.values())
+    assert frames[-1][1]["type"] == "BlockFinished" and frames[-1][0] == max(kept)
+
+
 def test_requests_over_the_size_limit_are_refused(server):
     answer = httpx.post(f"{server.url}/api/v1/tasks", headers={
         "Authorization": server.token}, content=b"x" * (65 * 1024 * 1024))
