@@ -70,3 +70,58 @@ def test_a_spawn_worker_stays_while_its_session_lives(tmp_path: Path) -> None:
     assert read.status == "done", read.error
     assert read.result["out"] == [setup.result["out"], "set"]
     assert "flow#setup" not in left
+
+
+def node_job(folder: Path, code: str, *, node_id: str, spawn_key: str | None = None,
+             inject: InjectTarget | None = None):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "main.mjs").write_text(code)
+    job = make_job(folder, None, entry="main.mjs", node_id=node_id, spawn_key=spawn_key)
+    spec = dataclasses.replace(job.spec, executor="nodejs", function="", inject=inject,
+                               _wire=None)
+    return spec.job(job.job_id, job.stacks, job.inputs)
+
+
+def test_a_nodejs_injected_job_shares_its_targets_process_until_it_is_gone(
+        tmp_path: Path) -> None:
+    from oocana_local.executor.node_pool import NodePool
+
+    target = InjectTarget("setup", "flow#setup")
+    setter = ("export default async function () { globalThis.injectedWord = 'set'; "
+              "return { out: process.pid }; }\n")
+    reader = ("export default async function () { "
+              "return { out: [process.pid, globalThis.injectedWord ?? null] }; }\n")
+
+    async def scenario():
+        pool = NodePool()
+        try:
+            await pool.start()
+            setup = await pool.run(node_job(tmp_path / "s", setter, node_id="setup",
+                                            spawn_key="flow#setup"), Recorder())
+            read = await pool.run(node_job(tmp_path / "r", reader, node_id="reader",
+                                           inject=target), Recorder())
+            plain = await pool.run(node_job(tmp_path / "p", reader, node_id="plain"),
+                                   Recorder())
+            [worker] = [w for w in pool.workers if "flow#setup" in w.scope]
+            worker.kill()
+            await worker.exited
+            count = len(pool.workers)
+            gone = await pool.run(node_job(tmp_path / "r", reader, node_id="reader",
+                                           inject=target), Recorder())
+            after = len(pool.workers)
+            await pool.run(node_job(tmp_path / "s", setter, node_id="setup",
+                                    spawn_key="flow#setup"), Recorder())
+            kept = any("flow#setup" in w.scope for w in pool.workers)
+            await pool.session_ended("session-1")  # the spawn node's worker goes with it
+            left = [w.scope for w in pool.workers if "flow#setup" in w.scope]
+            return setup, read, plain, gone, count, after, kept, left
+        finally:
+            await pool.close()
+
+    setup, read, plain, gone, before, after, kept, left = asyncio.run(scenario())
+    assert read.status == "done", read.error
+    assert read.result["out"] == [setup.result["out"], "set"]
+    assert plain.result["out"][0] != setup.result["out"] and plain.result["out"][1] is None
+    assert gone.status == "failed" and "that process is no longer running" in gone.error
+    assert after == before  # no worker was started for it
+    assert kept and left == []
