@@ -298,8 +298,8 @@ def _check_inject(node: TaskNode, nodes: dict[str, Node], problems: list[Problem
               f"is a {block.executor!r} block", "remove `inject:`")
         return
     if block.spawn:
-        error(f"it has spawn: true (a process of its own) and inject (the process of node "
-              f"{target_id!r}); it cannot have both",
+        error(f"spawn: true (a process of its own) and inject (the process of node "
+              f"{target_id!r}) cannot go together",
               "remove `spawn: true` from its block, or remove `inject:`")
         return
     if target is None:
