@@ -168,3 +168,17 @@ def test_a_node_injected_into_a_node_that_has_not_run_fails_with_the_reason(
     assert summary["nodes"] == {"reader": "failed", "setup": "not_run"}
     assert ("node 'reader' runs in the process of node 'setup' (inject), but 'setup' has not "
             "run yet in this session") in summary["error"]
+
+
+def test_the_node_cache_replays_neither_the_spawn_node_nor_the_injected_one(tmp_path: Path):
+    cache = tmp_path / "cache"
+    flow = FLOWS / "inject"
+
+    first = run_cli("run", str(flow), "--json", "--use-cache", "--cache-dir", str(cache))
+    again = run_cli("run", str(flow), "--json", "--use-cache", "--cache-dir", str(cache))
+
+    assert first.returncode == 0 and again.returncode == 0, again.stdout + again.stderr
+    before, after = summary_of(first)["outputs"], summary_of(again)["outputs"]
+    assert "setup" not in summary_of(again).get("cached", [])
+    assert after["setup_pid"] != before["setup_pid"]  # it ran again, in this run's process
+    assert after["injected"] == {"word": "hello", "pid": after["setup_pid"]}
