@@ -29,7 +29,7 @@ from ..wire.job import Job
 from ..wire.requests import EventSink, RunBlockRequest
 
 __all__ = ["Job", "Outcome", "OutcomeStatus", "JobHandler", "Executor", "TIMEOUT_ERROR",
-           "unsupported"]
+           "unsupported", "injection_gone"]
 
 TIMEOUT_ERROR = "Timeout"
 
@@ -98,6 +98,11 @@ class Executor(abc.ABC):
         """Whether every one of these var values is still held somewhere."""
         return not keys
 
+    async def session_ended(self, session_id: str) -> None:
+        """A run's session is over: what lived as long as it (services, the processes of
+        its ``spawn: true`` nodes) may go. Nothing by default."""
+        return None
+
     @abc.abstractmethod
     async def close(self) -> None:
         """Stop every worker; nothing is left running afterwards."""
@@ -108,3 +113,15 @@ def unsupported(job: Job, runs: str) -> Outcome:
     return Outcome(OutcomeStatus.FAILED, error=(
         f"oocana-local cannot run blocks of the {job.spec.executor!r} executor ({runs}); "
         f"node {job.node_id} uses it"))
+
+
+def injection_gone(job: Job) -> Outcome:
+    """The outcome of an injected job whose target process is not there: never run it
+    anywhere else (its block expects the state that process holds)."""
+    target = job.spec.inject
+    name = target.node_id if target else "?"
+    return Outcome(OutcomeStatus.FAILED, error=(
+        f"node {job.node_id!r} runs in the process of node {name!r} (inject), but that "
+        f"process is no longer running: it exited after {name!r} ran (a crash, an exit, or "
+        f"a timeout or cancel that stopped it), and the state {job.node_id!r} needs went "
+        f"with it"))

@@ -87,10 +87,10 @@ class ExecutorRouter(Executor):
         services.prestart(job)  # type: ignore[union-attr]
 
     async def session_ended(self, session_id: str) -> None:
-        """A run's session is over: stop the services that live as long as it."""
-        services = self.executors.get("service")
-        if services is not None:
-            await services.session_ended(session_id)  # type: ignore[attr-defined]
+        """A run's session is over: stop the services that live as long as it, and let
+        the processes of its ``spawn: true`` nodes go."""
+        for executor in list(self.executors.values()):
+            await executor.session_ended(session_id)
 
     async def free(self, keys: list[str]) -> None:
         for executor in self.executors.values():

@@ -31,8 +31,10 @@ class CachingExecutor(Executor):
 
     async def run(self, job: Job, handler: JobHandler) -> Outcome:
         # A service keeps state between calls: its result is no function of its inputs.
-        memo = self.cache.open(job) if job.spec.executor == "python" \
-            and job.spec.service is None else None
+        # Nor does a job that shares a process with another (inject): state matters there.
+        spec = job.spec
+        memo = self.cache.open(job) if spec.executor == "python" and spec.service is None \
+            and spec.inject is None and not spec.keeps_state else None
         if memo is None:
             return await self.inner.run(job, handler)
         memo.executor = self.inner
@@ -55,6 +57,9 @@ class CachingExecutor(Executor):
 
     async def free(self, keys: list[str]) -> None:
         await self.inner.free(keys)
+
+    async def session_ended(self, session_id: str) -> None:
+        await self.inner.session_ended(session_id)
 
     def holds(self, keys: list[str]) -> bool:
         return self.inner.holds(keys)

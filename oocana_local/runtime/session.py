@@ -58,6 +58,9 @@ class Session:
         self.tmp_dirs = TmpDirs(self.tmp_root)
         self.specs: dict[tuple[Path, str], JobSpec] = {}
         """Job specs of task nodes, by (flow path, node id): built once per session."""
+        self.spawned: set[str] = set()
+        """Spawn keys whose node has run in this session: a node that injects into one
+        of them may run (``task_job.py``)."""
         # Job ids are unique across engines too: two runs may share a session id.
         self._job_prefix = f"{self.session_id[:8]}-{os.urandom(3).hex()}"
         self._ids = itertools.count()

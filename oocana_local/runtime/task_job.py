@@ -17,7 +17,7 @@ from ..graph.model import GraphNode, NodeTarget
 from ..manifest.resolved import Flow, TaskBlock, wire_handle
 from ..states import NodeState, OutcomeStatus
 from ..wire import names
-from ..wire.job import JobSpec
+from ..wire.job import InjectTarget, JobSpec
 from ..wire.requests import EventSink, RunBlockRequest
 from . import queries
 from .node_answers import timeout_error, warn_mismatches
@@ -105,8 +105,15 @@ async def run_task_job(scope: FlowJob, spec: JobSpec, *, job_id: str, stacks: li
     # Secrets that blocks of the run received: a value passed on is masked here too.
     masks = sorted(scope.session.bus.redactor.values) or None
     job = spec.job(job_id, stacks, inputs, nested=node is None, masks=masks)
+    spawned = scope.session.spawned
     try:
-        outcome = await scope.session.executor.run(job, handler)
+        if spec.spawn_key is not None:
+            spawned.add(spec.spawn_key)
+        if spec.inject is not None and spec.inject.spawn_key not in spawned:
+            handler.on_start(False)
+            outcome = Outcome(OutcomeStatus.FAILED, error=_not_spawned(spec, spec.inject))
+        else:
+            outcome = await scope.session.executor.run(job, handler)
     except asyncio.CancelledError:
         reporter.finished(error="Cancelled", status=NodeState.CANCELLED)
         raise
@@ -125,12 +132,20 @@ async def run_task_job(scope: FlowJob, spec: JobSpec, *, job_id: str, stacks: li
     return outcome
 
 
+def _not_spawned(spec: JobSpec, target: InjectTarget) -> str:
+    return (f"node {spec.node_id!r} runs in the process of node {target.node_id!r} (inject), "
+            f"but {target.node_id!r} has not run yet in this session, so that process does "
+            f"not exist; make {spec.node_id!r} wait for {target.node_id!r}: connect one of "
+            f"its inputs to an output of {target.node_id!r}")
+
+
 # -- the job spec ---------------------------------------------------------------------------
 
 def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
              inputs_def: dict[str, dict[str, Any]], outputs_def: dict[str, dict[str, Any]],
              patch: dict[str, list[dict[str, Any]]] | None = None,
-             spawn_key: str | None = None, timeout: float | None = None) -> JobSpec:
+             spawn_key: str | None = None, timeout: float | None = None,
+             inject: InjectTarget | None = None, keeps_state: bool = False) -> JobSpec:
     tmp_dir = session.tmp_dir(flow)
     package = block.package or flow.package
     package_name = package.dir.name if package else "workspace"
@@ -147,7 +162,7 @@ def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
         package_name=package_name, pkg_dir=str(session.pkg_data_dir(package)),
         package_dir=str(package.dir) if package else None, env=session.env,
         spawn_key=None if block.service else spawn_key, timeout=timeout,
-        service=block.service,
+        inject=inject, keeps_state=keeps_state, service=block.service,
         resources=block.options.get("resources") or None,
         cache_identity=None if block.path is not None else {
             "executor": block.executor, "entry": block.entry, "function": block.function,
@@ -172,10 +187,23 @@ def node_spec(scope: FlowJob, node: GraphNode, block: TaskBlock) -> JobSpec:
     patch = {item.handle: list(item.schema_overrides)
              for item in getattr(node.node, "inputs_from", ()) if item.schema_overrides}
     flow = graph.flow
+    # ``inject: {node_id: X}`` runs in X's process; X's spawn key names it (``check`` has
+    # made sure X is a spawn node of this flow in the same language).
+    injected = getattr(node.node, "inject", None)
+    inject = None if injected is None or injected.node_id is None or injected.package \
+        else InjectTarget(injected.node_id, _spawn_key(flow, injected.node_id))
+    keeps_state = block.spawn and any(
+        getattr(getattr(other.node, "inject", None), "node_id", None) == node.node_id
+        for other in graph.nodes.values())
     return job_spec(scope.session, flow, block, node_id=node.node_id, inputs_def=inputs_def,
                     outputs_def=outputs_def, patch=patch,
-                    spawn_key=f"{flow.path}#{node.node_id}" if block.spawn else None,
-                    timeout=node.timeout)
+                    spawn_key=_spawn_key(flow, node.node_id) if block.spawn else None,
+                    timeout=node.timeout, inject=inject, keeps_state=keeps_state)
+
+
+def _spawn_key(flow: Flow, node_id: str) -> str:
+    """The worker of a ``spawn: true`` node: one per node of a flow file."""
+    return f"{flow.path}#{node_id}"
 
 
 # -- where values go ---------------------------------------------------------------------------

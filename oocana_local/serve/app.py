@@ -20,7 +20,7 @@ from .http import (
     http_error_handler,
     protocol_error_handler,
 )
-from .runs import RunManager
+from .runs import MAX_TASK_EVENTS, RunManager
 from .state import ServerState
 from .store import RunStore, default_db_path
 
@@ -35,6 +35,7 @@ class ServeConfig:
     token: str
     search_paths: Sequence[str] = ()
     max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 1)
+    max_task_events: int = MAX_TASK_EVENTS
     db: Path | None = None
     max_workers: int | None = None
     max_body: int = DEFAULT_MAX_BODY
@@ -57,6 +58,7 @@ def create_app(config: ServeConfig) -> FastAPI:
                     executor=config.executor, ray_address=config.ray_address)
     runs = RunManager(engine, store, Catalog([Path(p) for p in config.paths]),
                       max_concurrent=max(1, config.max_concurrent),
+                      max_task_events=max(0, config.max_task_events),
                       files_root=db.parent / "serve-files")
     state = ServerState(runs=runs, token=TokenCheck(config.token))
 

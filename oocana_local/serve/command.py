@@ -36,6 +36,10 @@ def add_serve_parser(commands: Any) -> None:
                        help="runs at once; more wait in a queue (default: the cores)")
     serve.add_argument("--db", type=Path, default=None, metavar="PATH",
                        help="the run store (default ~/.oocana-local/serve.db)")
+    serve.add_argument("--max-task-events", type=int, default=None, metavar="N",
+                       help="events the run store keeps per task; beyond them only the "
+                            "ends of blocks and flows, and a note of how many were not "
+                            "stored (default 100000)")
     serve.add_argument("--search-paths", default="", metavar="A,B",
                        help="package search paths (also $OOCANA_SEARCH_PATHS)")
     serve.add_argument("--secrets", default=None, metavar="FILE",
@@ -87,6 +91,9 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"oocana-local: refusing to serve on {args.host} without a token: pass "
               f"--token or set ${TOKEN_ENV}", file=sys.stderr)
         return 2
+    if args.max_task_events is not None and args.max_task_events < 0:
+        print("oocana-local: --max-task-events must be 0 or more", file=sys.stderr)
+        return 2
     for path in args.paths:
         if not Path(path).exists():
             print(f"oocana-local: {path} does not exist", file=sys.stderr)
@@ -105,7 +112,9 @@ def serve_command(args: argparse.Namespace) -> int:
         secrets_file=args.secrets, recorded=args.events,
         executor=args.executor, ray_address=args.ray_address,
         search_paths=[p for p in args.search_paths.split(",") if p],
-        **({"max_concurrent": args.max_concurrent} if args.max_concurrent else {}))
+        **({"max_concurrent": args.max_concurrent} if args.max_concurrent else {}),
+        **({"max_task_events": args.max_task_events}
+           if args.max_task_events is not None else {}))
     app = create_app(config)
     catalog = app.state.runs.catalog
     host = f"[{args.host}]" if ":" in args.host else args.host
