@@ -30,10 +30,10 @@ def find_chromium(env: Mapping[str, str], playwright_own: str | None,
     (``playwright install chromium``), then ``fallback``."""
     tried = []
     named = env.get(CHROMIUM_ENV)
-    if named:
+    if named:  # named on purpose: a wrong name is said, not passed over
         if _runnable(named):
             return named, f"${CHROMIUM_ENV}"
-        tried.append(f"${CHROMIUM_ENV}={named} (not an executable file)")
+        return None, f"${CHROMIUM_ENV}={named} is not an executable file"
     if playwright_own:
         if _runnable(playwright_own):
             return playwright_own, "Playwright's own"
