@@ -137,7 +137,8 @@ def serve_command(args: argparse.Namespace) -> int:
         return 2
     catalog = app.state.runs.catalog
     host = f"[{args.host}]" if ":" in args.host else args.host
-    url = f"http://{host}:{args.port}"
+    port = listener.getsockname()[1]  # the one chosen when --port 0
+    url = f"http://{host}:{port}"
     print(f"oocana-local serve: {len(catalog.flows())} flow(s), {len(catalog.blocks())} "
           f"block(s) from {', '.join(map(str, args.paths))}")
     print(f"  OOMOL Connect  base_url={url}/api")
@@ -153,7 +154,7 @@ def serve_command(args: argparse.Namespace) -> int:
     if generated:  # like Jupyter: only a token the user did not choose is shown
         print(f"  token          {token}")
     sys.stdout.flush()
-    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port,
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=port,
                                            log_level="warning"))
     server.run(sockets=[listener])
     return 0
@@ -181,8 +182,7 @@ def listen(host: str, port: int) -> socket.socket:
                              f"there or pass another --port") from None
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; pass "
                          "another --host or --port") from None
-    sock.set_inheritable(True)
-    return sock
+    return sock  # not inheritable: worker processes must not keep the port open
 
 
 def runs_command(args: argparse.Namespace) -> int:

@@ -4,14 +4,16 @@ token shown; and which folders it reads."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
-from server import PACKAGE, REPO, Server
+from server import PACKAGE, REPO, Server, wait_until
 
 from oocana_local.serve.catalog import Catalog
 
@@ -117,3 +119,31 @@ class ServerOf(Server):
         assert self.proc is not None and self.proc.stdout is not None
         self.banner = self.proc.stdout.readline()
         return self
+
+
+def test_port_0_serves_on_a_free_port_and_prints_it(tmp_path):
+    env = {**os.environ, "OOCANA_LOCAL_HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "oocana_local", "serve", str(PACKAGE),
+                             "--port", "0", "--token", "t0k"], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        found = re.search(r"base_url=http://127\.0\.0\.1:(\d+)/api", lines[1])
+        assert found, lines
+        port = int(found.group(1))
+        assert port != 0
+        # The port is bound before the banner; the app answers once uvicorn started.
+        answer = wait_until(lambda: _get(f"http://127.0.0.1:{port}/openapi.json"),
+                            "the server to answer")
+        assert answer.status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _get(url: str) -> httpx.Response | None:
+    try:
+        return httpx.get(url, timeout=5)
+    except httpx.TransportError:
+        return None
