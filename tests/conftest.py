@@ -17,6 +17,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         text = (f"the test session's HOME ({SESSION.home}) holds {', '.join(found)}, which "
                 f"tests/isolation.py does not document (ALLOWED): a test wrote there")
         if reporter is not None:
+            reporter.ensure_newline()
             reporter.write_line(f"ERROR: {text}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -20,6 +20,7 @@ ALLOWED = {
     ".cache": "caches of tools the tests run (pip, matplotlib, esbuild when not shared)",
     ".npm": "npm's cache (bootstrap tests run npm install)",
     ".config": "settings folders that libraries create on first use (matplotlib)",
+    ".ray": "Ray's own files (the ray executor tests start local Ray runtimes)",
 }
 
 
