@@ -61,6 +61,23 @@ def _keep_tools(real_home: Path) -> None:
             os.environ[name] = str(found[0])
 
 
+def _matplotlib_fonts(real_cache: Path, home: Path) -> Path:
+    """matplotlib's folder in the session's HOME, with the font list it already made for
+    the real user: without it the first import in a block scans the fonts (seconds) and
+    says so in that block's log, which would depend on the order tests run in."""
+    folder = home / ".config" / "matplotlib"
+    folder.mkdir(parents=True)
+    for fonts in real_cache.glob("fontlist-*.json"):
+        shutil.copy2(fonts, folder / fonts.name)
+    if not any(folder.iterdir()):  # a fresh machine: make it once, here
+        import subprocess
+
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"],
+                       env={**os.environ, "MPLCONFIGDIR": str(folder)},
+                       capture_output=True, check=False, timeout=300)
+    return folder
+
+
 def isolate() -> Isolation:
     from oocana_local.node_tools import find_esbuild, tools_dir
 
@@ -68,6 +85,10 @@ def isolate() -> Isolation:
     real_tools = tools_dir()
     shared_esbuild = find_esbuild() is not None and not os.environ.get("OOCANA_LOCAL_ESBUILD")
     browsers = _playwright_browsers(real_home)
+    real_cache = Path(os.environ.get("MPLCONFIGDIR") or os.environ.get("XDG_CACHE_HOME")
+                      or real_home / ".cache")
+    if "MPLCONFIGDIR" not in os.environ:
+        real_cache = real_cache / "matplotlib"
     home = Path(tempfile.mkdtemp(prefix="oocana-local-test-home-"))
     _keep_tools(real_home)
     os.environ["HOME"] = str(home)
@@ -75,7 +96,7 @@ def isolate() -> Isolation:
     os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
     os.environ["OOCANA_LOCAL_HOME"] = str(home / ".oocana-local")
     os.environ.pop("OOCANA_CACHE_DIR", None)
-    os.environ["MPLCONFIGDIR"] = str(home / ".config" / "matplotlib")
+    os.environ["MPLCONFIGDIR"] = str(_matplotlib_fonts(real_cache, home))
     os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", str(browsers))
     if "OOCANA_LOCAL_NODE_TOOLS" not in os.environ:
         # Node tests need esbuild: use the one already installed, else install it here.
