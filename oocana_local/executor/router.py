@@ -9,7 +9,6 @@ here with an error naming both.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +72,8 @@ class ExecutorRouter(Executor):
             await executor.start()
         outcome = await executor.run(job, handler)
         if outcome.status is OutcomeStatus.FAILED and outcome.error:
+            from ..install_hints import missing_module_hint
+
             hint = missing_module_hint(outcome.error, _package_folder(job))
             if hint:
                 outcome.error = f"{outcome.error.rstrip()}\n{hint}"
@@ -104,13 +105,6 @@ class ExecutorRouter(Executor):
             await executor.close()
 
 
-_MISSING = [
-    (re.compile(r"Cannot find package '([^']+)' imported from"), "npm package"),
-    (re.compile(r"Cannot find module '([^'./~][^']*)'"), "npm package"),
-    (re.compile(r"ModuleNotFoundError: No module named '([^']+)'"), "Python module"),
-]
-
-
 def _package_folder(job: Job) -> str:
     """The nearest folder above the block with a package.json or package.oo.yaml."""
     start = Path(job.spec.dir)
@@ -118,17 +112,6 @@ def _package_folder(job: Job) -> str:
         if (folder / "package.json").is_file() or (folder / "package.oo.yaml").is_file():
             return str(folder)
     return job.spec.dir
-
-
-def missing_module_hint(error: str, package_dir: str) -> str | None:
-    """A hint to run ``bootstrap`` when a block failed on a module that is not installed."""
-    for pattern, kind in _MISSING:
-        found = pattern.search(error)
-        if found:
-            return (f"hint: the {kind} {found.group(1)!r} is not installed; run "
-                    f"`oocana-local bootstrap {package_dir}` to install the package's "
-                    "dependencies")
-    return None
 
 
 def _foreign_value(job: Job, language: str) -> str | None:
