@@ -58,8 +58,8 @@ class ExecutorRouter(Executor):
         first job."""
         await self.executors["python"].start()
 
-    async def run(self, job: Job, handler: JobHandler) -> Outcome:
-        """Dispatch to the language's executor, whose own ``run`` applies the timeout."""
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        """Dispatch to the language's executor (the timeout is this router's ``run``'s)."""
         name = job.spec.executor
         executor = self.executor_for("service" if job.spec.service is not None else name)
         if executor is None:
@@ -71,21 +71,18 @@ class ExecutorRouter(Executor):
             return Outcome(OutcomeStatus.FAILED, error=problem)
         if name != "python":
             await executor.start()
-        outcome = await executor.run(job, handler)
+        outcome = await executor._run(job, handler)
         if outcome.status is OutcomeStatus.FAILED and outcome.error:
             hint = missing_module_hint(outcome.error, _package_folder(job))
             if hint:
                 outcome.error = f"{outcome.error.rstrip()}\n{hint}"
         return outcome
 
-    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
-        return await self.run(job, handler)
-
     async def session_ended(self, session_id: str) -> None:
         """A run's session is over: stop the services that live as long as it."""
         services = self.executors.get("service")
         if services is not None:
-            await services.session_ended(session_id)  # type: ignore[attr-defined]
+            await services.session_ended(session_id)
 
     async def free(self, keys: list[str]) -> None:
         for executor in self.executors.values():

@@ -155,9 +155,8 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
     finally:
         session.release()
         try:
-            ended = getattr(executor, "session_ended", None)  # services of the session stop
-            if ended is not None:
-                await asyncio.shield(ended(session.session_id))
+            # Services of the session stop.
+            await asyncio.shield(executor.session_ended(session.session_id))
         finally:
             # A completed run's scratch folders go; a failed one's stay to be looked into.
             if succeeded:
