@@ -44,7 +44,7 @@ LAYERS: dict[str, set[str]] = {
     # The worker side imports nothing of the engine side.
     "worker": {"context"},
     "context": set(),
-    "_shim": {"context"},
+    "_shim": {"context"},  # and nothing imports `_shim.oocana` but `_shim` itself
 }
 
 # (importer, imported) -> why; names are module paths inside the package. An importer
@@ -191,6 +191,12 @@ def check(edges: list[Edge]) -> tuple[list[str], set[tuple[str, str]]]:
                 problems.append(f"{edge.where}: {side!r} is in no layer: add it to LAYERS "
                                 "(or LEAVES) in tests/test_architecture.py and to \"Who may "
                                 "import whom\" in docs/architecture.md")
+        if _within(edge.imported, "_shim.oocana") and src != "_shim":
+            problems.append(f"{edge.where}: {edge.importer} imports {edge.imported}: the "
+                            "`oocana` package blocks import is never imported by its "
+                            "oocana_local name (a second copy of its classes); import "
+                            "what it re-exports from context/ instead")
+            continue
         if src == dst or src not in LAYERS and src not in LEAVES:
             continue
         if src in LEAVES:
@@ -312,6 +318,12 @@ def test_a_lower_layer_importing_upward_is_caught() -> None:
                  Edge("executor.pool", "worker.job", "x.py:5")):
         problems, _ = check([fake])
         assert len(problems) == 1 and fake.where in problems[0], (fake, problems)
+
+
+def test_importing_the_shim_oocana_package_by_its_inner_name_is_caught() -> None:
+    fake = Edge("worker.job", "_shim.oocana", "oocana_local/worker/job.py:1")
+    problems, _ = check([fake])
+    assert len(problems) == 1 and "never imported by its oocana_local name" in problems[0]
 
 
 def test_a_module_in_no_layer_is_caught() -> None:

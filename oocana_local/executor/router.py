@@ -78,6 +78,11 @@ class ExecutorRouter(Executor):
                 outcome.error = f"{outcome.error.rstrip()}\n{hint}"
         return outcome
 
+    def prestart(self, job: Job) -> None:
+        """Start a service before its first call (``start_at``; ``runtime/prestart.py``)."""
+        services = self.executor_for("service")
+        services.prestart(job)  # type: ignore[union-attr]
+
     async def session_ended(self, session_id: str) -> None:
         """A run's session is over: stop the services that live as long as it."""
         services = self.executors.get("service")
