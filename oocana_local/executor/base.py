@@ -15,6 +15,10 @@ While the job runs, the executor calls the ``JobHandler``:
 Implementations: ``WorkerPool`` (warm Python worker processes), ``CachingExecutor``
 (``runtime/cache.py``: replays a previous result), ``InProcessExecutor`` (tests) and
 ``RayExecutor`` (warm Ray actors, ``ray_executor.py``).
+
+Every executor implements ``_run`` (``run`` without the timeout) and inherits ``run``.
+One that hands jobs on to others (``ExecutorRouter``, ``CachingExecutor``) implements its
+``_run`` with theirs: the timeout is applied once, by the outermost ``run``.
 """
 
 from __future__ import annotations
@@ -88,7 +92,7 @@ class Executor(abc.ABC):
 
     @abc.abstractmethod
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
-        """``run`` without the timeout."""
+        """``run`` without the timeout; what an executor that wraps this one calls."""
 
     @abc.abstractmethod
     async def free(self, keys: list[str]) -> None:
@@ -100,7 +104,8 @@ class Executor(abc.ABC):
 
     async def session_ended(self, session_id: str) -> None:
         """A run's session is over: what lived as long as it (services, the processes of
-        its ``spawn: true`` nodes) may go. Nothing by default."""
+        its ``spawn: true`` nodes) may go. Nothing by default; the run calls it once, after
+        its last job."""
         return None
 
     @abc.abstractmethod

@@ -34,7 +34,7 @@ from ..errors import WorkerError
 from ..node_tools import ensure_esbuild, find_esbuild, node_binary
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import carried, is_var_ref, var_key
+from ..wire.values import carried, has_secret_placeholder, is_var_ref, var_key
 from .base import Executor, Job, JobHandler, Outcome, injection_gone
 from .node_process import NodeWorkerProcess
 from .process import ConcurrentWorkerProcess, describe_exit
@@ -81,26 +81,11 @@ def _needs_typescript(job: Job) -> bool:
     return job.spec.source is not None or (job.spec.entry or "").endswith(_TS)
 
 
-def _has_placeholder(values: Any) -> bool:
-    """Whether a ``${{OO_SECRET:...}}`` string is anywhere in these values."""
-    for value in values:
-        kind = type(value)
-        if kind is str:
-            if "${{OO_SECRET:" in value:
-                return True
-        elif kind is dict:
-            if _has_placeholder(value.values()):
-                return True
-        elif kind is list and _has_placeholder(value):
-            return True
-    return False
-
-
 def _with_secrets(job: Job, handler: JobHandler) -> dict[str, Any]:
     """The job as sent, with ``${{OO_SECRET:...}}`` placeholders and ``oomol/secret`` /
     credential inputs resolved here (the Node worker has no resolver of its own)."""
     wire = job.wire()
-    if not job.inputs or not (wire["secret_handles"] or _has_placeholder(job.inputs.values())):
+    if not job.inputs or not (wire["secret_handles"] or has_secret_placeholder(job.inputs.values())):
         return wire
     from ..secrets import resolve_inputs
 

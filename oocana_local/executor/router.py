@@ -57,8 +57,8 @@ class ExecutorRouter(Executor):
         first job."""
         await self.executors["python"].start()
 
-    async def run(self, job: Job, handler: JobHandler) -> Outcome:
-        """Dispatch to the language's executor, whose own ``run`` applies the timeout."""
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        """Dispatch to the language's executor (the timeout is this router's ``run``'s)."""
         name = job.spec.executor
         executor = self.executor_for("service" if job.spec.service is not None else name)
         if executor is None:
@@ -70,7 +70,7 @@ class ExecutorRouter(Executor):
             return Outcome(OutcomeStatus.FAILED, error=problem)
         if name != "python":
             await executor.start()
-        outcome = await executor.run(job, handler)
+        outcome = await executor._run(job, handler)
         if outcome.status is OutcomeStatus.FAILED and outcome.error:
             from ..install_hints import missing_module_hint
 
@@ -78,9 +78,6 @@ class ExecutorRouter(Executor):
             if hint:
                 outcome.error = f"{outcome.error.rstrip()}\n{hint}"
         return outcome
-
-    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
-        return await self.run(job, handler)
 
     def prestart(self, job: Job) -> None:
         """Start a service before its first call (``start_at``; ``runtime/prestart.py``)."""

@@ -24,7 +24,7 @@ from .node_answers import timeout_error, warn_mismatches
 
 if TYPE_CHECKING:
     from ..mainframe.messages import BlockReporter, Stack
-    from .flow_job import FlowJob
+    from .scope import FlowScope
     from .session import Session
 
 __all__ = ["run_task_job", "run_block", "job_spec", "node_spec", "TaskJobHandler",
@@ -51,7 +51,7 @@ class TaskJobHandler:
 
     __slots__ = ("scope", "node", "reporter", "sink", "inputs")
 
-    def __init__(self, scope: FlowJob, node: GraphNode | None, reporter: BlockReporter,
+    def __init__(self, scope: FlowScope, node: GraphNode | None, reporter: BlockReporter,
                  sink: OutputSink, inputs: dict[str, Any]):
         self.scope = scope
         self.node = node
@@ -98,14 +98,13 @@ class TaskJobHandler:
         return queries.query_downstream(self.scope, self.node, handles)
 
 
-async def run_task_job(scope: FlowJob, spec: JobSpec, *, job_id: str, stacks: list[Stack],
+async def run_task_job(scope: FlowScope, spec: JobSpec, *, job_id: str, stacks: list[Stack],
                        inputs: dict[str, Any], reporter: BlockReporter, sink: OutputSink,
                        node: GraphNode | None = None) -> Outcome:
     handler = TaskJobHandler(scope, node, reporter, sink, inputs)
-    # Secrets that blocks of the run received: a value passed on is masked here too.
-    masks = sorted(scope.session.bus.redactor.values) or None
-    job = spec.job(job_id, stacks, inputs, nested=node is None, masks=masks)
-    spawned = scope.session.spawned
+    session = scope.session
+    job = spec.job(job_id, stacks, inputs, nested=node is None, masks=session.masks())
+    spawned = session.spawned
     try:
         if spec.spawn_key is not None:
             spawned.add(spec.spawn_key)
@@ -113,7 +112,7 @@ async def run_task_job(scope: FlowJob, spec: JobSpec, *, job_id: str, stacks: li
             handler.on_start(False)
             outcome = Outcome(OutcomeStatus.FAILED, error=_not_spawned(spec, spec.inject))
         else:
-            outcome = await scope.session.executor.run(job, handler)
+            outcome = await session.executor.run(job, handler)
     except asyncio.CancelledError:
         reporter.finished(error="Cancelled", status=NodeState.CANCELLED)
         raise
@@ -170,7 +169,7 @@ def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
     )
 
 
-def node_spec(scope: FlowJob, node: GraphNode, block: TaskBlock) -> JobSpec:
+def node_spec(scope: FlowScope, node: GraphNode, block: TaskBlock) -> JobSpec:
     """The spec of a task node; built on the session's first run of the node."""
     graph = scope.graph
     inputs_def = {h: s.definition.wire() for h, s in node.inputs.items()}
@@ -213,7 +212,7 @@ class NodeSink:
 
     __slots__ = ("scope", "node")
 
-    def __init__(self, scope: FlowJob, node: GraphNode):
+    def __init__(self, scope: FlowScope, node: GraphNode):
         self.scope = scope
         self.node = node
 
@@ -222,10 +221,10 @@ class NodeSink:
 
     def outputs(self, outputs: dict[str, Any]) -> None:
         for handle, value in outputs.items():
-            self.scope.route(self.node, handle, value)
+            self.scope.route(self.node, handle, value, None)
 
     def progress(self, progress: float) -> None:
-        self.scope.node_progress(self.node.node_id, progress)
+        self.scope.progress(self.node.node_id, progress)
 
     def preview(self, payload: Any) -> None:
         self.scope.forward(payload, self.node.node_id)
@@ -233,7 +232,7 @@ class NodeSink:
     def finished(self, outcome: Outcome) -> None:
         if outcome.ok and outcome.result:
             for handle, value in outcome.result.items():
-                self.scope.route(self.node, handle, value)
+                self.scope.route(self.node, handle, value, None)
 
 
 class CallerSink:
@@ -280,7 +279,7 @@ class CallerSink:
 
 # -- context.run_block ------------------------------------------------------------------------
 
-async def run_block(scope: FlowJob, request: RunBlockRequest, events: EventSink) -> None:
+async def run_block(scope: FlowScope, request: RunBlockRequest, events: EventSink) -> None:
     """Run the block a running block asked for: a task as a job of its own (node id
     ``run_block::<block>``, the caller's job id and stacks), a subflow as a nested flow.
     Its failure reaches the caller only."""
@@ -313,7 +312,7 @@ async def run_block(scope: FlowJob, request: RunBlockRequest, events: EventSink)
                        reporter=reporter, sink=CallerSink(session, events, job_id))
 
 
-async def _run_block_subflow(scope: FlowJob, flow: Flow, job_id: str, stacks: list[Stack],
+async def _run_block_subflow(scope: FlowScope, flow: Flow, job_id: str, stacks: list[Stack],
                              inputs: dict[str, Any], events: EventSink) -> None:
     session = scope.session
 
@@ -321,10 +320,10 @@ async def _run_block_subflow(scope: FlowJob, flow: Flow, job_id: str, stacks: li
         events({"type": names.SUBFLOW_OUTPUT, "job_id": job_id, "handle": handle,
                 "output": value})
 
-    sub = scope.subflow(session.graph(flow), job_id=job_id, stacks=stacks,
-                        reporter=session.reporter.flow(job_id, str(flow.path), stacks),
-                        inputs=inputs, on_output=on_output, hold_outputs=True)
-    failure = await sub.run()
+    failure = await scope.run_subflow(
+        session.graph(flow), job_id=job_id, stacks=stacks,
+        reporter=session.reporter.flow(job_id, str(flow.path), stacks), inputs=inputs,
+        on_output=on_output, hold_outputs=True)
     event: dict[str, Any] = {"type": names.SUBFLOW_FINISHED, "job_id": job_id}
     if failure is not None:
         event["error"] = failure.describe()
