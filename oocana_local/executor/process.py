@@ -387,5 +387,7 @@ class ConcurrentWorkerProcess(WorkerProcess):
     def __init__(self, *args: Any, scope: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.scope = scope
+        self.sessions: set[str] = set()
+        """Sessions whose spawn node this worker serves: kept while one lives (inject)."""
         self.typescript = False
         """Whether it was given esbuild (can load ``.ts`` files)."""

@@ -333,6 +333,7 @@ class Loader:
             outputs_def=build.handle_defs(
                 raw.outputs_def, doc, (*path, "outputs_def"), problems, additional=True
             ),
+            inject=build.injection(raw.inject, doc, (*path, "inject")),
         )
 
     def _find(self, ref: str, kind: Kind, flow: Flow, at: Location, node_id: str,
