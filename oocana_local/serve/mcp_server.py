@@ -124,7 +124,7 @@ class _Relay:
         wanted = self.server.log_level(self.session)
         if LEVELS.index(level) < LEVELS.index(wanted):
             return
-        await self.session.send_log_message(level, self.mask(text), logger=node,  # type: ignore[arg-type]
+        await self.session.send_log_message(level, self.mask(text), logger=node,
                                             related_request_id=self.request_id)
 
 
@@ -190,15 +190,15 @@ class ToolServer:
     def _register(self) -> None:
         server = self.server
 
-        @server.list_tools()  # type: ignore[no-untyped-call, untyped-decorator]
+        @server.list_tools()
         async def list_tools() -> list[types.Tool]:
             return self.tools()
 
-        @server.call_tool(validate_input=False)  # type: ignore[untyped-decorator]
+        @server.call_tool(validate_input=False)
         async def call_tool(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
             return await self.call(name, arguments or {})
 
-        @server.set_logging_level()  # type: ignore[no-untyped-call, untyped-decorator]
+        @server.set_logging_level()
         async def set_level(level: str) -> None:
             self._levels[server.request_context.session] = level
 

@@ -123,7 +123,8 @@ def _handle_schema(definition: HandleDef, *, for_input: bool) -> dict[str, Any]:
     if definition.description:
         notes.append(definition.description.strip())
     if for_input:
-        items = raw_schema.get("items") if isinstance(raw_schema.get("items"), dict) else {}
+        items: dict[str, Any] = (raw_schema["items"] if isinstance(raw_schema.get("items"), dict)
+                                 else {})
         if media == SECRET_TYPE or _is_secret(items):
             notes.append(_SECRET_HELP)
         elif media == CREDENTIAL_TYPE:
