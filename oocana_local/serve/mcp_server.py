@@ -63,6 +63,10 @@ def block_message(error: str | None, *, flow: bool = False) -> str:
     return last
 
 
+class ToolFailed(Exception):
+    """A call that ends in an error result; its message is the result's text."""
+
+
 class _Relay:
     """The notifications of one call: progress (with the caller's token) and logs (at or
     above the session's level), sent in order from one task; previews kept for the result."""
@@ -195,8 +199,15 @@ class ToolServer:
             return self.tools()
 
         @server.call_tool(validate_input=False)
-        async def call_tool(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
-            return await self.call(name, arguments or {})
+        async def call_tool(name: str, arguments: dict[str, Any]
+                            ) -> tuple[list[types.ContentBlock], dict[str, Any]]:
+            # Content and structured content as a pair, an error as an exception: the
+            # shapes every SDK release since 1.10 turns into the same CallToolResult.
+            result = await self.call(name, arguments or {})
+            if result.isError:
+                raise ToolFailed("\n".join(item.text for item in result.content
+                                           if isinstance(item, types.TextContent)))
+            return list(result.content), result.structuredContent or {}
 
         @server.set_logging_level()
         async def set_level(level: str) -> None:

@@ -7,9 +7,21 @@ import os
 import subprocess
 import sys
 
+import anyio
 import httpx
 import pytest
-from mcp_client import PACKAGE, REPO, SECRET_VALUE, SECRETS, everything_sent, http_session, run
+from mcp_client import (
+    PACKAGE,
+    REPO,
+    SECRET_VALUE,
+    SECRETS,
+    call_and_cancel,
+    everything_sent,
+    http_session,
+    pid_in,
+    process_gone,
+    run,
+)
 
 sys.path.insert(0, str(REPO / "tests" / "serve"))
 from server import Server  # noqa: E402
@@ -99,3 +111,34 @@ def test_secrets_are_masked_over_http(served):
     result, received = run(scenario)
     assert result.structuredContent == {"key": "******", "length": len(SECRET_VALUE)}
     assert SECRET_VALUE not in everything_sent(result, received)
+
+
+def test_a_cancelled_http_call_stops_its_run_while_other_calls_go_on(served, tmp_path):
+    pid_file = tmp_path / "pid"
+
+    async def scenario():
+        async with http_session(served.url, served.token) as (session, _), \
+                http_session(served.url, served.token) as (other, _):
+            meanwhile = {}
+
+            async def call_meanwhile():
+                while not pid_file.exists():
+                    await anyio.sleep(0.05)
+                meanwhile["echo"] = await other.call_tool("mcp-fixtures__echo",
+                                                          {"text": "meanwhile"})
+
+            def started():  # cancel once the other call was answered during the wait
+                return pid_in(pid_file)() if "echo" in meanwhile else None
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(call_meanwhile)
+                pid = await call_and_cancel(session, "mcp-fixtures__wait",
+                                            {"pid_file": str(pid_file)}, started,
+                                            process_gone)
+            return pid, meanwhile["echo"]
+
+    pid, echo = run(scenario)
+    assert process_gone(pid)
+    assert echo.structuredContent == {"text": "meanwhile"}
+    waits = [r for r in runs_listed(served) if r["target"] == "mcp-fixtures::wait"]
+    assert waits and waits[0]["status"] == "stopped" and waits[0]["protocol"] == "mcp"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
 
-import anyio
 import mcp.types as types
 import pytest
 from mcp_client import (
@@ -17,7 +17,10 @@ from mcp_client import (
     REPO,
     SECRET_VALUE,
     SECRETS,
+    call_and_cancel,
     everything_sent,
+    pid_in,
+    process_gone,
     run,
     stdio_session,
 )
@@ -45,7 +48,7 @@ def test_every_flow_and_block_is_a_tool_with_its_schemas():
     tools = {tool.name: tool for tool in run(scenario)}
     assert set(tools) == {"mcp-fixtures__echo", "mcp-fixtures__fail", "mcp-fixtures__report",
                           "mcp-fixtures__picture", "mcp-fixtures__wait",
-                          "mcp-fixtures__secret_echo", "shout"}
+                          "mcp-fixtures__secret_echo", "shout", "broken"}
     assert all(NAME.match(name) for name in tools)
     echo = tools["mcp-fixtures__echo"]
     assert echo.title == "Echo"
@@ -142,16 +145,19 @@ def test_a_failing_block_is_an_error_with_its_own_message_and_bad_arguments_name
     async def scenario():
         async with stdio_session() as (session, _):
             failed = await session.call_tool("mcp-fixtures__fail", {"code": 7})
+            flow_failed = await session.call_tool("broken", {})
             bad = await session.call_tool("mcp-fixtures__echo",
                                           {"times": 0, "colour": "red"})
             wrong_type = await session.call_tool("mcp-fixtures__echo", {"text": 5})
             unknown = await session.call_tool("no_such_tool", {})
             still_fine = await session.call_tool("mcp-fixtures__echo", {"text": "ok"})
-            return failed, bad, wrong_type, unknown, still_fine
+            return failed, flow_failed, bad, wrong_type, unknown, still_fine
 
-    failed, bad, wrong_type, unknown, still_fine = run(scenario)
+    failed, flow_failed, bad, wrong_type, unknown, still_fine = run(scenario)
     assert failed.isError
     assert failed.content[0].text == "ValueError: the fail block refuses code 7"
+    assert flow_failed.isError
+    assert flow_failed.content[0].text == "node refuse: ValueError: the fail block refuses code 9"
     assert bad.isError
     message = bad.content[0].text
     assert "unknown input 'colour'" in message
@@ -163,47 +169,20 @@ def test_a_failing_block_is_an_error_with_its_own_message_and_bad_arguments_name
     assert still_fine.structuredContent == {"text": "ok"}
 
 
-def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            return "\nState:\tZ" in status.read()
-    except FileNotFoundError:
-        return True
-
-
 def test_a_cancelled_call_stops_its_block_and_leaves_no_worker(tmp_path):
     pid_file = tmp_path / "pid"
 
     async def scenario():
         async with stdio_session() as (session, _):
-            request_id = session._request_id  # the id the next request gets
-            outcome = {}
-
-            async def call():
-                try:
-                    outcome["result"] = await session.call_tool(
-                        "mcp-fixtures__wait", {"pid_file": str(pid_file)})
-                except Exception as exc:  # the SDK answers a cancelled request with an error
-                    outcome["error"] = exc
-
-            async with anyio.create_task_group() as group:
-                group.start_soon(call)
-                while not pid_file.exists():
-                    await anyio.sleep(0.05)
-                await session.send_notification(types.ClientNotification(
-                    types.CancelledNotification(params=types.CancelledNotificationParams(
-                        requestId=request_id, reason="the user changed their mind"))))
-                pid = int(pid_file.read_text())
-                while not _gone(pid):
-                    await anyio.sleep(0.05)
-                group.cancel_scope.cancel()  # the request got no answer: stop waiting
+            pid = await call_and_cancel(session, "mcp-fixtures__wait",
+                                        {"pid_file": str(pid_file)}, pid_in(pid_file),
+                                        process_gone)
             after = await session.call_tool("mcp-fixtures__echo", {"text": "after"})
-            return pid, outcome, after
+            return pid, after
 
-    pid, outcome, after = run(scenario)
-    assert _gone(pid)
-    assert "result" not in outcome or outcome["result"].isError
-    assert after.structuredContent == {"text": "after"}
+    pid, after = run(scenario)
+    assert process_gone(pid)  # the worker that ran the block was stopped
+    assert after.structuredContent == {"text": "after"}  # and the server goes on
 
 
 def test_secrets_are_masked_in_everything_sent():
@@ -255,3 +234,37 @@ def test_stdout_carries_only_mcp_messages(target):
     assert lines[-1]["result"]["structuredContent"] == {"steps": 3}
     logs = [m["params"]["data"] for m in lines if m.get("method") == "notifications/message"]
     assert logs[:3] == ["step 1 of 3", "step 2 of 3", "step 3 of 3"]
+
+
+def test_names_too_long_or_taken_get_a_stable_hash(tmp_path):
+    package = tmp_path / "pkg"
+    long_name = "a-package-name-" + "x" * 60
+    (package / "blocks" / "b").mkdir(parents=True)
+    (package / "package.oo.yaml").write_text(f"name: {long_name}\nversion: 0.1.0\n")
+    (package / "blocks" / "b" / "block.oo.yaml").write_text(
+        "executor: {name: python, options: {entry: main.py}}\n"
+        "outputs_def: [{handle: ok, json_schema: {type: boolean}}]\n")
+    (package / "blocks" / "b" / "main.py").write_text(
+        "def main(params, context):\n    return {'ok': True}\n")
+    flow = ("nodes: [{node_id: b, task: self::b}]\n"
+            "outputs_def: [{handle: ok}]\n"
+            "outputs_from: [{handle: ok, from_node: [{node_id: b, output_handle: ok}]}]\n")
+    for name in ("x.y", "x_y"):  # both would be x_y
+        (package / "flows" / name).mkdir(parents=True)
+        (package / "flows" / name / "flow.oo.yaml").write_text(flow)
+
+    async def scenario():
+        async with stdio_session(package=package) as (session, _):
+            names = {tool.name for tool in (await session.list_tools()).tools}
+            hashed = next(n for n in names if n.startswith("a-package"))
+            return names, hashed, await session.call_tool(hashed, {})
+
+    def sha(text: str) -> str:
+        return hashlib.sha1(text.encode()).hexdigest()[:8]
+
+    names, hashed, result = run(scenario)
+    plain = f"{long_name}__b"
+    assert hashed == f"{plain[:55]}_{sha(long_name + '::b')}"
+    assert names == {hashed, "x_y", f"x_y_{sha('x_y')}"}  # x.y sorts first and keeps x_y
+    assert all(NAME.match(name) for name in names)
+    assert result.structuredContent == {"ok": True}
