@@ -35,9 +35,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+from serve_load import TOKEN, start_server, write_package  # noqa: E402
+
 import oocana_local  # noqa: E402
 from oocana_local.runtime.options import RunOptions  # noqa: E402
-from serve_load import TOKEN, start_server, write_package  # noqa: E402
 
 Call = Callable[[int], Awaitable[None]]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 import uuid
 from io import TextIOWrapper
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = ["add_mcp_parser", "mcp_command", "MISSING_MCP", "secrets_redactor"]
 
-MISSING_MCP = ('oocana-local: MCP needs the "mcp" extra (the MCP Python SDK 1.10 or later, '
+MISSING_MCP = ('oocana-local: MCP needs the "mcp" extra (the MCP Python SDK 1.27 or later, '
                'before 2): pip install "oocana-local[mcp]"')
+MCP_RANGE = ((1, 27), (2, 0))
 
 
 def add_mcp_parser(commands: Any) -> None:
@@ -59,11 +61,15 @@ def add_mcp_parser(commands: Any) -> None:
 
 
 def mcp_available() -> bool:
+    """The MCP SDK is installed, in a release this server is written for."""
+    from importlib import metadata
+
     try:
-        import mcp.types as types
-    except ImportError:
+        version = metadata.version("mcp")
+    except metadata.PackageNotFoundError:
         return False
-    return "structuredContent" in types.CallToolResult.model_fields
+    parts = tuple(int(p) for p in re.findall(r"\d+", version)[:2])
+    return MCP_RANGE[0] <= parts < MCP_RANGE[1]
 
 
 def secrets_redactor(secrets_file: str | None) -> Redactor:

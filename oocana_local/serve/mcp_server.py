@@ -202,7 +202,7 @@ class ToolServer:
         async def call_tool(name: str, arguments: dict[str, Any]
                             ) -> tuple[list[types.ContentBlock], dict[str, Any]]:
             # Content and structured content as a pair, an error as an exception: the
-            # shapes every SDK release since 1.10 turns into the same CallToolResult.
+            # shapes every 1.x SDK release turns into the same CallToolResult.
             result = await self.call(name, arguments or {})
             if result.isError:
                 raise ToolFailed("\n".join(item.text for item in result.content
