@@ -16,11 +16,7 @@ import httpx
 import mcp.types as types
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
-
-try:
-    from mcp.client.streamable_http import streamable_http_client
-except ImportError:  # SDK releases before streamable_http_client took an httpx client
-    streamable_http_client = None
+from mcp.client.streamable_http import streamable_http_client
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE / "pkg"
@@ -66,21 +62,12 @@ async def http_session(url: str, token: str | None
         received.logs.append(params)
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with contextlib.AsyncExitStack() as stack:
-        if streamable_http_client is not None:
-            client = await stack.enter_async_context(
-                httpx.AsyncClient(headers=headers, timeout=httpx.Timeout(120)))
-            streams = await stack.enter_async_context(
-                streamable_http_client(f"{url}/mcp", http_client=client))
-        else:
-            from mcp.client.streamable_http import streamablehttp_client
-
-            streams = await stack.enter_async_context(
-                streamablehttp_client(f"{url}/mcp", headers=headers, timeout=120))
-        session = await stack.enter_async_context(
-            ClientSession(streams[0], streams[1], logging_callback=on_log))
-        await session.initialize()
-        yield session, received
+    async with httpx.AsyncClient(headers=headers, timeout=httpx.Timeout(120)) as client:
+        async with streamable_http_client(f"{url}/mcp", http_client=client) as streams:
+            async with ClientSession(streams[0], streams[1],
+                                     logging_callback=on_log) as session:
+                await session.initialize()
+                yield session, received
 
 
 def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
