@@ -30,7 +30,6 @@ class Received:
     """What the server sent besides results."""
 
     logs: list[Any] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
 
 
 @contextlib.asynccontextmanager

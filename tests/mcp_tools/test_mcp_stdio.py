@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import mcp.types as types
-import pytest
 from mcp_client import (
     PACKAGE,
     REPO,
@@ -200,8 +199,7 @@ def test_secrets_are_masked_in_everything_sent():
     assert "key=******" in sent  # the text preview
 
 
-@pytest.mark.parametrize("target", ["mcp-fixtures__report"])
-def test_stdout_carries_only_mcp_messages(target):
+def test_stdout_carries_only_mcp_messages():
     """A raw session: every line the server writes on stdout is a JSON-RPC message, though
     the block prints and workers start."""
     requests = [
@@ -210,7 +208,7 @@ def test_stdout_carries_only_mcp_messages(target):
             "clientInfo": {"name": "raw", "version": "0"}}},
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-         "params": {"name": target, "arguments": {"steps": 3}}},
+         "params": {"name": "mcp-fixtures__report", "arguments": {"steps": 3}}},
     ]
     proc = subprocess.Popen(
         [sys.executable, "-m", "oocana_local", "mcp", str(PACKAGE)], cwd=REPO,
