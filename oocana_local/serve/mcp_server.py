@@ -88,11 +88,15 @@ class _Relay:
         self.queue.put_nowait(message)
 
     async def pump(self) -> None:
+        failed = False
         while (message := await self.queue.get()) is not None:
             try:
                 await self._handle(message)
             except Exception as exc:  # a client gone away must not fail the run
-                print(f"oocana-local mcp: cannot notify the client: {exc}", file=sys.stderr)
+                if not failed:
+                    print(f"oocana-local mcp: cannot notify the client: {exc}",
+                          file=sys.stderr)
+                failed = True
 
     async def _handle(self, message: dict[str, Any]) -> None:
         type_ = message.get("type")

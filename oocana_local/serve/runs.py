@@ -29,7 +29,8 @@ from .store import SERVER_STOPPED, RunStore, TaskEvent, TaskRecord
 if TYPE_CHECKING:
     from ..engine import Engine
 
-__all__ = ["RunManager", "LiveRun", "NotFound", "BadRequest", "check_inputs", "STOPPED_MESSAGE", "TIMED_OUT_MESSAGE"]
+__all__ = ["RunManager", "LiveRun", "NotFound", "BadRequest", "check_inputs", "STOPPED_MESSAGE",
+           "TIMED_OUT_MESSAGE"]
 
 STOPPED_MESSAGE = "Stopped"
 TIMED_OUT_MESSAGE = "Timed out"
@@ -283,7 +284,8 @@ def file_inputs(target: Flow | TaskBlock) -> list[tuple[str, bool]]:
 
 
 def check_inputs(target: Flow | TaskBlock, inputs: dict[str, Any],
-                  nodes_inputs: dict[str, dict[str, Any]] | None) -> None:
+                 nodes_inputs: dict[str, dict[str, Any]] | None) -> None:
+    """BadRequest when the inputs cannot run as given (unknown, missing, mismatched)."""
     flow = block_as_flow(target) if isinstance(target, TaskBlock) else target
     try:
         given = root_inputs(flow, inputs)
