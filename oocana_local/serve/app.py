@@ -85,13 +85,18 @@ def create_app(config: ServeConfig) -> FastAPI:
                       max_task_events=max(0, config.max_task_events),
                       files_root=db.parent / "serve-files")
     state = ServerState(runs=runs, token=TokenCheck(config.token))
+    from .mcp_http import PATH as MCP_PATH
+    from .mcp_http import mcp_endpoint
+
+    mcp = mcp_endpoint(runs, state.token, config.secrets_file)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.mark_interrupted()
         await runs.start()  # the worker pool binds to this loop
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             await runs.close()
             await engine.aclose()
@@ -99,7 +104,8 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     app = FastAPI(title="oocana-local serve", lifespan=lifespan,
                   description="Runs the local flows and blocks through the OOMOL Connect, "
-                              "Sim, AppBuilder and NGraphX client protocols.")
+                              "Sim, AppBuilder and NGraphX client protocols, and as MCP "
+                              "tools at /mcp.")
     app.state.runs = runs
     app.state.token = state.token
     app.add_exception_handler(ProtocolError, protocol_error_handler)
@@ -110,7 +116,12 @@ def create_app(config: ServeConfig) -> FastAPI:
     # no cookie or credential is ever accepted.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
                        allow_headers=["*"], allow_credentials=False,
-                       expose_headers=["X-Run-Id", "X-Appbuilder-Request-Id"])
+                       expose_headers=["X-Run-Id", "X-Appbuilder-Request-Id",
+                                       "Mcp-Session-Id"])
+    from starlette.routing import Route
+
+    # An ASGI app, not a FastAPI route: the MCP SDK answers the request itself.
+    app.router.routes.append(Route(MCP_PATH, endpoint=mcp, methods=["GET", "POST", "DELETE"]))
 
     from .appbuilder import appbuilder_router
     from .connect import connect_router
