@@ -6,7 +6,8 @@ keeps ``<tmp>/pytest-of-<user>``): session folders, per-flow tmp folders, the sh
 plotly.js of previews and rendered run pages go there. Anyone may create a name in
 ``<tmp>``, so before anything is written to or read from that folder, ``own_tmp_root()``
 makes sure it is this user's alone: created with mode 0700, and when it already exists, a
-real folder (not a link), owned by this user, that nobody else may enter. Otherwise it
+real folder (not a link), owned by this user, that nobody else may write to (a folder
+others may only read is closed to them). Otherwise it
 refuses with ``UnsafeFolderError`` rather than use a folder another user controls.
 """
 
@@ -63,7 +64,7 @@ def own_tmp_root() -> Path:
 
 def own_folder(path: Path) -> Path:
     """Create ``path`` (mode 0700) or check that it is a folder of this user's that no one
-    else may enter; raises ``UnsafeFolderError``."""
+    else may write to (and close it to them: 0700); raises ``UnsafeFolderError``."""
     try:
         os.mkdir(path, 0o700)
     except FileExistsError:
@@ -84,11 +85,13 @@ def own_folder(path: Path) -> Path:
         raise UnsafeFolderError(
             f"{path} belongs to another user (uid {info.st_uid}), so it is not used for "
             f"session files: {fix}")
-    if info.st_mode & 0o077:
+    if info.st_mode & 0o022:  # others could have put anything in it
         raise UnsafeFolderError(
-            f"{path} may be entered by other users (mode {stat.S_IMODE(info.st_mode):o}), so "
+            f"{path} may be written by other users (mode {stat.S_IMODE(info.st_mode):o}), so "
             f"it is not used for session files: run `chmod 700 {path}` if nothing in it "
             "came from someone else, or remove it")
+    if info.st_mode & 0o077:  # only readable by others (a umask of 022): close it, as pytest does
+        os.chmod(path, 0o700)
     return path
 
 

@@ -1,7 +1,7 @@
 """Folders in the machine's shared temporary folder belong to their user: a run never
 writes into, or loads from, a folder another user made there; its own folder
 (``<tmp>/oocana-local-of-<user>``) is refused, with one line and exit 2, when it is not
-its user's alone. Runs use ``TMPDIR`` set to a test folder; "another user" is uid 65534
+its user's alone (a folder others may only read is closed to them). Runs use ``TMPDIR`` set to a test folder; "another user" is uid 65534
 (``nobody``), which the suite can give a folder when it runs as root; without root, the
 owner check is faked in process instead."""
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -97,17 +98,22 @@ def test_an_own_folder_another_user_made_is_refused_with_one_line(tmp_path):
     assert list(root.iterdir()) == []
 
 
-def test_an_own_folder_others_may_enter_or_a_link_is_refused(tmp_path):
+def test_an_own_folder_others_may_write_to_or_a_link_is_refused(tmp_path):
     root = tmp_path / own_root_name()
     root.mkdir(mode=0o700)
     root.chmod(0o777)
     proc = run_in(tmp_path, "run", "flows/quickstart")
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
-    assert "may be entered by other users (mode 777)" in line and "chmod 700" in line
+    assert "may be written by other users (mode 777)" in line and "chmod 700" in line
     assert list(root.iterdir()) == []
 
-    root.rmdir()
+    root.chmod(0o755)  # only readable by others: closed to them, then used
+    proc = run_in(tmp_path, "run", "flows/quickstart")
+    assert proc.returncode == 0, proc.stderr
+    assert root.stat().st_mode & 0o777 == 0o700 and list(root.iterdir())
+
+    shutil.rmtree(root)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir(mode=0o700)
     root.symlink_to(elsewhere)
