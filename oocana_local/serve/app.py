@@ -95,7 +95,8 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.include_router(sim_router(state))
     app.include_router(appbuilder_router(state))
     app.include_router(ngraphx_router(state))
-    from .web.routes import web_router
+    from .web.routes import LoginRequired, login_required_handler, web_router
 
+    app.add_exception_handler(LoginRequired, login_required_handler)
     app.include_router(web_router(state, [Path(p) for p in config.recorded]))
     return app
