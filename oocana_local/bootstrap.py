@@ -5,8 +5,9 @@
 * else ``npm install`` where there is a ``package.json``, and ``pip install`` of the
   Python dependencies the package declares (``requirements.txt``, or ``[project]
   dependencies`` of ``pyproject.toml``);
-* and esbuild (TypeScript for Node.js blocks) into the tools cache when the package has
-  ``.ts`` files, or when ``--node-tools`` asks for it.
+* and esbuild (it compiles TypeScript blocks) and typescript with ``@types/node`` (``check``
+  type-checks with them) into the tools cache when the package has ``.ts`` files, or when
+  ``--node-tools`` asks for it.
 
 Each step prints its command and output as it goes; a summary ends the run.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 __all__ = ["Step", "bootstrap", "plan"]
 
+NODE_TOOLS_STEP = "esbuild and typescript (TypeScript blocks)"
 _SKIP_DIRS = {"node_modules", ".git", ".venv", "venv", "__pycache__", ".scriptlets"}
 
 
@@ -30,7 +32,7 @@ _SKIP_DIRS = {"node_modules", ".git", ".venv", "venv", "__pycache__", ".scriptle
 class Step:
     name: str
     command: list[str] | None
-    """None for a step done in-process (the esbuild install)."""
+    """None for a step done in-process (the Node.js tools install)."""
     ok: bool | None = None
     seconds: float = 0.0
     detail: str = ""
@@ -87,7 +89,7 @@ def plan(root: Path, *, node_tools: bool = False) -> list[Step]:
         if deps:
             steps.append(Step("pip install", [sys.executable, "-m", "pip", "install", *deps]))
     if node_tools or _has_typescript(root):
-        steps.append(Step("esbuild (TypeScript)", None))
+        steps.append(Step(NODE_TOOLS_STEP, None))
     return steps
 
 
@@ -121,22 +123,24 @@ def _run_command(step: Step, root: Path, out: Callable[[str], None]) -> None:
 def bootstrap(path: str | os.PathLike[str], *, node_tools: bool = False,
               out: Callable[[str], None] = print) -> list[Step]:
     """Run every step of ``plan`` for the package at ``path``; returns them with results."""
-    from .node_tools import ESBUILD_VERSION, find_esbuild, install_esbuild
+    from .node_tools import install_node_tools, node_tools_specs, tools_dir
 
     root = Path(path).resolve()
     if root.is_file():
         root = root.parent
     steps = plan(root, node_tools=node_tools)
     for index, step in enumerate(steps, 1):
-        shown = " ".join(step.command) if step.command else f"esbuild@{ESBUILD_VERSION}"
+        specs = node_tools_specs() if step.command is None else []
+        shown = " ".join(step.command) if step.command else \
+            f"npm install {' '.join(specs)}" if specs else f"already in {tools_dir()}"
         out(f"[{index}/{len(steps)}] {step.name}: {shown}")
         started = time.perf_counter()
         if step.command is not None:
             _run_command(step, root, out)
         else:
             try:
-                found = find_esbuild() or install_esbuild()
-                step.ok, step.detail = True, str(found)
+                install_node_tools(specs)
+                step.ok, step.detail = True, str(tools_dir())
             except Exception as exc:
                 step.ok, step.detail = False, str(exc)
         step.seconds = time.perf_counter() - started

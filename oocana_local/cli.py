@@ -104,17 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="secrets file for ${{OO_SECRET:type,name,key}} and oomol/secret "
                           "inputs (also $OOCANA_SECRETS_FILE)")
     run.add_argument("--strict", action="store_true",
-                     help="exit 1 when a node did not run or a warning was raised, even if "
-                          "the run completed")
+                     help="exit 1 when a node did not run, a value was never used or a "
+                          "warning was raised, even if the run completed")
 
     check = commands.add_parser(
         "check", help="validate every manifest under a path",
-        description="Validate every *.oo.yaml under PATH and compile the python blocks "
-                    "they use (without running them); list each problem with file, line "
-                    "and a hint. Exit 2 on errors (on warnings too with --strict).")
+        description="Validate every *.oo.yaml under PATH, compile the python blocks "
+                    "they use and type-check their TypeScript blocks (without running "
+                    "them); list each problem with file, line and a hint. Exit 2 on "
+                    "errors (on warnings too with --strict).")
     check.add_argument("path", nargs="?", default=".", help="folder or manifest (default: .)")
     check.add_argument("--strict", action="store_true",
                        help="fail (exit 2) on warnings too, not only on errors")
+    check.add_argument("--no-types", dest="types", action="store_false",
+                       help="do not type-check TypeScript blocks (tsc); their syntax, "
+                            "exports and npm packages are still checked")
     _search_paths_arg(check)
 
     new = commands.add_parser(
@@ -317,7 +321,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"oocana-local: {path} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    problems = check(path, search_paths=[*args.search_paths, *search_paths_from_env()])
+    problems = check(path, search_paths=[*args.search_paths, *search_paths_from_env()],
+                     types=args.types)
     _print_problems(problems)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
@@ -484,6 +489,10 @@ def _strict_problems(result: Any, warnings: list[Any]) -> list[str]:
     if result.not_run:
         problems.append(f"{len(result.not_run)} node(s) did not run "
                         f"({', '.join(result.not_run)})")
+    if result.unconsumed:
+        waiting = sum(sum(h.values()) for h in result.unconsumed.values())
+        problems.append(f"{waiting} value(s) were never used "
+                        f"({', '.join(result.unconsumed)})")
     raised = sum(e.get("type") == names.BLOCK_WARNING for e in result.events) + len(warnings)
     if raised:
         problems.append(f"{raised} warning(s) were raised")

@@ -311,8 +311,10 @@ class NodePool(Executor):
         worker.deliver(run.handler, message)
 
     def _on_output(self, worker: Any, line: str, stdio: str) -> None:
-        """Output written outside any job's context (child processes, native code): the
-        newest job on the worker gets it."""
+        """Output written to the worker's own stdout/stderr fds, which no job can be told
+        from (native code, a child process started outside any job, or one given the fds
+        themselves): the newest job on the worker gets it. Children that a job starts
+        with inherited stdio are piped to that job instead (``nodejs/children.mjs``)."""
         runs = list(worker.jobs.values())
         if runs:
             run = runs[-1]

@@ -43,6 +43,7 @@ from .resolved import (
     TaskNode,
 )
 from .schema import validate_model
+from .tscheck import check_typescript_blocks
 from .validate import executor_warning, validate_flow, validate_task
 from .yamlload import KeyPath, YamlDoc, gc_paused, read_yaml
 
@@ -117,9 +118,10 @@ class Loader:
             warnings.extend(problems)
         return block
 
-    def check(self, path: str | os.PathLike[str]) -> list[Problem]:
-        """Validate every manifest under ``path`` (a folder, walked, or one file), and
-        compile every python block they use (``pycheck.py``)."""
+    def check(self, path: str | os.PathLike[str], *, types: bool = True) -> list[Problem]:
+        """Validate every manifest under ``path`` (a folder, walked, or one file), compile
+        every python block they use (``pycheck.py``) and, unless ``types`` is false,
+        type-check their TypeScript blocks (``tscheck.py``)."""
         with gc_paused():
             session = self._begin()
             root = abspath(path)
@@ -133,6 +135,9 @@ class Loader:
                 blocks.append(block)
                 problems += found
             problems += check_python_blocks(python_blocks(blocks))
+            if types:
+                problems += check_typescript_blocks(python_blocks(blocks, "nodejs"), problems,
+                                                    within=root)
             return _finish(problems)
 
     def resolve_task(self, ref: str, base: Flow | TaskBlock | str | os.PathLike[str]) -> TaskBlock:
@@ -479,9 +484,11 @@ def check(
     *,
     search_paths: Iterable[str | os.PathLike[str]] = (),
     loader: Loader | None = None,
+    types: bool = True,
 ) -> list[Problem]:
-    """Every problem in the manifests under ``path``, sorted by file and line."""
-    return (loader or Loader(search_paths)).check(path)
+    """Every problem in the manifests under ``path``, sorted by file and line; ``types``:
+    type-check TypeScript blocks too (``tsc``, fetched into the tools cache once)."""
+    return (loader or Loader(search_paths)).check(path, types=types)
 
 
 def _short(path: Path) -> str:

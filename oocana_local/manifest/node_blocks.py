@@ -1,9 +1,10 @@
 """Checks of a Node.js block before anything runs: its entry file exists, has no syntax
 error (esbuild parses it: file:line:column), shows the function the engine will call, and
-imports no npm package that is missing from ``node_modules``.
+imports no npm package that is missing from ``node_modules`` (an import that the package's
+tsconfig ``paths`` or ``baseUrl`` maps to its own files is no npm package).
 
 The function check reads the source only: it reports nothing when the module's exports
-are built dynamically (``module.exports = ...``, ``exports.x = ...``).
+are built dynamically (``module.exports = ...``, ``exports.x = ...``, ``export = ...``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from pathlib import Path
 from ..node_tools import esbuild_binary
 from .problems import Problem
 from .resolved import Location, TaskBlock
+from .tsconfig_paths import is_mapped
 
-__all__ = ["validate_node_block"]
+__all__ = ["validate_node_block", "is_npm_installed"]
 
 _BUILTINS = set(
     "assert async_hooks buffer child_process cluster console constants crypto dgram "
@@ -108,8 +110,9 @@ def _parse(entry: Path | None, source: str, problems: list[Problem], at: Locatio
 
 def _function(block: TaskBlock, entry: Path, source: str, problems: list[Problem],
               at: Location | None) -> None:
-    if re.search(r"\bmodule\.exports\b|\bexports\.\w+\s*=", source):
-        return  # CommonJS: what it exports is decided when it runs
+    if re.search(r"\bmodule\.exports\b|\bexports\.\w+\s*=|^\s*export\s*=(?!=)", source,
+                 re.MULTILINE):
+        return  # CommonJS (TypeScript's `export =` too): its exports are known when it runs
     wanted = block.options.get("function")
     names = set(re.findall(
         r"export\s+(?:async\s+)?(?:function\s*\*?\s*|const\s+|let\s+|var\s+|class\s+)(\w+)",
@@ -137,7 +140,7 @@ def _packages(entry: Path, source: str, problems: list[Problem]) -> None:
         for match in _IMPORT.finditer(text):
             spec = match.group(1) or match.group(2)
             name = _package_name(spec)
-            if name is None or _installed(entry.parent, name):
+            if name is None or _installed(entry.parent, name) or is_mapped(spec, entry.parent):
                 continue
             if re.search(r"import\s+type\b", text):
                 continue  # types only: erased before it runs
@@ -161,6 +164,11 @@ def _installed(folder: Path, name: str) -> bool:
         if (parent / "node_modules" / name).exists():
             return True
     return False
+
+
+def is_npm_installed(folder: Path, name: str) -> bool:
+    """Whether ``name`` is in a ``node_modules`` of ``folder`` or of a folder above it."""
+    return _installed(folder, name)
 
 
 def _package_root(folder: Path) -> Path:

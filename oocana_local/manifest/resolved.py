@@ -42,13 +42,18 @@ MISSING: Any = _Missing()
 
 @dataclass(frozen=True)
 class Location:
-    """Where something was written: a manifest file and a 1-based line (0 = unknown)."""
+    """Where something was written: a manifest file and a 1-based line (0 = unknown), and
+    for code checked by a compiler, a 1-based column (0 = none)."""
 
     file: Path
     line: int = 0
+    column: int = field(default=0, repr=False)  # shown by str(); repr stays as it was
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}" if self.line else str(self.file)
+        if not self.line:
+            return str(self.file)
+        return f"{self.file}:{self.line}:{self.column}" if self.column else \
+            f"{self.file}:{self.line}"
 
 
 @dataclass

@@ -1,14 +1,18 @@
 // Module hooks (module.register) that let Node 20 load what OOMOL block authors write:
-// TypeScript files (compiled by esbuild, once per file version), extensionless and
-// `.js`-named relative imports of `.ts` files, `~/...` imports (the package root), and
+// TypeScript files (compiled by esbuild, once per file version, CommonJS ones too), and
+// the imports esbuild resolves when OOMOL bundles a block: extensionless, directory and
+// `.js`-named relative imports of `.ts` files, tsconfig `paths` and `baseUrl`, subpaths of
+// CommonJS packages ("dayjs/plugin/utc"); plus `~/...` imports (the package root) and
 // `@oomol/types/*` (types only; an empty module when it is not installed).
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { mappingOf, pathCandidates, tsconfigText } from "./tsconfig.mjs";
 
 const TS = /\.(ts|mts|tsx)$/;
-const TRY = [".ts", ".tsx", ".mts", ".js", ".mjs", ".cjs", "/index.ts", "/index.js"];
+const TRY = [".ts", ".tsx", ".mts", ".js", ".mjs", ".cjs", "/index.ts", "/index.tsx", "/index.js",
+  "/index.mjs"];
 let esbuildDir = null;
 let esbuild = null;
 
@@ -64,6 +68,47 @@ function findFile(base) {
   return null;
 }
 
+const RELATIVE = /^\.{1,2}(\/|$)/;
+const inPackages = (file) => file.includes(`${path.sep}node_modules${path.sep}`);
+const isBare = (specifier) => !RELATIVE.test(specifier) && !specifier.startsWith("/") &&
+  !/^[a-z][a-z0-9+.-]*:/i.test(specifier);
+
+function mapped(specifier, parentFile) {
+  // tsconfig `paths`, then a file under `baseUrl`, come before a package of the same
+  // name, as in esbuild.
+  const mapping = mappingOf(parentFile);
+  if (!mapping) return null;
+  for (const candidate of pathCandidates(specifier, mapping)) {
+    const file = findFile(candidate);
+    if (file) return file;
+  }
+  return mapping.baseUrl ? findFile(path.join(mapping.baseUrl, specifier)) : null;
+}
+
+function fallback(specifier, parentFile) {
+  // What Node's ESM resolution does not find but esbuild's (OOMOL's) does: extensionless
+  // and directory imports, and subpaths of CommonJS packages without `exports`
+  // ("dayjs/plugin/utc", "lodash/fp"): CommonJS resolution finds those.
+  if (RELATIVE.test(specifier) || specifier.startsWith("/") || specifier.startsWith("file:")) {
+    const target = specifier.startsWith("file:") ? fileURLToPath(specifier)
+      : path.resolve(path.dirname(parentFile), specifier);
+    const file = findFile(target);
+    if (file) return file;
+  }
+  try {
+    const found = createRequire(parentFile).resolve(specifier);
+    return path.isAbsolute(found) ? found : null;  // else a builtin, which Node found
+  } catch {
+    return null;
+  }
+}
+
+function fileUrl(file, query) {
+  // A file of the block's own (not an npm package) shares its importer's version.
+  return { url: pathToFileURL(file).href + (query && !inPackages(file) ? query : ""),
+           shortCircuit: true };
+}
+
 export async function resolve(specifier, context, next) {
   const parent = context.parentURL;
   const parentFile = parent?.startsWith("file:") ? fileURLToPath(splitQuery(parent)[0]) : null;
@@ -71,22 +116,20 @@ export async function resolve(specifier, context, next) {
   let target = null;
   if (parentFile && specifier.startsWith("~/")) {
     target = path.join(packageRoot(parentFile), specifier.slice(2));
-  } else if (parentFile && TS.test(parentFile) &&
-             (specifier.startsWith("./") || specifier.startsWith("../"))) {
+  } else if (parentFile && TS.test(parentFile) && RELATIVE.test(specifier)) {
     target = path.resolve(path.dirname(parentFile), specifier);
+  } else if (parentFile && isBare(specifier) && !inPackages(parentFile)) {
+    const file = mapped(specifier, parentFile);
+    if (file) return fileUrl(file, query);
   }
   if (target !== null) {
     const file = findFile(target);
-    if (file) {
-      // A file of the block's own (not an npm package) shares its importer's version.
-      const keep = query && !file.includes(`${path.sep}node_modules${path.sep}`);
-      return { url: pathToFileURL(file).href + (keep ? query : ""), shortCircuit: true };
-    }
+    if (file) return fileUrl(file, query);
   }
   try {
     const resolved = await next(specifier, context);
     if (query && resolved.url.startsWith("file:") && !resolved.url.includes("/node_modules/") &&
-        (specifier.startsWith("./") || specifier.startsWith("../")) && !resolved.url.includes("?")) {
+        RELATIVE.test(specifier) && !resolved.url.includes("?")) {
       return { ...resolved, url: resolved.url + query };
     }
     return resolved;
@@ -94,24 +137,25 @@ export async function resolve(specifier, context, next) {
     if (specifier === "@oomol/types" || specifier.startsWith("@oomol/types/")) {
       return { url: "data:text/javascript,export{}", shortCircuit: true };
     }
+    const missing = error?.code === "ERR_MODULE_NOT_FOUND" ||
+      error?.code === "ERR_UNSUPPORTED_DIR_IMPORT";
+    const file = missing && parentFile ? fallback(specifier, parentFile) : null;
+    if (file) return fileUrl(file, query);
     throw error;
   }
 }
 
-const tsconfigs = new Map();  // folder -> the text of the nearest tsconfig.json, or null
+// esbuild turns a TypeScript file written as CommonJS (`export =`, `module.exports =`) into
+// a module whose default export is its `module.exports`, as OOMOL's bundling does; such a
+// file also gets the `require`, `__filename` and `__dirname` CommonJS code expects (one
+// line in front, so the source map's lines stay right).
+const WRAPPED = /\nexport default require_[\w$]+\(\);\n/;
 
-function tsconfigOf(file) {
-  const dir = path.dirname(file);
-  if (tsconfigs.has(dir)) return tsconfigs.get(dir);
-  let text = null;
-  try {
-    text = fs.readFileSync(path.join(dir, "tsconfig.json"), "utf8");
-  } catch {
-    const up = path.dirname(dir);
-    text = up === dir ? null : tsconfigOf(path.join(up, "x.ts"));
-  }
-  tsconfigs.set(dir, text);
-  return text;
+function commonJS(code, file) {
+  if (!WRAPPED.test(code)) return code;
+  return `import { createRequire as __ooRequire } from "node:module"; ` +
+    `const require = __ooRequire(${JSON.stringify(file)}), __filename = ${JSON.stringify(file)}, ` +
+    `__dirname = ${JSON.stringify(path.dirname(file))}; ${code}`;
 }
 
 export async function load(url, context, next) {
@@ -124,7 +168,7 @@ export async function load(url, context, next) {
       loader: file.endsWith(".tsx") ? "tsx" : "ts", format: "esm", target: "node20",
       sourcemap: "inline", sourcefile: file,
     };
-    const tsconfig = tsconfigOf(file);  // decorators, JSX and class field settings
+    const tsconfig = tsconfigText(file);  // decorators, JSX and class field settings
     let out;
     try {
       out = await transform(source, tsconfig ? { ...options, tsconfigRaw: tsconfig } : options);
@@ -132,7 +176,7 @@ export async function load(url, context, next) {
       if (!tsconfig || !/tsconfig/i.test(String(error.message))) throw error;
       out = await transform(source, options);  // a tsconfig.json esbuild cannot read
     }
-    return { format: "module", source: out.code, shortCircuit: true };
+    return { format: "module", source: commonJS(out.code, file), shortCircuit: true };
   }
   return next(url, context);
 }

@@ -6,11 +6,15 @@ import { register, createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Channel } from "./channel.mjs";
 import { installCapture, flushLogs, jobStorage } from "./capture.mjs";
+import { installChildOutput } from "./children.mjs";
+import { requireTypeScript } from "./require_ts.mjs";
 import { Context, KEEP_ALIVE } from "./context.mjs";
 import { decodeInputs, InputError, store } from "./values.mjs";
 
 const fd = Number(process.argv[process.argv.indexOf("--fd") + 1]);
-register("./hooks.mjs", import.meta.url, { data: { esbuild: process.env.OOCANA_LOCAL_ESBUILD || null } });
+const esbuildDir = process.env.OOCANA_LOCAL_ESBUILD || null;
+register("./hooks.mjs", import.meta.url, { data: { esbuild: esbuildDir } });
+requireTypeScript(esbuildDir);
 
 const require = createRequire(import.meta.url);
 const pending = new Map();   // request id -> {resolve, reject}
@@ -34,6 +38,7 @@ const worker = {
   unwatch(id) { watchers.delete(id); },
 };
 installCapture(send);
+installChildOutput();
 
 function lastWords(text) {
   try { fs.writeSync(2, `${text}\n`); } catch { /* stderr is gone too */ }

@@ -16,6 +16,7 @@ from ..executor.base import Outcome
 from ..graph.model import FlowTarget, GraphNode, NodeTarget, RunGraph
 from ..mainframe.messages import FlowReporter, Stack
 from ..states import NodeState, OutcomeStatus
+from .leftovers import Unconsumed, lost_error, unconsumed
 from .node_inputs import NodeInputs
 from .node_jobs import run_condition, run_empty_slot, run_subflow, run_task
 
@@ -31,16 +32,19 @@ PreviewForward = Callable[[dict[str, Any], str], None]
 class NodeFailure:
     """Why a flow failed: which node, how it ended, and the error text of its job."""
 
-    __slots__ = ("node_id", "error", "state")
+    __slots__ = ("node_id", "error", "state", "headline")
 
-    def __init__(self, node_id: str, error: str, state: NodeState):
+    def __init__(self, node_id: str, error: str, state: NodeState,
+                 headline: str | None = None):
         self.node_id = node_id
         self.error = error
         self.state = state
+        self.headline = headline
+        """The message when it is not the node's own failure (oocana's words otherwise)."""
 
     @property
     def message(self) -> str:
-        return f"[node id: {self.node_id}] failed"
+        return self.headline or f"[node id: {self.node_id}] failed"
 
     def describe(self) -> str:
         return f"{self.message}\n{self.error}".rstrip()
@@ -74,6 +78,8 @@ class FlowJob:
         self.status: dict[str, NodeState] = {}
         self.outputs: dict[str, Any] = {}
         self.failure: NodeFailure | None = None
+        self.unconsumed: Unconsumed = {}
+        """Values left queued at nodes that ran, when the run ended (``leftovers.py``)."""
         self.cancelled = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._done: asyncio.Future[None] | None = None
@@ -126,12 +132,21 @@ class FlowJob:
                     continue
                 self.status[node_id] = NodeState.NOT_RUN
                 not_run[node_id] = state.missing()
+        if self.failure is None and not self.cancelled:
+            self.unconsumed = unconsumed(self.states)
+            if self.unconsumed and self.stacks:  # lost with this subflow run's queues
+                node_id = next(iter(self.unconsumed))
+                self.failure = NodeFailure(
+                    node_id, lost_error(self.unconsumed, self.states), NodeState.FAILED,
+                    headline=f"[node id: {node_id}] left values unused")
+        for state in self.states.values():  # the memories end with the run
+            self.session.values.release(state.memory.values())
         failure = self.failure
         error = "Cancelled" if self.cancelled and failure is None else (
             failure.message if failure else None)
         detail = {"message": failure.error, "node_id": failure.node_id} if failure else None
         self.reporter.finished(error, outputs=self.outputs, not_run=not_run,
-                               error_detail=detail)
+                               error_detail=detail, unconsumed=self.unconsumed or None)
         self._done.set_result(None)
 
     def subflow(self, graph: RunGraph, *, job_id: str, stacks: list[Stack],
@@ -194,8 +209,9 @@ class FlowJob:
         while (self.failure is None and not self.cancelled and state.fulfilled
                and state.running < node.concurrency):
             inputs = state.take()
-            for value in state.kept:  # the run releases it; the queue still has it
+            for value in state.kept:  # the run releases it; the memory keeps it
                 self.session.values.hold(value)
+            self.session.values.release(state.forgotten)
             state.running += 1
             state.runs += 1
             self.status.setdefault(node.node_id, NodeState.RUNNING)
@@ -240,6 +256,10 @@ class FlowJob:
                 self._cancel_others()
             elif self.failure is None and not self.cancelled:
                 self._try_start(state)
+                if all(task is asyncio.current_task() for task in self._tasks):
+                    # The last job: the flow ends now, before the downstream of the
+                    # values it just sent runs (as oocana reports a subflow's end).
+                    self._finish()
 
     def _job_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

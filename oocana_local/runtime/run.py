@@ -51,6 +51,9 @@ class RunResult:
     failed_node: str | None = None
     cached: list[str] = field(default_factory=list)
     """Root-flow nodes whose results came from the node cache (every run of them)."""
+    unconsumed: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Values left queued at root nodes that ran, by node and handle: the surplus of
+    inputs that did not pair up (``runtime/leftovers.py``); the run still completed."""
     dropped_logs: int = 0
     """Log lines not kept in ``events`` (beyond ``EventList.max_logs``)."""
     redactor: Any = field(default=None, repr=False, compare=False)
@@ -66,6 +69,8 @@ class RunResult:
                    "outputs": self.outputs, "error": self.error, "nodes": self.nodes}
         if self.cached:
             summary["cached"] = self.cached
+        if self.unconsumed:
+            summary["unconsumed"] = self.unconsumed
         return self.redactor.value(summary) if self.redactor else summary
 
 
@@ -142,13 +147,24 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
     limit = graph.upstream_of(set(options.nodes)) if options.nodes else None
     session.claim()
     session_folders.begin(session.session_dir)  # older finished ones go
+    succeeded = False
     try:
-        return await _run(session, flow, graph, inputs, options, limit)
+        result = await _run(session, flow, graph, inputs, options, limit)
+        succeeded = result.ok
+        return result
     finally:
         session.release()
-        ended = getattr(executor, "session_ended", None)  # services of the session stop
-        if ended is not None:
-            await asyncio.shield(ended(session.session_id))
+        try:
+            ended = getattr(executor, "session_ended", None)  # services of the session stop
+            if ended is not None:
+                await asyncio.shield(ended(session.session_id))
+        finally:
+            # A completed run's scratch folders go; a failed one's stay to be looked into.
+            if succeeded:
+                await asyncio.shield(asyncio.to_thread(session.tmp_dirs.close,
+                                                       succeeded=True))
+            else:
+                session.tmp_dirs.close(succeeded=False)
 
 
 async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, Any],
@@ -192,6 +208,7 @@ async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, 
                  if s is NodeState.NOT_RUN},
         duration=time.perf_counter() - started, events=collector.messages,
         failed_node=failure.node_id if failure else None,
+        unconsumed=job.unconsumed,
         cached=_cached_nodes(collector.messages) if session.node_cache is not None else [],
         dropped_logs=collector.dropped_logs,
         redactor=session.bus.redactor,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 from pathlib import Path
@@ -14,6 +13,7 @@ from ..mainframe.messages import SessionReporter
 from ..paths import data_root
 from .options import RunOptions
 from .refs import ValueRefs
+from .tmp_dirs import TmpDirs
 
 if TYPE_CHECKING:
     from ..executor.base import Executor
@@ -55,13 +55,13 @@ class Session:
                                         partial=bool(options.nodes),
                                         cache=node_cache is not None)
         self.tmp_root = Path(os.environ.get("OOCANA_TEMP_ROOT") or _tmp())
+        self.tmp_dirs = TmpDirs(self.tmp_root)
         self.specs: dict[tuple[Path, str], JobSpec] = {}
         """Job specs of task nodes, by (flow path, node id): built once per session."""
         # Job ids are unique across engines too: two runs may share a session id.
         self._job_prefix = f"{self.session_id[:8]}-{os.urandom(3).hex()}"
         self._ids = itertools.count()
         self._graphs: dict[tuple[Path, int, int], RunGraph] = {}
-        self._tmp_dirs: dict[Path, Path] = {}
         self._pkg_dirs: dict[str, Path] = {}
         self._lock: Any = None
 
@@ -83,13 +83,9 @@ class Session:
         return graph
 
     def tmp_dir(self, flow: Flow) -> Path:
-        """Per-flow scratch folder, as oocana names it: ``<root>/<flow dir>-<hash8>``."""
-        folder = self._tmp_dirs.get(flow.path)
-        if folder is None:
-            digest = hashlib.sha256(str(flow.path.parent).encode()).hexdigest()[:8]
-            folder = self._tmp_dirs[flow.path] = \
-                self.tmp_root / f"{flow.path.parent.name}-{digest}"
-        return folder
+        """Per-flow scratch folder, as oocana names it: ``<root>/<flow dir>-<hash8>``;
+        removed when the run completes (``tmp_dirs.py``)."""
+        return self.tmp_dirs.folder(flow.path)
 
     def pkg_data_dir(self, package: PackageInfo | None) -> Path:
         name = package.name if package else "workspace"

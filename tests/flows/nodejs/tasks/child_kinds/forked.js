@@ -1,0 +1,1 @@
+console.log(["forked child prints", ...process.argv.slice(2)].join(" "));
