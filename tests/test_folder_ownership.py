@@ -154,3 +154,16 @@ def test_an_engine_and_the_test_kit_refuse_a_folder_of_another_owner(tmp_path, m
         runner.run_block(REPO / "blocks" / "square", inputs={"numbers": [3]})
     assert [p.name for p in tmp_path.iterdir()] == [root.name]
     assert list(root.iterdir()) == []
+
+
+def test_serve_refuses_to_start_on_a_folder_others_may_write_to(tmp_path):
+    root = tmp_path / own_root_name()
+    root.mkdir(mode=0o700)
+    root.chmod(0o777)
+
+    proc = run_in(tmp_path, "serve", "flows", "--port", "0", "--db", str(tmp_path / "s.db"))
+
+    assert proc.returncode == 2
+    [line] = proc.stderr.splitlines()
+    assert line.startswith(f"oocana-local: {root} may be written by other users (mode 777)")
+    assert list(root.iterdir()) == []

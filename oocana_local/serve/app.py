@@ -49,7 +49,9 @@ class ServeConfig:
 def create_app(config: ServeConfig) -> FastAPI:
     """The server; its engine and store open when the app starts and close when it stops."""
     from ..engine import Engine
+    from ..paths import own_tmp_root
 
+    own_tmp_root()  # served runs keep tmp folders there: refuse now, not at the first run
     db = Path(config.db) if config.db is not None else default_db_path()
     store = RunStore(db)
     engine = Engine(search_paths=[*config.search_paths, *map(str, config.paths)],
