@@ -156,14 +156,16 @@ def test_an_engine_and_the_test_kit_refuse_a_folder_of_another_owner(tmp_path, m
     assert list(root.iterdir()) == []
 
 
-def test_serve_refuses_to_start_on_a_folder_others_may_write_to(tmp_path):
+def test_serve_and_dev_refuse_to_start_on_a_folder_others_may_write_to(tmp_path):
     root = tmp_path / own_root_name()
     root.mkdir(mode=0o700)
     root.chmod(0o777)
 
-    proc = run_in(tmp_path, "serve", "flows", "--port", "0", "--db", str(tmp_path / "s.db"))
+    for command in (["serve", "flows", "--port", "0", "--db", str(tmp_path / "s.db")],
+                    ["dev", "flows/quickstart"]):
+        proc = run_in(tmp_path, *command)
 
-    assert proc.returncode == 2
-    [line] = proc.stderr.splitlines()
-    assert line.startswith(f"oocana-local: {root} may be written by other users (mode 777)")
-    assert list(root.iterdir()) == []
+        assert proc.returncode == 2, command
+        [line] = proc.stderr.splitlines()
+        assert line.startswith(f"oocana-local: {root} may be written by other users (mode 777)")
+        assert list(root.iterdir()) == []
