@@ -13,6 +13,7 @@ refuses with ``UnsafeFolderError`` rather than use a folder another user control
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -35,7 +36,11 @@ def data_root() -> Path:
 
 def _user() -> str:
     """This process's user name as a file name (its uid when it has no name)."""
-    uid = os.getuid() if hasattr(os, "getuid") else None
+    return _name_of(os.getuid() if hasattr(os, "getuid") else None)
+
+
+@functools.lru_cache(maxsize=4)  # the password database is read once per uid
+def _name_of(uid: int | None) -> str:
     name = ""
     try:
         import pwd
@@ -66,15 +71,20 @@ def own_folder(path: Path) -> Path:
     """Create ``path`` (mode 0700) or check that it is a folder of this user's that no one
     else may write to (and close it to them: 0700); raises ``UnsafeFolderError``."""
     try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise UnsafeFolderError(
-            f"cannot create {path}: {exc.strerror or exc}; set TMPDIR to a folder of "
-            "your own") from None
-    try:
         info = os.lstat(path)
+    except FileNotFoundError:
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:  # made meanwhile: checked below like any other
+            pass
+        except OSError as exc:
+            raise UnsafeFolderError(
+                f"cannot create {path}: {exc.strerror or exc}; set TMPDIR to a folder of "
+                "your own") from None
+        try:
+            info = os.lstat(path)
+        except OSError as exc:
+            raise UnsafeFolderError(f"cannot use {path}: {exc.strerror or exc}") from None
     except OSError as exc:
         raise UnsafeFolderError(f"cannot use {path}: {exc.strerror or exc}") from None
     fix = f"remove {path} (or have its owner remove it), or set TMPDIR to a folder of your own"
