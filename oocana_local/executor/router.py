@@ -81,6 +81,11 @@ class ExecutorRouter(Executor):
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         return await self.run(job, handler)
 
+    def prestart(self, job: Job) -> None:
+        """Start a service before its first call (``start_at``; ``runtime/prestart.py``)."""
+        services = self.executor_for("service")
+        services.prestart(job)  # type: ignore[union-attr]
+
     async def session_ended(self, session_id: str) -> None:
         """A run's session is over: stop the services that live as long as it."""
         services = self.executors.get("service")

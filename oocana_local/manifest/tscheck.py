@@ -9,8 +9,9 @@ Blocks of other packages that a flow uses are not checked.
   options apply as written, over what the worker provides anyway: Node.js types (ours when
   the package has none), ``~/`` for the package root, ``.ts`` in import paths, and
   ``skipLibCheck``.
-* Without one, our defaults too: ``strict`` (as OOMOL's block template), ES2022 modules
-  resolved like a bundler (extensionless and ``.js`` -> ``.ts`` imports, as the worker).
+* Without one, our defaults too: ``strict`` (as OOMOL's block template), ES2022 with
+  ``module: preserve`` (ES modules and CommonJS ``export =`` alike) resolved like a
+  bundler (extensionless and ``.js`` -> ``.ts`` imports, as the worker).
 
 ``@oomol/types/oocana`` (``import type { Context } ...``) is typed by ``nodejs/oocana.d.ts``
 when the package has no ``@oomol/types`` installed, and a tsconfig.json that extends
@@ -130,7 +131,7 @@ def _environment(root: Path, typescript: Path) -> dict[str, object]:
 
 
 _DEFAULTS = {
-    "target": "ES2022", "module": "ESNext", "moduleResolution": "Bundler", "lib": ["ES2023"],
+    "target": "ES2022", "module": "Preserve", "moduleResolution": "Bundler", "lib": ["ES2023"],
     "types": ["node"], "strict": True, "esModuleInterop": True, "resolveJsonModule": True,
     "forceConsistentCasingInFileNames": True, "jsx": "react-jsx",
 }

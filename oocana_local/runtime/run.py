@@ -25,6 +25,7 @@ from .defaults import with_defaults
 from .flow_job import FlowJob
 from .input_schema import input_problems
 from .options import RunOptions
+from .prestart import prestart_services
 from .session import Session
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
     session_folders.begin(session.session_dir)  # older finished ones go
     succeeded = False
     try:
+        prestart_services(session, flow, executor)  # start_at: session_start, app_start
         result = await _run(session, flow, graph, inputs, options, limit)
         succeeded = result.ok
         return result

@@ -45,14 +45,20 @@ def _has_placeholder(values: Any) -> bool:
 
 
 class JobRunner:
-    def __init__(self, sink: SocketSink, store: ValueStore):
+    def __init__(self, sink: SocketSink, store: ValueStore, *, threaded: bool = False):
         self.sink = sink
         self.store = store
         self.env = JobEnvironment()
         self.caller = MainCaller()
+        self.threaded = threaded
+        """One job among others running at once (a service call on its own thread)."""
+        self.flush = capture.flush_thread if threaded else capture.flush
 
     def run(self, job: dict[str, Any]) -> None:
-        capture.begin(job["job_id"])
+        if self.threaded:
+            capture.begin_thread(job["job_id"])
+        else:
+            capture.begin(job["job_id"])
         self.env.apply(job_env(job))
         context = None
         try:
@@ -71,8 +77,8 @@ class JobRunner:
                 capture.hide(secrets)
             inputs = decode_inputs(raw, self.store, job.get("blobs"))
             context = Context.from_job(job, inputs=inputs, sink=self.sink, store=self.store)
-            context._before_finish.append(capture.flush)
-            hooks.job_started(context)
+            context._before_finish.append(self.flush)
+            hooks.job_started(context, self.threaded)
             if job.get("service") is not None:  # a call of a long-lived service's block
                 from .service import service_function
 
@@ -86,10 +92,12 @@ class JobRunner:
                 error = user_traceback(exc)
             if context is None:
                 context = Context.from_job(job, inputs={}, sink=self.sink, store=self.store)
-                context._before_finish.append(capture.flush)
+                context._before_finish.append(self.flush)
             context._end(error=error)
+            if context is hooks.current_context():  # started, then its setup failed
+                hooks.job_ended(self.threaded)
             return
         try:
             self.caller.call(fn, context)
         finally:
-            hooks.job_ended()
+            hooks.job_ended(self.threaded)

@@ -1,5 +1,6 @@
 """The worker's two threads: a reader that handles every engine message at once, and the
-main thread that runs one job at a time.
+main thread that runs one job at a time. (A service's worker runs each call on a thread
+of its own instead: calls of one service run at the same time.)
 
 The reader queues ``run`` jobs for the main thread and answers the rest itself
 (``response``, ``run_block_event``, ``export``, ``free``, ``shutdown``), so values can be
@@ -73,7 +74,12 @@ class Worker:
     def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "run":
-            self.jobs.put(message["job"])
+            job = message["job"]
+            if job.get("service") is not None:  # service calls run at once, as in oocana
+                threading.Thread(target=self.run_call, args=(job,), daemon=True,
+                                 name=f"oocana-call-{job.get('job_id')}").start()
+            else:
+                self.jobs.put(job)
         elif kind == "response":
             self.sink.deliver_response(message)
         elif kind == "run_block_event":
@@ -94,6 +100,18 @@ class Worker:
         if errors:
             reply["errors"] = errors
         self.channel.send(reply)
+
+    def run_call(self, job: dict[str, Any]) -> None:
+        """One call of the service this worker serves, on a thread of its own: its own
+        runner (event loop), its output attributed by the thread (``capture``)."""
+        runner = JobRunner(self.sink, self.store, threaded=True)
+        try:
+            runner.run(job)
+        except BaseException as exc:  # a bug of ours: still end the job
+            self.channel.send({"type": "BlockFinished", "job_id": job.get("job_id"),
+                               "error": "oocana-local worker failed:\n" + user_traceback(exc)})
+        finally:
+            runner.caller.close()
 
     def run_forever(self) -> None:
         jobs, runner = self.jobs, self.runner
