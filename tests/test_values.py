@@ -187,6 +187,19 @@ class TestTwoEnginesInOneProcess:
             blobs.unlink(left)
 
 
+    def test_what_a_service_worker_leaves_goes_when_its_engine_closes(self):
+        with oocana_local.Engine(search_paths=[str(FLOWS)]) as engine:
+            block = engine.loader.resolve_task("svcs::shm_leaver::leave", FLOWS / "services")
+            result = engine.run(block)
+            assert result.status == "completed", result.error
+            left = result.outputs["path"]
+            assert os.path.exists(left)
+            with oocana_local.Engine() as other:
+                assert other.run(FLOWS / "values", inputs={"rows": 1000}).ok
+            assert os.path.exists(left)  # another engine's close leaves it alone
+        assert not os.path.exists(left)
+
+
 class TestCachedValues:
     def test_serialize_for_cache_writes_the_frame_and_names_the_file(self, engine, tmp_path,
                                                                      monkeypatch):

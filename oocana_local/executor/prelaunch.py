@@ -41,14 +41,14 @@ SHM_NAMESPACE = "OOCANA_LOCAL_SHM_PREFIX"
 def worker_env(extra: dict[str, str] | None = None, *,
                namespace: str | None = None) -> dict[str, str]:
     """The environment of a worker process of an engine whose shared-memory files are
-    named ``namespace...`` (default: a new one)."""
+    named ``namespace...`` (default: the one ``extra`` names, else a new one)."""
     from ..worker.blobs import new_namespace
 
     env = dict(os.environ)
     env.update(extra or {})
     env["MPLBACKEND"] = "Agg"  # figures render without a display
     # So the pool's close() finds what its workers leave, and only that.
-    env[SHM_NAMESPACE] = namespace or new_namespace()
+    env[SHM_NAMESPACE] = namespace or (extra or {}).get(SHM_NAMESPACE) or new_namespace()
     return env
 
 

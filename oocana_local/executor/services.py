@@ -31,7 +31,7 @@ from typing import Any
 from ..states import OutcomeStatus
 from .base import Executor, Job, JobHandler, Outcome
 from .node_pool import NodePool
-from .prelaunch import worker_env
+from .prelaunch import SHM_NAMESPACE, worker_env
 from .process import ConcurrentWorkerProcess
 
 __all__ = ["ServiceExecutor"]
@@ -105,7 +105,10 @@ class _Quiet:
 
 class ServiceExecutor(Executor):
     def __init__(self, env: dict[str, str] | None = None):
-        self.env = dict(env or {})
+        from ..worker.blobs import new_namespace
+
+        # One shared-memory namespace for all its workers, removed when it closes.
+        self.env = {**(env or {}), SHM_NAMESPACE: new_namespace()}
         self._instances: dict[tuple[str, str | None], _Instance] = {}
         self._starting: set[asyncio.Task[Outcome]] = set()
         self._closing = False
@@ -217,6 +220,9 @@ class ServiceExecutor(Executor):
             for task in instance.stopping:
                 if not task.done():
                     await asyncio.gather(task, return_exceptions=True)
+        from ..worker.blobs import sweep
+
+        sweep(self.env[SHM_NAMESPACE])  # what its workers left in shared memory, only that
 
 
 async def _stop(instance: _Instance) -> None:
