@@ -151,7 +151,8 @@ class TestTwoEnginesInOneProcess:
         thread.start()
         try:
             parked = False
-            while not parked and thread.is_alive():
+            give_up = time.monotonic() + 300  # a hang guard, not a speed check
+            while not parked and thread.is_alive() and time.monotonic() < give_up:
                 parked = bool(pool.values.parked)
                 time.sleep(0.02)
             assert parked, outcome and outcome[0].error
