@@ -25,7 +25,6 @@ from ..paths import session_root
 __all__ = ["session_root", "begin", "finish", "keep", "prune", "KEEP_DEFAULT"]
 
 KEEP_DEFAULT = 10
-SHARED = "shared"
 _FINISHED = ".finished"  # <root>/.finished/<session id>: one empty file per finished run
 _KEPT = ".keep"  # inside a kept session folder
 _SWEPT = ".swept"  # <root>/.swept: when leftovers of killed runs were last looked for
@@ -103,7 +102,7 @@ def _sweep(root: Path, now: float, finished: set[str]) -> list[Path]:
     removed = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(root):
-            if entry.name.startswith(".") or entry.name == SHARED or entry.name in finished:
+            if entry.name.startswith(".") or entry.name in finished:
                 continue
             with contextlib.suppress(OSError):
                 if (entry.is_dir(follow_symlinks=False) and
