@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Step", "bootstrap", "plan"]
+__all__ = ["Step", "bootstrap", "plan", "python_deps", "bootstrap_script"]
 
 NODE_TOOLS_STEP = "esbuild and typescript (TypeScript blocks)"
 _SKIP_DIRS = {"node_modules", ".git", ".venv", "venv", "__pycache__", ".scriptlets"}
@@ -46,7 +46,7 @@ def _has_typescript(root: Path) -> bool:
     return False
 
 
-def _python_deps(root: Path) -> list[str] | None:
+def python_deps(root: Path) -> list[str] | None:
     """pip arguments for the declared Python dependencies, or None when there are none."""
     if (root / "requirements.txt").is_file():
         return ["-r", str(root / "requirements.txt")]
@@ -65,27 +65,33 @@ def _python_deps(root: Path) -> list[str] | None:
     return None
 
 
-def plan(root: Path, *, node_tools: bool = False) -> list[Step]:
-    """The steps ``bootstrap`` runs for the package at ``root``, in order."""
+def bootstrap_script(root: Path) -> str | None:
+    """``scripts.bootstrap`` of the package's ``package.oo.yaml``, if it has one."""
     import yaml
 
-    steps: list[Step] = []
     manifest = root / "package.oo.yaml"
-    script = None
-    if manifest.is_file():
-        try:
-            data = yaml.safe_load(manifest.read_text()) or {}
-        except (OSError, yaml.YAMLError):
-            data = {}
-        scripts = data.get("scripts") if isinstance(data, dict) else None
-        if isinstance(scripts, dict) and isinstance(scripts.get("bootstrap"), str):
-            script = scripts["bootstrap"]
+    if not manifest.is_file():
+        return None
+    try:
+        data = yaml.safe_load(manifest.read_text()) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    if isinstance(scripts, dict) and isinstance(scripts.get("bootstrap"), str):
+        return str(scripts["bootstrap"])
+    return None
+
+
+def plan(root: Path, *, node_tools: bool = False) -> list[Step]:
+    """The steps ``bootstrap`` runs for the package at ``root``, in order."""
+    steps: list[Step] = []
+    script = bootstrap_script(root)
     if script is not None:
         steps.append(Step("scripts.bootstrap", ["sh", "-c", script]))
     else:
         if (root / "package.json").is_file():
             steps.append(Step("npm install", ["npm", "install", "--no-audit", "--no-fund"]))
-        deps = _python_deps(root)
+        deps = python_deps(root)
         if deps:
             steps.append(Step("pip install", [sys.executable, "-m", "pip", "install", *deps]))
     if node_tools or _has_typescript(root):

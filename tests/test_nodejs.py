@@ -502,7 +502,7 @@ class TestBootstrap:
         assert proc.returncode == 1
         assert "FAILED scripts.bootstrap" in proc.stdout and "exit code 3" in proc.stdout
 
-    def test_a_missing_python_module_suggests_bootstrap(self, engine, tmp_path):
+    def test_a_missing_python_module_names_the_install_that_brings_it(self, engine, tmp_path):
         block = tmp_path / "needs_pip"
         block.mkdir()
         (block / "block.oo.yaml").write_text(
@@ -512,7 +512,22 @@ class TestBootstrap:
         result = engine.run(block)
         assert result.status == "failed"
         assert "Python module 'surely_not_installed_xyz' is not installed" in result.error
-        assert f"oocana-local bootstrap {block}" in result.error
+        # Not declared: bootstrap would not install it, so the hint says what would.
+        assert "`pip install surely_not_installed_xyz`" in result.error
+        assert f"list surely_not_installed_xyz in {block / 'requirements.txt'}" in result.error
+
+    def test_a_declared_python_module_suggests_bootstrap(self, engine, tmp_path):
+        block = tmp_path / "declares"
+        block.mkdir()
+        (block / "requirements.txt").write_text("# what the blocks need\nsurely-not-installed-xyz>=1\n")
+        (block / "block.oo.yaml").write_text(
+            "executor: {name: python, options: {entry: main.py}}\n")
+        (block / "main.py").write_text("import surely_not_installed_xyz\n\n"
+                                       "def main(params):\n    return {}\n")
+        result = engine.run(block)
+        assert result.status == "failed"
+        assert f"run `oocana-local bootstrap {block}` to install" in result.error
+        assert "pip install" not in result.error
 
 
 TYPED_BLOCK = '''import type { Context } from "@oomol/types/oocana";

@@ -2,8 +2,10 @@
 jobs at once (JavaScript blocks mostly wait on I/O), as oocana's Node executor does.
 
 * Scope: a job runs on the worker of ``(session, package)``, so a block's module state
-  persists across its jobs in one session; ``spawn: true`` gives a node its own worker;
-  a job whose inputs are Node values goes to the worker holding them.
+  persists across its jobs in one session; ``spawn: true`` gives a node its own worker,
+  kept until the session ends; a node with ``inject: {node_id: X}`` runs on X's worker and
+  fails when X's worker is not there (none is started for it); a job whose inputs are
+  Node values goes to the worker holding them.
 * A crash, ``process.exit`` or an unhandled rejection ends the worker: every job running on
   it fails with the cause (its last words on stderr) and the next job starts a new one.
 * Cancelling a job (a node timeout, Ctrl-C) kills its worker's process group; the other
@@ -32,8 +34,8 @@ from ..errors import WorkerError
 from ..node_tools import ensure_esbuild, find_esbuild, node_binary
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import carried, is_var_ref, var_key
-from .base import Executor, Job, JobHandler, Outcome
+from ..wire.values import carried, has_secret_placeholder, is_var_ref, var_key
+from .base import Executor, Job, JobHandler, Outcome, injection_gone
 from .node_process import NodeWorkerProcess
 from .process import ConcurrentWorkerProcess, describe_exit
 from .requests import answer_request
@@ -67,30 +69,23 @@ def _kill_groups(pids: set[int]) -> None:
             os.killpg(pid, signal.SIGKILL)
 
 
+_SPAWN = "\0spawn\0"
+
+
+def _spawn_scope(session_id: str, spawn_key: str) -> str:
+    """The worker of a ``spawn: true`` node in one session."""
+    return f"{session_id}{_SPAWN}{spawn_key}"
+
+
 def _needs_typescript(job: Job) -> bool:
     return job.spec.source is not None or (job.spec.entry or "").endswith(_TS)
-
-
-def _has_placeholder(values: Any) -> bool:
-    """Whether a ``${{OO_SECRET:...}}`` string is anywhere in these values."""
-    for value in values:
-        kind = type(value)
-        if kind is str:
-            if "${{OO_SECRET:" in value:
-                return True
-        elif kind is dict:
-            if _has_placeholder(value.values()):
-                return True
-        elif kind is list and _has_placeholder(value):
-            return True
-    return False
 
 
 def _with_secrets(job: Job, handler: JobHandler) -> dict[str, Any]:
     """The job as sent, with ``${{OO_SECRET:...}}`` placeholders and ``oomol/secret`` /
     credential inputs resolved here (the Node worker has no resolver of its own)."""
     wire = job.wire()
-    if not job.inputs or not (wire["secret_handles"] or _has_placeholder(job.inputs.values())):
+    if not job.inputs or not (wire["secret_handles"] or has_secret_placeholder(job.inputs.values())):
         return wire
     from ..secrets import resolve_inputs
 
@@ -169,6 +164,15 @@ class NodePool(Executor):
             await self._prepare(job)
         except WorkerError as exc:
             return Outcome(OutcomeStatus.FAILED, error=str(exc))
+        if job.spec.inject is not None:
+            found = self._workers.get(self._scope(job))
+            if found is None or not found.alive:
+                return injection_gone(job)
+            if _needs_typescript(job) and not found.typescript:
+                return Outcome(OutcomeStatus.FAILED, error=(
+                    f"node {job.node_id!r} is TypeScript, but the process of node "
+                    f"{job.spec.inject.node_id!r} it runs in (inject) was started before "
+                    "the TypeScript compiler was installed; run the flow again"))
         try:
             worker = self._worker_for(job)
         except WorkerError as exc:
@@ -246,8 +250,10 @@ class NodePool(Executor):
         if self.scope is not None:
             return self.scope
         spec = job.spec
+        if spec.inject is not None:
+            return _spawn_scope(job.session_id, spec.inject.spawn_key)
         if spec.spawn_key is not None:
-            return f"{job.session_id}\0spawn\0{spec.spawn_key}"
+            return _spawn_scope(job.session_id, spec.spawn_key)
         for value in job.inputs.values():  # Node values are usable only where they live
             if is_var_ref(value):
                 holder = self.holders.get(var_key(value))
@@ -266,6 +272,8 @@ class NodePool(Executor):
                 self._retire(worker)
         self._retire_others(job)
         worker = self._new_process(scope)
+        if _SPAWN in scope:
+            worker.sessions.add(job.session_id)
         worker.spawn()
         self._pids.add(worker.pid)
         self._workers[scope] = worker
@@ -285,7 +293,18 @@ class NodePool(Executor):
             del self._workers[worker.scope]
         worker.shutdown()
 
+    async def session_ended(self, session_id: str) -> None:
+        """The workers of the session's spawn nodes go (no later session can use them)."""
+        prefix = _spawn_scope(session_id, "")
+        for scope, worker in list(self._workers.items()):
+            if scope.startswith(prefix):
+                worker.sessions.clear()  # one still busy retires once idle
+                if not worker.jobs:
+                    self._retire(worker)
+
     def _idle_timer(self, worker: ConcurrentWorkerProcess) -> None:
+        if _SPAWN in worker.scope and worker.sessions:  # nodes may inject into it
+            return
         self._cancel_idle_timer(worker)
         assert self._loop is not None
         self._idle_timers[worker] = self._loop.call_later(

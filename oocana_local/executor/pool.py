@@ -9,7 +9,9 @@ Placement: a job goes to an idle worker at once, preferring the one holding most
 var-reference inputs; values held by another worker are fetched from it (``export``) and
 sent along as ``blobs``. With no idle worker the job waits; when another process starts
 is ``growth.py``'s pure rule (quick fan-outs stay on a few warm workers, long jobs get
-parallelism). Jobs with a ``spawn_key`` get a worker of their own per key.
+parallelism). Jobs with a ``spawn_key`` get a worker of their own per key, kept while a
+session that used it lives; an injected job (``JobSpec.inject``) runs on the worker of
+its target's spawn key and fails when there is none (it is never started for it).
 
 Life of a worker: started on demand (``start()`` warms ``min_workers``), replaced on
 demand when it dies, retired after ``idle_timeout`` idle seconds beyond ``min_workers``
@@ -35,7 +37,7 @@ from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.values import carried, is_var_ref, var_key
 from ..worker import blobs as shm
-from .base import Executor, Job, JobHandler, Outcome, unsupported
+from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
 from .growth import PoolView, workers_to_start
 from .prelaunch import SHM_NAMESPACE, take_early, worker_env
 from .process import WorkerProcess, describe_exit
@@ -200,9 +202,20 @@ class WorkerPool(Executor):
             raise WorkerError("a WorkerPool is bound to the event loop it first ran on")
 
     def _submit(self, run: _Run) -> None:
-        key = run.job.spec.spawn_key
+        spec = run.job.spec
+        if spec.inject is not None:  # only where its target's state is: never a new worker
+            worker = self._dedicated.get(spec.inject.spawn_key)
+            if worker is None or not worker.alive or worker.retiring:
+                run.settle(injection_gone(run.job))
+                return
+            key: str | None = spec.inject.spawn_key
+        else:
+            key = spec.spawn_key
+            worker = None if key is None else \
+                self._dedicated.get(key) or self._try_spawn(spawn_key=key)
+            if worker is not None:
+                worker.sessions.add(run.job.session_id)
         if key is not None:
-            worker = self._dedicated.get(key) or self._try_spawn(spawn_key=key)
             if worker is None:
                 run.settle(Outcome(OutcomeStatus.CRASHED, error=self._spawn_error))
             elif worker.is_ready and worker.job is None and not worker.retiring:
@@ -511,6 +524,9 @@ class WorkerPool(Executor):
         if not worker.ready.done() or worker.ready.exception() is not None:
             self._spawn_failed(worker, waiting)
             return
+        for run in [r for r in waiting if r.job.spec.inject is not None]:
+            waiting.remove(run)  # a successor would not hold the state they need
+            run.settle(injection_gone(run.job))
         if waiting:  # a dedicated worker died with jobs waiting for it: start its successor
             successor = self._try_spawn(spawn_key=worker.spawn_key)
             if successor is None:
@@ -518,6 +534,7 @@ class WorkerPool(Executor):
                     run.settle(Outcome(OutcomeStatus.CRASHED, error=self._spawn_error))
             else:
                 successor.queue.extend(waiting)
+                successor.sessions.update(r.job.session_id for r in waiting)
         elif self._queue and len(self._workers) < max(1, self.min_workers):
             self._try_spawn()
 
@@ -560,9 +577,20 @@ class WorkerPool(Executor):
             worker.idle_timer.cancel()
             worker.idle_timer = None
 
+    async def session_ended(self, session_id: str) -> None:
+        """The dedicated workers the session kept may retire once idle."""
+        for worker in list(self._dedicated.values()):
+            if session_id in worker.sessions:
+                worker.sessions.discard(session_id)
+                if not worker.sessions and worker.job is None and not worker.queue \
+                        and worker.is_ready and not self._closing:
+                    self._idle_timer(worker)
+
     def _retire_if_idle(self, worker: WorkerProcess) -> None:
         worker.idle_timer = None
         if worker.job is not None or worker.queue or not worker.alive or self._closing:
+            return
+        if worker.sessions:  # a live session's spawn node: others may inject into it
             return
         if worker.spawn_key is None:
             staying = sum(1 for w in self._workers if not w.retiring)

@@ -73,6 +73,9 @@ class WorkerProcess:
         self.job: _Run | None = None
         self.last_job: _Run | None = None
         self.queue: deque[_Run] = deque()  # jobs waiting for this dedicated worker
+        # Sessions that placed a spawn job on this dedicated worker: it is not retired
+        # while one of them lives (nodes may inject into it).
+        self.sessions: set[str] = set()
         self.idle_timer: asyncio.TimerHandle | None = None
         self.retiring = False
         self.waiting = 0  # run_block requests its job is waiting on

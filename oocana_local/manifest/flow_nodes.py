@@ -113,4 +113,5 @@ def _task_node(raw: RawTaskNode, path: KeyPath, flow: Flow, doc: YamlDoc, refs: 
                                      additional=True),
         outputs_def=build.handle_defs(raw.outputs_def, doc, (*path, "outputs_def"), problems,
                                       additional=True),
+        inject=build.injection(raw.inject, doc, (*path, "inject")),
     )

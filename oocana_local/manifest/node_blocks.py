@@ -13,6 +13,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from ..install_hints import npm_fix
 from ..node_tools import esbuild_binary
 from .problems import Problem
 from .resolved import Location, TaskBlock
@@ -150,7 +151,7 @@ def _packages(entry: Path, source: str, problems: list[Problem]) -> None:
             problems.append(Problem(
                 "error", f"npm package {name!r} is not installed (imported by {entry.name})",
                 Location(entry, number),
-                f"run `oocana-local bootstrap {_package_root(entry.parent)}` (npm install)"))
+                npm_fix(name, _package_root(entry.parent))))
 
 
 def _package_name(spec: str) -> str | None:

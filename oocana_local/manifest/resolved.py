@@ -192,6 +192,18 @@ class NodeBase:
 
 
 @dataclass
+class Injection:
+    """A task node's ``inject:``: run it in the process of another node of its flow."""
+
+    node_id: str | None = None
+    """The ``spawn: true`` node whose process runs this node (the one target supported)."""
+    package: str | None = None
+    """OOMOL Studio's layer feature (run in a package's process): not supported here."""
+    script: str | None = None
+    location: Location | None = None
+
+
+@dataclass
 class TaskNode(NodeBase):
     block: TaskBlock | None = None
     """Resolved block (None only while an unresolvable node is being reported by ``check``)."""
@@ -200,6 +212,8 @@ class TaskNode(NodeBase):
     inputs_def: list[HandleDef] = field(default_factory=list)
     """Node-level extra handles (only used when the block allows additional inputs)."""
     outputs_def: list[HandleDef] = field(default_factory=list)
+    inject: Injection | None = None
+    """``inject: {node_id: X}``: run in the process of the ``spawn: true`` node X."""
 
 
 @dataclass

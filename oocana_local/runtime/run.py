@@ -26,11 +26,10 @@ from .flow_job import FlowJob
 from .input_schema import input_problems
 from .options import RunOptions
 from .prestart import prestart_services
-from .session import Session
+from .session import CompiledFlow, Session
 
 if TYPE_CHECKING:
     from ..executor.base import Executor
-    from ..graph.model import RunGraph
     from ..mainframe.bus import Bus
     from ..manifest.loader import Loader
 
@@ -143,7 +142,8 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
         cache = NodeCache()
     session = Session(bus=bus, executor=executor, loader=loader, options=options,
                       path=str(flow.path), node_cache=cache or None)
-    graph = session.graph(flow)
+    compiled = session.graph(flow)
+    graph = compiled.graph
     _check_nodes_args(graph.nodes, options.nodes, options.nodes_inputs, str(flow.path))
     limit = graph.upstream_of(set(options.nodes)) if options.nodes else None
     session.claim()
@@ -151,15 +151,14 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
     succeeded = False
     try:
         prestart_services(session, flow, executor)  # start_at: session_start, app_start
-        result = await _run(session, flow, graph, inputs, options, limit)
+        result = await _run(session, flow, compiled, inputs, options, limit)
         succeeded = result.ok
         return result
     finally:
         session.release()
         try:
-            ended = getattr(executor, "session_ended", None)  # services of the session stop
-            if ended is not None:
-                await asyncio.shield(ended(session.session_id))
+            # Services of the session stop; its spawn nodes' processes may go.
+            await asyncio.shield(executor.session_ended(session.session_id))
         finally:
             # A completed run's scratch folders go; a failed one's stay to be looked into.
             if succeeded:
@@ -169,7 +168,7 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
                 session.tmp_dirs.close(succeeded=False)
 
 
-async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, Any],
+async def _run(session: Session, flow: Flow, compiled: CompiledFlow, inputs: dict[str, Any],
                options: RunOptions, limit: set[str] | None) -> RunResult:
     from ..mainframe.recorder import EventList
 
@@ -178,7 +177,8 @@ async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, 
     started = time.perf_counter()
     session.reporter.started()
     flow_reporter = session.reporter.flow(session.new_job_id(), str(flow.path), [])
-    job = FlowJob(session, graph, job_id=flow_reporter.job_id, stacks=[],
+    graph = compiled.graph
+    job = FlowJob(session, compiled, job_id=flow_reporter.job_id, stacks=[],
                   reporter=flow_reporter, inputs=inputs, nodes_inputs=options.nodes_inputs,
                   limit=limit)
     cancelled = False

@@ -20,7 +20,7 @@ from .http import (
     http_error_handler,
     protocol_error_handler,
 )
-from .runs import RunManager
+from .runs import MAX_TASK_EVENTS, RunManager
 from .state import ServerState
 from .store import RunStore, default_db_path
 
@@ -35,6 +35,7 @@ class ServeConfig:
     token: str
     search_paths: Sequence[str] = ()
     max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 1)
+    max_task_events: int = MAX_TASK_EVENTS
     db: Path | None = None
     max_workers: int | None = None
     max_body: int = DEFAULT_MAX_BODY
@@ -44,21 +45,46 @@ class ServeConfig:
     executor: str | None = None
     """``local`` or ``ray`` (default ``$OOCANA_LOCAL_EXECUTOR``)."""
     ray_address: str | None = None
+    include_tests: bool = False
+    """Also serve what is under ``tests/`` folders below the paths."""
+
+
+def open_store(db: Path) -> RunStore:
+    """The run store at ``db``; ``UsageError`` saying what to change when it cannot open."""
+    import sqlite3
+
+    from ..errors import UsageError
+
+    try:
+        return RunStore(db)
+    except (OSError, sqlite3.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"cannot open the run store {db}: {reason}; pass --db a new or "
+                         "existing serve.db in a folder you can write to") from None
 
 
 def create_app(config: ServeConfig) -> FastAPI:
-    """The server; its engine and store open when the app starts and close when it stops."""
+    """The server; its engine and store open when the app starts and close when it stops.
+    ``UsageError`` when the store cannot open or a served package cannot be read."""
     from ..engine import Engine
+    from ..errors import UsageError
     from ..paths import own_tmp_root
 
     own_tmp_root()  # served runs keep tmp folders there: refuse now, not at the first run
     db = Path(config.db) if config.db is not None else default_db_path()
-    store = RunStore(db)
+    catalog = Catalog([Path(p) for p in config.paths], include_tests=config.include_tests)
+    if catalog.problems:
+        first = catalog.problems[0]
+        more = f" (and {len(catalog.problems) - 1} more)" if len(catalog.problems) > 1 else ""
+        raise UsageError(f"{first.format().splitlines()[0]}{more}; fix the package manifest "
+                         "or serve another folder (`oocana-local check` lists every problem)")
+    store = open_store(db)
     engine = Engine(search_paths=[*config.search_paths, *map(str, config.paths)],
                     max_workers=config.max_workers, secrets_file=config.secrets_file,
                     executor=config.executor, ray_address=config.ray_address)
-    runs = RunManager(engine, store, Catalog([Path(p) for p in config.paths]),
+    runs = RunManager(engine, store, catalog,
                       max_concurrent=max(1, config.max_concurrent),
+                      max_task_events=max(0, config.max_task_events),
                       files_root=db.parent / "serve-files")
     state = ServerState(runs=runs, token=TokenCheck(config.token))
 

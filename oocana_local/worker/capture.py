@@ -19,6 +19,7 @@ import sys
 import threading
 
 from ..redact import Redactor
+from ..wire import names
 from . import fd_capture
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
@@ -46,7 +47,7 @@ def emit(line: str, stdio: str, job_id: str | None = None) -> None:
         fd = fd_capture.original(2 if stdio == "stderr" else 1)
         os.write(fd, (line + "\n").encode("utf-8", "replace"))
         return
-    channel.send({"type": "BlockLog", "job_id": job_id, "log": line, "stdio": stdio})
+    channel.send({"type": names.BLOCK_LOG, "job_id": job_id, "log": line, "stdio": stdio})
 
 
 secrets = Redactor()

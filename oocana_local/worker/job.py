@@ -11,6 +11,7 @@ from ..context.call import MainCaller, user_traceback
 from ..context.values import decode_inputs
 from ..wire import names
 from ..wire.errors import JobSetupError
+from ..wire.values import has_secret_placeholder
 from . import capture, hooks, loader
 from .environment import JobEnvironment, ensure_dirs, job_env
 
@@ -27,21 +28,7 @@ def _may_need_secrets(job: dict[str, Any]) -> bool:
     """Whether the inputs may hold a secret or credential (then ``oocana_local.secrets``
     is imported and walks them); cheap for the usual job that has none. The engine names
     the inputs whose schema asks for it (``wire/job.py``)."""
-    return bool(job.get("secret_handles")) or _has_placeholder(job["inputs"].values())
-
-
-def _has_placeholder(values: Any) -> bool:
-    for value in values:
-        t = type(value)
-        if t is str:
-            if value.startswith("${{OO_SECRET:"):
-                return True
-        elif t is dict:
-            if "__OOMOL_TYPE__" not in value and _has_placeholder(value.values()):
-                return True
-        elif t is list and _has_placeholder(value):
-            return True
-    return False
+    return bool(job.get("secret_handles")) or has_secret_placeholder(job["inputs"].values())
 
 
 class JobRunner:

@@ -17,6 +17,7 @@ import threading
 from _queue import SimpleQueue
 
 from ..context import ValueStore
+from ..wire import names
 from . import blobs, capture, hooks, loader
 from .channel import Channel
 from .job import JobRunner, user_traceback
@@ -73,29 +74,29 @@ class Worker:
 
     def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "run":
+        if kind == names.RUN:
             job = message["job"]
             if job.get("service") is not None:  # service calls run at once, as in oocana
                 threading.Thread(target=self.run_call, args=(job,), daemon=True,
                                  name=f"oocana-call-{job.get('job_id')}").start()
             else:
                 self.jobs.put(job)
-        elif kind == "response":
+        elif kind == names.RESPONSE:
             self.sink.deliver_response(message)
-        elif kind == "run_block_event":
+        elif kind == names.RUN_BLOCK_EVENT:
             self.sink.deliver_event(message)
-        elif kind == "export":  # pickling can take long: keep the reader free
+        elif kind == names.EXPORT:  # pickling can take long: keep the reader free
             threading.Thread(target=self.export, args=(message,), daemon=True).start()
-        elif kind == "free":
+        elif kind == names.FREE:
             self.store.free(message.get("keys") or [])
-        elif kind == "shutdown":
+        elif kind == names.SHUTDOWN:
             blobs.close_arena()
             os._exit(0)
 
     def export(self, message: dict[str, Any]) -> None:
         exported, errors = self.store.export(list(message.get("keys") or []),
                                              keep=bool(message.get("keep")))
-        reply: dict[str, Any] = {"type": "exported", "request_id": message.get("request_id"),
+        reply: dict[str, Any] = {"type": names.EXPORTED, "request_id": message.get("request_id"),
                                  "blobs": exported}
         if errors:
             reply["errors"] = errors
@@ -108,7 +109,7 @@ class Worker:
         try:
             runner.run(job)
         except BaseException as exc:  # a bug of ours: still end the job
-            self.channel.send({"type": "BlockFinished", "job_id": job.get("job_id"),
+            self.channel.send({"type": names.BLOCK_FINISHED, "job_id": job.get("job_id"),
                                "error": "oocana-local worker failed:\n" + user_traceback(exc)})
         finally:
             runner.caller.close()
@@ -120,7 +121,7 @@ class Worker:
             try:
                 runner.run(job)
             except BaseException as exc:  # a bug of ours: still end the job
-                self.channel.send({"type": "BlockFinished", "job_id": job.get("job_id"),
+                self.channel.send({"type": names.BLOCK_FINISHED, "job_id": job.get("job_id"),
                                    "error": "oocana-local worker failed:\n"
                                             + user_traceback(exc)})
 

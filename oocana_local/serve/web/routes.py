@@ -260,7 +260,7 @@ async def _stream(runs: Any, task_id: str, after: int):  # type: ignore[no-untyp
     The listener is taken, and the stored count read, with no await in between: every
     message the bus gives the run later is in the queue, every earlier one in the store."""
     run = runs.live.get(task_id)
-    queue = run.listen() if run is not None else None
+    queue = run.follow() if run is not None else None
     snapshot = run.seq if run is not None else None
     try:
         for event in runs.store.events(task_id, after=after):
@@ -268,22 +268,23 @@ async def _stream(runs: Any, task_id: str, after: int):  # type: ignore[no-untyp
                 break
             yield _frame(event.seq, event.event)
         if queue is not None and snapshot is not None:
-            seq = snapshot
             while True:
                 try:
-                    message = await asyncio.wait_for(queue.get(), _KEEPALIVE)
+                    item = await asyncio.wait_for(queue.get(), _KEEPALIVE)
                 except asyncio.TimeoutError:
                     yield b": keepalive\n\n"
                     continue
-                if message is None:
+                if item is None:
                     break
-                seq += 1
-                if seq > after:
+                seq, stored, message = item
+                # One the store dropped (its cap) carries the last stored number: it is
+                # shown once, and a reconnection resumes after what the store has.
+                if seq > after or not stored:
                     yield _frame(seq, message)
         yield b"event: end\ndata: {}\n\n"
     finally:
-        if run is not None and queue is not None and queue in run.listeners:
-            run.listeners.remove(queue)
+        if run is not None and queue is not None and queue in run.followers:
+            run.followers.remove(queue)
 
 
 def _frame(seq: int, message: dict[str, Any]) -> bytes:
