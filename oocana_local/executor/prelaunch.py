@@ -22,7 +22,8 @@ from collections.abc import Callable
 from ..errors import WorkerError
 
 __all__ = ["Launched", "discard_early", "launch", "launch_early", "take_early",
-           "worker_command", "worker_env", "SHM_NAMESPACE"]
+           "worker_command", "worker_env", "SHM_NAMESPACE", "new_shm_namespace",
+           "remove_shm_namespace"]
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -36,6 +37,20 @@ def worker_command(fd: int) -> list[str]:
 
 
 SHM_NAMESPACE = "OOCANA_LOCAL_SHM_PREFIX"
+
+
+def new_shm_namespace() -> str:
+    """A fresh shared-memory namespace for the workers of one executor."""
+    from ..worker.blobs import new_namespace
+
+    return new_namespace()
+
+
+def remove_shm_namespace(namespace: str) -> None:
+    """Remove every shared-memory file of ``namespace`` (its executor closed)."""
+    from ..worker.blobs import sweep
+
+    sweep(namespace)
 
 
 def worker_env(extra: dict[str, str] | None = None, *,

@@ -31,7 +31,7 @@ from typing import Any
 from ..states import OutcomeStatus
 from .base import Executor, Job, JobHandler, Outcome
 from .node_pool import NodePool
-from .prelaunch import SHM_NAMESPACE, worker_env
+from .prelaunch import SHM_NAMESPACE, new_shm_namespace, remove_shm_namespace, worker_env
 from .process import ConcurrentWorkerProcess
 
 __all__ = ["ServiceExecutor"]
@@ -105,10 +105,8 @@ class _Quiet:
 
 class ServiceExecutor(Executor):
     def __init__(self, env: dict[str, str] | None = None):
-        from ..worker.blobs import new_namespace
-
         # One shared-memory namespace for all its workers, removed when it closes.
-        self.env = {**(env or {}), SHM_NAMESPACE: new_namespace()}
+        self.env = {**(env or {}), SHM_NAMESPACE: new_shm_namespace()}
         self._instances: dict[tuple[str, str | None], _Instance] = {}
         self._starting: set[asyncio.Task[Outcome]] = set()
         self._closing = False
@@ -220,9 +218,7 @@ class ServiceExecutor(Executor):
             for task in instance.stopping:
                 if not task.done():
                     await asyncio.gather(task, return_exceptions=True)
-        from ..worker.blobs import sweep
-
-        sweep(self.env[SHM_NAMESPACE])  # what its workers left in shared memory, only that
+        remove_shm_namespace(self.env[SHM_NAMESPACE])  # what its workers left, only that
 
 
 async def _stop(instance: _Instance) -> None:
