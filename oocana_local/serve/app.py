@@ -68,7 +68,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     ``UsageError`` when the store cannot open or a served package cannot be read."""
     from ..engine import Engine
     from ..errors import UsageError
+    from ..paths import own_tmp_root
 
+    own_tmp_root()  # served runs keep tmp folders there: refuse now, not at the first run
     db = Path(config.db) if config.db is not None else default_db_path()
     catalog = Catalog([Path(p) for p in config.paths], include_tests=config.include_tests)
     if catalog.problems:
@@ -132,7 +134,8 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.include_router(sim_router(state))
     app.include_router(appbuilder_router(state))
     app.include_router(ngraphx_router(state))
-    from .web.routes import web_router
+    from .web.routes import LoginRequired, login_required_handler, web_router
 
+    app.add_exception_handler(LoginRequired, login_required_handler)
     app.include_router(web_router(state, [Path(p) for p in config.recorded]))
     return app
