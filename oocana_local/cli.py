@@ -166,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .serve.web.command import add_view_parser
 
     add_view_parser(commands)
+    from .serve.mcp_command import add_mcp_parser
+
+    add_mcp_parser(commands)
 
     cache = commands.add_parser("cache", help="the node cache: where it is, clear it",
                                 description="The node cache of --use-cache.")
@@ -289,6 +292,10 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from .serve.web.command import view_command
 
         return view_command(args)
+    if args.command == "mcp":
+        from .serve.mcp_command import mcp_command
+
+        return mcp_command(args)
     if args.command in ("serve", "runs"):
         from .serve import command
 

@@ -281,6 +281,9 @@ def dev_command(args: Any) -> int:
 
         print(f"oocana-local: {missing_path_message(path)}", file=sys.stderr)
         return 2
+    from .paths import own_tmp_root
+
+    own_tmp_root()  # not its user's alone: one line and exit 2 now, not an error per run
     console = Console()
     views: list[LiveView] = []
 

@@ -61,6 +61,9 @@ FRONT_END_IMPORTS: dict[tuple[str, str], str] = {
     ("devmode", "runtime.cache"): "the dev loop keeps one node cache across runs",
     ("devmode", "runtime.run"): "`RunResult`, what `Engine.run` returns",
     ("serve.command", "executor.choice"): "`--executor` is checked before an engine exists",
+    ("serve.mcp_command", "executor.choice"): "the same, for `oocana-local mcp`",
+    ("serve.mcp_command", "runtime.options"): "builds the `RunOptions` it passes to "
+                                              "`Engine.run`",
     ("serve.catalog", "manifest.files"): "lists a folder's manifests without loading them",
     ("serve.catalog", "manifest.packages"): "finds the packages of a workspace",
     ("serve.catalog", "manifest.problems"): "a package it cannot read is refused before the "

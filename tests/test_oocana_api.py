@@ -334,3 +334,32 @@ def test_a_service_start_that_raises_once_serving_logs_its_traceback(tmp_path):
     assert result.ok and result.outputs == {"out": "served"}
     logs = [e["log"] for e in result.events if e["type"] == "BlockLog"]
     assert any("RuntimeError: the watcher lost its connection" in line for line in logs), logs
+
+
+def test_query_auth_and_node_weights_answer_as_far_as_a_local_run_can(engine, tmp_path):
+    block = tmp_path / "cloudy"
+    block.mkdir()
+    (block / "block.oo.yaml").write_text(
+        "executor: {name: python, options: {entry: main.py}}\n"
+        "outputs_def: [{handle: seen}]\n")
+    (block / "main.py").write_text(
+        "import asyncio\n"
+        "from oocana import CredentialInput\n\n"
+        "async def main(params, context):\n"
+        "    seen = {}\n"
+        "    try:\n"
+        "        await context.query_auth(CredentialInput('github', 'c-1'))\n"
+        "    except ValueError as exc:\n"
+        "        seen['auth'] = str(exc)\n"
+        "    await context.internal.update_node_weight('n', 2.5)\n"
+        "    for bad in (-1, float('nan'), 'x'):\n"
+        "        try:\n"
+        "            await context.internal.update_node_weight('n', bad)\n"
+        "        except ValueError:\n"
+        "            seen.setdefault('refused', []).append(repr(bad))\n"
+        "    return {'seen': seen}\n")
+    result = engine.run(block)
+    assert result.status == "completed", result.error
+    seen = result.outputs["seen"]
+    assert "query_auth('c-1')" in seen["auth"] and "OOMOL's cloud" in seen["auth"]
+    assert seen["refused"] == ["-1", "nan", "'x'"]

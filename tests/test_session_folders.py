@@ -18,10 +18,15 @@ def run_in(tmp, *args: str, keep: int = 2) -> subprocess.CompletedProcess:
                           timeout=RUN_TIMEOUT)
 
 
+def user_root(tmp):
+    """The user's own folder the runs made in ``tmp`` (``<tmp>/oocana-local-of-<user>``)."""
+    [root] = tmp.glob("oocana-local-of-*")
+    return root
+
+
 def sessions(tmp) -> set[str]:
-    root = tmp / "oocana-local"
-    return {p.name for p in root.iterdir()
-            if p.is_dir() and p.name != "shared" and not p.name.startswith(".")}
+    root = user_root(tmp) / "sessions"
+    return {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
 
 
 def test_old_session_folders_go_and_a_kept_one_stays(tmp_path):
@@ -34,14 +39,14 @@ def test_old_session_folders_go_and_a_kept_one_stays(tmp_path):
     # s0 and s4 are kept; of the others only the 2 most recent finished ones remain
     # (the rule runs when a run starts, so s4's start removed s1).
     assert sessions(tmp_path) == {"s0", "s2", "s3", "s4"}
-    assert list((tmp_path / "oocana-local" / "s3" / "previews").iterdir())
+    assert list((user_root(tmp_path) / "sessions" / "s3" / "previews").iterdir())
 
 
 def test_plotly_js_is_stored_once(tmp_path):
     for n in range(2):
         assert run_in(tmp_path, "run", "flows/previews", "--session", f"p{n}",
                       "--inputs", '{"points": 3}').returncode == 0
-    copies = [p for p in (tmp_path / "oocana-local").rglob("*.js") if "plotly" in p.name]
+    copies = [p for p in user_root(tmp_path).rglob("*.js") if "plotly" in p.name]
     assert len(copies) == 1 and copies[0].parent.name == "shared"
     assert copies[0].stat().st_size > 1_000_000
 

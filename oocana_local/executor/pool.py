@@ -39,7 +39,7 @@ from ..worker import blobs as shm
 from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
 from .growth import PoolView, workers_to_start
 from .lifecycle import Run, Runs, kill_groups, stop_processes
-from .prelaunch import take_early, worker_env
+from .prelaunch import SHM_NAMESPACE, take_early, worker_env
 from .process import WorkerProcess, describe_exit
 from .value_index import ValueIndex
 
@@ -117,6 +117,9 @@ class WorkerPool(Executor):
         self._closing = False
         self._spawn_error = "no worker process could be started"
         self._swept = False
+        self.shm_namespace = shm.new_namespace()
+        """Its workers' shared-memory files are ``<shm_namespace>...``: its alone."""
+        self._namespaces = {self.shm_namespace}  # and an adopted early worker's
         self.runs: Runs[_Worker] = Runs(self, "Python")
         self._finalizer = weakref.finalize(self, kill_groups, self._pids)
 
@@ -134,7 +137,7 @@ class WorkerPool(Executor):
         self._bind()
         if not self._swept:  # shared-memory files of engines that died without cleaning up
             self._swept = True
-            shm.sweep(dead_engines=True)
+            shm.sweep_dead()
         missing = self.min_workers - len(self._workers)
         started = [self._spawn() for _ in range(max(0, missing))]
         results = await asyncio.gather(*(w.ready for w in started), return_exceptions=True)
@@ -185,7 +188,8 @@ class WorkerPool(Executor):
         await stop_processes(self.workers)
         self._finalizer()
         self.values.clear()
-        shm.sweep()  # every shared-memory file of this engine: parked, in flight, half written
+        for namespace in self._namespaces:  # parked, in flight, half written; not another's
+            shm.sweep(namespace)
 
     # -- placement ----------------------------------------------------------------------------
 
@@ -281,11 +285,14 @@ class WorkerPool(Executor):
 
     def _spawn(self, spawn_key: str | None = None) -> _Worker:
         assert self._loop is not None
-        env = worker_env(self.env)
+        env = worker_env(self.env, namespace=self.shm_namespace)
         worker = _Worker(self._loop, env=env, on_message=self.runs.route,
                          on_output=self.runs.output, on_exit=self._on_exit,
                          spawn_key=spawn_key)
-        worker.spawn(take_early(env) if spawn_key is None else None)  # cli's early worker
+        early = take_early(env) if spawn_key is None else None  # the cli's early worker
+        if early is not None:
+            self._namespaces.add(early.env[SHM_NAMESPACE])
+        worker.spawn(early)
         self._pids.add(worker.pid)
         if spawn_key is None:
             self._workers.append(worker)
@@ -429,7 +436,8 @@ class WorkerPool(Executor):
 
     def _on_exit(self, worker: _Worker, returncode: int) -> None:
         self._pids.discard(worker.pid)
-        shm.sweep_arena(worker.pid)  # its reusable segments, unless one is being read
+        for namespace in self._namespaces:  # its reusable segments, unless one is being read
+            shm.sweep_arena(worker.pid, namespace)
         if worker in self._workers:
             self._workers.remove(worker)
         if worker in self._idle:

@@ -31,7 +31,7 @@ from typing import Any
 from ..states import OutcomeStatus
 from .base import Executor, Job, JobHandler, Outcome
 from .node_pool import NodePool
-from .prelaunch import worker_env
+from .prelaunch import SHM_NAMESPACE, new_shm_namespace, remove_shm_namespace, worker_env
 from .process import ConcurrentWorkerProcess
 
 __all__ = ["ServiceExecutor"]
@@ -105,7 +105,8 @@ class _Quiet:
 
 class ServiceExecutor(Executor):
     def __init__(self, env: dict[str, str] | None = None):
-        self.env = dict(env or {})
+        # One shared-memory namespace for all its workers, removed when it closes.
+        self.env = {**(env or {}), SHM_NAMESPACE: new_shm_namespace()}
         self._instances: dict[tuple[str, str | None], _Instance] = {}
         self._starting: set[asyncio.Task[Outcome]] = set()
         self._closing = False
@@ -217,6 +218,7 @@ class ServiceExecutor(Executor):
             for task in instance.stopping:
                 if not task.done():
                     await asyncio.gather(task, return_exceptions=True)
+        remove_shm_namespace(self.env[SHM_NAMESPACE])  # what its workers left, only that
 
 
 async def _stop(instance: _Instance) -> None:

@@ -145,6 +145,8 @@ class Session:
 
 
 def _tmp() -> str:
-    import tempfile
+    """Per-flow tmp folders go in this user's own temporary folder, not straight into the
+    machine's shared one, where anyone could create (and read) a flow's folder first."""
+    from ..paths import own_tmp_root
 
-    return tempfile.gettempdir()
+    return str(own_tmp_root() / "tmp")

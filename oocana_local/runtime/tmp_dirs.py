@@ -1,6 +1,6 @@
 """The scratch folders of a run (``context.tmp_dir``): one per flow, named as oocana names
-them, ``<root>/<flow folder name>-<hash8>`` (root: ``$OOCANA_TEMP_ROOT`` or the system's
-temporary folder).
+them, ``<root>/<flow folder name>-<hash8>`` (root: ``$OOCANA_TEMP_ROOT`` or ``tmp/`` in the
+user's own temporary folder, ``paths.own_tmp_root``).
 
 A run that completes removes the folders it used. A run that fails or is cancelled keeps
 them for the user to look into; the next run of the flow moves such a folder to

@@ -68,7 +68,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     ``UsageError`` when the store cannot open or a served package cannot be read."""
     from ..engine import Engine
     from ..errors import UsageError
+    from ..paths import own_tmp_root
 
+    own_tmp_root()  # served runs keep tmp folders there: refuse now, not at the first run
     db = Path(config.db) if config.db is not None else default_db_path()
     catalog = Catalog([Path(p) for p in config.paths], include_tests=config.include_tests)
     if catalog.problems:
@@ -85,13 +87,18 @@ def create_app(config: ServeConfig) -> FastAPI:
                       max_task_events=max(0, config.max_task_events),
                       files_root=db.parent / "serve-files")
     state = ServerState(runs=runs, token=TokenCheck(config.token))
+    from .mcp_http import PATH as MCP_PATH
+    from .mcp_http import mcp_endpoint
+
+    mcp = mcp_endpoint(runs, state.token, config.secrets_file)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.mark_interrupted()
         await runs.start()  # the worker pool binds to this loop
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             await runs.close()
             await engine.aclose()
@@ -99,7 +106,8 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     app = FastAPI(title="oocana-local serve", lifespan=lifespan,
                   description="Runs the local flows and blocks through the OOMOL Connect, "
-                              "Sim, AppBuilder and NGraphX client protocols.")
+                              "Sim, AppBuilder and NGraphX client protocols, and as MCP "
+                              "tools at /mcp.")
     app.state.runs = runs
     app.state.token = state.token
     app.add_exception_handler(ProtocolError, protocol_error_handler)
@@ -110,7 +118,12 @@ def create_app(config: ServeConfig) -> FastAPI:
     # no cookie or credential is ever accepted.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
                        allow_headers=["*"], allow_credentials=False,
-                       expose_headers=["X-Run-Id", "X-Appbuilder-Request-Id"])
+                       expose_headers=["X-Run-Id", "X-Appbuilder-Request-Id",
+                                       "Mcp-Session-Id"])
+    from starlette.routing import Route
+
+    # An ASGI app, not a FastAPI route: the MCP SDK answers the request itself.
+    app.router.routes.append(Route(MCP_PATH, endpoint=mcp, methods=["GET", "POST", "DELETE"]))
 
     from .appbuilder import appbuilder_router
     from .connect import connect_router
@@ -121,7 +134,8 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.include_router(sim_router(state))
     app.include_router(appbuilder_router(state))
     app.include_router(ngraphx_router(state))
-    from .web.routes import web_router
+    from .web.routes import LoginRequired, login_required_handler, web_router
 
+    app.add_exception_handler(LoginRequired, login_required_handler)
     app.include_router(web_router(state, [Path(p) for p in config.recorded]))
     return app

@@ -154,6 +154,7 @@ def serve_command(args: argparse.Namespace) -> int:
     print(f"  Sim            base_url={url}")
     print(f"  AppBuilder     GATEWAY_URL_V2={url}")
     print(f"  NGraphX        {url}/share/api/v1/graphx/flow/run")
+    print(f"  MCP            {url}/mcp")
     print(f"  API docs       {url}/docs")
     shown = token if generated else f"${TOKEN_ENV}" if not args.token else "<your --token>"
     print(f"  web view       {url}/?token={shown}")

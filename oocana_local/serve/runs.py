@@ -38,8 +38,8 @@ from .store import SERVER_STOPPED, RunStore, TaskEvent, TaskRecord
 if TYPE_CHECKING:
     from ..engine import Engine
 
-__all__ = ["RunManager", "LiveRun", "NotFound", "BadRequest", "STOPPED_MESSAGE", "TIMED_OUT_MESSAGE",
-           "MAX_TASK_EVENTS"]
+__all__ = ["RunManager", "LiveRun", "NotFound", "BadRequest", "check_inputs", "STOPPED_MESSAGE",
+           "TIMED_OUT_MESSAGE", "MAX_TASK_EVENTS"]
 
 STOPPED_MESSAGE = "Stopped"
 TIMED_OUT_MESSAGE = "Timed out"
@@ -188,7 +188,7 @@ class RunManager:
                task_id: str | None = None) -> LiveRun:
         """Check the inputs, record the task and start it (or queue it for a slot)."""
         inputs = dict(inputs or {})
-        _check_inputs(target, inputs, nodes_inputs)
+        check_inputs(target, inputs, nodes_inputs)
         task_id = task_id or self.new_task_id()
         record = TaskRecord(id=task_id, protocol=protocol, target=entry.name,
                             kind=entry.kind, inputs=inputs, nodes_inputs=nodes_inputs,
@@ -354,8 +354,9 @@ def file_inputs(target: Flow | TaskBlock) -> list[tuple[str, bool]]:
     return found
 
 
-def _check_inputs(target: Flow | TaskBlock, inputs: dict[str, Any],
-                  nodes_inputs: dict[str, dict[str, Any]] | None) -> None:
+def check_inputs(target: Flow | TaskBlock, inputs: dict[str, Any],
+                 nodes_inputs: dict[str, dict[str, Any]] | None) -> None:
+    """BadRequest when the inputs cannot run as given (unknown, missing, mismatched)."""
     flow = block_as_flow(target) if isinstance(target, TaskBlock) else target
     try:
         given = root_inputs(flow, inputs)
