@@ -1,6 +1,7 @@
 """The rules of a job's life (``executor/lifecycle.py``), one scenario per rule, run on
 every kind of worker-backed executor: the Python pool, the Node.js pool, a service's
-worker and Ray actors. Each scenario runs two jobs on the same worker."""
+worker and Ray actors. Each scenario runs two jobs on one executor: the rule's, then one
+that shows the executor goes on."""
 
 from __future__ import annotations
 
@@ -39,6 +40,14 @@ def b(inputs, context):
     while not os.path.exists(inputs["said"]):
         time.sleep(0.01)
     return {"out": 2}
+
+def crash(inputs, context):
+    os.write(2, b"last words\\n")
+    os._exit(3)
+
+def hang(inputs, context):
+    while True:
+        time.sleep(0.05)
 """
 NODE = """\
 import fs from "node:fs";
@@ -58,14 +67,24 @@ export async function b(inputs) {
   while (!fs.existsSync(inputs.said)) await new Promise((r) => setTimeout(r, 10));
   return { out: 2 };
 }
+
+export async function crash() {
+  fs.writeSync(2, "last words\\n");
+  process.exit(3);
+}
+
+export async function hang() {
+  await new Promise(() => {});
+}
 """
 SERVICE = PYTHON + """
 def main(service):
-    service.block_handler = {"a": a, "b": b}
+    service.block_handler = {"a": a, "b": b, "crash": crash, "hang": hang}
 """
 
 
-def _job(kind: str, folder: Path, block: str, inputs: dict[str, Any]) -> Job:
+def _job(kind: str, folder: Path, block: str, inputs: dict[str, Any],
+         timeout: float | None = None) -> Job:
     """Job ``block`` of the blocks above, for ``kind`` (all of a kind share one worker)."""
     if kind == "nodejs":
         job = make_job(folder, NODE, entry="main.mjs", function=block, inputs=inputs)
@@ -79,6 +98,8 @@ def _job(kind: str, folder: Path, block: str, inputs: dict[str, Any]) -> Job:
     else:
         job = make_job(folder, PYTHON, function=block, inputs=inputs)
         spec = job.spec
+    if timeout is not None:
+        spec = dataclasses.replace(spec, timeout=timeout)
     return spec.job(job.job_id, job.stacks, job.inputs)
 
 
@@ -163,3 +184,40 @@ def test_a_handler_that_raises_is_reported_and_the_worker_goes_on(kind: str,
     assert reported, "the handler's exception was not reported"
     assert all(isinstance(c.get("exception"), RuntimeError) for c in reported)
     assert all("a bug of the handler" in str(c["exception"]) for c in reported)
+
+
+def test_a_worker_that_dies_crashes_its_job_with_its_last_words(kind: str,
+                                                                 tmp_path: Path) -> None:
+    folder = tmp_path / kind
+    (tmp_path / "said").touch()
+    files = {"go": str(tmp_path / "never"), "said": str(tmp_path / "said")}
+
+    async def scenario(executor: Executor, reported: list[dict[str, Any]]) -> None:
+        outcome = await executor.run(_job(kind, folder, "crash", files), Recorder())
+        assert outcome.status == "crashed"
+        assert outcome.error is not None
+        if kind == "ray":  # an actor's stderr stays on its node: Ray's cause is said
+            assert "died" in outcome.error, outcome.error
+        else:
+            assert "exit code 3" in outcome.error and "last words" in outcome.error, \
+                outcome.error
+        outcome = await executor.run(_job(kind, folder, "b", files), Recorder())
+        assert outcome.status == "done", outcome.error  # on a new worker
+
+    assert _run(kind, scenario) == []
+
+
+def test_a_job_that_times_out_stops_its_worker_and_the_next_job_runs(kind: str,
+                                                                     tmp_path: Path) -> None:
+    folder = tmp_path / kind
+    (tmp_path / "said").touch()
+    files = {"go": str(tmp_path / "never"), "said": str(tmp_path / "said")}
+
+    async def scenario(executor: Executor, reported: list[dict[str, Any]]) -> None:
+        outcome = await executor.run(_job(kind, folder, "hang", files, timeout=1.0),
+                                     Recorder())
+        assert outcome.status == "timeout"
+        outcome = await executor.run(_job(kind, folder, "b", files), Recorder())
+        assert outcome.status == "done", outcome.error
+
+    assert _run(kind, scenario) == []
