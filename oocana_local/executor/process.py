@@ -3,7 +3,8 @@
 Everything runs on the engine's event loop without blocking it: the socket and the
 worker's stdout/stderr pipes are non-blocking and read by ``loop.add_reader``; exit is
 noticed through a pidfd (Linux) or, elsewhere, by polling once the socket closed.
-The pool decides what messages mean; this class only moves them.
+What messages mean is decided by the job lifecycle (``lifecycle.py``); this class only
+moves them.
 """
 
 from __future__ import annotations
