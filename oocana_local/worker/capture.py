@@ -5,7 +5,8 @@ handler, so ``print``, direct writes and ``logging`` all land in the block's log
 thread. A worker runs one job at a time, so the current job is a process global; output
 after a job ended belongs to the job that ran last. A thread that a job starts writes as
 that job, even once the job ended or another began (``Thread.start`` carries the job id),
-so a block's leftover threads never write into a later job's log. The calls of a service run at once,
+so a block's leftover threads never write into a later job's log (a thread pool's shared
+threads excepted: they write as the job running). The calls of a service run at once,
 each on a thread of its own (``begin_thread``): what such a thread writes belongs to its
 call. C-level writes to fd 1/2 bypass this
 and reach the engine through the worker's pipes, until a job holds a secret
@@ -121,17 +122,23 @@ def flush() -> None:
             writer.flush_job(_job_id)
 
 
+_POOL_THREADS = "concurrent.futures.thread"
+
+
 def _carry_job(start: Callable[[threading.Thread], None]) -> Callable[[threading.Thread], None]:
     """``Thread.start`` that makes the new thread write as the job that started it."""
 
     def start_as_job(thread: threading.Thread) -> None:
         job_id = getattr(_thread, "job_id", None) or _job_id
-        if job_id is not None:
-            target = thread.run
+        # A ThreadPoolExecutor's threads (asyncio.to_thread's too) serve whichever job
+        # submits work later: they write as the job running then, as before.
+        target = getattr(thread, "_target", None)
+        if job_id is not None and getattr(target, "__module__", None) != _POOL_THREADS:
+            body = thread.run
 
             def run() -> None:
                 _thread.job_id = job_id
-                target()
+                body()
 
             thread.run = run  # type: ignore[method-assign]
         start(thread)
