@@ -131,9 +131,11 @@ def _carry_job(start: Callable[[threading.Thread], None]) -> Callable[[threading
     def start_as_job(thread: threading.Thread) -> None:
         job_id = getattr(_thread, "job_id", None) or _job_id
         # A ThreadPoolExecutor's threads (asyncio.to_thread's too) serve whichever job
-        # submits work later: they write as the job running then, as before.
+        # submits work later, and the worker's own threads (``oocana-*``: fd pumps, calls)
+        # no job: they write as the job running then.
         target = getattr(thread, "_target", None)
-        if job_id is not None and getattr(target, "__module__", None) != _POOL_THREADS:
+        if job_id is not None and getattr(target, "__module__", None) != _POOL_THREADS \
+                and not thread.name.startswith("oocana-"):
             body = thread.run
 
             def run() -> None:
