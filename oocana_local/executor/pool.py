@@ -425,11 +425,13 @@ class WorkerPool(Executor):
         self.values.made(worker, _refs(values))
 
     def link(self, worker: _Worker, run: Run, message: dict[str, Any]) -> _Link:
+        assert isinstance(run, _Run)
         return _Link(self, worker, run, message)
 
     def finished(self, worker: _Worker, run: Run) -> None:
+        assert isinstance(run, _Run)
         worker.job = None
-        spent = self._loop.time() - run.started_at  # type: ignore[union-attr, attr-defined]
+        spent = self._loop.time() - run.started_at  # type: ignore[union-attr]
         self._job_seconds += 0.2 * (spent - self._job_seconds)
         worker.stderr_tail.clear()
         self._release(worker)
@@ -545,7 +547,7 @@ class _Link:
     """A request of a job on a pool worker: the events of a ``RunBlock``'s job go to the
     worker in order, with blobs for values it does not hold; then the response."""
 
-    def __init__(self, pool: WorkerPool, worker: _Worker, run: Run, message: dict[str, Any]):
+    def __init__(self, pool: WorkerPool, worker: _Worker, run: _Run, message: dict[str, Any]):
         self._pool = pool
         self._worker = worker
         self._run = run
@@ -582,7 +584,7 @@ class _Link:
                 await before
         blobs = (await self._pool._fetch(missing, self._worker))[0] if missing else None
         if blobs:
-            files = self._run.files  # type: ignore[attr-defined]
+            files = self._run.files
             for key, blob in blobs.items():
                 claim = None if key in self._pool.values.parked else shm.blob_claim(blob)
                 if claim:
