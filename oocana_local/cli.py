@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .cli_debug import add_debug_args, debug_settings
 from .wire import names
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true",
                      help="exit 1 when a node did not run or a warning was raised, even if "
                           "the run completed")
+    add_debug_args(run)
 
     check = commands.add_parser(
         "check", help="validate every manifest under a path",
@@ -142,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--json-lines", action="store_true",
                      help="print one JSON object per run instead of the live view")
     _cache_args(dev, "also reuse (and fill) the disk cache")
+    add_debug_args(dev)
 
     boot = commands.add_parser(
         "bootstrap", help="install a package's dependencies (npm, pip, its own script)",
@@ -374,7 +377,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"oocana-local: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if executor == "local":
+    if executor == "local" and not args.debug:  # a debug run's worker starts under debugpy
         launch_early()  # the first worker starts while the engine imports and reads manifests
     try:
         return _run(args, path)
@@ -399,8 +402,14 @@ def _run(args: argparse.Namespace, path: Path) -> int:
         print(f"oocana-local: {exc}", file=sys.stderr)
         return EXIT_USAGE
     assert options.session_dir is not None
-    with Engine(search_paths=args.search_paths, max_workers=args.max_workers,
-                executor=args.executor, ray_address=args.ray_address) as engine:
+    try:
+        engine = Engine(search_paths=args.search_paths, max_workers=args.max_workers,
+                        executor=args.executor, ray_address=args.ray_address,
+                        debug=debug_settings(args))
+    except UsageError as exc:
+        print(f"oocana-local: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with engine:
         warnings: list[Any] = []
         try:
             if path.suffix == ".py" and path.is_file():

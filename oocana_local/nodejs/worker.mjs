@@ -9,6 +9,7 @@ import { installCapture, flushLogs, jobStorage } from "./capture.mjs";
 import { installChildOutput } from "./children.mjs";
 import { requireTypeScript } from "./require_ts.mjs";
 import { Context, KEEP_ALIVE } from "./context.mjs";
+import { openInspector, waitForClient } from "./debug.mjs";
 import { decodeInputs, InputError, store } from "./values.mjs";
 
 const fd = Number(process.argv[process.argv.indexOf("--fd") + 1]);
@@ -163,6 +164,7 @@ async function loadFunction(job) {
 }
 
 async function runJob(job) {
+  waitForClient();
   const context = { jobId: job.job_id, sessionId: job.session_id };
   await jobStorage.run(context, async () => {
     let ctx = null;
@@ -189,4 +191,5 @@ async function runJob(job) {
   });
 }
 
+openInspector();
 send({ type: "ready", pid: process.pid });

@@ -16,7 +16,7 @@ import threading
 from _queue import SimpleQueue
 
 from ..context import ValueStore
-from . import blobs, capture, hooks, loader
+from . import blobs, capture, debug, hooks, loader
 from .channel import Channel
 from .job import JobRunner, user_traceback
 from .sink import SocketSink
@@ -41,6 +41,7 @@ def _prepare_interpreter() -> None:
     sys.argv = ["oocana-local-worker"]
     loader.install_finder()
     hooks.install()  # plt.show(), fig.show(), Image.show() send previews; imports nothing
+    debug.install_breakpoint_hook()
     faulthandler.enable(file=sys.__stderr__ or sys.stderr)  # a segfault leaves its traceback in the log
 
 
@@ -99,6 +100,7 @@ class Worker:
         jobs, runner = self.jobs, self.runner
         while True:
             job = jobs.get()
+            debug.before_job()
             try:
                 runner.run(job)
             except BaseException as exc:  # a bug of ours: still end the job
