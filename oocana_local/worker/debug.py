@@ -77,9 +77,7 @@ def _skipped_breakpoint(*args: Any, **kwargs: Any) -> None:
     from .hooks import current_context
 
     context = current_context()
-    if context is not None:
-        try:
-            context.send_warning(warning)
-        except Exception:  # a finished job: the terminal line below still tells
-            pass
-    sys.stderr.write(f"warning: {warning}\n")
+    try:
+        context.send_warning(warning)  # shown in the terminal, and an event
+    except Exception:  # no job (yet): the worker's stderr still reaches the engine
+        sys.stderr.write(f"warning: {warning}\n")

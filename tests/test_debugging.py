@@ -1,0 +1,285 @@
+"""``run --debug``: a real DAP client attaches to debugpy in the worker, breakpoints set
+by path hit in a block file, a flow's scriptlet and a subflow's block; ``breakpoint()``
+stops under --debug and only warns without it; a run nobody attaches to waits without
+spending CPU and ends on Ctrl-C with no worker left."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from debug_clients import GUARD, DapClient, free_port
+from helpers import cli, cli_env, descendants, is_alive
+
+pytest.importorskip("debugpy")
+
+BLOCK_YAML = """\
+executor: {name: python, options: {entry: main.py}}
+inputs_def: [{handle: n, json_schema: {type: number}}]
+outputs_def: [{handle: out, json_schema: {type: number}}]
+"""
+
+PROBE = """\
+def main(params, context):
+    value = params["n"] * 2
+    doubled = value + 1
+    return {"out": doubled}
+"""
+
+SCRIPTLET = """\
+def main(params, context):
+    tripled = params["n"] * 3
+    return {"out": tripled}
+"""
+
+INNER = """\
+def main(params, context):
+    inner = params["n"] - 7
+    return {"out": inner}
+"""
+
+FLOW = """\
+nodes:
+  - node_id: probe
+    task: self::probe
+    inputs_from: [{handle: n, value: 20}]
+  - node_id: script
+    task:
+      inputs_def: [{handle: n, json_schema: {type: number}}]
+      outputs_def: [{handle: out, json_schema: {type: number}}]
+      executor: {name: python, options: {entry: scriptlets/+python#1.py}}
+    inputs_from: [{handle: n, from_node: [{node_id: probe, output_handle: out}]}]
+  - node_id: sub
+    subflow: self::inner
+    inputs_from: [{handle: n, from_node: [{node_id: script, output_handle: out}]}]
+outputs_from:
+  - {handle: result, from_node: [{node_id: sub, output_handle: out}]}
+outputs_def: [{handle: result}]
+"""
+
+SUBFLOW = """\
+inputs_def: [{handle: n, json_schema: {type: number}}]
+outputs_def: [{handle: out, json_schema: {type: number}}]
+nodes:
+  - node_id: step
+    task: self::inner_step
+    inputs_from: [{handle: n, from_flow: [{input_handle: n}]}]
+outputs_from:
+  - {handle: out, from_node: [{node_id: step, output_handle: out}]}
+"""
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Path:
+    root = tmp_path / "pkg"
+    files = {
+        "package.oo.yaml": "name: dbg\nversion: 0.1.0\n",
+        "blocks/probe/block.oo.yaml": BLOCK_YAML,
+        "blocks/probe/main.py": PROBE,
+        "blocks/inner_step/block.oo.yaml": BLOCK_YAML,
+        "blocks/inner_step/main.py": INNER,
+        "subflows/inner/subflow.oo.yaml": SUBFLOW,
+        "flows/main/flow.oo.yaml": FLOW,
+        "flows/main/scriptlets/+python#1.py": SCRIPTLET,
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def _debug_run(target: Path, port: int, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        cli("run", str(target), "--debug", "--debug-port", str(port), "--node-debug-port",
+            str(free_port()), "--json", *extra),
+        env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _announcement(proc: subprocess.Popen[str], needle: str) -> str:
+    """The stderr line that names ``needle`` (the run's ``127.0.0.1:port``)."""
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if needle in line:
+            return line
+    raise AssertionError(f"no line naming {needle} on stderr:\n{''.join(seen)}")
+
+
+def _finish(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = proc.communicate(timeout=GUARD)
+    assert proc.returncode == 0, err
+    return json.loads(out)
+
+
+def test_breakpoints_by_path_hit_a_block_a_scriptlet_and_a_subflow_block(package):
+    port = free_port()
+    proc = _debug_run(package / "flows" / "main", port)
+    try:
+        line = _announcement(proc, f"127.0.0.1:{port}")
+        assert "Remote Attach" in line and "DAP" in line
+        probe = package / "blocks/probe/main.py"
+        scriptlet = package / "flows/main/scriptlets/+python#1.py"
+        inner = package / "blocks/inner_step/main.py"
+        dap = DapClient(port, proc)
+        dap.attach({str(probe): [3], str(scriptlet): [3], str(inner): [3]})
+        seen = []
+        for path, local, value in ((probe, "value", "40"), (scriptlet, "tripled", "123"),
+                                   (inner, "inner", "116")):
+            stopped = dap.event("stopped")["body"]
+            assert stopped["reason"] == "breakpoint"
+            frame = dap.top_frame(stopped["threadId"])
+            assert (Path(frame["source"]["path"]), frame["line"]) == (path, 3)
+            seen.append(dap.evaluate(local, frame["id"]))
+            assert seen[-1] == value
+            dap.request("continue", threadId=stopped["threadId"])
+        summary = _finish(proc)
+        dap.close()
+    finally:
+        proc.kill()
+    assert summary["status"] == "completed"
+    assert summary["outputs"] == {"result": 116}
+
+
+def test_breakpoint_call_stops_in_the_attached_debugger(package):
+    block = package / "blocks" / "probe"
+    (block / "main.py").write_text(PROBE.replace("    doubled", "    breakpoint()\n    doubled"))
+    port = free_port()
+    proc = _debug_run(block, port, "--inputs", '{"n": 5}')
+    try:
+        _announcement(proc, f"127.0.0.1:{port}")
+        dap = DapClient(port, proc)
+        dap.attach()  # no breakpoint set in the client: breakpoint() alone stops
+        stopped = dap.event("stopped")["body"]
+        frame = dap.top_frame(stopped["threadId"])
+        assert Path(frame["source"]["path"]) == block / "main.py"
+        assert frame["line"] in (3, 4)  # at the call, or the line it returns to
+        assert dap.evaluate("value", frame["id"]) == "10"
+        assert dap.evaluate("value + params['n']", frame["id"]) == "15"
+        dap.request("continue", threadId=stopped["threadId"])
+        summary = _finish(proc)
+        dap.close()
+    finally:
+        proc.kill()
+    assert summary["outputs"] == {"out": 11}
+
+
+def test_breakpoint_without_debug_warns_and_goes_on(package):
+    from oocana_local import Engine
+
+    block = package / "blocks" / "probe"
+    (block / "main.py").write_text(PROBE.replace("    doubled", "    breakpoint()\n    doubled"))
+    with Engine() as engine:
+        result = engine.run(block, inputs={"n": 4})
+    assert result.status == "completed"
+    assert result.outputs == {"out": 9}
+    warnings = [e["warning"] for e in result.events if e["type"] == "BlockWarning"]
+    assert len(warnings) == 1
+    assert f"{block / 'main.py'}:3" in warnings[0] and "--debug" in warnings[0]
+
+
+def test_breakpoint_without_debug_is_shown_in_the_terminal(package):
+    block = package / "blocks" / "probe"
+    (block / "main.py").write_text(PROBE.replace("    doubled", "    breakpoint()\n    doubled"))
+    done = subprocess.run(cli("run", str(block), "--inputs", '{"n": 1}'), env=cli_env(),
+                          capture_output=True, text=True, timeout=GUARD, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    shown = done.stdout + done.stderr
+    assert "main.py:3" in shown and "--debug" in shown
+
+
+def _cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_run_waiting_for_a_client_spends_no_cpu_and_ends_on_ctrl_c(package):
+    port = free_port()
+    proc = _debug_run(package / "blocks" / "probe", port, "--inputs", '{"n": 1}')
+    try:
+        _announcement(proc, f"127.0.0.1:{port}")
+        # The job reaches the worker, which then waits for a client: watch both.
+        pids = [proc.pid, *descendants(proc.pid)]
+        assert len(pids) >= 2
+        before = _cpu_ticks(pids)
+        time.sleep(1.0)
+        spent = _cpu_ticks(pids) - before
+        hz = os.sysconf("SC_CLK_TCK")
+        assert spent <= hz // 5, f"{spent} ticks of CPU in a second while waiting"
+        everyone = {proc.pid, *descendants(proc.pid)}
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=GUARD)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    left = [pid for pid in everyone if is_alive(pid)]
+    assert not left, f"processes left after Ctrl-C: {left}"
+
+
+def test_a_busy_debug_port_is_a_usage_error(package):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            cli("run", str(package / "blocks" / "probe"), "--debug", "--debug-port",
+                str(port)), env=cli_env(), capture_output=True, text=True, timeout=GUARD)
+    assert done.returncode == 2
+    assert f"127.0.0.1:{port} is already in use" in done.stderr
+    assert "--debug-port" in done.stderr
+
+
+def test_debug_options_are_in_the_help_of_run_and_dev():
+    for command in ("run", "dev"):
+        done = subprocess.run(cli(command, "--help"), env=cli_env(), capture_output=True,
+                              text=True, timeout=GUARD)
+        assert "debugging:" in done.stdout
+        for flag in ("--debug ", "--debug-port", "--node-debug-port"):
+            assert flag in done.stdout
+
+
+def test_scaffolded_python_block_is_debugged_through_dev(tmp_path):
+    """``dev --debug`` runs the first run under the debugger too."""
+    (tmp_path / "package.oo.yaml").write_text("name: d\nversion: 0.1.0\n")
+    block = tmp_path / "blocks" / "one"
+    block.mkdir(parents=True)
+    (block / "block.oo.yaml").write_text(BLOCK_YAML)
+    (block / "main.py").write_text(PROBE)
+    port = free_port()
+    proc = subprocess.Popen(
+        cli("dev", str(block), "--inputs", '{"n": 2}', "--debug", "--debug-port", str(port),
+            "--node-debug-port", str(free_port()), "--json-lines"),
+        env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _announcement(proc, f"127.0.0.1:{port}")
+        dap = DapClient(port, proc)
+        dap.attach({str(block / "main.py"): [3]})
+        stopped = dap.event("stopped")["body"]
+        frame = dap.top_frame(stopped["threadId"])
+        assert dap.evaluate("value", frame["id"]) == "4"
+        dap.request("continue", threadId=stopped["threadId"])
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        assert first["status"] == "completed"
+        dap.close()
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=GUARD)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
