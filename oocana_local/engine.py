@@ -98,6 +98,7 @@ class Engine:
         if self._executor is not None:
             self._loop.run_until_complete(self._executor.close())
         self._loop.close()
+        _collect_coverage()
 
     async def aclose(self) -> None:
         """``close()`` for an engine whose runs were awaited on another, running loop."""
@@ -107,6 +108,7 @@ class Engine:
         if self._executor is not None:
             await self._executor.close()
         self._loop.close()
+        _collect_coverage()
 
     def __enter__(self) -> Engine:
         return self
@@ -191,6 +193,14 @@ class Engine:
         finally:
             for unsubscribe in unsubscribes:
                 unsubscribe()
+            _collect_coverage()
+
+
+def _collect_coverage() -> None:
+    """Block lines measured in workers join this process's coverage data, if measured."""
+    from .executor.coverage_bridge import collect
+
+    collect()
 
 
 def run(path: str | os.PathLike[str], options: RunOptions | None = None, *,

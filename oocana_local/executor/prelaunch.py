@@ -38,9 +38,11 @@ def worker_command(fd: int) -> list[str]:
 def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a worker process of this engine."""
     from ..worker.blobs import shm_prefix
+    from .coverage_bridge import worker_env as coverage_env
 
     env = dict(os.environ)
     env.update(extra or {})
+    env.update(coverage_env())  # measured like this process, when it is measured
     env["MPLBACKEND"] = "Agg"  # figures render without a display
     env["OOCANA_LOCAL_SHM_PREFIX"] = shm_prefix()  # so the pool's close() finds what it leaves
     return env

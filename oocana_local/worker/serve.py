@@ -16,7 +16,7 @@ import threading
 from _queue import SimpleQueue
 
 from ..context import ValueStore
-from . import blobs, capture, debug, hooks, loader
+from . import blobs, capture, coverage_hook, debug, hooks, loader
 from .channel import Channel
 from .job import JobRunner, user_traceback
 from .sink import SocketSink
@@ -110,6 +110,7 @@ class Worker:
 
 
 def serve(fd: int) -> None:
+    coverage_hook.start()  # before any thread starts, so that each is measured
     worker = Worker(fd)
     _prepare_interpreter()
     capture.install(worker.channel)
