@@ -8,6 +8,7 @@ test instead of hanging it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import socket
@@ -132,7 +133,8 @@ class CdpClient:
         from websockets.sync.client import connect
 
         url = self._target(port, proc)
-        self.ws = connect(url, open_timeout=GUARD, max_size=None)
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(connect(url, open_timeout=GUARD, max_size=None))
         self.ids = itertools.count(1)
         self.events: list[dict[str, Any]] = []
         self.results: dict[int, dict[str, Any]] = {}
@@ -157,7 +159,7 @@ class CdpClient:
             time.sleep(0.05)
 
     def close(self) -> None:
-        self.ws.close()
+        self._stack.close()
 
     def _pump(self) -> None:
         message = json.loads(self.ws.recv(timeout=GUARD))
@@ -183,3 +185,43 @@ class CdpClient:
                     return dict(self.events.pop(index)["params"])
                 index += 1
             self._pump()
+
+
+_B64 = {c: i for i, c in enumerate(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+
+
+def _vlq(segment: str) -> list[int]:
+    values, shift, value = [], 0, 0
+    for char in segment:
+        digit = _B64[char]
+        value += (digit & 31) << shift
+        if digit & 32:
+            shift += 5
+            continue
+        values.append(-(value >> 1) if value & 1 else value >> 1)
+        shift = value = 0
+    return values
+
+
+def source_map_lines(source_map: dict[str, Any]) -> list[tuple[int, int, int]]:
+    """``(generated line, generated column, original line)``, all 0-based, for every
+    mapping of a version 3 source map (one source)."""
+    rows = []
+    source_line = 0
+    for generated_line, group in enumerate(source_map["mappings"].split(";")):
+        column = 0
+        for segment in filter(None, group.split(",")):
+            fields = _vlq(segment)
+            column += fields[0]
+            if len(fields) >= 4:
+                source_line += fields[2]
+                rows.append((generated_line, column, source_line))
+    return rows
+
+
+def inline_source_map(url: str) -> dict[str, Any]:
+    import base64
+
+    assert url.startswith("data:application/json"), url[:60]
+    return dict(json.loads(base64.b64decode(url.split(",", 1)[1])))
