@@ -114,3 +114,33 @@ def test_workers_measure_only_when_the_engine_is_measured(package):
         "print('OOCANA_LOCAL_COVERAGE' in worker_env())\n")
     assert _run(["probe_env.py"], package).strip() == "False"
     assert _run(["-m", "coverage", "run", "probe_env.py"], package).strip() == "True"
+
+
+def test_node_v8_coverage_reaches_node_workers(tmp_path):
+    """``NODE_V8_COVERAGE``: each Node.js worker writes the coverage of the blocks it ran
+    there, although the engine stops its workers with SIGKILL."""
+    import json
+    import os
+
+    (tmp_path / "package.oo.yaml").write_text("name: n\nversion: 0.1.0\n")
+    block = tmp_path / "blocks" / "js"
+    block.mkdir(parents=True)
+    (block / "block.oo.yaml").write_text(
+        "executor: {name: nodejs, options: {entry: main.js}}\n"
+        "inputs_def: [{handle: n, json_schema: {type: number}}]\n"
+        "outputs_def: [{handle: out, json_schema: {type: number}}]\n")
+    (block / "main.js").write_text(
+        "export default function (params) {\n  return { out: params.n + 1 };\n}\n")
+    folder = tmp_path / "v8"
+    env = {**cli_env(), "NODE_V8_COVERAGE": str(folder)}
+    done = subprocess.run([sys.executable, "-m", "oocana_local", "run", str(block), "--inputs",
+                           '{"n": 1}', "--json"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    url = (block / "main.js").as_uri()
+    counts = []
+    for name in os.listdir(folder):
+        for script in json.loads((folder / name).read_text())["result"]:
+            if script["url"].split("?")[0] == url:
+                counts += [f["ranges"][0]["count"] for f in script["functions"]]
+    assert counts and max(counts) >= 1, "the block's function is not in the V8 coverage"

@@ -10,6 +10,7 @@ import { installChildOutput } from "./children.mjs";
 import { requireTypeScript } from "./require_ts.mjs";
 import { Context, KEEP_ALIVE } from "./context.mjs";
 import { openInspector, waitForClient } from "./debug.mjs";
+import { saveCoverage } from "./coverage.mjs";
 import { decodeInputs, InputError, store } from "./values.mjs";
 
 const fd = Number(process.argv[process.argv.indexOf("--fd") + 1]);
@@ -25,7 +26,10 @@ const written = new Map();   // scriptlet file -> the source this worker wrote t
 let leaving = false;
 
 const channel = new Channel(fd, onMessage);
-const send = (message) => channel.send(message);
+const send = (message) => {
+  if (message.type === "BlockFinished") saveCoverage();  // before the engine may stop us
+  return channel.send(message);
+};
 const worker = {
   send,
   flushLogs: (jobId) => flushLogs(jobId, null, send),
