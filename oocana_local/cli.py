@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--dir", default=None, metavar="DIR",
                      help="the package folder (default: the package around the current "
                           "folder, else the current folder)")
+    new.add_argument("--vscode", action="store_true",
+                     help="also write .vscode/launch.json to attach VS Code to a --debug run "
+                          "(an existing one is left alone)")
 
     dev = commands.add_parser(
         "dev", help="run, then re-run what changed on every save",
@@ -309,6 +312,10 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"oocana-local: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(report(scaffold))
+    if args.vscode:
+        from .scaffold_vscode import write_launch_json
+
+        print(write_launch_json(scaffold.root)[1])
     return EXIT_OK
 
 
