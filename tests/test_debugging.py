@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from debug_clients import GUARD, DapClient, free_port
 from helpers import cli, cli_env, descendants, is_alive
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from debug_clients import GUARD, CdpClient, free_port, inline_source_map, source_map_lines
 from helpers import cli, cli_env
 

@@ -35,8 +35,9 @@ def start() -> None:
 
         settings = json.loads(raw)
         cov = coverage.Coverage(data_suffix=True, **settings)
+        quiet = cov.get_option("run:disable_warnings")
         cov.set_option("run:disable_warnings",
-                       [*(cov.get_option("run:disable_warnings") or []), *_QUIET])
+                       [*(quiet if isinstance(quiet, list) else []), *_QUIET])
         cov.start()
     except Exception as exc:  # e.g. coverage missing from this interpreter
         sys.stderr.write(f"oocana-local: block code in this worker is not measured: {exc}\n")
