@@ -282,3 +282,56 @@ def test_scaffolded_python_block_is_debugged_through_dev(tmp_path):
     finally:
         proc.kill()
     assert proc.returncode == 130
+
+
+def _attach_and_finish(target: Path, tmp_path: Path) -> tuple[dict[str, Any], list[dict]]:
+    port = free_port()
+    events = tmp_path / "events.jsonl"
+    proc = _debug_run(target, port, "--events", str(events))
+    try:
+        _announcement(proc, f"127.0.0.1:{port}")
+        dap = DapClient(port, proc)
+        dap.attach()
+        summary = _finish(proc)
+        dap.close()
+    finally:
+        proc.kill()
+    return summary, [json.loads(line) for line in events.read_text().splitlines()]
+
+
+def test_jobs_run_one_at_a_time_in_a_debug_run(tmp_path):
+    """The concurrency flow runs two sleeps at once normally; here, one after another."""
+    from helpers import FLOWS
+
+    summary, events = _attach_and_finish(FLOWS / "concurrency", tmp_path)
+    assert summary["status"] == "completed"
+    running = most = 0
+    for event in events:
+        if event["type"] == "BlockStarted":
+            running += 1
+            most = max(most, running)
+        elif event["type"] == "BlockFinished":
+            running -= 1
+    assert most == 1
+    assert sum(e["type"] == "BlockStarted" for e in events) == 5
+
+
+def test_a_block_calling_run_block_completes_in_a_debug_run(tmp_path):
+    """The caller waits on blocks and a subflow it started: it lends them its turn."""
+    from helpers import FLOWS
+
+    summary, _ = _attach_and_finish(FLOWS / "run_block", tmp_path)
+    assert summary["status"] == "completed"
+    assert summary["nodes"] == {"caller": "done"}
+    assert summary["outputs"]["report"]["ok"]["outputs"][-1] == {"out": "hihi"}
+
+
+def test_timeouts_are_suspended_in_a_debug_run(tmp_path):
+    """A node whose timeout is shorter than its block: it completes under --debug."""
+    from helpers import FLOWS
+
+    flow = (FLOWS / "timeout" / "flow.oo.yaml").read_text()
+    assert "timeout" in flow
+    summary, events = _attach_and_finish(FLOWS / "timeout", tmp_path)
+    assert not [e for e in events if "imeout" in str(e.get("error") or "")]
+    assert all(state == "done" for state in summary["nodes"].values()), summary

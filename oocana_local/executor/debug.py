@@ -103,15 +103,38 @@ def _without_timeout(job: Job) -> Job:
     return dataclasses.replace(job, spec=spec)
 
 
+class _LendingHandler:
+    """The job's handler, but while its ``run_block`` waits, the job lends its turn
+    (it runs nothing meanwhile; the jobs it started need the turn) and takes it back
+    before it goes on."""
+
+    def __init__(self, inner: JobHandler, turn: asyncio.Lock):
+        self._inner = inner
+        self._turn = turn
+        self.holding = True
+
+    async def run_block(self, request: Any, events: Any) -> None:
+        self.holding = False
+        self._turn.release()
+        try:
+            await self._inner.run_block(request, events)
+        finally:
+            await self._turn.acquire()
+            self.holding = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 class DebugExecutor(Executor):
     """Runs jobs one at a time, without timeouts, saying once per language where its
-    debugger listens. A job started by a running job's ``run_block`` (``nested``) does
-    not wait for its caller to end."""
+    debugger listens. A job that waits on ``run_block`` lets the jobs it started run."""
 
     def __init__(self, inner: Any, settings: DebugSettings):
         self.inner = inner
         self.settings = settings
         self._turn: asyncio.Lock | None = None
+        """One job at a time."""
         self._announced: set[str] = set()
 
     async def start(self) -> None:
@@ -122,24 +145,29 @@ class DebugExecutor(Executor):
 
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         job = _without_timeout(job)
-        if job.nested or job.spec.service is not None:
-            return await self._announce_and_run(job, handler)
+        if job.spec.service is not None:  # a service's jobs live as long as it does
+            return await self.inner.run(job, handler)
         if self._turn is None:
             self._turn = asyncio.Lock()
-        async with self._turn:
-            return await self._announce_and_run(job, handler)
+        await self._turn.acquire()
+        lending = _LendingHandler(handler, self._turn)
+        try:
+            await self._announce(job.spec.executor)
+            return await self.inner.run(job, lending)
+        finally:
+            if lending.holding:
+                self._turn.release()
 
-    async def _announce_and_run(self, job: Job, handler: JobHandler) -> Outcome:
-        language = job.spec.executor
-        if language not in self._announced and job.spec.service is None:
-            if language == "python":
-                await self.inner.python.start()  # listening once it is ready
-                self._announced.add(language)
-                self.settings.announce(self.settings.python_line())
-            elif language == "nodejs":
-                self._announced.add(language)
-                self.settings.announce(self.settings.node_line())
-        return await self.inner.run(job, handler)
+    async def _announce(self, language: str) -> None:
+        if language in self._announced:
+            return
+        if language == "python":
+            await self.inner.python.start()  # listening once it is ready
+        elif language != "nodejs":
+            return
+        self._announced.add(language)
+        self.settings.announce(self.settings.python_line() if language == "python"
+                               else self.settings.node_line())
 
     async def free(self, keys: list[str]) -> None:
         await self.inner.free(keys)
