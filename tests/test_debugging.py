@@ -335,3 +335,21 @@ def test_timeouts_are_suspended_in_a_debug_run(tmp_path):
     summary, events = _attach_and_finish(FLOWS / "timeout", tmp_path)
     assert not [e for e in events if "imeout" in str(e.get("error") or "")]
     assert all(state == "done" for state in summary["nodes"].values()), summary
+
+
+def test_ctrl_c_ends_a_run_paused_at_a_breakpoint(package):
+    port = free_port()
+    proc = _debug_run(package / "blocks" / "probe", port, "--inputs", '{"n": 1}')
+    try:
+        _announcement(proc, f"127.0.0.1:{port}")
+        dap = DapClient(port, proc)
+        dap.attach({str(package / "blocks/probe/main.py"): [3]})
+        dap.event("stopped")
+        everyone = {proc.pid, *descendants(proc.pid)}
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=GUARD)
+        dap.close()
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert not [pid for pid in everyone if is_alive(pid)]
