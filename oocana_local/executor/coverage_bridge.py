@@ -7,18 +7,13 @@ a private folder before each job ends; after every run, and when the engine clos
 data is merged into the measuring process's own. So block lines count as covered exactly
 as code called in-process does, whatever combines or reports the data afterwards.
 
-Nothing happens (and coverage.py is not imported) unless the process is being measured.
+Nothing happens (and nothing is imported) unless the process is being measured.
 """
 
 from __future__ import annotations
 
-import atexit
-import glob
-import json
 import os
-import shutil
 import sys
-import tempfile
 from typing import Any
 
 __all__ = ["ENV", "collect", "worker_env"]
@@ -39,6 +34,9 @@ def _current() -> Any:
 def _data_folder() -> str:
     global _folder
     if _folder is None:
+        import atexit
+        import tempfile
+
         _folder = tempfile.mkdtemp(prefix="oocana-local-coverage-")
         atexit.register(_remove)
     return _folder
@@ -46,6 +44,8 @@ def _data_folder() -> str:
 
 def _remove() -> None:
     if _folder is not None:
+        import shutil
+
         shutil.rmtree(_folder, ignore_errors=True)
 
 
@@ -63,6 +63,8 @@ def worker_env() -> dict[str, str]:
     cov = _current()
     if cov is None:
         return {}
+    import json
+
     config = cov.config
     settings = {
         "data_file": os.path.join(_data_folder(), _PREFIX),
@@ -91,6 +93,8 @@ def collect() -> None:
     workers' files are cumulative, so merging again adds nothing twice)."""
     if _folder is None:
         return
+    import glob
+
     cov = _current()
     files = glob.glob(os.path.join(_folder, f"{_PREFIX}.*"))
     if cov is None or not files:

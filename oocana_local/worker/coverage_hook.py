@@ -7,7 +7,6 @@ over, and a worker may be killed at any time after its job ended.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -31,6 +30,8 @@ def start() -> None:
     if not raw:
         return
     try:
+        import json
+
         import coverage
 
         settings = json.loads(raw)
