@@ -116,6 +116,11 @@ class DapClient:
         self.request("configurationDone")
         self.response(attach)
 
+    def resume(self, thread_id: int) -> None:
+        """``continue``. Its answer is not awaited: the run may end, and its worker with
+        the debugger in it, as soon as the block goes on."""
+        self.send("continue", threadId=thread_id)
+
     def top_frame(self, thread_id: int) -> dict[str, Any]:
         frames = self.request("stackTrace", threadId=thread_id)["body"]["stackFrames"]
         return frames[0]

@@ -140,7 +140,7 @@ def test_breakpoints_by_path_hit_a_block_a_scriptlet_and_a_subflow_block(package
             assert (Path(frame["source"]["path"]), frame["line"]) == (path, 3)
             seen.append(dap.evaluate(local, frame["id"]))
             assert seen[-1] == value
-            dap.request("continue", threadId=stopped["threadId"])
+            dap.resume(stopped["threadId"])
         summary = _finish(proc)
         dap.close()
     finally:
@@ -164,7 +164,7 @@ def test_breakpoint_call_stops_in_the_attached_debugger(package):
         assert frame["line"] in (3, 4)  # at the call, or the line it returns to
         assert dap.evaluate("value", frame["id"]) == "10"
         assert dap.evaluate("value + params['n']", frame["id"]) == "15"
-        dap.request("continue", threadId=stopped["threadId"])
+        dap.resume(stopped["threadId"])
         summary = _finish(proc)
         dap.close()
     finally:
@@ -196,6 +196,30 @@ def test_breakpoint_without_debug_is_shown_in_the_terminal(package):
     assert "main.py:3" in shown and "--debug" in shown
 
 
+def _adapters(port: int) -> list[int]:
+    """debugpy's adapter processes serving ``port`` (they run in a session of their own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(b"debugpy" in a and b"adapter" in a for a in args) and \
+                str(port).encode() in args and is_alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def _no_adapter_left(port: int) -> None:
+    """The adapter exits once the worker it served is gone; wait for that."""
+    deadline = time.monotonic() + GUARD
+    while _adapters(port):
+        assert time.monotonic() < deadline, f"debugpy adapters left: {_adapters(port)}"
+        time.sleep(0.05)
+
+
 def _cpu_ticks(pids: list[int]) -> int:
     total = 0
     for pid in pids:
@@ -214,8 +238,8 @@ def test_a_run_waiting_for_a_client_spends_no_cpu_and_ends_on_ctrl_c(package):
     try:
         _announcement(proc, f"127.0.0.1:{port}")
         # The job reaches the worker, which then waits for a client: watch both.
-        pids = [proc.pid, *descendants(proc.pid)]
-        assert len(pids) >= 2
+        pids = [proc.pid, *descendants(proc.pid), *_adapters(port)]
+        assert len(pids) >= 3
         before = _cpu_ticks(pids)
         time.sleep(1.0)
         spent = _cpu_ticks(pids) - before
@@ -229,6 +253,7 @@ def test_a_run_waiting_for_a_client_spends_no_cpu_and_ends_on_ctrl_c(package):
     assert proc.returncode == 130
     left = [pid for pid in everyone if is_alive(pid)]
     assert not left, f"processes left after Ctrl-C: {left}"
+    _no_adapter_left(port)
 
 
 def test_a_busy_debug_port_is_a_usage_error(package):
@@ -272,7 +297,7 @@ def test_scaffolded_python_block_is_debugged_through_dev(tmp_path):
         stopped = dap.event("stopped")["body"]
         frame = dap.top_frame(stopped["threadId"])
         assert dap.evaluate("value", frame["id"]) == "4"
-        dap.request("continue", threadId=stopped["threadId"])
+        dap.resume(stopped["threadId"])
         assert proc.stdout is not None
         first = json.loads(proc.stdout.readline())
         assert first["status"] == "completed"
@@ -353,3 +378,4 @@ def test_ctrl_c_ends_a_run_paused_at_a_breakpoint(package):
         proc.kill()
     assert proc.returncode == 130
     assert not [pid for pid in everyone if is_alive(pid)]
+    _no_adapter_left(port)

@@ -34,16 +34,36 @@ def listen() -> None:
     Python subprocess of a block does not try the same)."""
     global _waiting, _debugging
     port = int(os.environ.pop(PORT_ENV))
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # no frozen-modules note
     import debugpy
 
-    try:
+    if _bindable(port):
         debugpy.listen((_HOST, port))
         _waiting = True
-    except Exception:  # taken: the debug run's first worker has it
-        host, free = debugpy.listen((_HOST, 0))
+    else:  # taken: the debug run's first worker has it
+        host, free = debugpy.listen((_HOST, _free_port()))
         sys.stderr.write(f"oocana-local: this worker (for a block's run_block) listens for "
                          f"a debugger on {host}:{free}\n")
     _debugging = True
+
+
+def _bindable(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((_HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((_HOST, 0))
+        return int(probe.getsockname()[1])
 
 
 def before_job() -> None:
