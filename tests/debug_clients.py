@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 GUARD = 120.0  # seconds: only so that a broken run cannot hang the test suite
@@ -38,6 +39,18 @@ def _connect(port: int, proc: subprocess.Popen[Any]) -> socket.socket:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def cpu_ticks(pids: list[int]) -> int:
+    """CPU time (utime + stime, in clock ticks) the processes spent so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total
 
 
 class DapClient:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from debug_clients import GUARD, DapClient, free_port
+from debug_clients import GUARD, DapClient, cpu_ticks, free_port
 from helpers import cli, cli_env, descendants, is_alive
 
 pytest.importorskip("debugpy")
@@ -220,17 +220,6 @@ def _no_adapter_left(port: int) -> None:
         time.sleep(0.05)
 
 
-def _cpu_ticks(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_a_run_waiting_for_a_client_spends_no_cpu_and_ends_on_ctrl_c(package):
     port = free_port()
@@ -240,9 +229,9 @@ def test_a_run_waiting_for_a_client_spends_no_cpu_and_ends_on_ctrl_c(package):
         # The job reaches the worker, which then waits for a client: watch both.
         pids = [proc.pid, *descendants(proc.pid), *_adapters(port)]
         assert len(pids) >= 3
-        before = _cpu_ticks(pids)
+        before = cpu_ticks(pids)
         time.sleep(1.0)
-        spent = _cpu_ticks(pids) - before
+        spent = cpu_ticks(pids) - before
         hz = os.sysconf("SC_CLK_TCK")
         assert spent <= hz // 5, f"{spent} ticks of CPU in a second while waiting"
         everyone = {proc.pid, *descendants(proc.pid)}

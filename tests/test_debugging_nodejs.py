@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from debug_clients import GUARD, CdpClient, free_port, inline_source_map, source_map_lines
+from debug_clients import (
+    GUARD,
+    CdpClient,
+    cpu_ticks,
+    free_port,
+    inline_source_map,
+    source_map_lines,
+)
 from helpers import cli, cli_env
 
 pytest.importorskip("websockets")
@@ -147,3 +154,30 @@ def test_a_typescript_breakpoint_hits_its_line_through_the_source_map(tmp_path):
     finally:
         proc.kill()
     assert summary["outputs"] == {"out": 41}
+
+
+def test_a_node_worker_waiting_for_a_client_spends_no_cpu_and_ends_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    import time
+
+    from helpers import descendants, is_alive
+
+    (tmp_path / "package.oo.yaml").write_text("name: n\nversion: 0.1.0\n")
+    block = _block(tmp_path, "js", "main.js", JS)
+    port = free_port()
+    proc = _start(block, port)
+    try:
+        CdpClient._target(port, proc)  # the worker's inspector is up (nobody attached)
+        pids = [proc.pid, *descendants(proc.pid)]
+        assert len(pids) >= 2
+        before = cpu_ticks(pids)
+        time.sleep(1.0)
+        spent = cpu_ticks(pids) - before
+        assert spent <= os.sysconf("SC_CLK_TCK") // 5, f"{spent} ticks in a second"
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=GUARD)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert not [pid for pid in pids if is_alive(pid)]
