@@ -267,8 +267,9 @@ def test_debug_options_are_in_the_help_of_run_and_dev():
             assert flag in done.stdout
 
 
-def test_scaffolded_python_block_is_debugged_through_dev(tmp_path):
-    """``dev --debug`` runs the first run under the debugger too."""
+def test_dev_debug_stops_in_every_run_under_one_attached_debugger(tmp_path):
+    """``dev --debug``: attach once; the run after a save stops at the same breakpoint,
+    in the edited code."""
     (tmp_path / "package.oo.yaml").write_text("name: d\nversion: 0.1.0\n")
     block = tmp_path / "blocks" / "one"
     block.mkdir(parents=True)
@@ -279,17 +280,23 @@ def test_scaffolded_python_block_is_debugged_through_dev(tmp_path):
         cli("dev", str(block), "--inputs", '{"n": 2}', "--debug", "--debug-port", str(port),
             "--node-debug-port", str(free_port()), "--json-lines"),
         env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
     try:
         _announcement(proc, f"127.0.0.1:{port}")
         dap = DapClient(port, proc)
         dap.attach({str(block / "main.py"): [3]})
-        stopped = dap.event("stopped")["body"]
-        frame = dap.top_frame(stopped["threadId"])
-        assert dap.evaluate("value", frame["id"]) == "4"
-        dap.resume(stopped["threadId"])
-        assert proc.stdout is not None
-        first = json.loads(proc.stdout.readline())
-        assert first["status"] == "completed"
+        values = []
+        for run in (1, 2):
+            stopped = dap.event("stopped")["body"]
+            frame = dap.top_frame(stopped["threadId"])
+            values.append(dap.evaluate("value", frame["id"]))
+            dap.resume(stopped["threadId"])
+            summary = json.loads(proc.stdout.readline())
+            assert summary["status"] == "completed"
+            if run == 1:
+                (block / "main.py").write_text(PROBE.replace("* 2", "* 3"))
+        assert values == ["4", "6"]
+        assert summary["outputs"] == {"out": 7}
         dap.close()
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=GUARD)
