@@ -24,6 +24,7 @@ ATTACH_CONFIGURATIONS: list[dict[str, Any]] = [
         "request": "attach",
         "address": "127.0.0.1",
         "port": 9229,
+        "restart": True,
         "skipFiles": ["<node_internals>/**"],
     },
 ]

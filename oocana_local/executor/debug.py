@@ -152,20 +152,22 @@ class DebugExecutor(Executor):
         await self._turn.acquire()
         lending = _LendingHandler(handler, self._turn)
         try:
-            await self._announce(job.spec.executor)
+            await self._announce(job)
             return await self.inner.run(job, lending)
         finally:
             if lending.holding:
                 self._turn.release()
 
-    async def _announce(self, language: str) -> None:
-        if language in self._announced:
+    async def _announce(self, job: Job) -> None:
+        """Once for Python (its worker outlives runs); for Node.js once per session, whose
+        new worker (``dev``: every run) waits for a client again."""
+        language = job.spec.executor
+        key = language if language == "python" else f"{language}\0{job.session_id}"
+        if key in self._announced or language not in ("python", "nodejs"):
             return
         if language == "python":
             await self.inner.python.start()  # listening once it is ready
-        elif language != "nodejs":
-            return
-        self._announced.add(language)
+        self._announced.add(key)
         self.settings.announce(self.settings.python_line() if language == "python"
                                else self.settings.node_line())
 

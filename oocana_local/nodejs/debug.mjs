@@ -12,14 +12,31 @@ export function openInspector() {
   const port = process.env[PORT_ENV];
   if (!port) return;
   delete process.env[PORT_ENV];  // a node subprocess of a block must not try the same port
-  try {
-    inspector.open(Number(port), "127.0.0.1", false);
-    waiting = true;
-  } catch (error) {  // taken: another worker of this run has it
-    inspector.open(0, "127.0.0.1", false);
-    process.stderr.write(`oocana-local: this Node.js worker's inspector is at ${inspector.url()} ` +
-      `(${error?.code ?? error})\n`);
+  // The worker of the previous run (`dev`: a new session) may still be letting it go.
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if (open(Number(port))) {
+      waiting = true;
+      return;
+    }
+    Atomics.wait(pause, 0, 0, 50);  // sleeps, without spinning
   }
+  // Taken for good: another worker of this run (another package's) has it.
+  open(0);
+  process.stderr.write(`oocana-local: 127.0.0.1:${port} is taken; this Node.js worker's ` +
+    `inspector is at ${inspector.url()}\n`);
+}
+
+/** Whether the inspector now listens (a taken port is not an exception, only a note). */
+function open(port) {
+  try {
+    inspector.open(port, "127.0.0.1", false);
+  } catch {
+    return false;
+  }
+  if (inspector.url()) return true;
+  try { inspector.close(); } catch { /* it never opened */ }
+  return false;
 }
 
 /** Block until an inspector client says "run", once (no CPU is spent meanwhile). */
