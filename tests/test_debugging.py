@@ -375,3 +375,53 @@ def test_ctrl_c_ends_a_run_paused_at_a_breakpoint(package):
     assert proc.returncode == 130
     assert not [pid for pid in everyone if is_alive(pid)]
     _no_adapter_left(port)
+
+
+INLINE_FLOW = """\
+nodes:
+  - node_id: inline
+    task:
+      inputs_def: [{handle: n, json_schema: {type: number}}]
+      outputs_def: [{handle: out, json_schema: {type: number}}]
+      executor:
+        name: python
+        options:
+          source: |
+            def main(params, context):
+                halved = params["n"] / 2
+                return {"out": halved}
+    inputs_from: [{handle: n, value: 9}]
+outputs_from:
+  - {handle: result, from_node: [{node_id: inline, output_handle: out}]}
+outputs_def: [{handle: result}]
+"""
+
+
+def test_a_breakpoint_in_an_inline_source_scriptlet(tmp_path):
+    """Inline ``source:`` is written to ``.scriptlets/<node_id>.py`` beside the flow when
+    it runs, where a user finds it after a first run; a breakpoint set there hits."""
+    from oocana_local import Engine
+
+    flow = tmp_path / "flows" / "inline"
+    flow.mkdir(parents=True)
+    (flow / "flow.oo.yaml").write_text(INLINE_FLOW)
+    scriptlet = flow / ".scriptlets" / "inline.py"
+    with Engine() as engine:
+        assert engine.run(flow).outputs == {"result": 4.5}
+    assert scriptlet.is_file()
+    port = free_port()
+    proc = _debug_run(flow, port)
+    try:
+        _announcement(proc, f"127.0.0.1:{port}")
+        dap = DapClient(port, proc)
+        dap.attach({str(scriptlet): [3]})
+        stopped = dap.event("stopped")["body"]
+        frame = dap.top_frame(stopped["threadId"])
+        assert (Path(frame["source"]["path"]), frame["line"]) == (scriptlet, 3)
+        assert dap.evaluate("halved", frame["id"]) == "4.5"
+        dap.resume(stopped["threadId"])
+        summary = _finish(proc)
+        dap.close()
+    finally:
+        proc.kill()
+    assert summary["outputs"] == {"result": 4.5}
