@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .cli_options import executor_args
 from .wire import names
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -221,17 +222,6 @@ def _target_args(parser: argparse.ArgumentParser, *, watched: bool = False) -> _
     executor_args(groups.execution, groups.advanced)
     _search_paths_arg(groups.advanced)
     return groups
-
-
-def executor_args(parser: Any, advanced: Any = None) -> None:
-    """``--executor`` and ``--ray-address`` (in ``advanced`` when given)."""
-    parser.add_argument("--executor", choices=("local", "ray"), default=None,
-                        help="where Python blocks run: local worker processes (default) or "
-                             "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
-    (advanced or parser).add_argument(
-        "--ray-address", default=None, metavar="ADDRESS",
-        help="with --executor ray: 'auto' or 'ray://host:port' joins a cluster; none starts "
-             "a local Ray runtime (also $OOCANA_LOCAL_RAY_ADDRESS)")
 
 
 def _search_paths_arg(parser: Any) -> None:

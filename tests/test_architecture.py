@@ -23,7 +23,7 @@ LEAVES = {"states", "paths", "errors", "wire", "redact", "mime", "_dataclass", "
           "node_tools", "bootstrap", "install_hints", "inputs_file"}
 """Anyone may import them; they import only each other."""
 
-FRONT_ENDS = {"cli", "cli_errors", "cli_paths", "__main__", "scaffold", "serve",
+FRONT_ENDS = {"cli", "cli_errors", "cli_paths", "cli_options", "__main__", "scaffold", "serve",
               "testing", "devmode"}
 """They go through the engine (and may use each other: the CLI starts the server, the
 dev loop, the scaffolder)."""

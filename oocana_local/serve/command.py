@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..cli_options import executor_args
+
 __all__ = ["add_serve_parser", "add_runs_parser", "serve_command", "runs_command",
            "MISSING_EXTRA"]
 
@@ -51,13 +53,7 @@ def add_serve_parser(commands: Any) -> None:
     serve.add_argument("--events", type=Path, action="append", default=[], metavar="FILE",
                        help="an events file of `run --events` (or a folder of them) for "
                             "the web view to list; repeatable")
-    serve.add_argument("--executor", choices=("local", "ray"), default=None,
-                       help="where Python blocks run: local worker processes (default) or "
-                            "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
-    serve.add_argument("--ray-address", default=None, metavar="ADDRESS",
-                       help="with --executor ray: 'auto' or 'ray://host:port' joins a "
-                            "cluster; none starts a local Ray runtime "
-                            "(also $OOCANA_LOCAL_RAY_ADDRESS)")
+    executor_args(serve)
     serve.add_argument("--include-tests", action="store_true",
                        help="also serve flows and blocks under tests/ folders (skipped by "
                             "default, like node_modules/ and hidden folders)")

@@ -17,6 +17,8 @@ from io import TextIOWrapper
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..cli_options import executor_args
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -49,11 +51,7 @@ def add_mcp_parser(commands: Any) -> None:
                           "values are masked in everything sent to the client")
     mcp.add_argument("--max-workers", type=int, default=None, metavar="N",
                      help="most worker processes at once (default 8)")
-    mcp.add_argument("--executor", choices=("local", "ray"), default=None,
-                     help="where Python blocks run: local worker processes (default) or "
-                          "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
-    mcp.add_argument("--ray-address", default=None, metavar="ADDRESS",
-                     help="with --executor ray: 'auto' or 'ray://host:port' joins a cluster")
+    executor_args(mcp)
     mcp.add_argument("--log-level", default="info",
                      choices=("debug", "info", "notice", "warning", "error"),
                      help="the lowest block log level sent until the client sets its own "
