@@ -19,7 +19,7 @@ __all__ = ["add_serve_parser", "add_runs_parser", "serve_command", "runs_command
            "MISSING_EXTRA"]
 
 MISSING_EXTRA = ('oocana-local: serving needs the "serve" extra: '
-                 'pip install "oocana-local[serve]"')
+                 'pip install "oocana-local[serve]" (or pip install fastapi uvicorn)')
 TOKEN_ENV = "OOCANA_LOCAL_TOKEN"
 
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["add_mcp_parser", "mcp_command", "MISSING_MCP", "secrets_redactor"]
 
 MISSING_MCP = ('oocana-local: MCP needs the "mcp" extra (the MCP Python SDK 1.27 or later, '
-               'before 2): pip install "oocana-local[mcp]"')
+               'before 2): pip install "oocana-local[mcp]" (or pip install "mcp>=1.27,<2")')
 MCP_RANGE = ((1, 27), (2, 0))
 
 
