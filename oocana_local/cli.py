@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .cli_options import executor_args
+from .cli_options import choose_executor, executor_args
 from .wire import names
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -263,13 +263,7 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return cmd_check(args)
     if args.command == "dev":
         from .devmode import dev_command
-        from .errors import UsageError
-        from .executor.choice import choose
-
-        try:
-            choose(args.executor, args.ray_address)
-        except UsageError as exc:
-            print(f"oocana-local: {exc}", file=sys.stderr)
+        if choose_executor(args) is None:
             return EXIT_USAGE
         return dev_command(args)
     if args.command == "cache":
@@ -385,14 +379,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"oocana-local: {missing_path_message(path)}", file=sys.stderr)
         return EXIT_USAGE
-    from .errors import UsageError
-    from .executor.choice import choose
     from .executor.prelaunch import discard_early, launch_early
 
-    try:
-        executor, _ = choose(args.executor, args.ray_address)
-    except UsageError as exc:
-        print(f"oocana-local: {exc}", file=sys.stderr)
+    executor = choose_executor(args)
+    if executor is None:
         return EXIT_USAGE
     if executor == "local":
         launch_early()  # the first worker starts while the engine imports and reads manifests

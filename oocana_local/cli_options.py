@@ -16,3 +16,19 @@ def executor_args(parser: Any, advanced: Any = None) -> None:
         "--ray-address", default=None, metavar="ADDRESS",
         help="with --executor ray: 'auto' or 'ray://host:port' joins a cluster; none starts "
              "a local Ray runtime (also $OOCANA_LOCAL_RAY_ADDRESS)")
+
+
+def choose_executor(args: Any) -> str | None:
+    """The executor ``--executor``/``--ray-address`` (or the environment) choose; None,
+    after one line on stderr, when the choice cannot work (e.g. Ray is not installed)."""
+    import sys
+
+    from .errors import UsageError
+    from .executor.choice import choose
+
+    try:
+        executor, _ = choose(args.executor, args.ray_address)
+    except UsageError as exc:
+        print(f"oocana-local: {exc}", file=sys.stderr)
+        return None
+    return executor

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli_options import executor_args
+from ..cli_options import choose_executor, executor_args
 
 __all__ = ["add_serve_parser", "add_runs_parser", "serve_command", "runs_command",
            "MISSING_EXTRA"]
@@ -109,14 +109,9 @@ def serve_command(args: argparse.Namespace) -> int:
         if not Path(path).exists():
             print(f"oocana-local: {path} does not exist", file=sys.stderr)
             return 2
-    from ..errors import UsageError
-    from ..executor.choice import choose
-
-    try:
-        choose(args.executor, args.ray_address)
-    except UsageError as exc:
-        print(f"oocana-local: {exc}", file=sys.stderr)
+    if choose_executor(args) is None:
         return 2
+    from ..errors import UsageError
     token = token or secrets.token_urlsafe(24)
     try:
         # Bound before anything is printed: a port in use is one line, not a banner

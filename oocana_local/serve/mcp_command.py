@@ -17,7 +17,7 @@ from io import TextIOWrapper
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..cli_options import executor_args
+from ..cli_options import choose_executor, executor_args
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -130,13 +130,7 @@ def mcp_command(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"oocana-local: {path} does not exist", file=sys.stderr)
         return 2
-    from ..errors import UsageError
-    from ..executor.choice import choose
-
-    try:
-        choose(args.executor, args.ray_address)
-    except UsageError as exc:
-        print(f"oocana-local: {exc}", file=sys.stderr)
+    if choose_executor(args) is None:
         return 2
     sys.stdout.flush()
     protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
