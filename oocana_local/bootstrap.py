@@ -5,8 +5,9 @@
 * else ``npm install`` where there is a ``package.json``, and ``pip install`` of the
   Python dependencies the package declares (``requirements.txt``, or ``[project]
   dependencies`` of ``pyproject.toml``);
-* and esbuild (TypeScript for Node.js blocks) into the tools cache when the package has
-  ``.ts`` files, or when ``--node-tools`` asks for it.
+* and esbuild (it compiles TypeScript blocks) and typescript with ``@types/node`` (``check``
+  type-checks with them) into the tools cache when the package has ``.ts`` files, or when
+  ``--node-tools`` asks for it.
 
 Each step prints its command and output as it goes; a summary ends the run.
 """
@@ -21,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Step", "bootstrap", "plan"]
+__all__ = ["Step", "bootstrap", "plan", "python_deps", "bootstrap_script"]
 
+NODE_TOOLS_STEP = "esbuild and typescript (TypeScript blocks)"
 _SKIP_DIRS = {"node_modules", ".git", ".venv", "venv", "__pycache__", ".scriptlets"}
 
 
@@ -30,7 +32,7 @@ _SKIP_DIRS = {"node_modules", ".git", ".venv", "venv", "__pycache__", ".scriptle
 class Step:
     name: str
     command: list[str] | None
-    """None for a step done in-process (the esbuild install)."""
+    """None for a step done in-process (the Node.js tools install)."""
     ok: bool | None = None
     seconds: float = 0.0
     detail: str = ""
@@ -44,7 +46,7 @@ def _has_typescript(root: Path) -> bool:
     return False
 
 
-def _python_deps(root: Path) -> list[str] | None:
+def python_deps(root: Path) -> list[str] | None:
     """pip arguments for the declared Python dependencies, or None when there are none."""
     if (root / "requirements.txt").is_file():
         return ["-r", str(root / "requirements.txt")]
@@ -63,31 +65,37 @@ def _python_deps(root: Path) -> list[str] | None:
     return None
 
 
-def plan(root: Path, *, node_tools: bool = False) -> list[Step]:
-    """The steps ``bootstrap`` runs for the package at ``root``, in order."""
+def bootstrap_script(root: Path) -> str | None:
+    """``scripts.bootstrap`` of the package's ``package.oo.yaml``, if it has one."""
     import yaml
 
-    steps: list[Step] = []
     manifest = root / "package.oo.yaml"
-    script = None
-    if manifest.is_file():
-        try:
-            data = yaml.safe_load(manifest.read_text()) or {}
-        except (OSError, yaml.YAMLError):
-            data = {}
-        scripts = data.get("scripts") if isinstance(data, dict) else None
-        if isinstance(scripts, dict) and isinstance(scripts.get("bootstrap"), str):
-            script = scripts["bootstrap"]
+    if not manifest.is_file():
+        return None
+    try:
+        data = yaml.safe_load(manifest.read_text()) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    if isinstance(scripts, dict) and isinstance(scripts.get("bootstrap"), str):
+        return str(scripts["bootstrap"])
+    return None
+
+
+def plan(root: Path, *, node_tools: bool = False) -> list[Step]:
+    """The steps ``bootstrap`` runs for the package at ``root``, in order."""
+    steps: list[Step] = []
+    script = bootstrap_script(root)
     if script is not None:
         steps.append(Step("scripts.bootstrap", ["sh", "-c", script]))
     else:
         if (root / "package.json").is_file():
             steps.append(Step("npm install", ["npm", "install", "--no-audit", "--no-fund"]))
-        deps = _python_deps(root)
+        deps = python_deps(root)
         if deps:
             steps.append(Step("pip install", [sys.executable, "-m", "pip", "install", *deps]))
     if node_tools or _has_typescript(root):
-        steps.append(Step("esbuild (TypeScript)", None))
+        steps.append(Step(NODE_TOOLS_STEP, None))
     return steps
 
 
@@ -121,22 +129,24 @@ def _run_command(step: Step, root: Path, out: Callable[[str], None]) -> None:
 def bootstrap(path: str | os.PathLike[str], *, node_tools: bool = False,
               out: Callable[[str], None] = print) -> list[Step]:
     """Run every step of ``plan`` for the package at ``path``; returns them with results."""
-    from .node_tools import ESBUILD_VERSION, find_esbuild, install_esbuild
+    from .node_tools import install_node_tools, node_tools_specs, tools_dir
 
     root = Path(path).resolve()
     if root.is_file():
         root = root.parent
     steps = plan(root, node_tools=node_tools)
     for index, step in enumerate(steps, 1):
-        shown = " ".join(step.command) if step.command else f"esbuild@{ESBUILD_VERSION}"
+        specs = node_tools_specs() if step.command is None else []
+        shown = " ".join(step.command) if step.command else \
+            f"npm install {' '.join(specs)}" if specs else f"already in {tools_dir()}"
         out(f"[{index}/{len(steps)}] {step.name}: {shown}")
         started = time.perf_counter()
         if step.command is not None:
             _run_command(step, root, out)
         else:
             try:
-                found = find_esbuild() or install_esbuild()
-                step.ok, step.detail = True, str(found)
+                install_node_tools(specs)
+                step.ok, step.detail = True, str(tools_dir())
             except Exception as exc:
                 step.ok, step.detail = False, str(exc)
         step.seconds = time.perf_counter() - started

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .cli_debug import add_debug_args, debug_settings
+from .cli_options import choose_executor, executor_args
 from .wire import names
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -85,38 +86,46 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run a flow or a block",
         description="Run a flow (folder, flow.oo.yaml or subflow.oo.yaml) or a block "
                     "(folder, block.oo.yaml or task.oo.yaml) and show it live.")
-    _target_args(run)
-    run.add_argument("--session", default=None, metavar="ID",
-                     help="session id (default: a new uuid)")
-    run.add_argument("--keep-session", action="store_true",
-                     help="keep this run's session folder (previews, files) for good; by "
-                          "default only the last $OOCANA_KEEP_SESSIONS (10) are kept")
-    run.add_argument("--events", type=Path, default=None, metavar="FILE",
-                     help="write every event to FILE as JSON Lines")
-    run.add_argument("--report", type=Path, default=None, metavar="FILE.html",
-                     help="write the run page (graph, states, logs, previews) as one "
-                          "self-contained HTML file")
-    run.add_argument("--json", action="store_true",
-                     help="print one JSON object at the end instead of the live view")
-    _cache_args(run)
-    run.add_argument("--previews", type=Path, default=None, metavar="DIR",
-                     help="save block previews to DIR (default: <session dir>/previews)")
-    run.add_argument("--secrets", default=None, metavar="FILE",
-                     help="secrets file for ${{OO_SECRET:type,name,key}} and oomol/secret "
-                          "inputs (also $OOCANA_SECRETS_FILE)")
-    run.add_argument("--strict", action="store_true",
-                     help="exit 1 when a node did not run or a warning was raised, even if "
-                          "the run completed")
+    groups = _target_args(run)
+    groups.inputs.add_argument(
+        "--secrets", default=None, metavar="FILE",
+        help="secrets file for ${{OO_SECRET:type,name,key}} and oomol/secret inputs (also "
+             "$OOCANA_SECRETS_FILE)")
+    groups.output.add_argument("--json", action="store_true",
+                               help="print one JSON object at the end instead of the live view")
+    groups.output.add_argument("--events", type=Path, default=None, metavar="FILE",
+                               help="write every event to FILE as JSON Lines")
+    groups.output.add_argument("--report", type=Path, default=None, metavar="FILE.html",
+                               help="write the run page (graph, states, logs, previews) as one "
+                                    "self-contained HTML file")
+    groups.output.add_argument("--previews", type=Path, default=None, metavar="DIR",
+                               help="save block previews to DIR (default: <session "
+                                    "dir>/previews)")
+    groups.output.add_argument("--keep-session", action="store_true",
+                               help="keep this run's session folder (previews, files) for "
+                                    "good; by default only the last $OOCANA_KEEP_SESSIONS (10) "
+                                    "are kept")
+    _cache_args(groups)
+    groups.execution.add_argument("--strict", action="store_true",
+                                  help="exit 1 when a node did not run, a value was never "
+                                       "used or a warning was raised, even if the run "
+                                       "completed")
+    groups.advanced.add_argument("--session", default=None, metavar="ID",
+                                 help="session id (default: a new uuid)")
     add_debug_args(run)
 
     check = commands.add_parser(
         "check", help="validate every manifest under a path",
-        description="Validate every *.oo.yaml under PATH and compile the python blocks "
-                    "they use (without running them); list each problem with file, line "
-                    "and a hint. Exit 2 on errors (on warnings too with --strict).")
+        description="Validate every *.oo.yaml under PATH, compile the python blocks "
+                    "they use and type-check their TypeScript blocks (without running "
+                    "them); list each problem with file, line and a hint. Exit 2 on "
+                    "errors (on warnings too with --strict).")
     check.add_argument("path", nargs="?", default=".", help="folder or manifest (default: .)")
     check.add_argument("--strict", action="store_true",
                        help="fail (exit 2) on warnings too, not only on errors")
+    check.add_argument("--no-types", dest="types", action="store_false",
+                       help="do not type-check TypeScript blocks (tsc); their syntax, "
+                            "exports and npm packages are still checked")
     _search_paths_arg(check)
 
     new = commands.add_parser(
@@ -141,12 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "scriptlet (.py), a manifest (*.oo.yaml) or the --inputs-file, run it "
                     "again, reusing every node whose code, manifest and inputs did not "
                     "change. Ctrl-C stops.")
-    _target_args(dev)
-    dev.add_argument("--inputs-file", type=Path, default=None, metavar="FILE",
-                     help="root inputs from a JSON file, re-read (and watched) on every run")
-    dev.add_argument("--json-lines", action="store_true",
-                     help="print one JSON object per run instead of the live view")
-    _cache_args(dev, "also reuse (and fill) the disk cache")
+    groups = _target_args(dev, watched=True)
+    groups.output.add_argument("--json-lines", action="store_true",
+                               help="print one JSON object per run instead of the live view")
+    _cache_args(groups, "also reuse (and fill) the disk cache")
     add_debug_args(dev)
 
     boot = commands.add_parser(
@@ -166,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .serve.web.command import add_view_parser
 
     add_view_parser(commands)
+    from .serve.mcp_command import add_mcp_parser
+
+    add_mcp_parser(commands)
 
     cache = commands.add_parser("cache", help="the node cache: where it is, clear it",
                                 description="The node cache of --use-cache.")
@@ -179,43 +189,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cache_args(parser: argparse.ArgumentParser,
+class _Groups:
+    """The option groups of ``run`` and ``dev``, so that ``--help`` reads by topic."""
+
+    def __init__(self, parser: argparse.ArgumentParser):
+        self.inputs = parser.add_argument_group("inputs", "what the flow or block receives")
+        self.output = parser.add_argument_group("output", "what is shown and kept")
+        self.execution = parser.add_argument_group("execution", "what runs, and how")
+        self.advanced = parser.add_argument_group("advanced")
+
+
+def _cache_args(groups: _Groups,
                 text: str = "reuse the results of nodes whose code, manifest and inputs "
                             "did not change since a run with --use-cache") -> None:
-    parser.add_argument("--use-cache", action="store_true", help=text)
-    parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
-                        help="the cache folder (default $OOCANA_CACHE_DIR or "
-                             "~/.oocana-local/cache)")
+    groups.execution.add_argument("--use-cache", action="store_true", help=text)
+    groups.advanced.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
+                                 help="the cache folder (default $OOCANA_CACHE_DIR or "
+                                      "~/.oocana-local/cache)")
 
 
-def _target_args(parser: argparse.ArgumentParser) -> None:
+def _target_args(parser: argparse.ArgumentParser, *, watched: bool = False) -> _Groups:
     """What to run and with what: shared by ``run`` and ``dev``."""
     parser.add_argument("path", help="flow or block folder, or a .oo.yaml file")
-    parser.add_argument("--inputs", type=_json_arg("--inputs", dict), default=None,
-                        metavar="JSON", help='root inputs, e.g. \'{"n": 3}\'')
-    parser.add_argument("--nodes-inputs", type=_json_arg("--nodes-inputs", dict),
-                        default=None, metavar="JSON",
-                        help='static values per node: \'{"node": {"handle": 1}}\'')
-    parser.add_argument("--nodes", type=_list_arg, default=None, metavar="A,B",
-                        help="run only these nodes and what they need upstream")
-    _search_paths_arg(parser)
-    parser.add_argument("--max-workers", type=_workers_arg, default=None, metavar="N",
-                        help="most worker processes at once (default 8)")
-    executor_args(parser)
+    groups = _Groups(parser)
+    groups.inputs.add_argument("--inputs", type=_json_arg("--inputs", dict), default=None,
+                               metavar="JSON", help='root inputs, e.g. \'{"n": 3}\'')
+    groups.inputs.add_argument("--inputs-file", type=Path, default=None, metavar="FILE",
+                               help="root inputs from a JSON file (its keys win over "
+                                    "--inputs)" + ("; re-read, and re-run, when it is saved"
+                                                   if watched else ""))
+    groups.inputs.add_argument("--nodes-inputs", type=_json_arg("--nodes-inputs", dict),
+                               default=None, metavar="JSON",
+                               help='static values per node: \'{"node": {"handle": 1}}\'')
+    groups.execution.add_argument("--nodes", type=_list_arg, default=None, metavar="A,B",
+                                  help="run only these nodes and what they need upstream")
+    groups.execution.add_argument("--max-workers", type=_workers_arg, default=None,
+                                  metavar="N", help="most worker processes at once (default 8)")
+    executor_args(groups.execution, groups.advanced)
+    _search_paths_arg(groups.advanced)
+    return groups
 
 
-def executor_args(parser: argparse.ArgumentParser) -> None:
-    """``--executor`` and ``--ray-address``: shared by ``run``, ``dev`` and ``serve``."""
-    parser.add_argument("--executor", choices=("local", "ray"), default=None,
-                        help="where Python blocks run: local worker processes (default) or "
-                             "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
-    parser.add_argument("--ray-address", default=None, metavar="ADDRESS",
-                        help="with --executor ray: 'auto' or 'ray://host:port' joins a "
-                             "cluster; none starts a local Ray runtime "
-                             "(also $OOCANA_LOCAL_RAY_ADDRESS)")
-
-
-def _search_paths_arg(parser: argparse.ArgumentParser) -> None:
+def _search_paths_arg(parser: Any) -> None:
     parser.add_argument("--search-paths", type=_list_arg, default=[], metavar="A,B",
                         help="package search paths (also $OOCANA_SEARCH_PATHS)")
 
@@ -254,13 +269,7 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return cmd_check(args)
     if args.command == "dev":
         from .devmode import dev_command
-        from .errors import UsageError
-        from .executor.choice import choose
-
-        try:
-            choose(args.executor, args.ray_address)
-        except UsageError as exc:
-            print(f"oocana-local: {exc}", file=sys.stderr)
+        if choose_executor(args) is None:
             return EXIT_USAGE
         return dev_command(args)
     if args.command == "cache":
@@ -273,6 +282,10 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from .serve.web.command import view_command
 
         return view_command(args)
+    if args.command == "mcp":
+        from .serve.mcp_command import mcp_command
+
+        return mcp_command(args)
     if args.command in ("serve", "runs"):
         from .serve import command
 
@@ -327,7 +340,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"oocana-local: {path} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    problems = check(path, search_paths=[*args.search_paths, *search_paths_from_env()])
+    problems = check(path, search_paths=[*args.search_paths, *search_paths_from_env()],
+                     types=args.types)
     _print_problems(problems)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
@@ -375,14 +389,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"oocana-local: {missing_path_message(path)}", file=sys.stderr)
         return EXIT_USAGE
-    from .errors import UsageError
-    from .executor.choice import choose
     from .executor.prelaunch import discard_early, launch_early
 
-    try:
-        executor, _ = choose(args.executor, args.ray_address)
-    except UsageError as exc:
-        print(f"oocana-local: {exc}", file=sys.stderr)
+    executor = choose_executor(args)
+    if executor is None:
         return EXIT_USAGE
     if executor == "local" and not args.debug:  # a debug run's worker starts under debugpy
         launch_early()  # the first worker starts while the engine imports and reads manifests
@@ -402,7 +412,12 @@ def _run(args: argparse.Namespace, path: Path) -> int:
     from .runtime.options import RunOptions
 
     try:
-        options = RunOptions(inputs=args.inputs, nodes_inputs=args.nodes_inputs,
+        inputs = args.inputs
+        if args.inputs_file is not None:
+            from .inputs_file import read_inputs_file
+
+            inputs = read_inputs_file(args.inputs_file, inputs)
+        options = RunOptions(inputs=inputs, nodes_inputs=args.nodes_inputs,
                              nodes=args.nodes, session_id=args.session,
                              secrets_file=args.secrets, cache=_node_cache(args)).resolve()
     except UsageError as exc:
@@ -500,6 +515,10 @@ def _strict_problems(result: Any, warnings: list[Any]) -> list[str]:
     if result.not_run:
         problems.append(f"{len(result.not_run)} node(s) did not run "
                         f"({', '.join(result.not_run)})")
+    if result.unconsumed:
+        waiting = sum(sum(h.values()) for h in result.unconsumed.values())
+        problems.append(f"{waiting} value(s) were never used "
+                        f"({', '.join(result.unconsumed)})")
     raised = sum(e.get("type") == names.BLOCK_WARNING for e in result.events) + len(warnings)
     if raised:
         problems.append(f"{raised} warning(s) were raised")

@@ -16,7 +16,6 @@ save; a block with a syntax error fails its node (traceback shown) and the same.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .engine import Engine
 from .errors import ManifestError, UsageError
+from .inputs_file import read_inputs_file
 from .runtime.cache import NodeCache
 
 if TYPE_CHECKING:
@@ -165,17 +165,7 @@ class DevSession:
     def _read_inputs(self) -> dict[str, Any]:
         if self.inputs_file is None:
             return dict(self.inputs)
-        try:
-            data = json.loads(self.inputs_file.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(f"cannot read the inputs file {self.inputs_file}: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{self.inputs_file}:{exc.lineno}:{exc.colno}: not valid JSON "
-                             f"({exc.msg})") from None
-        if not isinstance(data, dict):
-            raise UsageError(f"{self.inputs_file}: the inputs must be a JSON object, got "
-                             f"{type(data).__name__}")
-        return {**self.inputs, **data}
+        return read_inputs_file(self.inputs_file, self.inputs)
 
     # -- watching -------------------------------------------------------------------------
 
@@ -292,6 +282,9 @@ def dev_command(args: Any) -> int:
 
         print(f"oocana-local: {missing_path_message(path)}", file=sys.stderr)
         return 2
+    from .paths import own_tmp_root
+
+    own_tmp_root()  # not its user's alone: one line and exit 2 now, not an error per run
     console = Console()
     views: list[LiveView] = []
 

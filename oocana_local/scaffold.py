@@ -309,9 +309,12 @@ def report(scaffold: Scaffold) -> str:
     """What the CLI prints: the files, where they went, and how to run them."""
     lines = [f"created {_rel(p)}" for p in scaffold.files]
     if not scaffold.in_package:
-        lines += ["", f"note: no package.oo.yaml in {_rel(scaffold.root)} or above, so this is "
-                  f"not inside an oocana package; the files are under {scaffold.root}.",
-                  "      Add a package.oo.yaml there (name: ..., version: 0.1.0) to use "
-                  "`self::` references to its blocks."]
+        # Without a manifest the folder is a workspace: `self::` still finds its blocks.
+        lines += ["", f"note: no package.oo.yaml in {_rel(scaffold.root)} or above: the files "
+                  f"are under {scaffold.root}, and flows there reach these blocks as "
+                  "`self::<block>` all the same.",
+                  "      Add a package.oo.yaml there (name: ..., version: 0.1.0) to give the "
+                  "package a name: `serve` and other packages call its blocks "
+                  "`<name>::<block>` (else `workspace::<block>`)."]
     lines += ["", "next:", f"  {scaffold.run_command}", f"  {scaffold.test_command}"]
     return "\n".join(lines)

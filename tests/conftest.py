@@ -1,9 +1,25 @@
 from __future__ import annotations
 
-import pytest
-from helpers import FLOWS, REPO  # noqa: F401  (FLOWS and REPO are shared with the tests)
+import isolation  # noqa: I001  (first: the session's HOME is set before anything runs)
 
-import oocana_local
+SESSION = isolation.isolate()
+
+import pytest  # noqa: E402
+from helpers import FLOWS, REPO  # noqa: E402, F401  (FLOWS and REPO are shared with the tests)
+
+import oocana_local  # noqa: E402
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    found = isolation.finish(SESSION)
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        text = (f"the test session's HOME ({SESSION.home}) holds {', '.join(found)}, which "
+                f"tests/isolation.py does not document (ALLOWED): a test wrote there")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(f"ERROR: {text}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -39,8 +40,9 @@ def claim_of(blob: bytes) -> tuple[str, int, int]:
 
 
 def segment_files(pid: int) -> list[str]:
-    prefix = f"{blobs.shm_prefix()}{pid}-s"
-    return sorted(n for n in os.listdir(blobs.shm_dir()) if n.startswith(prefix))
+    """The segments of process ``pid`` (a worker of any engine of this process)."""
+    mine = re.compile(rf"{re.escape(blobs.process_prefix())}[0-9a-f]+-{pid}-s\d+")
+    return sorted(n for n in os.listdir(blobs.shm_dir()) if mine.fullmatch(n))
 
 
 # -- one process ----------------------------------------------------------------------------

@@ -44,3 +44,17 @@ def test_cold_start_and_manifest_load_benchmarks_print_their_tables(tmp_path: Pa
                            "--nodes", "20"], capture_output=True, text=True, timeout=120)
     assert load.returncode == 0, load.stdout + load.stderr
     assert "| warm: load a 20-node chain | " in load.stdout
+
+
+def test_worker_and_oocana_import_benchmarks_run(tmp_path: Path) -> None:
+    bench = BENCH.parent
+    trips = subprocess.run([sys.executable, str(bench / "worker_roundtrip.py"), "--jobs", "60",
+                            "--spawns", "1", "--import-oocana"],
+                           capture_output=True, text=True, timeout=120)
+    assert trips.returncode == 0, trips.stdout + trips.stderr
+    assert "spawn -> first job:" in trips.stdout and "trivial job:" in trips.stdout
+    imports = subprocess.run([sys.executable, str(bench / "oocana_import.py"), "--repeat", "1"],
+                             capture_output=True, text=True, timeout=120)
+    assert imports.returncode == 0, imports.stdout + imports.stderr
+    rows = [line for line in imports.stdout.splitlines() if line.startswith("from oocana")]
+    assert len(rows) == 5 and not any("ImportError" in row for row in rows)

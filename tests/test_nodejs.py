@@ -255,6 +255,31 @@ class TestContext:
             assert line in lines, lines
         assert "piped as asked" not in lines  # the block asked for that output itself
 
+    @pytest.mark.usefixtures("typescript_installed")
+    def test_reporting_methods_return_promises_as_in_oocana_node(self, engine, tmp_path,
+                                                                 monkeypatch):
+        # What oocana.d.ts declares (the @oomol/types signatures) is what the worker does.
+        monkeypatch.setenv("OOMOL_HOST_GPU_VENDOR", "acme")
+        block = tmp_path / "promised"
+        block.mkdir()
+        (block / "task.oo.yaml").write_text(
+            "executor: {name: nodejs, options: {entry: main.ts}}\n"
+            "outputs_def: [{handle: first}, {handle: vendor}, {handle: kinds}]\n")
+        (block / "main.ts").write_text(
+            'import type { Context } from "@oomol/types/oocana";\n'
+            "export default async function (_: {}, context: Context) {\n"
+            '  await context.output("first", 1);\n'
+            "  const kinds = await Promise.all([context.reportProgress(50),\n"
+            '    context.reportLog("x"), context.preview({ type: "text", data: "t" }),\n'
+            '    context.warning("w"), context.logJSON({}), context.sendMessage(1)]);\n'
+            '  return { vendor: context.hostInfo.gpuVendor, kinds: kinds.map((k) => typeof k) };\n'
+            "}\n")
+        assert oocana_local.check(block) == []  # it type-checks against oocana.d.ts
+        result = engine.run(block)
+        assert result.status == "completed", result.error
+        assert result.outputs == {"first": 1, "vendor": "acme",
+                                  "kinds": ["undefined"] * 6}
+
     def test_return_value_that_is_not_an_object_fails(self, engine):
         result = engine.run(TASKS / "bad_return")
         assert result.status == "failed"
@@ -477,7 +502,7 @@ class TestBootstrap:
         assert proc.returncode == 1
         assert "FAILED scripts.bootstrap" in proc.stdout and "exit code 3" in proc.stdout
 
-    def test_a_missing_python_module_suggests_bootstrap(self, engine, tmp_path):
+    def test_a_missing_python_module_names_the_install_that_brings_it(self, engine, tmp_path):
         block = tmp_path / "needs_pip"
         block.mkdir()
         (block / "block.oo.yaml").write_text(
@@ -487,4 +512,197 @@ class TestBootstrap:
         result = engine.run(block)
         assert result.status == "failed"
         assert "Python module 'surely_not_installed_xyz' is not installed" in result.error
-        assert f"oocana-local bootstrap {block}" in result.error
+        # Not declared: bootstrap would not install it, so the hint says what would.
+        assert "`pip install surely_not_installed_xyz`" in result.error
+        assert f"list surely_not_installed_xyz in {block / 'requirements.txt'}" in result.error
+
+    def test_a_declared_python_module_suggests_bootstrap(self, engine, tmp_path):
+        block = tmp_path / "declares"
+        block.mkdir()
+        (block / "requirements.txt").write_text("# what the blocks need\nsurely-not-installed-xyz>=1\n")
+        (block / "block.oo.yaml").write_text(
+            "executor: {name: python, options: {entry: main.py}}\n")
+        (block / "main.py").write_text("import surely_not_installed_xyz\n\n"
+                                       "def main(params):\n    return {}\n")
+        result = engine.run(block)
+        assert result.status == "failed"
+        assert f"run `oocana-local bootstrap {block}` to install" in result.error
+        assert "pip install" not in result.error
+
+
+TYPED_BLOCK = '''import type { Context } from "@oomol/types/oocana";
+//#region generated meta
+type Inputs = { a: number; name: string };
+type Outputs = { sum: number; greeting: string };
+//#endregion
+
+export default async function (
+  params: Inputs,
+  context: Context<Inputs, Outputs>,
+): Promise<Partial<Outputs> | undefined | void> {
+  await context.reportProgress(10);
+  context.output("greeting", `hello, ${params.name}`);
+  context.preview({ type: "markdown", data: "# done" });
+  const info = await context.queryBlock("self::other");
+  context.reportLog(`${info.inputs_def.length} inputs, on ${context.hostInfo.gpuVendor}`);
+  const token: string = await context.getOomolToken();
+  return { sum: params.a + token.length };
+}
+'''
+
+
+def ts_block(root: Path, name: str, source: str) -> Path:
+    block = root / name
+    block.mkdir(parents=True)
+    (block / "task.oo.yaml").write_text(
+        "executor: {name: nodejs, options: {entry: main.ts}}\n"
+        "inputs_def: [{handle: a}, {handle: name}]\n"
+        "outputs_def: [{handle: sum}, {handle: greeting}]\n")
+    (block / "main.ts").write_text(source)
+    return block
+
+
+@pytest.fixture(scope="module")
+def typescript_installed():
+    """The type checks need tsc in the tools cache: CI installs it up front (.ci/run runs
+    `bootstrap --node-tools`), so its absence is a setup error, not something to skip."""
+    from oocana_local.node_tools import find_typescript
+
+    assert find_typescript() is not None, (
+        "typescript is not in the Node.js tools cache: run "
+        "`python -m oocana_local bootstrap --node-tools tests/flows/nodejs` first")
+
+
+@pytest.mark.usefixtures("typescript_installed")
+class TestTypeCheck:
+    def check(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(cli("check", *args), cwd=REPO, env=cli_env(),
+                              capture_output=True, text=True, timeout=600)
+
+    def test_a_type_error_fails_check_with_file_line_column_and_code(self, tmp_path):
+        (tmp_path / "package.oo.yaml").write_text("name: typed\n")
+        ts_block(tmp_path / "tasks", "good", TYPED_BLOCK)
+        block = ts_block(tmp_path / "tasks", "bad",
+                         'import dayjs from "dayjs";\nimport { n } from "./helper";\n'
+                         'export default function () {\n'
+                         '  const x: number = "a";\n  return { sum: x + n };\n}\n')
+        (block / "helper.ts").write_text('import pad from "left-pad-nowhere";\n'
+                                         "export const n: number = pad;\n")
+        proc = self.check(str(tmp_path))
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        main = block / "main.ts"
+        assert (f"{main}:4:9: error TS2322: Type 'string' is not assignable to type "
+                "'number'.") in proc.stderr.splitlines()
+        # The missing npm package of the entry is named once, by the npm check, with its
+        # hint; the one of a file it imports (which that check does not read) by tsc.
+        assert f"{main}:1: error: npm package 'dayjs' is not installed" in proc.stderr
+        assert "'dayjs' or its corresponding" not in proc.stderr
+        assert (f"{block / 'helper.ts'}:1:17: error TS2307: Cannot find module "
+                "'left-pad-nowhere'") in proc.stderr
+        assert "good" not in proc.stderr  # one program for both blocks; only bad is wrong
+        assert "3 error(s)" in proc.stderr
+
+        skipped = self.check("--no-types", str(tmp_path))
+        assert skipped.returncode == 2  # the npm package is still missing
+        assert "TS2322" not in skipped.stderr and "1 error(s)" in skipped.stderr
+
+    def test_a_block_typed_with_the_oomol_context_passes_offline(self, tmp_path):
+        # No @oomol/types installed, and the tsconfig.json of OOMOL's template extends a
+        # file of that package: the types shipped with oocana-local stand in.
+        (tmp_path / "package.oo.yaml").write_text("name: typed\n")
+        (tmp_path / "tsconfig.json").write_text(
+            '{\n  // as OOMOL writes it\n  "extends": "@oomol/types/tsconfig.oomol.json",\n'
+            '  "compilerOptions": {"paths": {"~/*": ["./*"]}}\n}\n')
+        (tmp_path / "lib").mkdir()
+        (tmp_path / "lib" / "twice.ts").write_text(
+            "export const twice = (n: number): number => n * 2;\n")
+        ts_block(tmp_path / "tasks", "typed", TYPED_BLOCK.replace(
+            "return { sum: params.a + token.length };",
+            "return { sum: twice(params.a) + token.length };").replace(
+            "//#region", 'import { twice } from "~/lib/twice";\n//#region'))
+        proc = self.check(str(tmp_path))
+        assert proc.returncode == 0, proc.stderr
+        assert "all manifests are valid" in proc.stdout
+
+    def test_the_package_tsconfig_is_honoured_as_written(self, tmp_path):
+        (tmp_path / "package.oo.yaml").write_text("name: loose\n")
+        source = ("export default function (params) {\n  const unused = 1;\n"
+                  "  return { sum: params.a };\n}\n")
+        ts_block(tmp_path, "loose", source)
+        # No tsconfig.json: strict, as OOMOL's template.
+        strict = oocana_local.check(tmp_path)
+        assert [(p.code, p.location.line, p.location.column) for p in strict] == [
+            ("TS7006", 1, 26)]
+        assert "implicitly has an 'any' type" in strict[0].message
+        # Its own tsconfig.json: not strict (TypeScript's default), but no unused locals.
+        (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"noUnusedLocals": true}}\n')
+        assert [(p.code, p.location.line) for p in oocana_local.check(tmp_path)] == [
+            ("TS6133", 2)]
+
+
+    def test_blocks_of_other_packages_are_not_type_checked(self, tmp_path):
+        # A flow of `mine` uses a block of the installed package `other`, whose types are
+        # wrong: that is for `other`'s authors (checking `other` itself reports it).
+        other = tmp_path / "packages" / "other"
+        (other / "tasks").mkdir(parents=True)
+        (other / "package.oo.yaml").write_text("name: other\n")
+        ts_block(other / "tasks", "sloppy", "export default () => {\n"
+                 "  const n: number = 'x';\n  return { sum: n };\n}\n")
+        mine = tmp_path / "mine"
+        (mine / "flows" / "use").mkdir(parents=True)
+        (mine / "package.oo.yaml").write_text("name: mine\n")
+        (mine / "flows" / "use" / "flow.oo.yaml").write_text(
+            "nodes:\n  - node_id: s\n    task: other::sloppy\n"
+            "    inputs_from: [{handle: a, value: 1}, {handle: name, value: x}]\n")
+        search = ["--search-paths", str(tmp_path / "packages")]
+        proc = self.check(*search, str(mine))
+        assert proc.returncode == 0, proc.stderr
+        proc = self.check(*search, str(other))
+        assert proc.returncode == 2
+        assert f"{other / 'tasks' / 'sloppy' / 'main.ts'}:2:9: error TS2322" in proc.stderr
+
+
+class TestOfflineTools:
+    """No registry: npm points at a closed port and the tools cache is empty."""
+
+    @pytest.fixture
+    def offline_env(self, tmp_path):
+        env = cli_env()
+        env.update({"OOCANA_LOCAL_NODE_TOOLS": str(tmp_path / "tools"),
+                    "npm_config_registry": "http://127.0.0.1:9",
+                    "npm_config_fetch_retries": "0",  # fail at once, not after a minute
+                    "npm_config_cache": str(tmp_path / "npm-cache")})
+        for name in ("OOCANA_LOCAL_ESBUILD", "OOCANA_LOCAL_TYPESCRIPT"):
+            env.pop(name, None)
+        return env
+
+    def test_bootstrap_says_what_it_needs_and_how_to_get_it(self, offline_env):
+        proc = subprocess.run(cli("bootstrap", "--node-tools", str(TASKS / "square")),
+                              cwd=REPO, env=offline_env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 1
+        [line] = [x for x in proc.stdout.splitlines() if "FAILED" in x]
+        assert "esbuild (it compiles TypeScript blocks) and typescript" in line
+        assert "could not be installed from the npm registry (no network? " in line
+        assert "127.0.0.1:9" in line
+        assert "run `oocana-local bootstrap --node-tools` where the registry is reachable" in line
+        assert "$OOCANA_LOCAL_NODE_TOOLS" in line
+
+    def test_check_and_the_first_typescript_job_say_it_too(self, offline_env, tmp_path):
+        block = ts_block(tmp_path, "offline", "export default () => ({ sum: 1 as number });\n")
+        proc = subprocess.run(cli("check", str(block)), cwd=REPO, env=offline_env,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2
+        assert "TypeScript blocks were not type-checked: esbuild (it compiles TypeScript " \
+               "blocks) and typescript" in proc.stderr
+        assert "could not be installed from the npm registry (no network?" in proc.stderr
+        assert "--no-types" in proc.stderr
+
+        proc = subprocess.run(cli("run", str(block), "--json", "--inputs",
+                                  '{"a": 1, "name": "x"}'), cwd=REPO, env=offline_env,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 1
+        error = json.loads(proc.stdout)["error"]
+        assert "esbuild (it compiles TypeScript blocks) could not be installed from the " \
+               "npm registry (no network?" in error
+        assert "oocana-local bootstrap --node-tools" in error

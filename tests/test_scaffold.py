@@ -174,3 +174,20 @@ def test_a_usage_error_in_a_test_speaks_in_the_kits_terms(tmp_path):
     assert "needs input(s) who" in out and 'inputs={"who": ...}' in out
     assert "--inputs" not in out
     assert "oocana_local/runtime" not in out and "oocana_local/engine" not in out
+
+
+def test_outside_a_package_self_references_reach_the_new_block(tmp_path):
+    made = oocana_local("new", "block", "greet", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "`self::<block>` all the same" in made.stdout
+    assert "workspace::<block>" in made.stdout
+    flow = tmp_path / "flows" / "hello"
+    flow.mkdir(parents=True)
+    (flow / "flow.oo.yaml").write_text(
+        "nodes:\n  - node_id: g\n    task: self::greet\n    inputs_from:\n"
+        "      - {handle: who, value: Ada}\n      - {handle: times, value: 1}\n"
+        "outputs_from:\n  - {handle: greeting, from_node: [{node_id: g, output_handle: greeting}]}\n"
+        "outputs_def:\n  - {handle: greeting}\n")
+    ran = oocana_local("run", "flows/hello", "--json", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["outputs"] == {"greeting": "Hello, Ada!"}

@@ -14,7 +14,17 @@ import threading
 import time
 
 import pytest
-from helpers import FLOWS, REPO, cli, cli_env, descendants, flow_outputs, is_alive, warnings_of
+from helpers import (
+    FLOWS,
+    REPO,
+    cli,
+    cli_env,
+    descendants,
+    flow_outputs,
+    is_alive,
+    log_lines,
+    warnings_of,
+)
 
 import oocana_local
 from oocana_local.devmode import DevSession
@@ -294,3 +304,192 @@ def test_app_end_service_lives_across_server_runs(tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert wait_gone(first["pid"])
+
+
+# -- Node.js services ----------------------------------------------------------------------------
+
+def _node_processes(pids: set[int]) -> set[int]:
+    """The Node.js processes among ``pids``."""
+    found = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"worker.mjs" in cmdline.read():
+                    found.add(pid)
+        except OSError:
+            pass
+    return found
+
+
+def test_cli_node_services_like_oocana_node_flow_examples():
+    proc, summary = run_cli(str(flow("node_service")))
+    assert proc.returncode == 0, proc.stderr
+    out = summary["outputs"]
+    # app's dict handler: `one` gave 1, `end` (the app block) 1 + 1, two calls kept in state
+    assert (out["app"], out["calls"]) == (2, 2)
+    # greeter's one function handler serves both its blocks, in a TypeScript default export
+    assert out["text"] == "hello flows from greeter" and out["seen"] == 2
+    assert wait_gone(out["pid"])  # session_end: stopped with the run
+
+
+def test_node_service_events_and_messages(engine):
+    result = engine.run(flow("node_service"))
+    assert result.ok, result.error
+    messages = [(e["stacks"][-1]["node_id"], e["payload"]) for e in result.events
+                if e["type"] == "BlockMessage"]
+    assert sorted(messages, key=str) == [("end", {"from": "app"}), ("one", {"from": "one"})]
+    started = [e for e in result.events if e["type"] == "BlockStarted"
+               and e["stacks"][-1]["node_id"] in ("one", "end")]
+    assert all(e["block_path"].endswith("services/app/service.oo.yaml") for e in started)
+
+
+def test_kit_runs_node_service_blocks(run_block, run_flow):
+    one = run_block("svcs::app::one", {}, search_paths=SEARCH)
+    assert one.outputs == {"one": 1}
+    hello = run_block("svcs::greeter::hello", {"who": "kit"}, search_paths=SEARCH)
+    assert hello.outputs == {"text": "hello kit from greeter"}
+    both = run_flow(flow("node_service"), search_paths=SEARCH)
+    assert both.node_outputs["end"]["app"] == [2]
+
+
+@pytest.mark.parametrize("name", ["meet", "meet_py"])
+def test_one_service_runs_several_calls_at_once(run_flow, name):
+    # Each call waits (in the service) until the other one has arrived: had the service
+    # run them one after the other, the first would wait in vain and fail. Node.js (gate)
+    # and Python (pygate, each call on a thread of its own).
+    result = run_flow(flow(name), search_paths=SEARCH)
+    assert result.outputs["a_met"] == "b" and result.outputs["b_met"] == "a"
+    assert result.outputs["pid_a"] == result.outputs["pid_b"]  # one service process
+
+
+def test_what_concurrent_python_calls_print_stays_with_each_call(engine):
+    result = engine.run(flow("meet_py"))
+    assert result.ok, result.error
+    for me, other in (("a", "b"), ("b", "a")):
+        assert log_lines(result, f"meet_{me}") == [f"{me} is waiting for {other}",
+                                                   f"{me} met {other}"]
+
+
+@pytest.mark.parametrize("name", ["started_early", "started_early_py"])
+def test_cli_start_at_session_start_starts_the_service_before_its_first_call(tmp_path, name):
+    # `seen` waits for the mark the service's start writes; only after it is the service
+    # called. A service started by its first call would never write it: `seen` would fail.
+    # Node.js (gate) and Python (early).
+    proc = subprocess.run(
+        cli("run", str(flow(name)), "--json", "--search-paths", SEARCH[0]),
+        cwd=REPO, env={**cli_env(), "SVC_MARKS": str(tmp_path)}, capture_output=True,
+        text=True, timeout=RUN_TIMEOUT)
+    summary = json.loads(proc.stdout)
+    assert proc.returncode == 0, summary["error"]
+    marks = list(tmp_path.glob("started-*"))
+    assert len(marks) == 1  # started once: the call met the instance the run started
+    assert summary["outputs"]["marked_pid"] == summary["outputs"]["call_pid"]
+    assert wait_gone(summary["outputs"]["call_pid"])
+
+
+def test_node_block_end_service_restarts_after_keep_alive(engine):
+    result = engine.run(flow("node_block_end"))
+    assert result.ok, result.error
+    assert result.outputs["again"] == 2  # back to back: one instance
+    assert result.outputs["later"] == 2  # after the pause: fresh (4 if it had lived on)
+    assert result.outputs["pid_a"] != result.outputs["pid_c"]
+    assert wait_gone(result.outputs["pid_a"])
+
+
+def test_node_service_crash_fails_the_call_and_the_next_call_restarts_it():
+    engine = oocana_local.Engine(search_paths=SEARCH)
+    try:
+        first = engine.run(flow("node_forever"))
+        second = engine.run(flow("node_forever"))
+        assert (first.outputs["total"], second.outputs["total"]) == (1, 2)  # app_end
+        pid = first.outputs["pid"]
+        assert second.outputs["pid"] == pid
+        crash = engine.run(flow("node_crash"))
+        assert crash.status == "failed" and crash.nodes["boom"] == "crashed"
+        assert "exit code 3" in crash.error
+        assert wait_gone(pid)
+        restarted = engine.run(flow("node_forever"))
+        assert restarted.ok, restarted.error
+        assert restarted.outputs["total"] == 1  # a fresh instance
+        new_pid = restarted.outputs["pid"]
+        assert new_pid != pid and is_alive(new_pid)
+    finally:
+        engine.close()
+    assert wait_gone(new_pid)
+
+
+def test_cli_ctrl_c_leaves_no_node_service_process(tmp_path):
+    out_file = tmp_path / "out"
+    with open(out_file, "w") as out, open(tmp_path / "err", "w") as err:
+        proc = subprocess.Popen(
+            cli("run", str(flow("node_interrupt")), "--search-paths", SEARCH[0]),
+            cwd=REPO, env=cli_env(), stdout=out, stderr=err, start_new_session=True)
+    below: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while "pause started" not in out_file.read_text():
+            assert proc.poll() is None, (tmp_path / "err").read_text()
+            assert time.monotonic() < deadline, "the flow never reached its pause"
+            time.sleep(0.05)
+        below = descendants(proc.pid)
+        assert _node_processes(below)  # the service's Node worker is up
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        assert all(wait_gone(pid) for pid in below)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in below:
+            if is_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_check_names_what_is_wrong_with_a_node_service(tmp_path):
+    service = tmp_path / "services" / "broken"
+    service.mkdir(parents=True)
+    (tmp_path / "package.oo.yaml").write_text("name: broken\nversion: 0.1.0\n")
+    (service / "service.oo.yaml").write_text(
+        "executor: {name: nodejs, entry: nope.ts, start_at: at_noon}\n"
+        "blocks: [{name: b}]\n")
+    unnamed = tmp_path / "services" / "unnamed"
+    unnamed.mkdir()
+    (unnamed / "service.oo.yaml").write_text(
+        "executor: {name: nodejs, entry: index.ts, function: start}\nblocks: [{name: b}]\n")
+    (unnamed / "index.ts").write_text("export function begin(service: any) {}\n")
+    flows = tmp_path / "flows" / "f"
+    flows.mkdir(parents=True)
+    (flows / "flow.oo.yaml").write_text(
+        "nodes:\n  - node_id: n\n    service: self::broken::b\n"
+        "  - node_id: m\n    service: self::unnamed::b\n")
+    proc = subprocess.run(cli("check", str(flows)), cwd=REPO, env=cli_env(),
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "entry file 'nope.ts' not found" in out and "service.oo.yaml:1" in out
+    assert "start_at 'at_noon' is unknown" in out
+    assert "index.ts exports no function 'start' (executor.function)" in out
+
+
+def test_a_service_started_early_stops_with_a_run_that_fails_at_once(monkeypatch):
+    # Without SVC_MARKS `seen` fails at once: the run ends while gate may still be
+    # starting; it must not outlive the run's session.
+    monkeypatch.delenv("SVC_MARKS", raising=False)
+    # Node workers of other engines in this test process (warm session engines) are not ours.
+    before = _node_processes(descendants(os.getpid()))
+    with oocana_local.Engine(search_paths=SEARCH) as engine:
+        for _ in range(3):
+            result = engine.run(flow("started_early"))
+            assert result.status == "failed" and result.nodes["seen"] == "failed"
+            assert "SVC_MARKS" in result.error
+            deadline = time.monotonic() + 15
+            while (_node_processes(descendants(os.getpid())) - before
+                   and time.monotonic() < deadline):
+                time.sleep(0.05)
+            assert not _node_processes(descendants(os.getpid())) - before
+
+
+def test_calls_wait_for_notify_ready_of_a_python_service(run_block):
+    # main returns at once; the service is ready (3 steps) only when its thread says so.
+    result = run_block("svcs::warming::steps", {}, search_paths=SEARCH)
+    assert result.outputs == {"steps": 3}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -17,8 +19,7 @@ from oocana_local.context.values import InputValueError, ValueStore, decode_inpu
 from oocana_local.worker import blobs
 
 
-def shm_files(pid: int | None = None) -> list[str]:
-    prefix = blobs.shm_prefix(pid)
+def shm_files(prefix: str) -> list[str]:
     return [n for n in os.listdir(blobs.shm_dir()) if n.startswith(prefix)]
 
 
@@ -60,16 +61,24 @@ class TestBlobs:
     def test_a_plain_pickle_still_loads(self):
         assert blobs.load(pickle.dumps([1, 2])) == [1, 2]
 
-    def test_sweep_removes_files_of_dead_engines_only(self):
-        dead = os.path.join(blobs.shm_dir(), "oocana-local-999999999-1-1")
-        mine = os.path.join(blobs.shm_dir(), f"{blobs.shm_prefix()}-sweep-test")
-        for path in (dead, mine):
+    def test_sweeps_remove_one_engines_files_or_those_of_dead_engines_only(self):
+        directory = blobs.shm_dir()
+        dead = os.path.join(directory, "oocana-local-999999999-0a1b2c3d-1-1")
+        old_style = os.path.join(directory, "oocana-local-999999998-1-1")
+        mine, other = blobs.new_namespace(), blobs.new_namespace()
+        ours = os.path.join(directory, f"{mine}12345-1")
+        theirs = os.path.join(directory, f"{other}12345-1")
+        paths = (dead, old_style, ours, theirs)
+        for path in paths:
             open(path, "wb").close()
         try:
-            blobs.sweep(dead_engines=True)
-            assert not os.path.exists(dead) and not os.path.exists(mine)
+            blobs.sweep_dead()
+            assert not os.path.exists(dead) and not os.path.exists(old_style)
+            assert os.path.exists(ours) and os.path.exists(theirs)  # this process lives
+            assert blobs.sweep(mine) == 1
+            assert not os.path.exists(ours) and os.path.exists(theirs)
         finally:
-            for path in (dead, mine):
+            for path in paths:
                 blobs.unlink(path)
 
 
@@ -93,25 +102,27 @@ class TestDataFramesAcrossWorkers:
                 result = engine.run(FLOWS / "values", inputs={"rows": 300_000})
                 assert result.status == "completed", result.error
                 # only the workers' reusable segments stay, free, and the same ones each run
-                pids = {str(w.pid) for w in engine.executor.python.workers}
-                files = shm_files()
+                pool = engine.executor.python
+                pids = {str(w.pid) for w in pool.workers}
+                files = shm_files(pool.shm_namespace)
                 for name in files:
-                    worker, _, number = name[len(blobs.shm_prefix()):].partition("-s")
+                    worker, _, number = name[len(pool.shm_namespace):].partition("-s")
                     assert worker in pids and number.isdigit(), name
                     assert blobs.segment_state(os.path.join(blobs.shm_dir(), name)) == 0
                 seen.append(sorted(files))
             assert seen[1] == seen[2]
-        assert shm_files() == []
+        assert shm_files(pool.shm_namespace) == []
 
     def test_files_a_crashed_or_killed_worker_left_are_removed_on_close(self):
         engine = oocana_local.Engine()
         try:
             assert engine.run(FLOWS / "values", inputs={"rows": 1000}).ok
-            stray = os.path.join(blobs.shm_dir(), f"{blobs.shm_prefix()}12345-1")
+            namespace = engine.executor.python.shm_namespace
+            stray = os.path.join(blobs.shm_dir(), f"{namespace}12345-1")
             open(stray, "wb").close()  # as a worker killed halfway through an export leaves
         finally:
             engine.close()
-        assert shm_files() == []
+        assert shm_files(namespace) == []
 
     def test_a_workers_store_does_not_grow_across_100_runs(self):
         with oocana_local.Engine() as engine:
@@ -123,6 +134,71 @@ class TestDataFramesAcrossWorkers:
             pool = engine.executor.python
             assert max(stored) <= 2, stored  # the frame `total` is working on (+ a copy)
             assert pool.values.keys() == set()  # held by no worker, nothing parked
+
+
+class TestTwoEnginesInOneProcess:
+    def test_one_engines_parked_value_outlives_another_engines_start_run_and_close(
+            self, tmp_path):
+        from oocana_local.executor.pool import WorkerPool
+
+        # A pool whose idle workers retire at once: `make`'s worker parks its frame.
+        first = oocana_local.Engine(executor=WorkerPool(min_workers=0, idle_timeout=0.2))
+        pool = first.executor
+        release = tmp_path / "release"
+        outcome: list = []
+        thread = threading.Thread(target=lambda: outcome.append(first.run(
+            FLOWS / "parked_value", inputs={"rows": 200_000, "release": str(release)})))
+        thread.start()
+        try:
+            parked = False
+            give_up = time.monotonic() + 300  # a hang guard, not a speed check
+            while not parked and thread.is_alive() and time.monotonic() < give_up:
+                parked = bool(pool.values.parked)
+                time.sleep(0.02)
+            assert parked, outcome and outcome[0].error
+            parked_files = [f for f in map(blobs.blob_file, list(pool.values.parked.values()))
+                            if f is not None]
+            assert parked_files and all(os.path.exists(f) for f in parked_files)
+
+            with oocana_local.Engine() as second:
+                other = second.run(FLOWS / "values", inputs={"rows": 200_000})
+                assert other.status == "completed", other.error
+                second_pool = second.executor.python
+            assert all(os.path.exists(f) for f in parked_files)  # the other engine's close
+        finally:
+            release.touch()
+            thread.join()
+        result = outcome[0]
+        assert result.status == "completed", result.error
+        n = 200_000
+        assert result.outputs["total"] == n * (n - 1) / 2 + n
+        first.close()
+        assert shm_files(pool.shm_namespace) == []
+        assert shm_files(second_pool.shm_namespace) == []
+
+
+    def test_the_files_of_an_engine_that_died_go_when_the_next_one_starts(self):
+        left = os.path.join(blobs.shm_dir(), "oocana-local-999999999-0badf00d-4242-1")
+        open(left, "wb").close()  # pid 999999999 is above any pid_max: that engine is gone
+        try:
+            with oocana_local.Engine() as engine:
+                assert engine.run(FLOWS / "values", inputs={"rows": 1000}).ok
+                assert not os.path.exists(left)
+        finally:
+            blobs.unlink(left)
+
+
+    def test_what_a_service_worker_leaves_goes_when_its_engine_closes(self):
+        with oocana_local.Engine(search_paths=[str(FLOWS)]) as engine:
+            block = engine.loader.resolve_task("svcs::shm_leaver::leave", FLOWS / "services")
+            result = engine.run(block)
+            assert result.status == "completed", result.error
+            left = result.outputs["path"]
+            assert os.path.exists(left)
+            with oocana_local.Engine() as other:
+                assert other.run(FLOWS / "values", inputs={"rows": 1000}).ok
+            assert os.path.exists(left)  # another engine's close leaves it alone
+        assert not os.path.exists(left)
 
 
 class TestCachedValues:

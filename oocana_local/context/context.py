@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from ..wire import names
 from ..wire.values import is_var_ref
+from .internal import NodeWeights, query_auth_unavailable
 from .values import ValueStore, encode_output, is_bin_handle, is_var_handle, to_json, write_bin
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
@@ -400,6 +401,15 @@ class Context:
     async def query_block(self, block: str) -> dict[str, Any]:
         """The description of a block: ``type``, ``inputs_def``, ``outputs_def``, ..."""
         return await self._ask(names.QUERY_BLOCK, block=block)
+
+    @property
+    def internal(self) -> NodeWeights:
+        """oocana's ``context.internal`` (``update_node_weight``); see ``internal.py``."""
+        return NodeWeights()
+
+    async def query_auth(self, credential: Any) -> dict[str, Any]:
+        """oocana asks its cloud for the account behind ``credential``: not here."""
+        raise query_auth_unavailable(credential)
 
     async def query_downstream(self, handles: list[str] | None = None) -> dict[str, Any]:
         """Where each output handle leads: ``{handle: {"to_node": [...], "to_flow": [...]}}``."""

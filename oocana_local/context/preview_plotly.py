@@ -1,8 +1,9 @@
 """A plotly figure as an html page that renders offline.
 
 oocana's page loads plotly.js from a CDN, so it shows nothing without a network. Here the
-page loads ``<tmp>/oocana-local/shared/plotly-<version>.min.js``, copied once from the
-plotly package itself, through a ``file://`` URL: a preview costs a few kB instead of the
+page loads ``<tmp>/oocana-local-of-<user>/shared/plotly-<version>.min.js`` (a folder of
+this user's alone), copied from the plotly package itself and checked against it, through a
+``file://`` URL: a preview costs a few kB instead of the
 3.5 MB that inlining plotly.js would add to every message, event log and saved file, and
 every preview of every session shares one copy. Without a folder to write to, the
 page inlines plotly.js instead; in neither case does it reference a CDN (MathJax, which
@@ -11,6 +12,7 @@ plotly would also take from a CDN, is left out).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from typing import Any
@@ -30,37 +32,73 @@ def _package_plotly_js() -> str | None:
 
 
 def shared_dir() -> str:
-    """Files every session shares (the runtime's ``session_folders`` never prunes it)."""
-    import tempfile
+    """Files every session of this user shares (``<tmp>/oocana-local-of-<user>/shared``,
+    a folder of this user's alone: ``paths.own_tmp_root``); raises OSError."""
+    from ..paths import own_tmp_root
 
-    return os.path.join(tempfile.gettempdir(), "oocana-local", "shared")
+    folder = own_tmp_root() / "shared"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return str(folder)
+
+
+def _plotly_js() -> bytes:
+    source = _package_plotly_js()
+    if source is not None:
+        with open(source, "rb") as file:
+            return file.read()
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs().encode("utf-8")
+
+
+_verified: dict[str, tuple[int, int]] = {}  # path -> (size, mtime) checked in this process
 
 
 def plotly_js_file(session_dir: str | None = None) -> str:
-    """The shared ``plotly-<version>.min.js``, written on first use; raises OSError.
+    """The shared ``plotly-<version>.min.js``, written on first use and checked byte for
+    byte against plotly's own once per process; raises OSError.
     (``session_dir`` is accepted for callers of the per-session copy of old.)"""
     import plotly
 
     target = os.path.join(shared_dir(), f"plotly-{plotly.__version__}.min.js")
-    source = _package_plotly_js()
-    if source is not None:
-        size = os.path.getsize(source)
-        if os.path.isfile(target) and os.path.getsize(target) == size:
-            return target
-        with open(source, "rb") as file:
-            data = file.read()
-    else:
-        from plotly.offline import get_plotlyjs
+    seen = _stamp(target)
+    if seen is not None and _verified.get(target) == seen:
+        return target
+    data = _plotly_js()
+    if seen is not None and seen[0] == len(data):
+        with open(target, "rb") as file:
+            if file.read() == data:
+                _verified[target] = seen
+                return target
+    # A fresh file of an unpredictable name (O_EXCL: never through a link), then renamed
+    # over the target: workers and engines may race, each rename is whole.
+    import tempfile
 
-        data = get_plotlyjs().encode("utf-8")
-        if os.path.isfile(target) and os.path.getsize(target) == len(data):
-            return target
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    temporary = f"{target}.{os.getpid()}.tmp"  # workers and engines may race: replace
-    with open(temporary, "wb") as file:
-        file.write(data)
-    os.replace(temporary, target)
+    fd, temporary = tempfile.mkstemp(prefix=".plotly-", suffix=".tmp",
+                                     dir=os.path.dirname(target))
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    stamp = _stamp(target)
+    if stamp is not None:
+        _verified[target] = stamp
     return target
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    """(size, mtime) of a regular file at ``path`` (not a link), else None."""
+    import stat
+
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
 
 
 def _file_url(path: str) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..wire import names
+
 __all__ = ["Sink", "RecordingSink"]
 
 Message = dict[str, Any]
@@ -45,8 +47,8 @@ class RecordingSink:
         try:
             result = self._answer(message) if self._answer else None
         except Exception as exc:  # the engine answers failures with an error text
-            return {"type": "response", "request_id": message["request_id"], "error": str(exc)}
-        return {"type": "response", "request_id": message["request_id"], "result": result}
+            return {"type": names.RESPONSE, "request_id": message["request_id"], "error": str(exc)}
+        return {"type": names.RESPONSE, "request_id": message["request_id"], "result": result}
 
     async def arequest(self, message: Message) -> Message:
         return self.request(message)

@@ -1,15 +1,30 @@
-"""The typed dicts and aliases that ``oocana`` exports, for annotations in blocks."""
+"""The typed dicts, aliases and protocols that ``oocana`` exports (``oocana.context``,
+``oocana.preview``), for annotations in blocks: the keys, totality and unions of oocana
+0.18.12."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict, Union
+from typing import Any, Literal, Protocol, TypedDict, Union, runtime_checkable
 
-__all__ = ["ToNode", "ToFlow", "HandleDefDict", "QueryBlockResponse", "FlowDownstream",
-           "NodeDownstream", "Downstream", "OOMOL_LLM_ENV", "HostInfo", "BlockInfo",
+__all__ = ["JobDict", "BlockDict", "ToNode", "ToFlow", "HandleDefDict", "QueryBlockResponse", "FlowDownstream",
+           "NodeDownstream", "Downstream", "OOMOL_LLM_ENV", "HostInfo",
            "TablePreviewData", "TablePreviewPayload", "TextPreviewPayload",
            "JSONPreviewPayload", "ImagePreviewPayload", "MediaPreviewPayload",
-           "CsvPreviewPayload", "DefaultPreviewPayload", "PreviewPayload",
-           "CompressionOptions"]
+           "CsvPreviewPayload", "PandasPreviewPayload", "DefaultPreviewPayload",
+           "PreviewPayload", "PreviewPayloadInternal", "DataFrameIndex", "DataFrame",
+           "ShapeDataFrame", "PartialDataFrame", "CompressionOptions"]
+
+
+class JobDict(TypedDict):
+    session_id: str
+    job_id: str
+
+
+class BlockDict(TypedDict):
+    session_id: str
+    job_id: str
+    stacks: list[Any]
+    block_path: str | None
 
 
 class ToNode(TypedDict):
@@ -21,7 +36,7 @@ class ToFlow(TypedDict):
     output_handle: str
 
 
-class HandleDefDict(TypedDict, total=False):
+class HandleDefDict(TypedDict):
     handle: str
     description: str | None
     json_schema: dict[str, Any] | None
@@ -30,7 +45,7 @@ class HandleDefDict(TypedDict, total=False):
     is_additional: bool
 
 
-class QueryBlockResponse(TypedDict, total=False):
+class QueryBlockResponse(TypedDict):
     type: Literal["task", "subflow"]
     description: str | None
     inputs_def: dict[str, Any] | None
@@ -68,14 +83,7 @@ class HostInfo(TypedDict):
     gpu_renderer: str
 
 
-class BlockInfo(TypedDict, total=False):
-    session_id: str
-    job_id: str
-    stacks: list[dict[str, str]]
-    block_path: str
-
-
-class TablePreviewData(TypedDict, total=False):
+class TablePreviewData(TypedDict):
     columns: list[str | int | float]
     rows: list[list[str | int | float | bool]]
     row_count: int | None
@@ -116,10 +124,51 @@ class DefaultPreviewPayload(TypedDict):
     data: Any
 
 
-PreviewPayload = Union[  # noqa: UP007  (a runtime alias: `|` needs 3.10 types, not strings)
+class DataFrameIndex(Protocol):
+    def tolist(self) -> list[Any]: ...
+
+
+@runtime_checkable
+class DataFrame(Protocol):
+    """What oocana takes for a pandas DataFrame (pandas is never imported for it)."""
+
+    def __len__(self) -> int: ...
+    def __dataframe__(self, *args: Any, **kwargs: Any) -> Any: ...
+    @property
+    def index(self) -> DataFrameIndex: ...
+    def to_csv(self, *args: Any, **kwargs: Any) -> Any: ...
+    def to_json(self, *args: Any, **kwargs: Any) -> Any: ...
+    def to_dict(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+@runtime_checkable
+class ShapeDataFrame(DataFrame, Protocol):
+    @property
+    def shape(self) -> tuple[int, int]: ...
+
+
+@runtime_checkable
+class PartialDataFrame(DataFrame, Protocol):
+    def head(self, n: int = 5) -> DataFrame: ...
+    def tail(self, n: int = 5) -> DataFrame: ...
+
+
+class PandasPreviewPayload(TypedDict):
+    type: Literal["table"]
+    data: DataFrame
+
+
+PreviewPayloadInternal = Union[  # noqa: UP007  (runtime aliases, as oocana's)
     TablePreviewPayload, TextPreviewPayload, JSONPreviewPayload, ImagePreviewPayload,
-    MediaPreviewPayload, CsvPreviewPayload, DefaultPreviewPayload, Any]
+    MediaPreviewPayload, CsvPreviewPayload, PandasPreviewPayload, DefaultPreviewPayload]
+"""A preview payload as a dict: every kind but a bare DataFrame."""
+
+PreviewPayload = Union[  # noqa: UP007
+    TablePreviewPayload, TextPreviewPayload, JSONPreviewPayload, ImagePreviewPayload,
+    MediaPreviewPayload, CsvPreviewPayload, DataFrame, PandasPreviewPayload,
+    DefaultPreviewPayload]
+"""What ``context.preview`` takes, as oocana types it (it takes figures and images too)."""
 
 
-class CompressionOptions(TypedDict, total=False):
+class CompressionOptions(TypedDict):
     method: Literal["zip", "gzip", "bz2", "zstd", "xz", "tar"] | None

@@ -15,6 +15,10 @@ While the job runs, the executor calls the ``JobHandler``:
 Implementations: ``WorkerPool`` (warm Python worker processes), ``CachingExecutor``
 (``runtime/cache.py``: replays a previous result), ``InProcessExecutor`` (tests) and
 ``RayExecutor`` (warm Ray actors, ``ray_executor.py``).
+
+Every executor implements ``_run`` (``run`` without the timeout) and inherits ``run``.
+One that hands jobs on to others (``ExecutorRouter``, ``CachingExecutor``) implements its
+``_run`` with theirs: the timeout is applied once, by the outermost ``run``.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from ..wire.job import Job
 from ..wire.requests import EventSink, RunBlockRequest
 
 __all__ = ["Job", "Outcome", "OutcomeStatus", "JobHandler", "Executor", "TIMEOUT_ERROR",
-           "unsupported"]
+           "unsupported", "injection_gone"]
 
 TIMEOUT_ERROR = "Timeout"
 
@@ -88,7 +92,7 @@ class Executor(abc.ABC):
 
     @abc.abstractmethod
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
-        """``run`` without the timeout."""
+        """``run`` without the timeout; what an executor that wraps this one calls."""
 
     @abc.abstractmethod
     async def free(self, keys: list[str]) -> None:
@@ -97,6 +101,12 @@ class Executor(abc.ABC):
     def holds(self, keys: list[str]) -> bool:
         """Whether every one of these var values is still held somewhere."""
         return not keys
+
+    async def session_ended(self, session_id: str) -> None:
+        """A run's session is over: what lived as long as it (services, the processes of
+        its ``spawn: true`` nodes) may go. Nothing by default; the run calls it once, after
+        its last job."""
+        return None
 
     @abc.abstractmethod
     async def close(self) -> None:
@@ -108,3 +118,15 @@ def unsupported(job: Job, runs: str) -> Outcome:
     return Outcome(OutcomeStatus.FAILED, error=(
         f"oocana-local cannot run blocks of the {job.spec.executor!r} executor ({runs}); "
         f"node {job.node_id} uses it"))
+
+
+def injection_gone(job: Job) -> Outcome:
+    """The outcome of an injected job whose target process is not there: never run it
+    anywhere else (its block expects the state that process holds)."""
+    target = job.spec.inject
+    name = target.node_id if target else "?"
+    return Outcome(OutcomeStatus.FAILED, error=(
+        f"node {job.node_id!r} runs in the process of node {name!r} (inject), but that "
+        f"process is no longer running: it exited after {name!r} ran (a crash, an exit, or "
+        f"a timeout or cancel that stopped it), and the state {job.node_id!r} needs went "
+        f"with it"))

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..node_tools import node_binary
 from ..wire.frames import FrameError, FrameReader, check_message
-from .process import WorkerProcess
+from .process import ConcurrentWorkerProcess
 
 __all__ = ["NodeWorkerProcess", "WORKER_SCRIPT"]
 
@@ -49,21 +49,12 @@ class _JsonFrameReader(FrameReader):
     decode = staticmethod(_decode)  # type: ignore[assignment]  # JSON, not pickle
 
 
-class NodeWorkerProcess(WorkerProcess):
+class NodeWorkerProcess(ConcurrentWorkerProcess):
     """A warm Node worker; ``jobs`` holds the runs it is executing now (several at once)."""
 
     def __init__(self, *args: Any, scope: str, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.scope = scope
-        self.jobs: dict[str, Any] = {}
-        self.kill_reason: str | None = None
-        """Why the pool killed it, for the jobs that were running on it."""
-        self.typescript = False
-        """Whether it was given esbuild (can load ``.ts`` files)."""
+        super().__init__(*args, scope=scope, **kwargs)
         self._reader = _JsonFrameReader()
-
-    def __repr__(self) -> str:
-        return f"<NodeWorkerProcess #{self.id} pid={self.pid} jobs={len(self.jobs)}>"
 
     def command(self, fd: int) -> list[str]:
         return [node_binary(), *_NODE_FLAGS, str(WORKER_SCRIPT), "--fd", str(fd)]

@@ -9,7 +9,9 @@ Placement: a job goes to an idle worker at once, preferring the one holding most
 var-reference inputs; values held by another worker are fetched from it (``export``) and
 sent along as ``blobs``. With no idle worker the job waits; when another process starts
 is ``growth.py``'s pure rule (quick fan-outs stay on a few warm workers, long jobs get
-parallelism). Jobs with a ``spawn_key`` get a worker of their own per key.
+parallelism). Jobs with a ``spawn_key`` get a worker of their own per key, kept while a
+session that used it lives; an injected job (``JobSpec.inject``) runs on the worker of
+its target's spawn key and fails when there is none (it is never started for it).
 
 Life of a worker: started on demand (``start()`` warms ``min_workers``), replaced on
 demand when it dies, retired after ``idle_timeout`` idle seconds beyond ``min_workers``
@@ -35,9 +37,9 @@ from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.values import carried, is_var_ref, var_key
 from ..worker import blobs as shm
-from .base import Executor, Job, JobHandler, Outcome, unsupported
+from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
 from .growth import PoolView, workers_to_start
-from .prelaunch import take_early, worker_env
+from .prelaunch import SHM_NAMESPACE, take_early, worker_env
 from .process import WorkerProcess, describe_exit
 from .requests import answer_request
 from .value_index import ValueIndex
@@ -116,6 +118,9 @@ class WorkerPool(Executor):
         self._closing = False
         self._spawn_error = "no worker process could be started"
         self._swept = False
+        self.shm_namespace = shm.new_namespace()
+        """Its workers' shared-memory files are ``<shm_namespace>...``: its alone."""
+        self._namespaces = {self.shm_namespace}  # and an adopted early worker's
         self._finalizer = weakref.finalize(self, _kill_groups, self._pids)
 
     # -- what the scheduler sees --------------------------------------------------------------
@@ -132,7 +137,7 @@ class WorkerPool(Executor):
         self._bind()
         if not self._swept:  # shared-memory files of engines that died without cleaning up
             self._swept = True
-            shm.sweep(dead_engines=True)
+            shm.sweep_dead()
         missing = self.min_workers - len(self._workers)
         started = [self._spawn() for _ in range(max(0, missing))]
         results = await asyncio.gather(*(w.ready for w in started), return_exceptions=True)
@@ -184,7 +189,8 @@ class WorkerPool(Executor):
             await asyncio.wait(exits, timeout=1.0)
         self._finalizer()
         self.values.clear()
-        shm.sweep()  # every shared-memory file of this engine: parked, in flight, half written
+        for namespace in self._namespaces:  # parked, in flight, half written; not another's
+            shm.sweep(namespace)
 
     # -- placement ----------------------------------------------------------------------------
 
@@ -196,9 +202,20 @@ class WorkerPool(Executor):
             raise WorkerError("a WorkerPool is bound to the event loop it first ran on")
 
     def _submit(self, run: _Run) -> None:
-        key = run.job.spec.spawn_key
+        spec = run.job.spec
+        if spec.inject is not None:  # only where its target's state is: never a new worker
+            worker = self._dedicated.get(spec.inject.spawn_key)
+            if worker is None or not worker.alive or worker.retiring:
+                run.settle(injection_gone(run.job))
+                return
+            key: str | None = spec.inject.spawn_key
+        else:
+            key = spec.spawn_key
+            worker = None if key is None else \
+                self._dedicated.get(key) or self._try_spawn(spawn_key=key)
+            if worker is not None:
+                worker.sessions.add(run.job.session_id)
         if key is not None:
-            worker = self._dedicated.get(key) or self._try_spawn(spawn_key=key)
             if worker is None:
                 run.settle(Outcome(OutcomeStatus.CRASHED, error=self._spawn_error))
             elif worker.is_ready and worker.job is None and not worker.retiring:
@@ -269,11 +286,14 @@ class WorkerPool(Executor):
 
     def _spawn(self, spawn_key: str | None = None) -> WorkerProcess:
         assert self._loop is not None
-        env = worker_env(self.env)
+        env = worker_env(self.env, namespace=self.shm_namespace)
         worker = WorkerProcess(self._loop, env=env, on_message=self._on_message,
                                on_output=self._on_output, on_exit=self._on_exit,
                                spawn_key=spawn_key)
-        worker.spawn(take_early(env) if spawn_key is None else None)  # cli's early worker
+        early = take_early(env) if spawn_key is None else None  # the cli's early worker
+        if early is not None:
+            self._namespaces.add(early.env[SHM_NAMESPACE])
+        worker.spawn(early)
         self._pids.add(worker.pid)
         if spawn_key is None:
             self._workers.append(worker)
@@ -477,7 +497,8 @@ class WorkerPool(Executor):
 
     def _on_exit(self, worker: WorkerProcess, returncode: int) -> None:
         self._pids.discard(worker.pid)
-        shm.sweep_arena(worker.pid)  # its reusable segments, unless one is being read
+        for namespace in self._namespaces:  # its reusable segments, unless one is being read
+            shm.sweep_arena(worker.pid, namespace)
         if worker in self._workers:
             self._workers.remove(worker)
         if worker in self._idle:
@@ -503,6 +524,9 @@ class WorkerPool(Executor):
         if not worker.ready.done() or worker.ready.exception() is not None:
             self._spawn_failed(worker, waiting)
             return
+        for run in [r for r in waiting if r.job.spec.inject is not None]:
+            waiting.remove(run)  # a successor would not hold the state they need
+            run.settle(injection_gone(run.job))
         if waiting:  # a dedicated worker died with jobs waiting for it: start its successor
             successor = self._try_spawn(spawn_key=worker.spawn_key)
             if successor is None:
@@ -510,6 +534,7 @@ class WorkerPool(Executor):
                     run.settle(Outcome(OutcomeStatus.CRASHED, error=self._spawn_error))
             else:
                 successor.queue.extend(waiting)
+                successor.sessions.update(r.job.session_id for r in waiting)
         elif self._queue and len(self._workers) < max(1, self.min_workers):
             self._try_spawn()
 
@@ -552,9 +577,20 @@ class WorkerPool(Executor):
             worker.idle_timer.cancel()
             worker.idle_timer = None
 
+    async def session_ended(self, session_id: str) -> None:
+        """The dedicated workers the session kept may retire once idle."""
+        for worker in list(self._dedicated.values()):
+            if session_id in worker.sessions:
+                worker.sessions.discard(session_id)
+                if not worker.sessions and worker.job is None and not worker.queue \
+                        and worker.is_ready and not self._closing:
+                    self._idle_timer(worker)
+
     def _retire_if_idle(self, worker: WorkerProcess) -> None:
         worker.idle_timer = None
         if worker.job is not None or worker.queue or not worker.alive or self._closing:
+            return
+        if worker.sessions:  # a live session's spawn node: others may inject into it
             return
         if worker.spawn_key is None:
             staying = sum(1 for w in self._workers if not w.retiring)

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from ..errors import WorkerError
 
 __all__ = ["Launched", "discard_early", "launch", "launch_early", "take_early",
-           "worker_command", "worker_env"]
+           "worker_command", "worker_env", "SHM_NAMESPACE", "new_shm_namespace",
+           "remove_shm_namespace"]
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -35,16 +36,36 @@ def worker_command(fd: int) -> list[str]:
     return [sys.executable, "-c", bootstrap, "--fd", str(fd)]
 
 
-def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a worker process of this engine."""
-    from ..worker.blobs import shm_prefix
+SHM_NAMESPACE = "OOCANA_LOCAL_SHM_PREFIX"
+
+
+def new_shm_namespace() -> str:
+    """A fresh shared-memory namespace for the workers of one executor."""
+    from ..worker.blobs import new_namespace
+
+    return new_namespace()
+
+
+def remove_shm_namespace(namespace: str) -> None:
+    """Remove every shared-memory file of ``namespace`` (its executor closed)."""
+    from ..worker.blobs import sweep
+
+    sweep(namespace)
+
+
+def worker_env(extra: dict[str, str] | None = None, *,
+               namespace: str | None = None) -> dict[str, str]:
+    """The environment of a worker process of an engine whose shared-memory files are
+    named ``namespace...`` (default: the one ``extra`` names, else a new one)."""
+    from ..worker.blobs import new_namespace
     from .coverage_bridge import worker_env as coverage_env
 
     env = dict(os.environ)
     env.update(extra or {})
     env.update(coverage_env())  # measured like this process, when it is measured
     env["MPLBACKEND"] = "Agg"  # figures render without a display
-    env["OOCANA_LOCAL_SHM_PREFIX"] = shm_prefix()  # so the pool's close() finds what it leaves
+    # So the pool's close() finds what its workers leave, and only that.
+    env[SHM_NAMESPACE] = namespace or (extra or {}).get(SHM_NAMESPACE) or new_namespace()
     return env
 
 
@@ -109,12 +130,14 @@ def launch_early() -> None:
 
 
 def take_early(env: dict[str, str]) -> Launched | None:
-    """The early worker if it runs with ``env``; otherwise it is stopped and None."""
+    """The early worker if it runs with ``env`` (its shared-memory namespace aside: the
+    taker adopts it, ``Launched.env``); otherwise it is stopped and None."""
     global _early
     launched, _early = _early, None
     if launched is None:
         return None
-    if launched.env != env or launched.popen.poll() is not None:
+    same = {**launched.env, SHM_NAMESPACE: ""} == {**env, SHM_NAMESPACE: ""}
+    if not same or launched.popen.poll() is not None:
         launched.stop()
         return None
     return launched

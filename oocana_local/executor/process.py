@@ -28,7 +28,7 @@ from .prelaunch import Launched, launch, worker_command
 if TYPE_CHECKING:
     from .pool import _Run
 
-__all__ = ["WorkerProcess", "describe_exit", "worker_command"]
+__all__ = ["WorkerProcess", "ConcurrentWorkerProcess", "describe_exit", "worker_command"]
 
 _SMALL = 1 << 16
 _STDERR_TAIL = 40
@@ -73,6 +73,9 @@ class WorkerProcess:
         self.job: _Run | None = None
         self.last_job: _Run | None = None
         self.queue: deque[_Run] = deque()  # jobs waiting for this dedicated worker
+        # Sessions that placed a spawn job on this dedicated worker: it is not retired
+        # while one of them lives (nodes may inject into it).
+        self.sessions: set[str] = set()
         self.idle_timer: asyncio.TimerHandle | None = None
         self.retiring = False
         self.waiting = 0  # run_block requests its job is waiting on
@@ -397,3 +400,21 @@ class WorkerProcess:
             for stream in (self._popen.stdout, self._popen.stderr):
                 if stream is not None:
                     stream.close()
+
+
+class ConcurrentWorkerProcess(WorkerProcess):
+    """A worker that runs several jobs at once (``NodePool``'s): ``jobs`` holds the runs
+    it is executing now. A Python one serves a Python service (``services.py``); Node.js
+    workers are ``NodeWorkerProcess``."""
+
+    def __init__(self, *args: Any, scope: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.scope = scope
+        self.jobs: dict[str, Any] = {}
+        self.kill_reason: str | None = None
+        """Why the pool killed it, for the jobs that were running on it."""
+        self.typescript = False
+        """Whether it was given esbuild (can load ``.ts`` files)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} #{self.id} pid={self.pid} jobs={len(self.jobs)}>"

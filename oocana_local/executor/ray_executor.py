@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..states import OutcomeStatus
-from .base import Executor, Job, JobHandler, Outcome, unsupported
+from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
 from .ray_job import JobRun, cause, refs_in
 from .ray_resources import actor_options
 
@@ -193,8 +193,15 @@ class RayExecutor(Executor):
             return Outcome(OutcomeStatus.FAILED, error=str(exc))
         await self.start()
         keys = refs_in(job.inputs.values())
+        target = None
+        if job.spec.inject is not None:  # the actor of the spawn node it injects into
+            target = next((k for k, g in self._groups.items()
+                           if ("spawn", job.spec.inject.spawn_key) in k and g.count), None)
+            if target is None:
+                return injection_gone(job)
         try:
-            actor = await self._acquire(options, keys, job.spec.spawn_key, job.nested)
+            actor = await self._acquire(options, keys, job.spec.spawn_key, job.nested,
+                                        group_key=target)
         except WorkerLost as exc:
             return Outcome(OutcomeStatus.CRASHED, error=str(exc))
         try:
@@ -209,10 +216,12 @@ class RayExecutor(Executor):
     # -- actors -------------------------------------------------------------------------
 
     async def _acquire(self, options: dict[str, Any], keys: list[str],
-                       spawn_key: str | None = None, nested: bool = False) -> _Actor:
+                       spawn_key: str | None = None, nested: bool = False,
+                       group_key: tuple[Any, ...] | None = None) -> _Actor:
         # Jobs started by run_block get actors apart from their callers, which hold theirs
         # while they wait: callers filling every actor cannot starve the jobs they wait for.
-        group_key = (*_signature(options), ("spawn", spawn_key), ("nested", nested))
+        if group_key is None:
+            group_key = (*_signature(options), ("spawn", spawn_key), ("nested", nested))
         group = self._groups.get(group_key)
         if group is None:
             group = self._groups[group_key] = _Group(

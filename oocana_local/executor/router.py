@@ -9,7 +9,6 @@ here with an error naming both.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +57,8 @@ class ExecutorRouter(Executor):
         first job."""
         await self.executors["python"].start()
 
-    async def run(self, job: Job, handler: JobHandler) -> Outcome:
-        """Dispatch to the language's executor, whose own ``run`` applies the timeout."""
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        """Dispatch to the language's executor (the timeout is this router's ``run``'s)."""
         name = job.spec.executor
         executor = self.executor_for("service" if job.spec.service is not None else name)
         if executor is None:
@@ -71,21 +70,25 @@ class ExecutorRouter(Executor):
             return Outcome(OutcomeStatus.FAILED, error=problem)
         if name != "python":
             await executor.start()
-        outcome = await executor.run(job, handler)
+        outcome = await executor._run(job, handler)
         if outcome.status is OutcomeStatus.FAILED and outcome.error:
+            from ..install_hints import missing_module_hint
+
             hint = missing_module_hint(outcome.error, _package_folder(job))
             if hint:
                 outcome.error = f"{outcome.error.rstrip()}\n{hint}"
         return outcome
 
-    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
-        return await self.run(job, handler)
+    def prestart(self, job: Job) -> None:
+        """Start a service before its first call (``start_at``; ``runtime/prestart.py``)."""
+        services = self.executor_for("service")
+        services.prestart(job)  # type: ignore[union-attr]
 
     async def session_ended(self, session_id: str) -> None:
-        """A run's session is over: stop the services that live as long as it."""
-        services = self.executors.get("service")
-        if services is not None:
-            await services.session_ended(session_id)  # type: ignore[attr-defined]
+        """A run's session is over: stop the services that live as long as it, and let
+        the processes of its ``spawn: true`` nodes go."""
+        for executor in list(self.executors.values()):
+            await executor.session_ended(session_id)
 
     async def free(self, keys: list[str]) -> None:
         for executor in self.executors.values():
@@ -99,13 +102,6 @@ class ExecutorRouter(Executor):
             await executor.close()
 
 
-_MISSING = [
-    (re.compile(r"Cannot find package '([^']+)' imported from"), "npm package"),
-    (re.compile(r"Cannot find module '([^'./~][^']*)'"), "npm package"),
-    (re.compile(r"ModuleNotFoundError: No module named '([^']+)'"), "Python module"),
-]
-
-
 def _package_folder(job: Job) -> str:
     """The nearest folder above the block with a package.json or package.oo.yaml."""
     start = Path(job.spec.dir)
@@ -113,17 +109,6 @@ def _package_folder(job: Job) -> str:
         if (folder / "package.json").is_file() or (folder / "package.oo.yaml").is_file():
             return str(folder)
     return job.spec.dir
-
-
-def missing_module_hint(error: str, package_dir: str) -> str | None:
-    """A hint to run ``bootstrap`` when a block failed on a module that is not installed."""
-    for pattern, kind in _MISSING:
-        found = pattern.search(error)
-        if found:
-            return (f"hint: the {kind} {found.group(1)!r} is not installed; run "
-                    f"`oocana-local bootstrap {package_dir}` to install the package's "
-                    "dependencies")
-    return None
 
 
 def _foreign_value(job: Job, language: str) -> str | None:

@@ -2,8 +2,11 @@
 
 A service block's job (``JobSpec.service`` set) goes to the worker of its service; the
 worker runs the service's ``function(service)`` once and then every call of its blocks
-(``worker/service.py``). The worker is an ordinary pool worker, so a call reports,
-outputs and finishes as any job does; this module decides which worker and for how long:
+(``worker/service.py``, ``nodejs/service.mjs``). The worker is an ordinary worker of the
+service's language, held by a ``NodePool`` of its own fixed to one scope, so its calls run
+concurrently, as in oocana (a Python worker runs each call on a thread). So a call
+reports, outputs and finishes as any job does; this module decides which worker and for
+how long:
 
 * ``session_end`` (default): one instance per session, stopped when the session ends
   (``session_ended``, called by the run).
@@ -11,7 +14,11 @@ outputs and finishes as any job does; this module decides which worker and for h
   the next call starts a fresh instance.
 * ``app_end`` / ``never``: one instance for the engine, stopped when the engine closes.
 
-A worker that dies fails the call it was running (the pool's ``crashed`` outcome, with
+``start_at``: ``block_start`` (default) starts the instance with its first call;
+``session_start`` and ``app_start`` ones are started by the run before any call
+(``prestart``: a job naming no block, which only runs ``function(service)``).
+
+A worker that dies fails the call(s) it was running (the pool's ``crashed`` outcome, with
 the exit code) and the next call starts the service again.
 """
 
@@ -23,7 +30,9 @@ from typing import Any
 
 from ..states import OutcomeStatus
 from .base import Executor, Job, JobHandler, Outcome
-from .pool import WorkerPool
+from .node_pool import NodePool
+from .prelaunch import SHM_NAMESPACE, new_shm_namespace, remove_shm_namespace, worker_env
+from .process import ConcurrentWorkerProcess
 
 __all__ = ["ServiceExecutor"]
 
@@ -35,18 +44,71 @@ _FOREVER = 10.0 ** 9  # a service worker is never retired by the pool's own idle
 class _Instance:
     """One running service: its pool of exactly one worker and its calls in flight."""
 
-    pool: WorkerPool
+    pool: Executor
     stop_at: str
     keep_alive: float
     calls: int = 0
     idle: asyncio.TimerHandle | None = None
     stopping: list[asyncio.Task[None]] = field(default_factory=list)
 
+    @property
+    def workers(self) -> list[Any]:
+        return list(getattr(self.pool, "workers", ()))
+
+
+class _PythonServicePool(NodePool):
+    """``NodePool``'s one-worker-many-jobs bookkeeping over a Python worker: the worker
+    runs each service call on a thread of its own (``worker/serve.py``), as oocana's
+    Python executor does. Only what makes a worker a Node.js one differs."""
+
+    label = "Python"
+
+    async def _prepare(self, job: Job) -> None:
+        pass  # no node, no esbuild
+
+    def _wire(self, job: Job, handler: JobHandler) -> dict[str, Any]:
+        return job.wire()  # a Python worker resolves its secrets itself
+
+    def _new_process(self, scope: str) -> ConcurrentWorkerProcess:
+        assert self._loop is not None
+        return ConcurrentWorkerProcess(self._loop, env=worker_env(self.env),
+                                       on_message=self._on_message, on_output=self._on_output,
+                                       on_exit=self._on_exit, scope=scope)
+
+
+def _pool_for(job: Job, key: tuple[str, str | None], env: dict[str, str]) -> Executor:
+    """The pool that holds one service instance's worker, by the service's language: every
+    job of the pool goes to its one worker, which runs them concurrently."""
+    pool = NodePool if job.spec.executor == "nodejs" else _PythonServicePool
+    return pool(env=env, idle_timeout=_FOREVER, scope=f"service\0{key[0]}\0{key[1]}")
+
+
+class _Quiet:
+    """The handler of a ``prestart`` job: nobody asked for it, so nothing is reported. A
+    start that fails is run again, and reported, by the service's first call."""
+
+    def on_start(self, cached: bool) -> None:
+        pass
+
+    def on_event(self, message: dict[str, Any]) -> None:
+        pass
+
+    async def run_block(self, request: Any, events: Any) -> None:
+        raise ValueError("a service's start function cannot run blocks")
+
+    async def query_block(self, block: str) -> dict[str, Any]:
+        raise ValueError("a service's start function cannot query blocks")
+
+    async def query_downstream(self, handles: list[str] | None) -> dict[str, Any]:
+        return {}
+
 
 class ServiceExecutor(Executor):
     def __init__(self, env: dict[str, str] | None = None):
-        self.env = dict(env or {})
+        # One shared-memory namespace for all its workers, removed when it closes.
+        self.env = {**(env or {}), SHM_NAMESPACE: new_shm_namespace()}
         self._instances: dict[tuple[str, str | None], _Instance] = {}
+        self._starting: set[asyncio.Task[Outcome]] = set()
         self._closing = False
 
     async def start(self) -> None:
@@ -60,29 +122,60 @@ class ServiceExecutor(Executor):
 
     def running(self) -> list[tuple[str, str | None]]:
         """The services alive now, as (service key, session id or None for global)."""
-        return [key for key, inst in self._instances.items() if inst.pool.workers]
+        return [key for key, inst in self._instances.items() if inst.workers]
+
+    def prestart(self, job: Job) -> None:
+        """Start the service of ``job`` (a job naming no block) now, in the background,
+        unless it is running already: its calls then find it started."""
+        if self._closing:
+            return
+        instance = self._instances.get(self.key_of(job))
+        if instance is not None and (instance.calls or instance.workers):
+            return
+        # The instance is taken now, not in the task: a session that ends before the task
+        # runs then stops it (and the task, finding it stopped, stops what it started).
+        key, instance = self._enter(job)
+        task = asyncio.get_running_loop().create_task(self._call(key, instance, job, _Quiet()))
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
 
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         if self._closing:
             handler.on_start(False)
             return Outcome(OutcomeStatus.CANCELLED, error="the engine is closing")
+        key, instance = self._enter(job)
+        return await self._call(key, instance, job, handler)
+
+    def _enter(self, job: Job) -> tuple[tuple[str, str | None], _Instance]:
+        """The instance that runs ``job`` (made if none), counted busy for it."""
         service: dict[str, Any] = job.spec.service or {}
         key = self.key_of(job)
         instance = self._instances.get(key)
         if instance is None:
             instance = self._instances[key] = _Instance(
-                WorkerPool(max_workers=1, min_workers=0, idle_timeout=_FOREVER, env=self.env),
+                _pool_for(job, key, self.env),
                 stop_at=str(service.get("stop_at") or "session_end"),
                 keep_alive=float(service.get("keep_alive") or 0.0))
         if instance.idle is not None:
             instance.idle.cancel()
             instance.idle = None
         instance.calls += 1
+        return key, instance
+
+    async def _call(self, key: tuple[str, str | None], instance: _Instance, job: Job,
+                    handler: JobHandler) -> Outcome:
         try:
             return await instance.pool.run(job, handler)
         finally:
             instance.calls -= 1
-            if instance.calls == 0 and instance.stop_at == "block_end" and not self._closing:
+            if self._closing:
+                pass
+            elif self._instances.get(key) is not instance:
+                # Stopped while this job ran (its session ended): what the job may have
+                # started goes too.
+                if instance.calls == 0 and instance.workers:
+                    await _stop(instance)
+            elif instance.calls == 0 and instance.stop_at == "block_end":
                 instance.idle = asyncio.get_running_loop().call_later(
                     instance.keep_alive, self._stop_idle, key, instance)
 
@@ -91,7 +184,7 @@ class ServiceExecutor(Executor):
         if instance.calls or self._instances.get(key) is not instance:
             return
         del self._instances[key]
-        task = asyncio.get_running_loop().create_task(_stop(instance.pool))
+        task = asyncio.get_running_loop().create_task(_stop(instance))
         instance.stopping.append(task)
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
@@ -102,7 +195,7 @@ class ServiceExecutor(Executor):
             del self._instances[key]
             if instance.idle is not None:
                 instance.idle.cancel()
-        await asyncio.gather(*(_stop(i.pool) for _, i in ending), return_exceptions=True)
+        await asyncio.gather(*(_stop(i) for _, i in ending), return_exceptions=True)
 
     async def free(self, keys: list[str]) -> None:
         for instance in self._instances.values():
@@ -119,16 +212,18 @@ class ServiceExecutor(Executor):
             if instance.idle is not None:
                 instance.idle.cancel()
         await asyncio.gather(*(i.pool.close() for i in instances), return_exceptions=True)
+        if self._starting:
+            await asyncio.gather(*self._starting, return_exceptions=True)
         for instance in instances:
             for task in instance.stopping:
                 if not task.done():
                     await asyncio.gather(task, return_exceptions=True)
+        remove_shm_namespace(self.env[SHM_NAMESPACE])  # what its workers left, only that
 
 
-async def _stop(pool: WorkerPool) -> None:
-    """Stop a service's worker and wait for it. Not ``pool.close()``: that also removes
-    the shared-memory files of the whole engine, which other workers still use."""
-    workers = pool.workers
+async def _stop(instance: _Instance) -> None:
+    """Stop a service's worker and wait for it (the pool itself is dropped)."""
+    workers = instance.workers
     for worker in workers:
         worker.kill()
     exits = [w.exited for w in workers if not w.exited.done()]

@@ -50,6 +50,9 @@ def compile_flow(flow: Flow, providers: dict[str, SlotProvider] | None = None) -
     value_nodes: dict[str, ValueNode] = {}
     runnable: dict[str, Any] = {}
     slotflows: set[str] = set()
+    remembered: dict[str, set[str]] = {}
+    """Slot id -> the extra inputs of the slotflow filling it (a slot input of the same
+    name wins, as in oocana)."""
     for node in flow.nodes:
         if node.ignore:
             continue
@@ -60,6 +63,9 @@ def compile_flow(flow: Flow, providers: dict[str, SlotProvider] | None = None) -
             runnable[node.node_id] = node if provider is None else fill_slot(node, provider)
             if provider is not None and provider.kind == "slotflow":
                 slotflows.add(node.node_id)
+                own = {h.handle for h in node.inputs_def}
+                remembered[node.node_id] = {e.handle for e in provider.inputs_def
+                                            if e.handle not in own}
         elif isinstance(node, (TaskNode, SubflowNode, ConditionNode)):
             runnable[node.node_id] = node
 
@@ -79,11 +85,11 @@ def compile_flow(flow: Flow, providers: dict[str, SlotProvider] | None = None) -
         )
 
     flow_inputs: dict[str, list[Target]] = {h: [] for h in flow.inputs_def}
-    for slot_id, provider in providers.items():  # a slotflow's extras, from the parent
-        if slot_id in slotflows:
-            for extra in provider.inputs_def:
-                flow_inputs[runtime_handle(slot_id, extra.handle)] = [
-                    NodeTarget(slot_id, extra.handle)]
+    # A slotflow's extras arrive from the parent as generated flow inputs; the filled
+    # slot's own ``inputs_from`` wires them (``fill_slot``), and it remembers them.
+    for slot_id, extras in remembered.items():
+        for handle in extras:
+            flow_inputs.setdefault(runtime_handle(slot_id, handle), [])
 
     for node_id, node in runnable.items():
         gnode = graph_nodes[node_id]
@@ -92,7 +98,8 @@ def compile_flow(flow: Flow, providers: dict[str, SlotProvider] | None = None) -
             wiring.setdefault(item.handle, item)
         for handle, definition in effective_inputs_def(node).items():
             item = wiring.get(handle)
-            slot = InputSlot(handle=handle, definition=definition, connected=False)
+            slot = InputSlot(handle=handle, definition=definition, connected=False,
+                             remember=handle in remembered.get(node_id, ()))
             gnode.inputs[handle] = slot
             if item is None:
                 continue
@@ -157,14 +164,15 @@ def fill_slot(slot: SlotNode, provider: SlotProvider) -> TaskNode | SubflowNode 
         return SubflowNode(**common, flow=block, ref=provider.ref)
     if isinstance(block, Flow):
         inputs = {h.handle: h for h in slot.inputs_def}
-        inputs.update({h.handle: h for h in provider.inputs_def})
+        extras = [h for h in provider.inputs_def if h.handle not in inputs]
+        inputs.update({h.handle: h for h in extras})
         outputs = block.outputs_def or {h.handle: h for h in slot.outputs_def}
         slotflow = Flow(path=block.path, kind=block.kind, inputs_def=inputs,
                         outputs_def=dict(outputs), nodes=block.nodes,
                         outputs_from=block.outputs_from,
                         forward_previews=block.forward_previews,
                         description=block.description, package=block.package)
-        for extra in provider.inputs_def:
+        for extra in extras:
             common["inputs_from"].append(InputFrom(
                 handle=extra.handle,
                 from_flow=[FromFlow(runtime_handle(slot.node_id, extra.handle))]))

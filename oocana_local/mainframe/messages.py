@@ -13,7 +13,8 @@ Fields beyond oocana's (tolerated by anything that reads oocana's reporter):
 * ``FlowStarted.nodes``: the node ids of the flow, in manifest order.
 * ``FlowOutput``: a root flow output (oocana reports none); ``FlowFinished.outputs``
   holds the last value of each flow output, ``FlowFinished.not_run`` maps each node that
-  never ran to the input handles it was missing.
+  never ran to the input handles it was missing; ``unconsumed`` (when there are any) maps
+  each node that ran to the number of values still queued on each input at the end.
 * ``BlockFinished.node_id`` / ``BlockStarted.node_id``: the node, for convenience.
 * ``BlockFinished.status``: ``"done"``, ``"failed"``, ``"timeout"``, ``"crashed"``,
   ``"cancelled"``.
@@ -139,7 +140,8 @@ class FlowReporter:
 
     def finished(self, error: str | None, *, outputs: dict[str, Any] | None = None,
                  not_run: dict[str, list[str]] | None = None,
-                 error_detail: dict[str, Any] | None = None) -> None:
+                 error_detail: dict[str, Any] | None = None,
+                 unconsumed: dict[str, dict[str, int]] | None = None) -> None:
         type_ = names.FLOW_FINISHED if self.is_root else self.names[2]
         fields: dict[str, Any] = {"error": error, "finish_at": now_ms()}
         if error_detail is not None:
@@ -148,6 +150,8 @@ class FlowReporter:
             fields["outputs"] = outputs
         if not_run is not None:
             fields["not_run"] = not_run
+        if unconsumed:
+            fields["unconsumed"] = unconsumed
         self.bus.publish(self._msg(type_, **fields))
 
 

@@ -38,7 +38,7 @@ from urllib.parse import unquote_to_bytes
 from ..mime import sniff_image
 from ..wire import names
 
-__all__ = ["PreviewSaver", "SavedPreview", "describe"]
+__all__ = ["PreviewSaver", "SavedPreview", "describe", "decode_data_url"]
 
 _MIME_EXT = {
     "image/png": ".png", "image/jpeg": ".jpg", "image/jpg": ".jpg", "image/gif": ".gif",
@@ -98,7 +98,8 @@ def _safe(name: str) -> str:
     return safe or "preview"
 
 
-def _decode_data_url(text: str) -> tuple[str, bytes] | None:
+def decode_data_url(text: str) -> tuple[str, bytes] | None:
+    """``(mime type, bytes)`` of a ``data:`` URL; None when ``text`` is not one."""
     match = _DATA_URL.match(text)
     if match is None:
         return None
@@ -218,7 +219,7 @@ class PreviewSaver:
         if not isinstance(item, str):
             self._write(saved, ".json", _json(item))
             return
-        decoded = _decode_data_url(item)
+        decoded = decode_data_url(item)
         if decoded is not None:
             mime, raw = decoded
             self._write(saved, _MIME_EXT.get(mime) or _sniff(raw) or ".bin", raw)

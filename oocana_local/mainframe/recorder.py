@@ -13,7 +13,7 @@ from typing import IO, Any
 from ..wire import names
 from .jsonable import dumps
 
-__all__ = ["JsonlRecorder", "EventList"]
+__all__ = ["JsonlRecorder", "EventList", "MAX_RECORDED_LOGS"]
 
 # Messages after which the file is flushed at once: the end of the run, and anything that
 # may be the last word before a crash, so a failed run leaves its reason on disk.
@@ -85,11 +85,16 @@ class JsonlRecorder:
         return f"JsonlRecorder({str(self.path) if self.path else self._file!r})"
 
 
+MAX_RECORDED_LOGS = 100_000
+"""Log lines a run keeps in memory (``EventList``); the server's run store keeps as many
+events per task (``serve --max-task-events``)."""
+
+
 def _max_logs() -> int:
     try:
         return max(0, int(os.environ.get("OOCANA_LOCAL_MAX_RECORDED_LOGS", "")))
     except ValueError:
-        return 100_000
+        return MAX_RECORDED_LOGS
 
 
 _LOG_TYPES = frozenset({names.BLOCK_LOG, names.BLOCK_LOG_JSON})

@@ -17,6 +17,7 @@ from .resolved import (
     FromFlow,
     FromNode,
     HandleDef,
+    Injection,
     InputFrom,
     Location,
     OutputFrom,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # the records of raw.py (validated by spec.py or pydantic)
         RawFromNode,
         RawGroupItem,
         RawHandleDef,
+        RawInjection,
         RawInputFrom,
         RawOutputFrom,
         RawTaskBlock,
@@ -43,6 +45,7 @@ __all__ = [
     "condition_node",
     "handle_defs",
     "handle_map",
+    "injection",
     "inputs_from",
     "outputs_from",
     "task_block",
@@ -167,6 +170,13 @@ def inputs_from(items: list[RawInputFrom] | None, doc: YamlDoc, path: KeyPath) -
             )
         )
     return out
+
+
+def injection(raw: RawInjection | None, doc: YamlDoc, path: KeyPath) -> Injection | None:
+    if raw is None:
+        return None
+    return Injection(node_id=raw.node_id, package=raw.package, script=raw.script,
+                     location=doc.location(path))
 
 
 def outputs_from(items: list[RawOutputFrom] | None, doc: YamlDoc) -> list[OutputFrom]:

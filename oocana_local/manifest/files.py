@@ -101,10 +101,12 @@ def locate(path: Path) -> tuple[Path | None, FileKind, list[Problem]]:
     return path, kind, []
 
 
-def walk_manifests(root: Path) -> Iterator[Path]:
-    """Every ``*.oo.yaml`` / ``*.oo.yml`` below ``root``, skipping hidden and vendor folders."""
+def walk_manifests(root: Path, skip: frozenset[str] = frozenset()) -> Iterator[Path]:
+    """Every ``*.oo.yaml`` / ``*.oo.yml`` below ``root``, skipping hidden and vendor folders
+    and the folders named in ``skip`` (below ``root``; ``root`` itself is always read)."""
+    skipped = _SKIP_DIRS | skip
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in skipped)
         for name in sorted(files):
             if name.endswith(MANIFEST_SUFFIXES):
                 yield Path(folder) / name

@@ -13,12 +13,13 @@ import re
 import subprocess
 from pathlib import Path
 
+from ..install_hints import npm_fix
 from ..node_tools import esbuild_binary
 from .problems import Problem
 from .resolved import Location, TaskBlock
 from .tsconfig_paths import is_mapped
 
-__all__ = ["validate_node_block"]
+__all__ = ["validate_node_block", "is_npm_installed"]
 
 _BUILTINS = set(
     "assert async_hooks buffer child_process cluster console constants crypto dgram "
@@ -34,6 +35,8 @@ _TS = (".ts", ".mts", ".tsx", ".cts")
 
 def validate_node_block(block: TaskBlock, problems: list[Problem],
                         entry_at: Location | None = None) -> None:
+    """A service's program is checked the same way (``services.py``): its function is
+    ``service.function`` and takes ``(service)``."""
     at = entry_at or block.location
     if block.source is not None:
         _syntax(None, block.source, problems, at)
@@ -113,7 +116,10 @@ def _function(block: TaskBlock, entry: Path, source: str, problems: list[Problem
     if re.search(r"\bmodule\.exports\b|\bexports\.\w+\s*=|^\s*export\s*=(?!=)", source,
                  re.MULTILINE):
         return  # CommonJS (TypeScript's `export =` too): its exports are known when it runs
-    wanted = block.options.get("function")
+    service = block.service is not None
+    wanted = block.service["function"] if block.service else block.options.get("function")
+    field = "executor.function" if service else "executor.options.function"
+    params = "service" if service else "params, context"
     names = set(re.findall(
         r"export\s+(?:async\s+)?(?:function\s*\*?\s*|const\s+|let\s+|var\s+|class\s+)(\w+)",
         source))
@@ -125,14 +131,12 @@ def _function(block: TaskBlock, entry: Path, source: str, problems: list[Problem
     if wanted:
         if wanted not in names:
             problems.append(Problem(
-                "error", f"{entry.name} exports no function {wanted!r} "
-                         f"(executor.options.function)", at,
-                f"export it (`export function {wanted}(params, context)`), or fix "
-                "executor.options.function"))
+                "error", f"{entry.name} exports no function {wanted!r} ({field})", at,
+                f"export it (`export function {wanted}({params})`), or fix {field}"))
     elif not names & {"default", "main"}:
         problems.append(Problem(
             "error", f"{entry.name} has no default export and no `main`", at,
-            "add `export default async function (params, context) { ... }`"))
+            f"add `export default async function ({params}) {{ ... }}`"))
 
 
 def _packages(entry: Path, source: str, problems: list[Problem]) -> None:
@@ -147,7 +151,7 @@ def _packages(entry: Path, source: str, problems: list[Problem]) -> None:
             problems.append(Problem(
                 "error", f"npm package {name!r} is not installed (imported by {entry.name})",
                 Location(entry, number),
-                f"run `oocana-local bootstrap {_package_root(entry.parent)}` (npm install)"))
+                npm_fix(name, _package_root(entry.parent))))
 
 
 def _package_name(spec: str) -> str | None:
@@ -164,6 +168,11 @@ def _installed(folder: Path, name: str) -> bool:
         if (parent / "node_modules" / name).exists():
             return True
     return False
+
+
+def is_npm_installed(folder: Path, name: str) -> bool:
+    """Whether ``name`` is in a ``node_modules`` of ``folder`` or of a folder above it."""
+    return _installed(folder, name)
 
 
 def _package_root(folder: Path) -> Path:

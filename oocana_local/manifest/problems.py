@@ -22,10 +22,13 @@ class Problem:
     message: str
     location: Location | None = None
     hint: str | None = None
+    code: str | None = None
+    """A compiler's code for the problem (``TS2322``), printed after the severity."""
 
     def format(self) -> str:
         where = f"{self.location}: " if self.location else ""
-        text = f"{where}{self.severity}: {self.message}"
+        code = f" {self.code}" if self.code else ""
+        text = f"{where}{self.severity}{code}: {self.message}"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text

@@ -18,8 +18,10 @@ from .resolved import Block, Flow, Location, SubflowNode, TaskBlock, TaskNode
 __all__ = ["check_python_blocks", "python_blocks"]
 
 
-def python_blocks(blocks: Iterable[Block | None]) -> Iterator[TaskBlock]:
-    """Every python task block in ``blocks`` and in the flows among them, once each."""
+def python_blocks(blocks: Iterable[Block | None], executor: str = "python"
+                  ) -> Iterator[TaskBlock]:
+    """Every task block of ``executor`` (python) in ``blocks`` and in the flows among them,
+    once each."""
     seen: set[int] = set()
     flows: set[Path] = set()
     stack = [b for b in blocks if b is not None]
@@ -34,7 +36,7 @@ def python_blocks(blocks: Iterable[Block | None]) -> Iterator[TaskBlock]:
                     stack.append(node.block)
                 elif isinstance(node, SubflowNode) and node.flow is not None:
                     stack.append(node.flow)
-        elif block.executor == "python" and id(block) not in seen:
+        elif block.executor == executor and id(block) not in seen:
             seen.add(id(block))
             yield block
 

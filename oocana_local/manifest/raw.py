@@ -34,6 +34,7 @@ __all__ = [
     "RawFromNode",
     "RawGroupItem",
     "RawHandleDef",
+    "RawInjection",
     "RawInputFrom",
     "RawNode",
     "RawOutputFrom",
@@ -179,6 +180,15 @@ class _RawNodeBase(_Raw):
     ignore: bool = False
 
 
+class RawInjection(_Raw):
+    """``inject:`` of a task node: run it in the process of ``node_id`` (a ``spawn: true``
+    node of the same flow). ``package`` and ``script`` are OOMOL Studio layer features."""
+
+    node_id: str | None = None
+    package: str | None = None
+    script: str | None = None
+
+
 def _task_kind(value: Any) -> type:
     return RawTaskBlock if isinstance(value, dict) else str
 
@@ -186,6 +196,7 @@ def _task_kind(value: Any) -> type:
 class RawTaskNode(_RawNodeBase):
     KIND: ClassVar[str] = "task"
     task: Annotated[str | RawTaskBlock, Pick(_task_kind)]
+    inject: RawInjection | None = None
     inputs_def: HandleList = None
     """Extra handles, used only if the block has ``additional_inputs``."""
     outputs_def: HandleList = None

@@ -42,13 +42,18 @@ MISSING: Any = _Missing()
 
 @dataclass(frozen=True)
 class Location:
-    """Where something was written: a manifest file and a 1-based line (0 = unknown)."""
+    """Where something was written: a manifest file and a 1-based line (0 = unknown), and
+    for code checked by a compiler, a 1-based column (0 = none)."""
 
     file: Path
     line: int = 0
+    column: int = field(default=0, repr=False)  # shown by str(); repr stays as it was
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}" if self.line else str(self.file)
+        if not self.line:
+            return str(self.file)
+        return f"{self.file}:{self.line}:{self.column}" if self.column else \
+            f"{self.file}:{self.line}"
 
 
 @dataclass
@@ -187,6 +192,18 @@ class NodeBase:
 
 
 @dataclass
+class Injection:
+    """A task node's ``inject:``: run it in the process of another node of its flow."""
+
+    node_id: str | None = None
+    """The ``spawn: true`` node whose process runs this node (the one target supported)."""
+    package: str | None = None
+    """OOMOL Studio's layer feature (run in a package's process): not supported here."""
+    script: str | None = None
+    location: Location | None = None
+
+
+@dataclass
 class TaskNode(NodeBase):
     block: TaskBlock | None = None
     """Resolved block (None only while an unresolvable node is being reported by ``check``)."""
@@ -195,6 +212,8 @@ class TaskNode(NodeBase):
     inputs_def: list[HandleDef] = field(default_factory=list)
     """Node-level extra handles (only used when the block allows additional inputs)."""
     outputs_def: list[HandleDef] = field(default_factory=list)
+    inject: Injection | None = None
+    """``inject: {node_id: X}``: run in the process of the ``spawn: true`` node X."""
 
 
 @dataclass

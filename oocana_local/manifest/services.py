@@ -21,9 +21,14 @@ from .resolved import Location, PackageInfo, TaskBlock
 from .schema import validate_model
 from .yamlload import read_yaml
 
-__all__ = ["read_service", "find_block", "split_service_ref", "STOP_AT", "GLOBAL_STOPS"]
+__all__ = ["read_service", "find_block", "split_service_ref", "STOP_AT", "START_AT",
+           "GLOBAL_STOPS"]
 
 STOP_AT = ("block_end", "session_end", "app_end", "never")
+START_AT = ("block_start", "session_start", "app_start")
+LANGUAGES = ("python", "nodejs")
+# oocana-node needs an entry; its examples name it index.ts.
+DEFAULT_ENTRY = {"python": "main.py", "nodejs": "index.ts"}
 GLOBAL_STOPS = ("app_end", "never")
 DEFAULT_KEEP_ALIVE = 10.0
 
@@ -49,28 +54,43 @@ def read_service(path: Path, package: PackageInfo | None
     executor: dict[str, Any] = raw.executor
     name = executor.get("name")
     at = doc.location(("executor",))
-    if name != "python":
+    if name not in LANGUAGES:
         problems.append(Problem(
             "error", f"service {path.parent.name!r}: executor {name!r} is not run; "
-            "oocana-local runs python services", at, "write `executor: {name: python, ...}`"))
+            "oocana-local runs python and nodejs services", at,
+            "write `executor: {name: python, ...}` or `executor: {name: nodejs, ...}`"))
+        name = "python"
     stop_at = executor.get("stop_at") or "session_end"
     if stop_at not in STOP_AT:
         problems.append(Problem(
             "error", f"service {path.parent.name!r}: stop_at {stop_at!r} is unknown", at,
             f"one of {', '.join(STOP_AT)}"))
         stop_at = "session_end"
+    start_at = executor.get("start_at") or "block_start"
+    if start_at not in START_AT:
+        problems.append(Problem(
+            "error", f"service {path.parent.name!r}: start_at {start_at!r} is unknown", at,
+            f"one of {', '.join(START_AT)}"))
+        start_at = "block_start"
     keep_alive = executor.get("keep_alive")
     if not isinstance(keep_alive, (int, float)) or isinstance(keep_alive, bool):
         keep_alive = DEFAULT_KEEP_ALIVE
-    entry = executor.get("entry") or "main.py"
-    function = executor.get("function") or "main"
+    entry = executor.get("entry") or DEFAULT_ENTRY[name]
+    entry_found = (path.parent / entry).is_file()
+    if not entry_found:
+        problems.append(Problem(
+            "error", f"service {path.parent.name!r}: entry file {entry!r} not found in "
+            f"{path.parent}", at, "write `entry:` with the service's program, relative to "
+            "its folder"))
+    # Node.js: the named export, else the default export, else `main` (as oocana-node).
+    function = executor.get("function") or ("main" if name == "python" else "")
     service_dir = path.parent
     key = hashlib.sha256(str(service_dir).encode()).hexdigest()[:16]
     blocks: dict[str, TaskBlock] = {}
     for index, item in enumerate(raw.blocks or ()):
         here = ("blocks", index)
         blocks[item.name] = TaskBlock(
-            executor="python", dir=service_dir,
+            executor=name, dir=service_dir,
             inputs_def=build.handle_map(item.inputs_def, doc, (*here, "inputs_def"), problems),
             outputs_def=build.handle_map(item.outputs_def, doc, (*here, "outputs_def"),
                                          problems),
@@ -79,7 +99,12 @@ def read_service(path: Path, package: PackageInfo | None
             service={"key": key, "name": service_dir.name, "dir": str(service_dir),
                      "entry": entry, "function": function, "block": item.name,
                      "stop_at": stop_at, "keep_alive": float(keep_alive),
-                     "start_at": executor.get("start_at") or "block_start"})
+                     "start_at": start_at})
+    if name == "nodejs" and entry_found and blocks:  # syntax, function, npm packages
+        from .node_blocks import validate_node_block
+
+        validate_node_block(next(iter(blocks.values())), problems,
+                            doc.location(("executor", "entry")) or at)
     return blocks, problems
 
 

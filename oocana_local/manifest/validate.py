@@ -132,6 +132,8 @@ def _check_node(node: Node, flow: Flow, nodes: dict[str, Node], problems: list[P
         )
     if isinstance(node, TaskNode):
         _check_task_node(node, problems)
+        if node.inject is not None:
+            _check_inject(node, nodes, problems)
     if isinstance(node, ConditionNode):
         _check_condition(node, problems)
 
@@ -254,6 +256,103 @@ def _check_task_node(node: TaskNode, problems: list[Problem]) -> None:
                     f"remove {shadowed.handle!r} from the node's {key}, or rename it",
                 )
             )
+
+
+def _check_inject(node: TaskNode, nodes: dict[str, Node], problems: list[Problem]) -> None:
+    """``inject: {node_id: X}``: honoured when X is a ``spawn: true`` task node of this
+    flow in the same language; anything else cannot run as written, so it is an error
+    (oocana would run the node in a fresh process, where X's state is not)."""
+    inject = node.inject
+    block = node.block
+    if inject is None or block is None:
+        return
+    who = f"node {node.node_id!r}"
+    at = inject.location or node.location
+
+    def error(message: str, fix: str) -> None:
+        problems.append(Problem("error", f"{who}: {message}", at, fix))
+
+    if inject.package is not None:
+        if inject.node_id is not None:
+            error("inject names both a package and a node_id",
+                  "keep `node_id:` to run in that spawn node's process (package injection "
+                  "is an OOMOL Studio layer feature)")
+        else:
+            problems.append(Problem(
+                "warning", f"{who}: inject.package is an OOMOL Studio layer feature; "
+                "oocana-local ignores it and runs the node on the flow's own workers", at,
+                "remove `inject:`, or run this flow in OOMOL Studio"))
+        return
+    if inject.node_id is None:
+        error("inject names no node_id",
+              "write `inject: {node_id: <a spawn: true node of this flow>}`, or remove it")
+        return
+    if inject.script is not None:
+        problems.append(Problem(
+            "warning", f"{who}: inject.script is ignored when inject names a node", at,
+            "remove `script:` from inject"))
+    target_id = inject.node_id
+    target = nodes.get(target_id)
+    if block.executor not in ("python", "nodejs"):
+        error(f"only python and nodejs blocks can run in another node's process; this one "
+              f"is a {block.executor!r} block", "remove `inject:`")
+        return
+    if block.spawn:
+        error(f"spawn: true (a process of its own) and inject (the process of node "
+              f"{target_id!r}) cannot go together",
+              "remove `spawn: true` from its block, or remove `inject:`")
+        return
+    if target is None:
+        close = difflib.get_close_matches(target_id, list(nodes), n=3)
+        error(f"inject names node {target_id!r}, which is not in this flow",
+              f"did you mean {_or(close)}?" if close else _existing("nodes", "", nodes))
+        return
+    if target is node:
+        error("inject names the node itself", "name a spawn: true node of this flow")
+        return
+    target_block = target.block if isinstance(target, TaskNode) else None
+    if target_block is None or target_block.service is not None:
+        error(f"inject names node {target_id!r}, which is not a task node, so it has no "
+              "process to share", "name a task node whose block has `spawn: true`")
+        return
+    if target.ignore:
+        error(f"inject names node {target_id!r}, which is ignored (ignore: true), so its "
+              "process never starts", f"remove `ignore: true` from {target_id!r}, or remove "
+              "`inject:`")
+        return
+    if target_block.executor != block.executor:
+        error(f"inject names node {target_id!r}, a {target_block.executor!r} block, but this "
+              f"is a {block.executor!r} block: a block runs only in a process of its own "
+              "language", f"write this block in {target_block.executor}, or remove `inject:`")
+        return
+    if not target_block.spawn:
+        where = f"in {target_block.path}" if target_block.path else "in its inline task"
+        error(f"inject names node {target_id!r}, whose block does not have spawn: true: it "
+              "runs on the shared workers and has no process of its own to share",
+              f"set `spawn: true` under executor.options of {target_id!r} ({where})")
+        return
+    if not _depends_on(node, target_id, nodes):
+        problems.append(Problem(
+            "warning", f"{who} does not wait for node {target_id!r}: if it starts before "
+            f"{target_id!r} has run, it fails, because {target_id!r}'s process does not exist "
+            "yet", at, f"connect an input of {node.node_id!r} to an output of {target_id!r} "
+            f"(or of a node downstream of it)"))
+
+
+def _depends_on(node: Node, target_id: str, nodes: dict[str, Node]) -> bool:
+    """Whether ``target_id`` is upstream of ``node`` through ``from_node`` edges."""
+    seen: set[str] = set()
+    todo = [node]
+    while todo:
+        for item in todo.pop().inputs_from:
+            for src in item.from_node:
+                if src.node_id == target_id:
+                    return True
+                upstream = nodes.get(src.node_id)
+                if upstream is not None and not upstream.ignore and src.node_id not in seen:
+                    seen.add(src.node_id)
+                    todo.append(upstream)
+    return False
 
 
 def _check_condition(node: ConditionNode, problems: list[Problem]) -> None:

@@ -4,6 +4,9 @@ import { encodeOutput, decodeValue } from "./values.mjs";
 
 export const KEEP_ALIVE = Symbol.for("oocana.keepAlive");
 const UNDECLARED = (h) => `Output handle key: [${h}] is not defined in Block outputs schema.`;
+// What the reporting methods return: oocana-node's are async (blocks `await` or `.then`
+// them); here they send at once, and errors are still thrown at once.
+const DONE = Promise.resolve();
 const flowNodeStores = new Map();  // per session and node, lives as long as the worker
 
 function requestId() {
@@ -78,10 +81,11 @@ export class Context {
     this.pkgDir = job.pkg_dir ?? job.package_dir ?? "";
     this.pkgDataDir = job.pkg_dir ?? "";
     this.keepAlive = KEEP_ALIVE;
-    this.hostInfo = {
-      gpu_vendor: process.env.OOMOL_HOST_GPU_VENDOR || "unknown",
-      gpu_renderer: process.env.OOMOL_HOST_GPU_RENDERER || "unknown",
-    };
+    const gpuVendor = process.env.OOMOL_HOST_GPU_VENDOR || "unknown";
+    const gpuRenderer = process.env.OOMOL_HOST_GPU_RENDERER || "unknown";
+    // oocana-node's keys, and the Python SDK's ones that earlier versions of this file used.
+    this.hostInfo = { gpuVendor, gpuRenderer, gpu_vendor: gpuVendor, gpu_renderer: gpuRenderer };
+    this.hostEndpoint = process.env.OO_HOST_ENDPOINT;
     const storeKey = `${job.session_id}/${this.node_id}`;
     if (!flowNodeStores.has(storeKey)) flowNodeStores.set(storeKey, {});
     this.flowNodeStore = flowNodeStores.get(storeKey);
@@ -128,29 +132,32 @@ export class Context {
   output(handle, value, options) {
     if (this.#finished) {
       this.warning(`output '${handle}' after finish() was ignored`);
-      return;
+      return DONE;
     }
     if (!(handle in this.outputsDef)) {
       this.warning(UNDECLARED(handle));
-      return;
+      return DONE;
     }
     const fields = { handle, output: this.#encode(handle, value) };
     if (options && (options.to_node || options.to_flow)) {
       fields.options = { target: { to_node: options.to_node ?? null, to_flow: options.to_flow ?? null } };
     }
     this.#send("BlockOutput", fields);
+    return DONE;
   }
 
   outputs(values) {
     if (this.#finished) {
       this.warning("outputs after finish() were ignored");
-      return;
+      return DONE;
     }
     this.#send("BlockOutputs", { outputs: this.#encodeAll(values) });
+    return DONE;
   }
 
   finish({ result, error } = {}) {
     if (!this._end({ result, error })) this.warning("finish() was called again; ignored");
+    return DONE;
   }
 
   /** Sends BlockFinished unless already sent; returns whether it did. */
@@ -172,28 +179,34 @@ export class Context {
 
   reportProgress(progress) {
     const value = Number(progress);
-    if (!Number.isFinite(value)) return;
+    if (!Number.isFinite(value)) return DONE;
     this.#throttle.push(Math.max(0, Math.min(100, value)));
+    return DONE;
   }
 
   reportLog(line, stdio = "stdout") {
     this.#send("BlockLog", { log: String(line), stdio });
+    return DONE;
   }
 
   logJSON(payload) {
     this.#send("BlockLogJSON", { json: payload });
+    return DONE;
   }
 
   sendMessage(payload) {
     this.#send("BlockMessage", { payload });
+    return DONE;
   }
 
   warning(message) {
     this.#send("BlockWarning", { warning: String(message) });
+    return DONE;
   }
 
   error(message) {
     this.#send("BlockError", { error: String(message?.stack ?? message) });
+    return DONE;
   }
 
   preview(payload) {
@@ -203,6 +216,7 @@ export class Context {
       converted = { ...payload, data: `data:${mime};base64,${payload.data.toString("base64")}` };
     }
     this.#send("BlockPreview", { payload: converted });
+    return DONE;
   }
 
   #ask(action, fields) {

@@ -12,6 +12,7 @@ import { Context, KEEP_ALIVE } from "./context.mjs";
 import { openInspector, waitForClient } from "./debug.mjs";
 import { saveCoverage } from "./coverage.mjs";
 import { decodeInputs, InputError, store } from "./values.mjs";
+import { serviceFunction, ServiceError } from "./service.mjs";
 
 const fd = Number(process.argv[process.argv.indexOf("--fd") + 1]);
 const esbuildDir = process.env.OOCANA_LOCAL_ESBUILD || null;
@@ -178,7 +179,7 @@ async function runJob(job) {
       ensureDirs(job);
       const inputs = decodeInputs(job.inputs);
       ctx = new Context(job, inputs, worker);
-      const fn = await loadFunction(job);
+      const fn = job.service ? await serviceFunction(job, loadFunction) : await loadFunction(job);
       const returned = await fn(inputs, ctx);
       if (returned === KEEP_ALIVE || returned === ctx.keepAlive) return;
       if (returned === undefined) ctx._end({});
@@ -188,7 +189,8 @@ async function runJob(job) {
         ctx.warning("finish() was called again; ignored");
       }
     } catch (error) {
-      const text = error instanceof LoadError || error instanceof InputError ? error.message : cleanStack(error);
+      const plain = error instanceof LoadError || error instanceof InputError || error instanceof ServiceError;
+      const text = plain ? error.message : cleanStack(error);
       if (ctx === null) ctx = new Context(job, {}, worker);
       if (!ctx._end({ error: text })) ctx.error(text);
     }

@@ -2,7 +2,8 @@
 
 A Python task job whose key has an entry is not run: the entry's streamed outputs are
 replayed through the job's own handler and the outcome is ``cached``. Any other job runs
-on the wrapped executor; a ``done`` one is stored.
+on the wrapped executor (its ``_run``: the timeout is this executor's ``run``'s); a
+``done`` one is stored.
 """
 
 from __future__ import annotations
@@ -29,17 +30,19 @@ class CachingExecutor(Executor):
     async def start(self) -> None:
         await self.inner.start()
 
-    async def run(self, job: Job, handler: JobHandler) -> Outcome:
+    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         # A service keeps state between calls: its result is no function of its inputs.
-        memo = self.cache.open(job) if job.spec.executor == "python" \
-            and job.spec.service is None else None
+        # Nor does a job that shares a process with another (inject): state matters there.
+        spec = job.spec
+        memo = self.cache.open(job) if spec.executor == "python" and spec.service is None \
+            and spec.inject is None and not spec.keeps_state else None
         if memo is None:
-            return await self.inner.run(job, handler)
+            return await self.inner._run(job, handler)
         memo.executor = self.inner
         entry, problem = self.cache.lookup(memo, self.inner)
         if entry is None:
             self.cache.misses += 1
-            outcome = await self.inner.run(job, _Recorder(handler, memo, problem))
+            outcome = await self.inner._run(job, _Recorder(handler, memo, problem))
             if outcome.status is OutcomeStatus.DONE:
                 memo.save(outcome.result)
             return outcome
@@ -50,11 +53,11 @@ class CachingExecutor(Executor):
         return Outcome(OutcomeStatus.CACHED, result=entry.get("result"),
                        cached_duration=entry.get("duration"))
 
-    async def _run(self, job: Job, handler: JobHandler) -> Outcome:
-        return await self.run(job, handler)
-
     async def free(self, keys: list[str]) -> None:
         await self.inner.free(keys)
+
+    async def session_ended(self, session_id: str) -> None:
+        await self.inner.session_ended(session_id)
 
     def holds(self, keys: list[str]) -> bool:
         return self.inner.holds(keys)

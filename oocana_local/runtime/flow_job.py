@@ -9,48 +9,28 @@ over once no job runs. The first failing job fails the flow and cancels the othe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..executor.base import Outcome
-from ..graph.model import FlowTarget, GraphNode, NodeTarget, RunGraph
+from ..graph.model import FlowTarget, GraphNode, NodeTarget
 from ..mainframe.messages import FlowReporter, Stack
 from ..states import NodeState, OutcomeStatus
+from .leftovers import Unconsumed, lost_error, unconsumed
 from .node_inputs import NodeInputs
 from .node_jobs import run_condition, run_empty_slot, run_subflow, run_task
+from .scope import FlowScope, NodeFailure, OutputCallback, PreviewForward
 
 if TYPE_CHECKING:
-    from .session import Session
+    from .session import CompiledFlow, Session
 
-__all__ = ["FlowJob", "NodeFailure"]
-
-OutputCallback = Callable[[str, Any], None]
-PreviewForward = Callable[[dict[str, Any], str], None]
-
-
-class NodeFailure:
-    """Why a flow failed: which node, how it ended, and the error text of its job."""
-
-    __slots__ = ("node_id", "error", "state")
-
-    def __init__(self, node_id: str, error: str, state: NodeState):
-        self.node_id = node_id
-        self.error = error
-        self.state = state
-
-    @property
-    def message(self) -> str:
-        return f"[node id: {self.node_id}] failed"
-
-    def describe(self) -> str:
-        return f"{self.message}\n{self.error}".rstrip()
+__all__ = ["FlowJob"]
 
 
 _CANCELLED = Outcome(OutcomeStatus.CANCELLED, error="Cancelled")
 
 
 class FlowJob:
-    def __init__(self, session: Session, graph: RunGraph, *, job_id: str,
+    def __init__(self, session: Session, compiled: CompiledFlow, *, job_id: str,
                  stacks: list[Stack], reporter: FlowReporter, inputs: dict[str, Any],
                  nodes_inputs: dict[str, dict[str, Any]] | None = None,
                  limit: set[str] | None = None,
@@ -58,6 +38,7 @@ class FlowJob:
                  forward_preview: PreviewForward | None = None,
                  hold_outputs: bool = False):
         self.session = session
+        graph = compiled.graph
         self.hold_outputs = hold_outputs
         """Hold values on this flow's outputs until the session ends (a root flow always does)."""
         self.graph = graph
@@ -74,11 +55,16 @@ class FlowJob:
         self.status: dict[str, NodeState] = {}
         self.outputs: dict[str, Any] = {}
         self.failure: NodeFailure | None = None
+        self.unconsumed: Unconsumed = {}
+        """Values left queued at nodes that ran, when the run ended (``leftovers.py``)."""
         self.cancelled = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._done: asyncio.Future[None] | None = None
-        self.flow_str = str(graph.flow.path)
         self._progress: dict[str, float] = {}
+        self.scope = FlowScope(session, compiled, job_id=job_id, stacks=stacks,
+                               route=self.route, progress=self.node_progress,
+                               forward=self.forward, run_subflow=self.run_subflow)
+        """What its node jobs may see and do (``scope.py``)."""
 
     # -- the run --------------------------------------------------------------------
 
@@ -126,23 +112,33 @@ class FlowJob:
                     continue
                 self.status[node_id] = NodeState.NOT_RUN
                 not_run[node_id] = state.missing()
+        if self.failure is None and not self.cancelled:
+            self.unconsumed = unconsumed(self.states)
+            if self.unconsumed and self.stacks:  # lost with this subflow run's queues
+                node_id = next(iter(self.unconsumed))
+                self.failure = NodeFailure(
+                    node_id, lost_error(self.unconsumed, self.states), NodeState.FAILED,
+                    headline=f"[node id: {node_id}] left values unused")
+        for state in self.states.values():  # the memories end with the run
+            self.session.values.release(state.memory.values())
         failure = self.failure
         error = "Cancelled" if self.cancelled and failure is None else (
             failure.message if failure else None)
         detail = {"message": failure.error, "node_id": failure.node_id} if failure else None
         self.reporter.finished(error, outputs=self.outputs, not_run=not_run,
-                               error_detail=detail)
+                               error_detail=detail, unconsumed=self.unconsumed or None)
         self._done.set_result(None)
 
-    def subflow(self, graph: RunGraph, *, job_id: str, stacks: list[Stack],
-                reporter: FlowReporter, inputs: dict[str, Any],
-                on_output: OutputCallback | None = None,
-                forward_preview: PreviewForward | None = None,
-                hold_outputs: bool = False) -> FlowJob:
-        """A flow job for a subflow run inside this one (a node, or ``run_block``)."""
-        return FlowJob(self.session, graph, job_id=job_id, stacks=stacks, reporter=reporter,
-                       inputs=inputs, on_output=on_output, forward_preview=forward_preview,
-                       hold_outputs=hold_outputs)
+    async def run_subflow(self, compiled: CompiledFlow, *, job_id: str, stacks: list[Stack],
+                          reporter: FlowReporter, inputs: dict[str, Any],
+                          on_output: OutputCallback | None = None,
+                          forward_preview: PreviewForward | None = None,
+                          hold_outputs: bool = False) -> NodeFailure | None:
+        """Run a subflow inside this flow (a node, or ``run_block``) to its end."""
+        sub = FlowJob(self.session, compiled, job_id=job_id, stacks=stacks,
+                      reporter=reporter, inputs=inputs, on_output=on_output,
+                      forward_preview=forward_preview, hold_outputs=hold_outputs)
+        return await sub.run()
 
     # -- values -------------------------------------------------------------------
 
@@ -194,8 +190,9 @@ class FlowJob:
         while (self.failure is None and not self.cancelled and state.fulfilled
                and state.running < node.concurrency):
             inputs = state.take()
-            for value in state.kept:  # the run releases it; the queue still has it
+            for value in state.kept:  # the run releases it; the memory keeps it
                 self.session.values.hold(value)
+            self.session.values.release(state.forgotten)
             state.running += 1
             state.runs += 1
             self.status.setdefault(node.node_id, NodeState.RUNNING)
@@ -210,13 +207,13 @@ class FlowJob:
         outcome = _CANCELLED
         try:
             if node.kind == "task":
-                outcome = await run_task(self, node, inputs)
+                outcome = await run_task(self.scope, node, inputs)
             elif node.kind == "subflow":
-                outcome = await run_subflow(self, node, inputs)
+                outcome = await run_subflow(self.scope, node, inputs)
             elif node.kind == "slot":
-                outcome = run_empty_slot(self, node, inputs)
+                outcome = run_empty_slot(self.scope, node, inputs)
             else:
-                outcome = run_condition(self, node, inputs)
+                outcome = run_condition(self.scope, node, inputs)
         except asyncio.CancelledError:
             outcome = _CANCELLED
         except Exception as exc:  # an engine bug must still end the flow cleanly
@@ -240,6 +237,10 @@ class FlowJob:
                 self._cancel_others()
             elif self.failure is None and not self.cancelled:
                 self._try_start(state)
+                if all(task is asyncio.current_task() for task in self._tasks):
+                    # The last job: the flow ends now, before the downstream of the
+                    # values it just sent runs (as oocana reports a subflow's end).
+                    self._finish()
 
     def _job_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

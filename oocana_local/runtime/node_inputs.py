@@ -1,9 +1,14 @@
-"""Per-node input value queues and the readiness count (oocana-engine.md §2.2).
+"""Per-node input value queues and the readiness count (oocana-engine.md §2.2, §2.8).
 
 Each connected input handle of a node has a FIFO queue. Instead of rescanning every
-handle, a node keeps the number of its connected handles whose queue is empty: a value
-arriving in an empty queue lowers it, taking the last value of a queue raises it, and
-the node is fulfilled when it is zero.
+handle, a node keeps the number of its connected handles that have nothing to give: a
+value arriving there lowers it, taking the last one raises it, and the node is fulfilled
+when it is zero.
+
+A *remembered* handle (a slotflow's extra input) also has a memory: the last value a run
+took from its queue. A run takes the next queued value when there is one, else the
+memory, so one value serves every run until a new one arrives, and a new one is used by
+the very next run.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ __all__ = ["NodeInputs"]
 
 class NodeInputs:
     __slots__ = ("node", "queues", "empty", "statics", "running", "runs", "started_once",
-                 "never", "remember", "renewed", "kept")
+                 "never", "remember", "memory", "kept", "forgotten")
 
     def __init__(self, node: GraphNode, nodes_inputs: dict[str, Any] | None = None):
         self.node = node
@@ -34,58 +39,69 @@ class NodeInputs:
                     value = nodes_inputs[handle]
                 if value is not MISSING:
                     self.statics[handle] = value
-        # Empty connected queues; the node runs only when this is 0.
+        # Connected handles with nothing to give (an empty queue and, for a remembered
+        # handle, no memory either); the node runs only when this is 0.
         self.empty = len(self.queues)
         # Unconnected handles without a value: the node can never run.
         self.never = [h for h in node.inputs if h not in self.queues and h not in self.statics]
         self.running = 0
         self.runs = 0
         self.started_once = False
-        # Remembered handles keep their last value for the next runs (§2.8): they never
-        # make a node run again by themselves, unless a new value arrives.
         self.remember = {h for h, slot in node.inputs.items() if slot.remember
                          and h in self.queues}
-        self.renewed = False
+        self.memory: dict[str, Any] = {}
         self.kept: list[Any] = []
-        """Remembered values the last ``take`` left in their queue (held once more)."""
+        """Values the last ``take`` leaves alive in the memory: each needs one more hold
+        (the run releases what it took; the memory keeps it)."""
+        self.forgotten: list[Any] = []
+        """Memory values the last ``take`` replaced: their memory hold ends."""
 
     def push(self, handle: str, value: Any) -> None:
         queue = self.queues[handle]
-        if not queue:
+        if not queue and handle not in self.memory:
             self.empty -= 1
         queue.append(value)
-        if handle in self.remember:
-            self.renewed = True
 
     @property
     def fulfilled(self) -> bool:
         if self.never or self.empty:
             return False
-        # A node with no connected input runs exactly once.
-        if self.remember:
-            return (len(self.queues) > len(self.remember) or self.renewed
-                    or not self.started_once)
-        return bool(self.queues) or not self.started_once
+        if len(self.queues) > len(self.remember):
+            return True  # every stream handle has a value waiting
+        # Only remembered handles (or none): run once, then again only for a new value.
+        return not self.started_once or any(self.queues[h] for h in self.remember)
 
     def take(self) -> dict[str, Any]:
-        """Pop one value from each queue; add the static values."""
+        """One value for each handle: the next queued one, a remembered one, or the
+        static value."""
         values: dict[str, Any] = {}
         self.kept = []
+        self.forgotten = []
         for handle in self.node.inputs:
             queue = self.queues.get(handle)
             if queue is None:
                 values[handle] = self.statics[handle]
-            elif handle in self.remember and len(queue) == 1:
-                values[handle] = queue[0]
-                self.kept.append(queue[0])
-            else:
-                values[handle] = queue.popleft()
-                if not queue:
+            elif queue:
+                value = values[handle] = queue.popleft()
+                if handle in self.remember:
+                    if handle in self.memory:
+                        self.forgotten.append(self.memory[handle])
+                    self.memory[handle] = value
+                    self.kept.append(value)
+                elif not queue:
                     self.empty += 1
+            else:  # a remembered handle with an empty queue: its memory
+                value = values[handle] = self.memory[handle]
+                self.kept.append(value)
         self.started_once = True
-        self.renewed = False
         return values
 
     def missing(self) -> list[str]:
         """Handles that kept this node from running, for the "not run" report."""
-        return self.never + [h for h, q in self.queues.items() if not q]
+        return self.never + [h for h, q in self.queues.items()
+                             if not q and h not in self.memory]
+
+    def unconsumed(self) -> dict[str, int]:
+        """Values still waiting in the queues, by handle (remembered values are not
+        waiting: they are memory)."""
+        return {h: len(q) for h, q in self.queues.items() if q}

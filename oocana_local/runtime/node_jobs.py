@@ -16,8 +16,7 @@ from .condition import evaluate
 from .task_job import NodeSink, node_spec, run_task_job
 
 if TYPE_CHECKING:
-    from ..mainframe.messages import Stack
-    from .flow_job import FlowJob
+    from .scope import FlowScope
 
 __all__ = ["run_task", "run_subflow", "run_condition", "run_empty_slot", "EMPTY_SLOT"]
 
@@ -26,47 +25,42 @@ EMPTY_SLOT = "Cannot run Slot Block directly"
 _DONE = Outcome(OutcomeStatus.DONE)
 
 
-def _stacks_for(flow_job: FlowJob, node_id: str) -> list[Stack]:
-    return [*flow_job.stacks, {"flow_job_id": flow_job.job_id, "flow": flow_job.flow_str,
-                               "node_id": node_id}]
-
-
-async def run_task(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]) -> Outcome:
-    session = flow_job.session
+async def run_task(scope: FlowScope, node: GraphNode, inputs: dict[str, Any]) -> Outcome:
+    session = scope.session
     block = node.block
     assert isinstance(block, TaskBlock)
-    # By the graph node, not its id: a slot holds another provider under another parent.
-    key = (flow_job.graph.flow.path, f"{node.node_id}@{id(node)}")
-    spec = session.specs.get(key)
+    # The specs of this compiled graph: a slot's node holds another provider in another
+    # graph of the same flow.
+    spec = scope.specs.get(node.node_id)
     if spec is None:
-        spec = session.specs[key] = node_spec(flow_job, node, block)
+        spec = scope.specs[node.node_id] = node_spec(scope, node, block)
     job_id = session.new_job_id()
-    stacks = _stacks_for(flow_job, node.node_id)
+    stacks = scope.stacks_for(node.node_id)
     reporter = session.reporter.block(job_id, spec.block_path, stacks)
-    return await run_task_job(flow_job, spec, job_id=job_id, stacks=stacks, inputs=inputs,
-                              reporter=reporter, sink=NodeSink(flow_job, node), node=node)
+    return await run_task_job(scope, spec, job_id=job_id, stacks=stacks, inputs=inputs,
+                              reporter=reporter, sink=NodeSink(scope, node), node=node)
 
 
-async def run_subflow(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]) -> Outcome:
-    session = flow_job.session
+async def run_subflow(scope: FlowScope, node: GraphNode, inputs: dict[str, Any]) -> Outcome:
+    session = scope.session
     flow = node.block
     assert isinstance(flow, Flow)
     job_id = session.new_job_id()
-    stacks = _stacks_for(flow_job, node.node_id)
+    stacks = scope.stacks_for(node.node_id)
     reporter = session.reporter.flow(job_id, str(flow.path), stacks, slotflow=node.slotflow)
     providers = getattr(node.node, "providers", None)
+    route, forward = scope.route, scope.forward
 
     def on_output(handle: str, value: Any) -> None:
-        flow_job.route(node, handle, value)
+        route(node, handle, value, None)
 
     def forward_preview(payload: dict[str, Any], inner_node_id: str) -> None:
         session.reporter.block(job_id, str(flow.path), stacks).preview(payload, inner_node_id)
-        flow_job.forward(payload, node.node_id)
+        forward(payload, node.node_id)
 
-    sub = flow_job.subflow(session.graph(flow, providers), job_id=job_id, stacks=stacks,
-                           reporter=reporter, inputs=inputs, on_output=on_output,
-                           forward_preview=forward_preview)
-    failure = await sub.run()
+    failure = await scope.run_subflow(session.graph(flow, providers), job_id=job_id,
+                                      stacks=stacks, reporter=reporter, inputs=inputs,
+                                      on_output=on_output, forward_preview=forward_preview)
     if failure is None:
         return _DONE
     status = OutcomeStatus.FAILED if failure.state is NodeState.CANCELLED \
@@ -74,25 +68,25 @@ async def run_subflow(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]
     return Outcome(status, error=failure.describe())
 
 
-def run_empty_slot(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]) -> Outcome:
+def run_empty_slot(scope: FlowScope, node: GraphNode, inputs: dict[str, Any]) -> Outcome:
     """A slot no provider fills: oocana reports the error on the slot and its downstream
     never runs; here the run fails too, so a flow that cannot do its work says so."""
-    job_id = flow_job.session.new_job_id()
-    reporter = flow_job.session.reporter.block(job_id, None, _stacks_for(flow_job, node.node_id))
+    job_id = scope.session.new_job_id()
+    reporter = scope.session.reporter.block(job_id, None, scope.stacks_for(node.node_id))
     reporter.started(inputs)
-    error = (f"{EMPTY_SLOT}: slot {node.node_id!r} of {flow_job.graph.flow.path} has no "
+    error = (f"{EMPTY_SLOT}: slot {node.node_id!r} of {scope.graph.flow.path} has no "
              "provider; give the subflow node `slots: [{slot_node_id: "
              f"{node.node_id}, task: <block>}}]`")
     reporter.finished(error=error, status=NodeState.FAILED)
     return Outcome(OutcomeStatus.FAILED, error=error)
 
 
-def run_condition(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]) -> Outcome:
-    session = flow_job.session
+def run_condition(scope: FlowScope, node: GraphNode, inputs: dict[str, Any]) -> Outcome:
+    session = scope.session
     condition = node.node
     assert isinstance(condition, ConditionNode)
     job_id = session.new_job_id()
-    reporter = session.reporter.block(job_id, None, _stacks_for(flow_job, node.node_id))
+    reporter = session.reporter.block(job_id, None, scope.stacks_for(node.node_id))
     reporter.started(inputs)
     try:
         result = evaluate(condition, inputs)
@@ -102,5 +96,5 @@ def run_condition(flow_job: FlowJob, node: GraphNode, inputs: dict[str, Any]) ->
     reporter.finished(result=result)
     if result:
         for handle, value in result.items():
-            flow_job.route(node, handle, value)
+            scope.route(node, handle, value, None)
     return _DONE

@@ -14,14 +14,14 @@ from ..wire.values import REFERENCE_TYPES
 from .defaults import with_defaults
 
 if TYPE_CHECKING:
-    from .flow_job import FlowJob
+    from .scope import FlowScope
 
 __all__ = ["query_block", "query_downstream", "run_block_inputs"]
 
 
-def query_downstream(flow_job: FlowJob, node: GraphNode, handles: list[str] | None
+def query_downstream(scope: FlowScope, node: GraphNode, handles: list[str] | None
                      ) -> dict[str, Any]:
-    graph = flow_job.graph
+    graph = scope.graph
     result: dict[str, Any] = {}
     for handle in node.outputs_def:
         if handles and handle not in handles:
@@ -46,9 +46,9 @@ def query_downstream(flow_job: FlowJob, node: GraphNode, handles: list[str] | No
     return result
 
 
-def query_block(flow_job: FlowJob, ref: str) -> dict[str, Any]:
+def query_block(scope: FlowScope, ref: str) -> dict[str, Any]:
     try:
-        block = flow_job.session.loader.resolve_block(ref, flow_job.graph.flow)
+        block = scope.session.loader.resolve_block(ref, scope.graph.flow)
     except ManifestError as exc:
         raise ValueError(f"block {ref!r} not found: {exc}") from None
     task = block if isinstance(block, TaskBlock) else None

@@ -25,11 +25,11 @@ from .defaults import with_defaults
 from .flow_job import FlowJob
 from .input_schema import input_problems
 from .options import RunOptions
-from .session import Session
+from .prestart import prestart_services
+from .session import CompiledFlow, Session
 
 if TYPE_CHECKING:
     from ..executor.base import Executor
-    from ..graph.model import RunGraph
     from ..mainframe.bus import Bus
     from ..manifest.loader import Loader
 
@@ -51,6 +51,9 @@ class RunResult:
     failed_node: str | None = None
     cached: list[str] = field(default_factory=list)
     """Root-flow nodes whose results came from the node cache (every run of them)."""
+    unconsumed: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Values left queued at root nodes that ran, by node and handle: the surplus of
+    inputs that did not pair up (``runtime/leftovers.py``); the run still completed."""
     dropped_logs: int = 0
     """Log lines not kept in ``events`` (beyond ``EventList.max_logs``)."""
     redactor: Any = field(default=None, repr=False, compare=False)
@@ -66,6 +69,8 @@ class RunResult:
                    "outputs": self.outputs, "error": self.error, "nodes": self.nodes}
         if self.cached:
             summary["cached"] = self.cached
+        if self.unconsumed:
+            summary["unconsumed"] = self.unconsumed
         return self.redactor.value(summary) if self.redactor else summary
 
 
@@ -137,21 +142,33 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
         cache = NodeCache()
     session = Session(bus=bus, executor=executor, loader=loader, options=options,
                       path=str(flow.path), node_cache=cache or None)
-    graph = session.graph(flow)
+    compiled = session.graph(flow)
+    graph = compiled.graph
     _check_nodes_args(graph.nodes, options.nodes, options.nodes_inputs, str(flow.path))
     limit = graph.upstream_of(set(options.nodes)) if options.nodes else None
     session.claim()
     session_folders.begin(session.session_dir)  # older finished ones go
+    succeeded = False
     try:
-        return await _run(session, flow, graph, inputs, options, limit)
+        prestart_services(session, flow, executor)  # start_at: session_start, app_start
+        result = await _run(session, flow, compiled, inputs, options, limit)
+        succeeded = result.ok
+        return result
     finally:
         session.release()
-        ended = getattr(executor, "session_ended", None)  # services of the session stop
-        if ended is not None:
-            await asyncio.shield(ended(session.session_id))
+        try:
+            # Services of the session stop; its spawn nodes' processes may go.
+            await asyncio.shield(executor.session_ended(session.session_id))
+        finally:
+            # A completed run's scratch folders go; a failed one's stay to be looked into.
+            if succeeded:
+                await asyncio.shield(asyncio.to_thread(session.tmp_dirs.close,
+                                                       succeeded=True))
+            else:
+                session.tmp_dirs.close(succeeded=False)
 
 
-async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, Any],
+async def _run(session: Session, flow: Flow, compiled: CompiledFlow, inputs: dict[str, Any],
                options: RunOptions, limit: set[str] | None) -> RunResult:
     from ..mainframe.recorder import EventList
 
@@ -160,7 +177,8 @@ async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, 
     started = time.perf_counter()
     session.reporter.started()
     flow_reporter = session.reporter.flow(session.new_job_id(), str(flow.path), [])
-    job = FlowJob(session, graph, job_id=flow_reporter.job_id, stacks=[],
+    graph = compiled.graph
+    job = FlowJob(session, compiled, job_id=flow_reporter.job_id, stacks=[],
                   reporter=flow_reporter, inputs=inputs, nodes_inputs=options.nodes_inputs,
                   limit=limit)
     cancelled = False
@@ -192,6 +210,7 @@ async def _run(session: Session, flow: Flow, graph: RunGraph, inputs: dict[str, 
                  if s is NodeState.NOT_RUN},
         duration=time.perf_counter() - started, events=collector.messages,
         failed_node=failure.node_id if failure else None,
+        unconsumed=job.unconsumed,
         cached=_cached_nodes(collector.messages) if session.node_cache is not None else [],
         dropped_logs=collector.dropped_logs,
         redactor=session.bus.redactor,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 from pathlib import Path
@@ -14,6 +13,7 @@ from ..mainframe.messages import SessionReporter
 from ..paths import data_root
 from .options import RunOptions
 from .refs import ValueRefs
+from .tmp_dirs import TmpDirs
 
 if TYPE_CHECKING:
     from ..executor.base import Executor
@@ -23,7 +23,19 @@ if TYPE_CHECKING:
     from ..wire.job import JobSpec
     from .cache import NodeCache
 
-__all__ = ["Session"]
+__all__ = ["Session", "CompiledFlow"]
+
+
+class CompiledFlow:
+    """A flow compiled for one session (``Session.graph``), and the job specs of its task
+    nodes by node id, each built on the node's first run: every run of the graph in the
+    session (a slotflow's items, say) shares them."""
+
+    __slots__ = ("graph", "specs")
+
+    def __init__(self, graph: RunGraph):
+        self.graph = graph
+        self.specs: dict[str, JobSpec] = {}
 
 
 class Session:
@@ -55,13 +67,14 @@ class Session:
                                         partial=bool(options.nodes),
                                         cache=node_cache is not None)
         self.tmp_root = Path(os.environ.get("OOCANA_TEMP_ROOT") or _tmp())
-        self.specs: dict[tuple[Path, str], JobSpec] = {}
-        """Job specs of task nodes, by (flow path, node id): built once per session."""
+        self.tmp_dirs = TmpDirs(self.tmp_root)
+        self.spawned: set[str] = set()
+        """Spawn keys whose node has run in this session: a node that injects into one
+        of them may run (``task_job.py``)."""
         # Job ids are unique across engines too: two runs may share a session id.
         self._job_prefix = f"{self.session_id[:8]}-{os.urandom(3).hex()}"
         self._ids = itertools.count()
-        self._graphs: dict[tuple[Path, int, int], RunGraph] = {}
-        self._tmp_dirs: dict[Path, Path] = {}
+        self._graphs: dict[tuple[Path, int, int], CompiledFlow] = {}
         self._pkg_dirs: dict[str, Path] = {}
         self._lock: Any = None
 
@@ -69,27 +82,32 @@ class Session:
         # Unique and readable in logs; uuid4 per job costs more.
         return f"{self._job_prefix}-{next(self._ids)}"
 
-    def graph(self, flow: Flow, providers: dict[str, SlotProvider] | None = None) -> RunGraph:
+    def graph(self, flow: Flow, providers: dict[str, SlotProvider] | None = None
+              ) -> CompiledFlow:
         """The compiled graph of a flow with the slot ``providers`` of the node running it,
         compiled once per session. The key holds object ids: the graphs cached here keep
-        every flow and provider map they were compiled from alive."""
+        every flow and provider map they were compiled from alive. A slot's node has
+        another block under another provider map: its graph, and so its job spec, is
+        another one."""
         from ..graph.compile import compile_flow
 
         key = (flow.path, id(flow), id(providers) if providers else 0)
-        graph = self._graphs.get(key)
-        if graph is None:
-            graph = self._graphs[key] = compile_flow(flow, providers)
+        compiled = self._graphs.get(key)
+        if compiled is None:
+            graph = compile_flow(flow, providers)
             graph.sources = (flow, providers)
-        return graph
+            compiled = self._graphs[key] = CompiledFlow(graph)
+        return compiled
+
+    def masks(self) -> list[str] | None:
+        """Secrets that blocks of the run received, for the next job: a value passed on
+        is masked in its records too."""
+        return sorted(self.bus.redactor.values) or None
 
     def tmp_dir(self, flow: Flow) -> Path:
-        """Per-flow scratch folder, as oocana names it: ``<root>/<flow dir>-<hash8>``."""
-        folder = self._tmp_dirs.get(flow.path)
-        if folder is None:
-            digest = hashlib.sha256(str(flow.path.parent).encode()).hexdigest()[:8]
-            folder = self._tmp_dirs[flow.path] = \
-                self.tmp_root / f"{flow.path.parent.name}-{digest}"
-        return folder
+        """Per-flow scratch folder, as oocana names it: ``<root>/<flow dir>-<hash8>``;
+        removed when the run completes (``tmp_dirs.py``)."""
+        return self.tmp_dirs.folder(flow.path)
 
     def pkg_data_dir(self, package: PackageInfo | None) -> Path:
         name = package.name if package else "workspace"
@@ -127,6 +145,8 @@ class Session:
 
 
 def _tmp() -> str:
-    import tempfile
+    """Per-flow tmp folders go in this user's own temporary folder, not straight into the
+    machine's shared one, where anyone could create (and read) a flow's folder first."""
+    from ..paths import own_tmp_root
 
-    return tempfile.gettempdir()
+    return str(own_tmp_root() / "tmp")

@@ -1,13 +1,15 @@
 """Session folders do not pile up.
 
 A run writes its files (saved previews, ``oomol/bin`` outputs, whatever blocks put in
-``context.session_dir``) to ``<tmp>/oocana-local/<session id>/``. The rule:
+``context.session_dir``) to ``<tmp>/oocana-local-of-<user>/sessions/<session id>/``
+(``paths.session_root``, a folder of this user's alone). The rule:
 
 * when a run ends, its folder is marked finished;
 * when a run starts, finished folders beyond the ``OOCANA_KEEP_SESSIONS`` most recent
   (default 10) are deleted, except those kept with ``--keep-session``; a folder never
   marked finished (its run was killed) is deleted once it is a day old;
-* plotly.js, which plotly previews load, is stored once in ``<tmp>/oocana-local/shared/``.
+* plotly.js, which plotly previews load, is stored once beside it, in
+  ``<tmp>/oocana-local-of-<user>/shared/``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from ..paths import session_root
 __all__ = ["session_root", "begin", "finish", "keep", "prune", "KEEP_DEFAULT"]
 
 KEEP_DEFAULT = 10
-SHARED = "shared"
 _FINISHED = ".finished"  # <root>/.finished/<session id>: one empty file per finished run
 _KEPT = ".keep"  # inside a kept session folder
 _SWEPT = ".swept"  # <root>/.swept: when leftovers of killed runs were last looked for
@@ -42,7 +43,7 @@ def begin(folder: Path) -> None:
     folders beyond the rule go. Cheap: it reads only the index of finished runs (and,
     once a day, the whole root for leftovers)."""
     root = folder.parent
-    if root != session_root():
+    if root != session_root(check=False):
         return
     with contextlib.suppress(OSError):
         (root / _FINISHED / folder.name).unlink()
@@ -51,7 +52,7 @@ def begin(folder: Path) -> None:
 
 def finish(folder: Path) -> None:
     """The run of ``folder`` ended; a run that wrote nothing has no folder to mark."""
-    if folder.parent == session_root() and folder.is_dir():
+    if folder.parent == session_root(check=False) and folder.is_dir():
         with contextlib.suppress(OSError):
             index = folder.parent / _FINISHED
             index.mkdir(exist_ok=True)
@@ -101,7 +102,7 @@ def _sweep(root: Path, now: float, finished: set[str]) -> list[Path]:
     removed = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(root):
-            if entry.name.startswith(".") or entry.name == SHARED or entry.name in finished:
+            if entry.name.startswith(".") or entry.name in finished:
                 continue
             with contextlib.suppress(OSError):
                 if (entry.is_dir(follow_symlinks=False) and

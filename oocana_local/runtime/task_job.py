@@ -17,14 +17,14 @@ from ..graph.model import GraphNode, NodeTarget
 from ..manifest.resolved import Flow, TaskBlock, wire_handle
 from ..states import NodeState, OutcomeStatus
 from ..wire import names
-from ..wire.job import JobSpec
+from ..wire.job import InjectTarget, JobSpec
 from ..wire.requests import EventSink, RunBlockRequest
 from . import queries
 from .node_answers import timeout_error, warn_mismatches
 
 if TYPE_CHECKING:
     from ..mainframe.messages import BlockReporter, Stack
-    from .flow_job import FlowJob
+    from .scope import FlowScope
     from .session import Session
 
 __all__ = ["run_task_job", "run_block", "job_spec", "node_spec", "TaskJobHandler",
@@ -51,7 +51,7 @@ class TaskJobHandler:
 
     __slots__ = ("scope", "node", "reporter", "sink", "inputs")
 
-    def __init__(self, scope: FlowJob, node: GraphNode | None, reporter: BlockReporter,
+    def __init__(self, scope: FlowScope, node: GraphNode | None, reporter: BlockReporter,
                  sink: OutputSink, inputs: dict[str, Any]):
         self.scope = scope
         self.node = node
@@ -98,15 +98,21 @@ class TaskJobHandler:
         return queries.query_downstream(self.scope, self.node, handles)
 
 
-async def run_task_job(scope: FlowJob, spec: JobSpec, *, job_id: str, stacks: list[Stack],
+async def run_task_job(scope: FlowScope, spec: JobSpec, *, job_id: str, stacks: list[Stack],
                        inputs: dict[str, Any], reporter: BlockReporter, sink: OutputSink,
                        node: GraphNode | None = None) -> Outcome:
     handler = TaskJobHandler(scope, node, reporter, sink, inputs)
-    # Secrets that blocks of the run received: a value passed on is masked here too.
-    masks = sorted(scope.session.bus.redactor.values) or None
-    job = spec.job(job_id, stacks, inputs, nested=node is None, masks=masks)
+    session = scope.session
+    job = spec.job(job_id, stacks, inputs, nested=node is None, masks=session.masks())
+    spawned = session.spawned
     try:
-        outcome = await scope.session.executor.run(job, handler)
+        if spec.spawn_key is not None:
+            spawned.add(spec.spawn_key)
+        if spec.inject is not None and spec.inject.spawn_key not in spawned:
+            handler.on_start(False)
+            outcome = Outcome(OutcomeStatus.FAILED, error=_not_spawned(spec, spec.inject))
+        else:
+            outcome = await session.executor.run(job, handler)
     except asyncio.CancelledError:
         reporter.finished(error="Cancelled", status=NodeState.CANCELLED)
         raise
@@ -125,12 +131,20 @@ async def run_task_job(scope: FlowJob, spec: JobSpec, *, job_id: str, stacks: li
     return outcome
 
 
+def _not_spawned(spec: JobSpec, target: InjectTarget) -> str:
+    return (f"node {spec.node_id!r} runs in the process of node {target.node_id!r} (inject), "
+            f"but {target.node_id!r} has not run yet in this session, so that process does "
+            f"not exist; make {spec.node_id!r} wait for {target.node_id!r}: connect one of "
+            f"its inputs to an output of {target.node_id!r}")
+
+
 # -- the job spec ---------------------------------------------------------------------------
 
 def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
              inputs_def: dict[str, dict[str, Any]], outputs_def: dict[str, dict[str, Any]],
              patch: dict[str, list[dict[str, Any]]] | None = None,
-             spawn_key: str | None = None, timeout: float | None = None) -> JobSpec:
+             spawn_key: str | None = None, timeout: float | None = None,
+             inject: InjectTarget | None = None, keeps_state: bool = False) -> JobSpec:
     tmp_dir = session.tmp_dir(flow)
     package = block.package or flow.package
     package_name = package.dir.name if package else "workspace"
@@ -147,7 +161,7 @@ def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
         package_name=package_name, pkg_dir=str(session.pkg_data_dir(package)),
         package_dir=str(package.dir) if package else None, env=session.env,
         spawn_key=None if block.service else spawn_key, timeout=timeout,
-        service=block.service,
+        inject=inject, keeps_state=keeps_state, service=block.service,
         resources=block.options.get("resources") or None,
         cache_identity=None if block.path is not None else {
             "executor": block.executor, "entry": block.entry, "function": block.function,
@@ -155,7 +169,7 @@ def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
     )
 
 
-def node_spec(scope: FlowJob, node: GraphNode, block: TaskBlock) -> JobSpec:
+def node_spec(scope: FlowScope, node: GraphNode, block: TaskBlock) -> JobSpec:
     """The spec of a task node; built on the session's first run of the node."""
     graph = scope.graph
     inputs_def = {h: s.definition.wire() for h, s in node.inputs.items()}
@@ -172,10 +186,23 @@ def node_spec(scope: FlowJob, node: GraphNode, block: TaskBlock) -> JobSpec:
     patch = {item.handle: list(item.schema_overrides)
              for item in getattr(node.node, "inputs_from", ()) if item.schema_overrides}
     flow = graph.flow
+    # ``inject: {node_id: X}`` runs in X's process; X's spawn key names it (``check`` has
+    # made sure X is a spawn node of this flow in the same language).
+    injected = getattr(node.node, "inject", None)
+    inject = None if injected is None or injected.node_id is None or injected.package \
+        else InjectTarget(injected.node_id, _spawn_key(flow, injected.node_id))
+    keeps_state = block.spawn and any(
+        getattr(getattr(other.node, "inject", None), "node_id", None) == node.node_id
+        for other in graph.nodes.values())
     return job_spec(scope.session, flow, block, node_id=node.node_id, inputs_def=inputs_def,
                     outputs_def=outputs_def, patch=patch,
-                    spawn_key=f"{flow.path}#{node.node_id}" if block.spawn else None,
-                    timeout=node.timeout)
+                    spawn_key=_spawn_key(flow, node.node_id) if block.spawn else None,
+                    timeout=node.timeout, inject=inject, keeps_state=keeps_state)
+
+
+def _spawn_key(flow: Flow, node_id: str) -> str:
+    """The worker of a ``spawn: true`` node: one per node of a flow file."""
+    return f"{flow.path}#{node_id}"
 
 
 # -- where values go ---------------------------------------------------------------------------
@@ -185,7 +212,7 @@ class NodeSink:
 
     __slots__ = ("scope", "node")
 
-    def __init__(self, scope: FlowJob, node: GraphNode):
+    def __init__(self, scope: FlowScope, node: GraphNode):
         self.scope = scope
         self.node = node
 
@@ -194,10 +221,10 @@ class NodeSink:
 
     def outputs(self, outputs: dict[str, Any]) -> None:
         for handle, value in outputs.items():
-            self.scope.route(self.node, handle, value)
+            self.scope.route(self.node, handle, value, None)
 
     def progress(self, progress: float) -> None:
-        self.scope.node_progress(self.node.node_id, progress)
+        self.scope.progress(self.node.node_id, progress)
 
     def preview(self, payload: Any) -> None:
         self.scope.forward(payload, self.node.node_id)
@@ -205,7 +232,7 @@ class NodeSink:
     def finished(self, outcome: Outcome) -> None:
         if outcome.ok and outcome.result:
             for handle, value in outcome.result.items():
-                self.scope.route(self.node, handle, value)
+                self.scope.route(self.node, handle, value, None)
 
 
 class CallerSink:
@@ -252,7 +279,7 @@ class CallerSink:
 
 # -- context.run_block ------------------------------------------------------------------------
 
-async def run_block(scope: FlowJob, request: RunBlockRequest, events: EventSink) -> None:
+async def run_block(scope: FlowScope, request: RunBlockRequest, events: EventSink) -> None:
     """Run the block a running block asked for: a task as a job of its own (node id
     ``run_block::<block>``, the caller's job id and stacks), a subflow as a nested flow.
     Its failure reaches the caller only."""
@@ -285,7 +312,7 @@ async def run_block(scope: FlowJob, request: RunBlockRequest, events: EventSink)
                        reporter=reporter, sink=CallerSink(session, events, job_id))
 
 
-async def _run_block_subflow(scope: FlowJob, flow: Flow, job_id: str, stacks: list[Stack],
+async def _run_block_subflow(scope: FlowScope, flow: Flow, job_id: str, stacks: list[Stack],
                              inputs: dict[str, Any], events: EventSink) -> None:
     session = scope.session
 
@@ -293,10 +320,10 @@ async def _run_block_subflow(scope: FlowJob, flow: Flow, job_id: str, stacks: li
         events({"type": names.SUBFLOW_OUTPUT, "job_id": job_id, "handle": handle,
                 "output": value})
 
-    sub = scope.subflow(session.graph(flow), job_id=job_id, stacks=stacks,
-                        reporter=session.reporter.flow(job_id, str(flow.path), stacks),
-                        inputs=inputs, on_output=on_output, hold_outputs=True)
-    failure = await sub.run()
+    failure = await scope.run_subflow(
+        session.graph(flow), job_id=job_id, stacks=stacks,
+        reporter=session.reporter.flow(job_id, str(flow.path), stacks), inputs=inputs,
+        on_output=on_output, hold_outputs=True)
     event: dict[str, Any] = {"type": names.SUBFLOW_FINISHED, "job_id": job_id}
     if failure is not None:
         event["error"] = failure.describe()

@@ -15,8 +15,13 @@ from typing import Literal
 
 from ..manifest.files import abspath, file_kind, walk_manifests
 from ..manifest.packages import Packages
+from ..manifest.problems import Problem
 
-__all__ = ["Catalog", "Entry"]
+__all__ = ["Catalog", "Entry", "TEST_FOLDERS"]
+
+TEST_FOLDERS = frozenset({"tests"})
+"""Folders a server skips below its paths unless asked (``serve --include-tests``): a
+package's test fixtures are not its flows."""
 
 
 @dataclass(frozen=True)
@@ -32,9 +37,13 @@ class Catalog:
     """Flows and blocks under ``roots``; rescanned on a miss, at most every
     ``rescan_after`` seconds (so files added while serving are found)."""
 
-    def __init__(self, roots: Sequence[str | Path], rescan_after: float = 1.0):
+    def __init__(self, roots: Sequence[str | Path], rescan_after: float = 1.0, *,
+                 include_tests: bool = False):
         self.roots = [abspath(r) for r in roots]
         self.rescan_after = rescan_after
+        self.skip = frozenset() if include_tests else TEST_FOLDERS
+        self.problems: list[Problem] = []
+        """Errors in the package manifests found (unreadable, not YAML, invalid)."""
         self._entries: dict[str, Entry] = {}
         self._packages: dict[str, tuple[str | None, Path]] = {}
         self._scanned = 0.0
@@ -47,12 +56,14 @@ class Catalog:
         entries: dict[str, Entry] = {}
         duplicates: list[tuple[str, Path, Path]] = []
         found_packages: dict[str, tuple[str | None, Path]] = {}
+        problems: list[Problem] = []
         for root in self.roots:
-            files = [root] if root.is_file() else walk_manifests(root)
+            files = [root] if root.is_file() else walk_manifests(root, self.skip)
             for file in files:
                 kind = file_kind(file)
                 if kind == "package":
-                    info, _ = packages.info(file.parent)
+                    info, found = packages.info(file.parent)
+                    problems += [p for p in found if p.severity == "error"]
                     if info is not None:
                         found_packages.setdefault(info.name, (info.version, file.parent))
                     continue
@@ -70,6 +81,7 @@ class Catalog:
                                       manifest=file, package=info.name, version=info.version)
         self._entries = entries
         self.duplicates = duplicates
+        self.problems = problems
         self._packages = found_packages
         self._scanned = time.monotonic()
 

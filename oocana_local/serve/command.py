@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
 import json
 import os
 import secrets
+import socket
 import sys
 from pathlib import Path
 from typing import Any
+
+from ..cli_options import choose_executor, executor_args
 
 __all__ = ["add_serve_parser", "add_runs_parser", "serve_command", "runs_command",
            "MISSING_EXTRA"]
 
 MISSING_EXTRA = ('oocana-local: serving needs the "serve" extra: '
-                 'pip install "oocana-local[serve]"')
+                 'pip install "oocana-local[serve]" (or pip install fastapi uvicorn)')
 TOKEN_ENV = "OOCANA_LOCAL_TOKEN"
 
 
@@ -29,13 +33,17 @@ def add_serve_parser(commands: Any) -> None:
                        help="folders with packages, flows or blocks (default: .)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default 127.0.0.1; another needs a token)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.add_argument("--token", default=None,
                        help=f"the API token (default ${TOKEN_ENV}, else a random one)")
     serve.add_argument("--max-concurrent", type=int, default=None, metavar="N",
                        help="runs at once; more wait in a queue (default: the cores)")
     serve.add_argument("--db", type=Path, default=None, metavar="PATH",
                        help="the run store (default ~/.oocana-local/serve.db)")
+    serve.add_argument("--max-task-events", type=int, default=None, metavar="N",
+                       help="events the run store keeps per task; beyond them only the "
+                            "ends of blocks and flows, and a note of how many were not "
+                            "stored (default 100000)")
     serve.add_argument("--search-paths", default="", metavar="A,B",
                        help="package search paths (also $OOCANA_SEARCH_PATHS)")
     serve.add_argument("--secrets", default=None, metavar="FILE",
@@ -45,13 +53,20 @@ def add_serve_parser(commands: Any) -> None:
     serve.add_argument("--events", type=Path, action="append", default=[], metavar="FILE",
                        help="an events file of `run --events` (or a folder of them) for "
                             "the web view to list; repeatable")
-    serve.add_argument("--executor", choices=("local", "ray"), default=None,
-                       help="where Python blocks run: local worker processes (default) or "
-                            "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
-    serve.add_argument("--ray-address", default=None, metavar="ADDRESS",
-                       help="with --executor ray: 'auto' or 'ray://host:port' joins a "
-                            "cluster; none starts a local Ray runtime "
-                            "(also $OOCANA_LOCAL_RAY_ADDRESS)")
+    executor_args(serve)
+    serve.add_argument("--include-tests", action="store_true",
+                       help="also serve flows and blocks under tests/ folders (skipped by "
+                            "default, like node_modules/ and hidden folders)")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--port must be a number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"--port must be 0 to 65535, got {value}")
+    return value
 
 
 def add_runs_parser(commands: Any) -> None:
@@ -87,35 +102,50 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"oocana-local: refusing to serve on {args.host} without a token: pass "
               f"--token or set ${TOKEN_ENV}", file=sys.stderr)
         return 2
+    if args.max_task_events is not None and args.max_task_events < 0:
+        print("oocana-local: --max-task-events must be 0 or more", file=sys.stderr)
+        return 2
     for path in args.paths:
         if not Path(path).exists():
             print(f"oocana-local: {path} does not exist", file=sys.stderr)
             return 2
+    if choose_executor(args) is None:
+        return 2
     from ..errors import UsageError
-    from ..executor.choice import choose
-
+    token = token or secrets.token_urlsafe(24)
     try:
-        choose(args.executor, args.ray_address)
+        # Bound before anything is printed: a port in use is one line, not a banner
+        # followed by uvicorn's error.
+        listener = listen(args.host, args.port)
     except UsageError as exc:
         print(f"oocana-local: {exc}", file=sys.stderr)
         return 2
-    token = token or secrets.token_urlsafe(24)
     config = ServeConfig(
         paths=args.paths, token=token, db=args.db, max_workers=args.max_workers,
         secrets_file=args.secrets, recorded=args.events,
         executor=args.executor, ray_address=args.ray_address,
         search_paths=[p for p in args.search_paths.split(",") if p],
-        **({"max_concurrent": args.max_concurrent} if args.max_concurrent else {}))
-    app = create_app(config)
+        include_tests=args.include_tests,
+        **({"max_concurrent": args.max_concurrent} if args.max_concurrent else {}),
+        **({"max_task_events": args.max_task_events}
+           if args.max_task_events is not None else {}))
+    try:
+        app = create_app(config)
+    except UsageError as exc:
+        listener.close()
+        print(f"oocana-local: {exc}", file=sys.stderr)
+        return 2
     catalog = app.state.runs.catalog
     host = f"[{args.host}]" if ":" in args.host else args.host
-    url = f"http://{host}:{args.port}"
+    port = listener.getsockname()[1]  # the one chosen when --port 0
+    url = f"http://{host}:{port}"
     print(f"oocana-local serve: {len(catalog.flows())} flow(s), {len(catalog.blocks())} "
           f"block(s) from {', '.join(map(str, args.paths))}")
     print(f"  OOMOL Connect  base_url={url}/api")
     print(f"  Sim            base_url={url}")
     print(f"  AppBuilder     GATEWAY_URL_V2={url}")
     print(f"  NGraphX        {url}/share/api/v1/graphx/flow/run")
+    print(f"  MCP            {url}/mcp")
     print(f"  API docs       {url}/docs")
     shown = token if generated else f"${TOKEN_ENV}" if not args.token else "<your --token>"
     print(f"  web view       {url}/?token={shown}")
@@ -125,8 +155,35 @@ def serve_command(args: argparse.Namespace) -> int:
     if generated:  # like Jupyter: only a token the user did not choose is shown
         print(f"  token          {token}")
     sys.stdout.flush()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=port,
+                                           log_level="warning"))
+    server.run(sockets=[listener])
     return 0
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``; ``UsageError`` when it cannot be had."""
+    from ..errors import UsageError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot serve on {host}: {exc.strerror}; pass --host an address "
+                         "of this machine (default 127.0.0.1)") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {port} on {host} is already in use; stop what listens "
+                             f"there or pass another --port") from None
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; pass "
+                         "another --host or --port") from None
+    return sock  # not inheritable: worker processes must not keep the port open
 
 
 def runs_command(args: argparse.Namespace) -> int:

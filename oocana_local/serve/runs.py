@@ -4,6 +4,13 @@ Every route creates a task here and reads it back from here; protocols differ on
 how they name things and shape answers. A run is an asyncio task on the server's loop
 awaiting ``Engine.arun``; stopping it cancels that task. Runs beyond ``max_concurrent``
 wait for a slot, in order, and are never dropped.
+
+The store keeps up to ``max_task_events`` events per task (the engine's number for the log
+lines a run keeps, 100,000, unless ``serve --max-task-events`` says otherwise), so a
+chatty block cannot fill the disk. Beyond it only the events that end a block, a flow or
+the run, and errors, are stored; a note (a ``BlockWarning`` of the run) marks where the
+dropping began, and another at the end says how many events were not stored, by type.
+Live listeners still get every message, and the task's status and outputs are stored.
 """
 
 from __future__ import annotations
@@ -20,20 +27,29 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ManifestError, UsageError
 from ..mainframe.jsonable import to_jsonable
 from ..mainframe.messages import now_ms
+from ..mainframe.recorder import MAX_RECORDED_LOGS
 from ..manifest.resolved import Flow, TaskBlock
 from ..runtime.options import RunOptions
 from ..runtime.run import block_as_flow, root_inputs
+from ..wire import names
 from .catalog import Catalog, Entry
 from .store import SERVER_STOPPED, RunStore, TaskEvent, TaskRecord
 
 if TYPE_CHECKING:
     from ..engine import Engine
 
-__all__ = ["RunManager", "LiveRun", "NotFound", "BadRequest", "STOPPED_MESSAGE", "TIMED_OUT_MESSAGE"]
+__all__ = ["RunManager", "LiveRun", "NotFound", "BadRequest", "check_inputs", "STOPPED_MESSAGE",
+           "TIMED_OUT_MESSAGE", "MAX_TASK_EVENTS"]
 
 STOPPED_MESSAGE = "Stopped"
 TIMED_OUT_MESSAGE = "Timed out"
 _FLUSH_EVERY = 0.1
+MAX_TASK_EVENTS = MAX_RECORDED_LOGS
+"""Events stored per task by default."""
+# Stored past the cap: without them a task's nodes would look as if they never ended.
+_ALWAYS_STORED = frozenset({
+    names.BLOCK_FINISHED, names.BLOCK_ERROR, names.FLOW_FINISHED, names.SUBFLOW_FINISHED,
+    names.SLOTFLOW_FINISHED, names.SESSION_FINISHED})
 
 
 class NotFound(LookupError):
@@ -42,6 +58,9 @@ class NotFound(LookupError):
 
 class BadRequest(ValueError):
     """The request cannot run as asked (unknown input, bad value); nothing ran."""
+
+
+Numbered = tuple[int, bool, dict[str, Any]]
 
 
 @dataclass
@@ -54,7 +73,12 @@ class LiveRun:
     stopped: bool = False
     task: asyncio.Task[None] | None = None
     listeners: list[asyncio.Queue[dict[str, Any] | None]] = field(default_factory=list)
+    followers: list[asyncio.Queue[Numbered | None]] = field(default_factory=list)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
+    stored: int = 0
+    """Events of the run stored so far (the notes about dropped ones not counted)."""
+    dropped: dict[str, int] = field(default_factory=dict)
+    """Events not stored (beyond the store's cap), by type."""
 
     def listen(self) -> asyncio.Queue[dict[str, Any] | None]:
         """Every later bus message of the run, then None when it ended."""
@@ -65,15 +89,35 @@ class LiveRun:
             self.listeners.append(queue)
         return queue
 
+    def follow(self) -> asyncio.Queue[Numbered | None]:
+        """``listen``, each message with the store's numbering: ``(seq, stored, message)``,
+        where ``seq`` is the message's own when ``stored``, else that of the last stored
+        one; the store's notes about dropped events come this way too."""
+        queue: asyncio.Queue[Numbered | None] = asyncio.Queue()
+        if self.finished.is_set():
+            queue.put_nowait(None)
+        else:
+            self.followers.append(queue)
+        return queue
+
+    def tell(self, message: dict[str, Any], stored: bool, *, note: bool = False) -> None:
+        if not note:
+            for queue in self.listeners:
+                queue.put_nowait(message)
+        for follower in self.followers:
+            follower.put_nowait((self.seq, stored, message))
+
 
 class RunManager:
     def __init__(self, engine: Engine, store: RunStore, catalog: Catalog, *,
-                 max_concurrent: int, files_root: Path):
+                 max_concurrent: int, files_root: Path,
+                 max_task_events: int = MAX_TASK_EVENTS):
         self.engine = engine
         self.store = store
         self.catalog = catalog
         self.files_root = files_root
         self.max_concurrent = max_concurrent
+        self.max_task_events = max_task_events
         self.live: dict[str, LiveRun] = {}
         self._by_session: dict[str, LiveRun] = {}
         self._slots: asyncio.Semaphore | None = None
@@ -144,7 +188,7 @@ class RunManager:
                task_id: str | None = None) -> LiveRun:
         """Check the inputs, record the task and start it (or queue it for a slot)."""
         inputs = dict(inputs or {})
-        _check_inputs(target, inputs, nodes_inputs)
+        check_inputs(target, inputs, nodes_inputs)
         task_id = task_id or self.new_task_id()
         record = TaskRecord(id=task_id, protocol=protocol, target=entry.name,
                             kind=entry.kind, inputs=inputs, nodes_inputs=nodes_inputs,
@@ -226,6 +270,14 @@ class RunManager:
                   "error": error, "status": status}
         if status == "completed":
             finish["result"] = outputs or {}
+        if run.dropped:
+            total = sum(run.dropped.values())
+            kinds = ", ".join(f"{n} {t}" for t, n in sorted(run.dropped.items()))
+            self._record_note(run, (
+                f"{total} event(s) of this task were not stored ({kinds}): the run store "
+                f"keeps {self.max_task_events} per task (serve --max-task-events), then "
+                "only the ends of blocks and flows"), dropped_events=total,
+                dropped_types=dict(run.dropped))
         self._record_event(run, finish, "_")
         record.status = status  # type: ignore[assignment]
         record.outputs = outputs
@@ -234,10 +286,13 @@ class RunManager:
         self.store.save(record)
         self.store.flush()
         run.finished.set()
+        run.tell(finish, True)
         for queue in run.listeners:
-            queue.put_nowait(finish)
             queue.put_nowait(None)
+        for follower in run.followers:
+            follower.put_nowait(None)
         run.listeners.clear()
+        run.followers.clear()
         self.live.pop(record.id, None)
         self._by_session.pop(record.session_id, None)
 
@@ -258,9 +313,26 @@ class RunManager:
         elif type_ == "BlockProgress" and len(stacks) <= 1:
             run.record.progress = message.get("progress")
             self.store.save(run.record)
-        self._record_event(run, stored, node_id)
-        for queue in run.listeners:
-            queue.put_nowait(message)
+        keep = run.stored < self.max_task_events or type_ in _ALWAYS_STORED
+        if keep:
+            run.stored += 1
+            self._record_event(run, stored, node_id)
+        else:
+            if not run.dropped:  # where the gap begins, in case the server dies before the end
+                self._record_note(run, (
+                    f"the run store keeps {self.max_task_events} events per task (serve "
+                    "--max-task-events): later ones are not stored, except the ends of "
+                    "blocks and flows; live streams still get them all"))
+            run.dropped[type_] = run.dropped.get(type_, 0) + 1
+        run.tell(message, keep)
+
+    def _record_note(self, run: LiveRun, text: str, **extra: Any) -> None:
+        """A warning of the run itself (no stacks) about the store: stored, and sent to
+        followers (the web view), not to the protocols' listeners."""
+        note = {"type": names.BLOCK_WARNING, "session_id": run.record.session_id,
+                "job_id": run.record.session_id, "stacks": [], "warning": text, **extra}
+        self._record_event(run, note, "_")
+        run.tell(note, True, note=True)
 
     def _record_event(self, run: LiveRun, message: dict[str, Any], node_id: str) -> None:
         run.seq += 1
@@ -282,8 +354,9 @@ def file_inputs(target: Flow | TaskBlock) -> list[tuple[str, bool]]:
     return found
 
 
-def _check_inputs(target: Flow | TaskBlock, inputs: dict[str, Any],
-                  nodes_inputs: dict[str, dict[str, Any]] | None) -> None:
+def check_inputs(target: Flow | TaskBlock, inputs: dict[str, Any],
+                 nodes_inputs: dict[str, dict[str, Any]] | None) -> None:
+    """BadRequest when the inputs cannot run as given (unknown, missing, mismatched)."""
     flow = block_as_flow(target) if isinstance(target, TaskBlock) else target
     try:
         given = root_inputs(flow, inputs)

@@ -26,9 +26,11 @@ from .state import ServerState
 from .store import TaskRecord
 from .streams import node_outputs
 
-__all__ = ["sim_router"]
+__all__ = ["sim_router", "USAGE_LIMIT"]
 
 _LIMIT = 1_000_000
+USAGE_LIMIT = 1_000_000
+"""``usage.limit`` of ``/api/users/me/usage-limits`` (Sim: dollars per billing period)."""
 _V2_STATUS = {"queued": "queued", "running": "running", "completed": "completed",
               "failed": "failed", "stopped": "cancelled"}
 _JOB_STATUS = {"queued": "queued", "running": "processing", "completed": "completed",
@@ -204,8 +206,10 @@ def sim_router(state: ServerState) -> APIRouter:
         return json_response({
             "success": True,
             "rateLimit": {"sync": limit, "async": dict(limit), "authType": "api"},
-            "usage": {"currentPeriodCost": 0, "limit": 0, "plan": "local"},
-            "storage": {"usedBytes": 0, "limitBytes": 0, "percentUsed": 0}},
+            # Local runs cost nothing and have no spending limit; the limit is positive so
+            # that Sim's documented `currentPeriodCost / limit` is 0 %, not a division by 0.
+            "usage": {"currentPeriodCost": 0, "limit": USAGE_LIMIT, "plan": "local"},
+            "storage": runs.store.storage()},
             200, _rate_headers())
 
     return router

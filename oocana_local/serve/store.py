@@ -8,7 +8,10 @@ failed with "server stopped".
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -193,6 +196,21 @@ class RunStore:
                 "WHERE task_id=? AND seq>? ORDER BY seq", (task_id, after)).fetchall()
         return [TaskEvent(seq, type_, node_id, json.loads(event), created_at)
                 for seq, type_, node_id, event, created_at in rows]
+
+    def storage(self) -> dict[str, Any]:
+        """What the store takes on disk (the SQLite file and its journal) against what it
+        could take (that plus the free space of its disk), as Sim's ``storage`` reports."""
+        used = 0
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                used += os.stat(f"{self.path}{suffix}").st_size
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError:
+            free = 0
+        limit = used + free
+        return {"usedBytes": used, "limitBytes": limit,
+                "percentUsed": round(100 * used / limit, 2) if limit else 0}
 
     def count(self) -> int:
         self.flush()

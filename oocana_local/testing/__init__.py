@@ -17,8 +17,9 @@ Without pytest: ``with Runner() as runner: runner.run_block(...)``.
 from __future__ import annotations
 
 from .._shim import ensure_oocana_importable
-from .blocks import call_block, load_block_main, package_root, resolve_block
+from .blocks import call_block, load_block_main
 from .context import RecordingContext, make_context
+from .locate import package_root, resolve_block
 from .result import BlockFailed, TestResult
 from .runner import Engines, Runner
 

@@ -1,88 +1,24 @@
-"""Find a block from a test, import its ``main`` in this process, call it."""
+"""Import a block's ``main`` in this process and call it (``locate.py`` finds the block)."""
 
 from __future__ import annotations
 
 import importlib.util
 import io
-import os
 import sys
 import zlib
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from .._shim import ensure_oocana_importable
 from ..context.call import MainCaller
 from ..errors import UsageError
 from .context import RecordingContext, make_context
+from .locate import caller_dir, is_ref, package_root, resolve_block, resolve_path
 
-__all__ = ["resolve_block", "resolve_path", "package_root", "load_block_main", "call_block",
-           "caller_dir"]
-
-_HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def caller_dir() -> Path:
-    """The folder of the first calling file outside this package (the test file)."""
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_HERE):
-        frame = frame.f_back
-    if frame is None or frame.f_code.co_filename.startswith("<"):
-        return Path.cwd()
-    return Path(frame.f_code.co_filename).resolve().parent
-
-
-def package_root(start: str | os.PathLike[str]) -> Path | None:
-    """The nearest folder holding a ``package.oo.yaml``, from ``start`` upward."""
-    folder = Path(start).resolve()
-    if folder.is_file():
-        folder = folder.parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / "package.oo.yaml").is_file() or (candidate / "package.oo.yml").is_file():
-            return candidate
-    return None
-
-
-def resolve_path(path: str | os.PathLike[str], base: Path | None = None) -> Path:
-    """A relative path is tried against the test's folder, its package root, then the
-    current directory."""
-    path = Path(path)
-    if path.is_absolute():
-        return path
-    base = base or caller_dir()
-    candidates = [base / path]
-    root = package_root(base)
-    if root is not None:
-        candidates.append(root / path)
-    candidates.append(Path.cwd() / path)
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate.resolve()
-    tried = "\n  ".join(str(c) for c in dict.fromkeys(candidates))
-    raise UsageError(f"{path} does not exist; tried:\n  {tried}")
-
-
-def is_ref(target: Any) -> bool:
-    return isinstance(target, str) and "::" in target
-
-
-def resolve_block(target: Any, *, base: Path | None = None, loader: Any = None) -> Any:
-    """The ``TaskBlock`` for a block folder, a ``block.oo.yaml``, or ``self::name`` /
-    ``pkg::name`` (seen from the package holding ``base``, the test's folder by default)."""
-    from ..manifest.loader import Loader
-    from ..manifest.resolved import TaskBlock
-
-    base = base or caller_dir()
-    loader = loader or Loader()
-    if is_ref(target):
-        root = package_root(base) or base
-        return loader.resolve_task(target, root)
-    block = loader.load(resolve_path(target, base))
-    if not isinstance(block, TaskBlock):
-        raise UsageError(f"{target} is a flow, not a block; use run_flow")
-    return block
-
+__all__ = ["load_block_main", "call_block",
+           # where they were first: kept importable from here
+           "resolve_block", "resolve_path", "package_root", "caller_dir"]
 
 def _entry(block: Any) -> Path:
     if block.source is not None:

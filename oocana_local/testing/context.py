@@ -214,7 +214,7 @@ def make_context(inputs: dict[str, Any] | None = None, *, outputs_def: Any = Non
     """
     if block is not None:
         from ..runtime.run import block_as_flow, root_inputs
-        from .blocks import resolve_block
+        from .locate import resolve_block
 
         task = resolve_block(block) if not hasattr(block, "inputs_def") else block
         inputs = root_inputs(block_as_flow(task), inputs)

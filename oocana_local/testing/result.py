@@ -33,7 +33,8 @@ class TestResult:
     """What a ``run_block`` / ``run_flow`` produced, computed from its events.
 
     Whole run: ``status``, ``ok``, ``outputs`` (last value per flow or block output),
-    ``error``, ``failed_node``, ``nodes`` (state per root node), ``not_run``, ``events``.
+    ``error``, ``failed_node``, ``nodes`` (state per root node), ``not_run``,
+    ``unconsumed``, ``events``.
     Across all nodes, in order: ``logs`` (lines), ``previews`` (payloads), ``progress``,
     ``warnings``, ``errors``. Per node, keyed by node id (``"outer/inner"`` inside
     subflows): ``node_outputs[node][handle]`` (every value, in order), ``node_logs``,
@@ -78,6 +79,11 @@ class TestResult:
     @property
     def not_run(self) -> dict[str, list[str]]:
         return self.run.not_run
+
+    @property
+    def unconsumed(self) -> dict[str, dict[str, int]]:
+        """Values left queued at root nodes that ran (their other inputs ran dry)."""
+        return self.run.unconsumed
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -251,6 +257,10 @@ class Outputs(dict):  # type: ignore[type-arg]
         lines += result._output_hints()
         if result.not_run:
             lines.append("  never ran (missing inputs): " + ", ".join(result.not_run))
+        if result.unconsumed:
+            lines.append("  values never used (another input ran dry): " + ", ".join(
+                f"{node} ({', '.join(f'{n} on {h}' for h, n in by_handle.items())})"
+                for node, by_handle in result.unconsumed.items()))
         raise MissingOutput("\n".join(lines))
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .blocks import caller_dir, is_ref, package_root, resolve_block, resolve_path
+from .locate import caller_dir, is_ref, package_root, resolve_block, resolve_path
 from .result import TestResult
 
 __all__ = ["Engines", "Runner"]

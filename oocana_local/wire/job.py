@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 
 from .values import CREDENTIAL_TYPE, SECRET_TYPE
 
-__all__ = ["JobSpec", "Job", "WireJob", "secret_handles"]
+__all__ = ["JobSpec", "Job", "WireJob", "InjectTarget", "secret_handles"]
 
 Stacks = list[dict[str, str]]
 
@@ -73,6 +73,17 @@ def secret_handles(inputs_def: dict[str, dict[str, Any]],
     return found
 
 
+@dataclass(slots=True, frozen=True)
+class InjectTarget:
+    """``inject: {node_id: X}``: the job runs in the process of the ``spawn: true`` node X."""
+
+    node_id: str
+    """X, as written."""
+    spawn_key: str
+    """X's ``JobSpec.spawn_key``: the process to run on. Executors never start one for
+    an injected job: no process means X has not run, or its process is gone."""
+
+
 @dataclass(slots=True)
 class JobSpec:
     """One block as one node (or one ``run_block`` call) of one session runs it."""
@@ -99,7 +110,13 @@ class JobSpec:
     inputs_def_patch: dict[str, list[dict[str, Any]]] | None = None
     """Flow ``schema_overrides`` per input handle (``[{path, schema}]``)."""
     spawn_key: str | None = None
-    """Jobs with a spawn key run on a worker of their own, kept for that key."""
+    """Jobs with a spawn key run on a worker of their own, kept for that key (and alive
+    while a session that ran such a job lives: nodes may inject into it)."""
+    inject: InjectTarget | None = None
+    """Run in the process of another node's spawn key (``inject: {node_id}``)."""
+    keeps_state: bool = False
+    """Other nodes run in this job's process (they inject into it), so what it leaves
+    there matters: the node cache never replays it."""
     timeout: float | None = None
     """Seconds; the executor ends a job that runs longer with a ``timeout`` outcome."""
     cache_identity: dict[str, Any] | None = None

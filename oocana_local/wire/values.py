@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["TYPE_KEY", "VAR_TYPE", "BIN_TYPE", "SECRET_TYPE", "CREDENTIAL_TYPE",
-           "REFERENCE_TYPES", "is_var_ref", "var_key", "var_ref", "var_keys", "carried"]
+           "REFERENCE_TYPES", "SECRET_PLACEHOLDER", "is_var_ref", "var_key", "var_ref",
+           "var_keys", "carried", "has_secret_placeholder"]
 
 TYPE_KEY = "__OOMOL_TYPE__"
 VAR_TYPE = "oomol/var"
@@ -27,6 +28,8 @@ SECRET_TYPE = "oomol/secret"
 CREDENTIAL_TYPE = "oomol/credential"
 REFERENCE_TYPES = frozenset({VAR_TYPE, BIN_TYPE, SECRET_TYPE, CREDENTIAL_TYPE})
 """``contentMediaType`` values whose inputs hold references or placeholders, not data."""
+SECRET_PLACEHOLDER = "${{OO_SECRET:"
+"""How a secret placeholder string starts: ``${{OO_SECRET:type,name,key}}``."""
 
 
 def is_var_ref(value: Any) -> bool:
@@ -65,3 +68,21 @@ def carried(message: dict[str, Any]) -> list[Any]:
     if type(inputs) is dict:
         values.extend(inputs.values())
     return values
+
+
+def has_secret_placeholder(values: Any) -> bool:
+    """Whether a string among ``values``, or anywhere inside their dicts and lists, starts
+    as a secret placeholder: then the inputs go through the secret resolver
+    (``oocana_local/secrets.py``), which replaces each string that is a whole placeholder,
+    wherever it is. The one rule for the Python worker and the Node.js executor."""
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            if value.startswith(SECRET_PLACEHOLDER):
+                return True
+        elif kind is dict:
+            if has_secret_placeholder(value.values()):
+                return True
+        elif kind is list and has_secret_placeholder(value):
+            return True
+    return False

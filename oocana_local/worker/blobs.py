@@ -21,10 +21,13 @@ segment, which the producer will reuse) and marks the segment free. The engine h
 claim (``blob_claim``) to ``release`` once the receiving job ended: a segment nobody read
 is unlinked there. Kept blobs always get a one-off file.
 
-Files are named ``<OOCANA_LOCAL_SHM_PREFIX><pid>-<n>`` (segments ``...<pid>-s<n>``): the
-prefix carries the engine's pid, so the engine can remove whatever a crashed worker left
-behind (``sweep``, ``sweep_arena``), and a later engine can remove the files of an engine
-that died. A blob without the header (a plain pickle) loads too.
+Files are named ``<OOCANA_LOCAL_SHM_PREFIX><pid>-<n>`` (segments ``...<pid>-s<n>``), the
+prefix being the namespace of the engine whose worker made them,
+``oocana-local-<engine pid>-<token>-``: each worker pool draws its own token
+(``new_namespace``), so the engine removes whatever its crashed workers left behind
+(``sweep``, ``sweep_arena``) without touching the values of another engine in the same
+process, and a later engine removes the files of an engine whose process died
+(``sweep_dead``). A blob without the header (a plain pickle) loads too.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["dump", "load", "blob_file", "blob_claim", "release", "shm_dir", "shm_prefix",
-           "sweep", "sweep_arena", "segment_state", "unlink", "start_arena", "use_arena",
+           "new_namespace", "process_prefix", "sweep", "sweep_dead", "sweep_arena", "segment_state", "unlink", "start_arena", "use_arena",
            "close_arena", "OUT_OF_BAND_MIN"]
 
 _MARK = "__oocana_blob__"
@@ -50,6 +53,8 @@ _ALIGN = 64
 _HUGE = 1 << 22  # received buffers this large ask for transparent huge pages
 _counter = 0
 _arena: Any = None  # this worker's ``arena.Arena``, once ``start_arena`` ran
+_ROOT = "oocana-local-"
+_own: tuple[int, str] | None = None  # (pid, namespace) of a process no engine named one for
 
 
 def shm_dir() -> str:
@@ -63,16 +68,32 @@ def shm_dir() -> str:
     return tempfile.gettempdir()
 
 
-def shm_prefix(engine_pid: int | None = None) -> str:
-    """File name prefix of one engine's shared-memory blobs."""
-    return f"oocana-local-{os.getpid() if engine_pid is None else engine_pid}-"
+def process_prefix(pid: int | None = None) -> str:
+    """The start of every namespace of the engines in process ``pid`` (default: this one)."""
+    return f"{_ROOT}{os.getpid() if pid is None else pid}-"
+
+
+def new_namespace() -> str:
+    """A fresh namespace for one engine's files: ``oocana-local-<pid>-<token>-``."""
+    return f"{process_prefix()}{os.urandom(4).hex()}-"
+
+
+def shm_prefix() -> str:
+    """This process's namespace: the one its engine gave it (``OOCANA_LOCAL_SHM_PREFIX``,
+    in a worker), else one of its own, drawn once per process."""
+    global _own
+    configured = os.environ.get("OOCANA_LOCAL_SHM_PREFIX")
+    if configured:
+        return configured
+    if _own is None or _own[0] != os.getpid():
+        _own = (os.getpid(), new_namespace())
+    return _own[1]
 
 
 def _next_path() -> str:
     global _counter
     _counter += 1
-    prefix = os.environ.get("OOCANA_LOCAL_SHM_PREFIX") or shm_prefix()
-    return os.path.join(shm_dir(), f"{prefix}{os.getpid()}-{_counter}")
+    return os.path.join(shm_dir(), f"{shm_prefix()}{os.getpid()}-{_counter}")
 
 
 def start_arena(capacity: int | None = None) -> Any:
@@ -80,8 +101,7 @@ def start_arena(capacity: int | None = None) -> Any:
     from .arena import Arena, default_capacity
 
     capacity = default_capacity() if capacity is None else capacity
-    prefix = os.environ.get("OOCANA_LOCAL_SHM_PREFIX") or shm_prefix()
-    arena = Arena(capacity, os.path.join(shm_dir(), f"{prefix}{os.getpid()}-s")) \
+    arena = Arena(capacity, os.path.join(shm_dir(), f"{shm_prefix()}{os.getpid()}-s")) \
         if capacity > 0 else None
     use_arena(arena)
     return arena
@@ -313,47 +333,52 @@ def segment_state(path: str) -> int | None:
         os.close(fd)
 
 
-def sweep_arena(worker_pid: int, engine_pid: int | None = None) -> int:
+def sweep_arena(worker_pid: int, namespace: str | None = None) -> int:
     """Remove the free segments of a worker that exited (busy ones are still being read:
-    ``release`` removes them). Returns how many."""
-    directory = shm_dir()
-    mine = f"{shm_prefix(engine_pid)}{worker_pid}-s"
+    ``release`` removes them); ``namespace``: its engine's (default ``shm_prefix()``).
+    Returns how many."""
+    mine = f"{namespace or shm_prefix()}{worker_pid}-s"
     removed = 0
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return 0
-    for name in names:
+    for name in _names():
         if name.startswith(mine) and name[len(mine):].isdigit():
-            path = os.path.join(directory, name)
+            path = os.path.join(shm_dir(), name)
             if not segment_state(path):
                 unlink(path)
                 removed += 1
     return removed
 
 
-def sweep(engine_pid: int | None = None, *, dead_engines: bool = False) -> int:
-    """Remove the shared-memory files of this engine (or of ``engine_pid``); with
-    ``dead_engines``, also those of engines that no longer run. Returns how many."""
-    directory = shm_dir()
-    mine = shm_prefix(engine_pid)
+def sweep(namespace: str | None = None) -> int:
+    """Remove every shared-memory file of one engine (``namespace``, default
+    ``shm_prefix()``), nothing of another engine of this process. Returns how many."""
+    mine = namespace or shm_prefix()
     removed = 0
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return 0
-    for name in names:
-        if not name.startswith("oocana-local-"):
-            continue
-        if not name.startswith(mine):
-            if not dead_engines:
-                continue
-            owner = name[len("oocana-local-"):].split("-", 1)[0]
-            if not owner.isdigit() or _alive(int(owner)):
-                continue
-        unlink(os.path.join(directory, name))
-        removed += 1
+    for name in _names():
+        if name.startswith(mine):
+            unlink(os.path.join(shm_dir(), name))
+            removed += 1
     return removed
+
+
+def sweep_dead() -> int:
+    """Remove the shared-memory files of engines whose process no longer runs (a crash or
+    a kill left them). Returns how many."""
+    removed = 0
+    for name in _names():
+        if not name.startswith(_ROOT):
+            continue
+        owner = name[len(_ROOT):].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            unlink(os.path.join(shm_dir(), name))
+            removed += 1
+    return removed
+
+
+def _names() -> list[str]:
+    try:
+        return os.listdir(shm_dir())
+    except OSError:
+        return []
 
 
 def _alive(pid: int) -> bool:

@@ -3,7 +3,9 @@
 ``sys.stdout`` and ``sys.stderr`` become line-buffering writers and the root logger gets a
 handler, so ``print``, direct writes and ``logging`` all land in the block's log, from any
 thread. A worker runs one job at a time, so the current job is a process global; output
-after a job ended belongs to the job that ran last. C-level writes to fd 1/2 bypass this
+after a job ended belongs to the job that ran last. The calls of a service run at once,
+each on a thread of its own (``begin_thread``): what such a thread writes belongs to its
+call. C-level writes to fd 1/2 bypass this
 and reach the engine through the worker's pipes, until a job holds a secret
 (``fd_capture``).
 """
@@ -17,6 +19,7 @@ import sys
 import threading
 
 from ..redact import Redactor
+from ..wire import names
 from . import fd_capture
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 
     from .channel import Channel
 
-__all__ = ["install", "begin", "flush", "emit", "LineWriter"]
+__all__ = ["install", "begin", "begin_thread", "flush", "flush_thread", "emit", "LineWriter"]
 
 _LONG_LINE = 1 << 16  # a partial line this long is sent without waiting for its newline
 
@@ -33,17 +36,18 @@ _channel: Channel | None = None
 _job_id: str | None = None
 _writers: list[LineWriter] = []
 _handler: logging.Handler | None = None
+_thread = threading.local()  # job_id: the call a service's call thread runs
 
 
-def emit(line: str, stdio: str) -> None:
+def emit(line: str, stdio: str, job_id: str | None = None) -> None:
     """Send one line of the current job's output (the channel masks secrets)."""
-    job_id = _job_id
+    job_id = job_id or getattr(_thread, "job_id", None) or _job_id
     channel = _channel
     if job_id is None or channel is None:  # nothing ran yet: keep it visible somewhere
         fd = fd_capture.original(2 if stdio == "stderr" else 1)
         os.write(fd, (line + "\n").encode("utf-8", "replace"))
         return
-    channel.send({"type": "BlockLog", "job_id": job_id, "log": line, "stdio": stdio})
+    channel.send({"type": names.BLOCK_LOG, "job_id": job_id, "log": line, "stdio": stdio})
 
 
 secrets = Redactor()
@@ -84,6 +88,25 @@ def begin(job_id: str) -> None:
             root.addHandler(_handler)
 
 
+def begin_thread(job_id: str) -> None:
+    """This thread runs ``job_id`` while other jobs run on other threads (service calls):
+    what it writes belongs to that job, lines kept apart from the other threads'."""
+    _thread.job_id = job_id
+    if _writers:
+        if sys.stdout is not _writers[0]:
+            sys.stdout = _writers[0]
+        if sys.stderr is not _writers[1]:
+            sys.stderr = _writers[1]
+
+
+def flush_thread() -> None:
+    """Send this thread's job's partial lines (right before its ``BlockFinished``)."""
+    job_id = getattr(_thread, "job_id", None)
+    if job_id is not None:
+        for writer in _writers:
+            writer.flush_job(job_id)
+
+
 def flush() -> None:
     """Send partial lines (called right before ``BlockFinished``)."""
     if fd_capture.installed():
@@ -118,6 +141,7 @@ class LineWriter(io.TextIOBase):
         self._fd = fd
         self._partial: list[str] = []
         self._partial_size = 0
+        self._by_job: dict[str, str] = {}  # partial lines of jobs on their own threads
         self._lock = threading.RLock()  # RLock: a signal handler may print mid-write
         self._buffer: _ByteWriter | None = None
 
@@ -150,6 +174,10 @@ class LineWriter(io.TextIOBase):
             if not isinstance(text, str):
                 raise TypeError(f"write() argument must be str, not {type(text).__name__}")
             text = str.__str__(text)
+        job_id = getattr(_thread, "job_id", None)
+        if job_id is not None:
+            self._write_job(job_id, text)
+            return len(text)
         with self._lock:
             if "\n" not in text:
                 if text:
@@ -172,6 +200,24 @@ class LineWriter(io.TextIOBase):
                 self._partial.append(rest)
                 self._partial_size = len(rest)
         return len(text)
+
+    def _write_job(self, job_id: str, text: str) -> None:
+        with self._lock:
+            joined = self._by_job.pop(job_id, "") + text
+            *lines, rest = joined.split("\n")
+            if len(rest) >= _LONG_LINE:
+                lines.append(rest)
+                rest = ""
+            if rest:
+                self._by_job[job_id] = rest
+        for line in lines:
+            emit(line, self.stdio, job_id)
+
+    def flush_job(self, job_id: str) -> None:
+        with self._lock:
+            rest = self._by_job.pop(job_id, "")
+        if rest:
+            emit(rest, self.stdio, job_id)
 
     def flush_partial(self) -> None:
         with self._lock:

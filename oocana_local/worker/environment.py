@@ -49,4 +49,14 @@ def ensure_dirs(job: Mapping[str, Any]) -> None:
     for key in ("session_dir", "tmp_dir", "tmp_pkg_dir", "pkg_dir"):
         folder = job.get(key)
         if folder and not os.path.isdir(folder):
+            _own_root_of(folder)
             os.makedirs(folder, exist_ok=True)
+
+
+def _own_root_of(folder: str) -> None:
+    """A folder in the user's own temporary folder (on a Ray node, where the engine did
+    not make it) is made only once that folder is sure to be the user's alone."""
+    from ..paths import own_tmp_root, tmp_root
+
+    if folder.startswith(str(tmp_root()) + os.sep):
+        own_tmp_root()

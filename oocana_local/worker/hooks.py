@@ -7,13 +7,16 @@ pool's ``Agg``), plotly or PIL. ``MPLBACKEND`` itself stays ``Agg``, so a Python
 subprocess a block starts renders without a display and without needing this package. The job runner tells this
 module which job runs (``job_started``), so a ``show()`` from anywhere in the block, any
 thread included, previews through that job's Context; ``job_ended`` closes the figures a
-job left open, so they neither leak nor show up in the next job's ``plt.show()``.
+job left open, so they neither leak nor show up in the next job's ``plt.show()``. The calls
+of a service run at once on threads of their own (``threaded``): a call's thread previews
+through its own Context, and figures are closed once no call is running.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
@@ -25,19 +28,34 @@ __all__ = ["install", "job_started", "job_ended", "current_context", "MPL_BACKEN
 MPL_BACKEND = "module://oocana_local.worker.mpl_backend"
 
 _context: Any = None
+_thread = threading.local()  # context: the call a service's call thread runs
+_calls = 0  # service calls running on their own threads
+_calls_lock = threading.Lock()
 
 
 def current_context() -> Any:
-    """The Context of the job running (or that ran last) in this worker, or None."""
-    return _context
+    """The Context of the job running (or that ran last) in this worker, or None; on a
+    service call's thread, that call's."""
+    return getattr(_thread, "context", None) or _context
 
 
-def job_started(context: Any) -> None:
-    global _context
+def job_started(context: Any, threaded: bool = False) -> None:
+    global _context, _calls
     _context = context
+    if threaded:
+        _thread.context = context
+        with _calls_lock:
+            _calls += 1
 
 
-def job_ended() -> None:
+def job_ended(threaded: bool = False) -> None:
+    global _calls
+    if threaded:
+        _thread.context = None
+        with _calls_lock:
+            _calls -= 1
+            if _calls:  # figures of the calls still running stay open
+                return
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         try:

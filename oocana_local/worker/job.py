@@ -11,6 +11,7 @@ from ..context.call import MainCaller, user_traceback
 from ..context.values import decode_inputs
 from ..wire import names
 from ..wire.errors import JobSetupError
+from ..wire.values import has_secret_placeholder
 from . import capture, coverage_hook, hooks, loader
 from .environment import JobEnvironment, ensure_dirs, job_env
 
@@ -27,32 +28,24 @@ def _may_need_secrets(job: dict[str, Any]) -> bool:
     """Whether the inputs may hold a secret or credential (then ``oocana_local.secrets``
     is imported and walks them); cheap for the usual job that has none. The engine names
     the inputs whose schema asks for it (``wire/job.py``)."""
-    return bool(job.get("secret_handles")) or _has_placeholder(job["inputs"].values())
-
-
-def _has_placeholder(values: Any) -> bool:
-    for value in values:
-        t = type(value)
-        if t is str:
-            if value.startswith("${{OO_SECRET:"):
-                return True
-        elif t is dict:
-            if "__OOMOL_TYPE__" not in value and _has_placeholder(value.values()):
-                return True
-        elif t is list and _has_placeholder(value):
-            return True
-    return False
+    return bool(job.get("secret_handles")) or has_secret_placeholder(job["inputs"].values())
 
 
 class JobRunner:
-    def __init__(self, sink: SocketSink, store: ValueStore):
+    def __init__(self, sink: SocketSink, store: ValueStore, *, threaded: bool = False):
         self.sink = sink
         self.store = store
         self.env = JobEnvironment()
         self.caller = MainCaller()
+        self.threaded = threaded
+        """One job among others running at once (a service call on its own thread)."""
+        self.flush = capture.flush_thread if threaded else capture.flush
 
     def run(self, job: dict[str, Any]) -> None:
-        capture.begin(job["job_id"])
+        if self.threaded:
+            capture.begin_thread(job["job_id"])
+        else:
+            capture.begin(job["job_id"])
         self.env.apply(job_env(job))
         context = None
         try:
@@ -71,10 +64,10 @@ class JobRunner:
                 capture.hide(secrets)
             inputs = decode_inputs(raw, self.store, job.get("blobs"))
             context = Context.from_job(job, inputs=inputs, sink=self.sink, store=self.store)
-            context._before_finish.append(capture.flush)
+            context._before_finish.append(self.flush)
             if coverage_hook.active():  # saved before the engine can see the job end
                 context._before_finish.append(coverage_hook.save)
-            hooks.job_started(context)
+            hooks.job_started(context, self.threaded)
             if job.get("service") is not None:  # a call of a long-lived service's block
                 from .service import service_function
 
@@ -88,12 +81,14 @@ class JobRunner:
                 error = user_traceback(exc)
             if context is None:
                 context = Context.from_job(job, inputs={}, sink=self.sink, store=self.store)
-                context._before_finish.append(capture.flush)
+                context._before_finish.append(self.flush)
             if coverage_hook.active():
                 context._before_finish.append(coverage_hook.save)
             context._end(error=error)
+            if context is hooks.current_context():  # started, then its setup failed
+                hooks.job_ended(self.threaded)
             return
         try:
             self.caller.call(fn, context)
         finally:
-            hooks.job_ended()
+            hooks.job_ended(self.threaded)

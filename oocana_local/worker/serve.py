@@ -1,5 +1,6 @@
 """The worker's two threads: a reader that handles every engine message at once, and the
-main thread that runs one job at a time.
+main thread that runs one job at a time. (A service's worker runs each call on a thread
+of its own instead: calls of one service run at the same time.)
 
 The reader queues ``run`` jobs for the main thread and answers the rest itself
 (``response``, ``run_block_event``, ``export``, ``free``, ``shutdown``), so values can be
@@ -16,6 +17,7 @@ import threading
 from _queue import SimpleQueue
 
 from ..context import ValueStore
+from ..wire import names
 from . import blobs, capture, coverage_hook, debug, hooks, loader
 from .channel import Channel
 from .job import JobRunner, user_traceback
@@ -73,28 +75,45 @@ class Worker:
 
     def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "run":
-            self.jobs.put(message["job"])
-        elif kind == "response":
+        if kind == names.RUN:
+            job = message["job"]
+            if job.get("service") is not None:  # service calls run at once, as in oocana
+                threading.Thread(target=self.run_call, args=(job,), daemon=True,
+                                 name=f"oocana-call-{job.get('job_id')}").start()
+            else:
+                self.jobs.put(job)
+        elif kind == names.RESPONSE:
             self.sink.deliver_response(message)
-        elif kind == "run_block_event":
+        elif kind == names.RUN_BLOCK_EVENT:
             self.sink.deliver_event(message)
-        elif kind == "export":  # pickling can take long: keep the reader free
+        elif kind == names.EXPORT:  # pickling can take long: keep the reader free
             threading.Thread(target=self.export, args=(message,), daemon=True).start()
-        elif kind == "free":
+        elif kind == names.FREE:
             self.store.free(message.get("keys") or [])
-        elif kind == "shutdown":
+        elif kind == names.SHUTDOWN:
             blobs.close_arena()
             os._exit(0)
 
     def export(self, message: dict[str, Any]) -> None:
         exported, errors = self.store.export(list(message.get("keys") or []),
                                              keep=bool(message.get("keep")))
-        reply: dict[str, Any] = {"type": "exported", "request_id": message.get("request_id"),
+        reply: dict[str, Any] = {"type": names.EXPORTED, "request_id": message.get("request_id"),
                                  "blobs": exported}
         if errors:
             reply["errors"] = errors
         self.channel.send(reply)
+
+    def run_call(self, job: dict[str, Any]) -> None:
+        """One call of the service this worker serves, on a thread of its own: its own
+        runner (event loop), its output attributed by the thread (``capture``)."""
+        runner = JobRunner(self.sink, self.store, threaded=True)
+        try:
+            runner.run(job)
+        except BaseException as exc:  # a bug of ours: still end the job
+            self.channel.send({"type": names.BLOCK_FINISHED, "job_id": job.get("job_id"),
+                               "error": "oocana-local worker failed:\n" + user_traceback(exc)})
+        finally:
+            runner.caller.close()
 
     def run_forever(self) -> None:
         jobs, runner = self.jobs, self.runner
@@ -104,7 +123,7 @@ class Worker:
             try:
                 runner.run(job)
             except BaseException as exc:  # a bug of ours: still end the job
-                self.channel.send({"type": "BlockFinished", "job_id": job.get("job_id"),
+                self.channel.send({"type": names.BLOCK_FINISHED, "job_id": job.get("job_id"),
                                    "error": "oocana-local worker failed:\n"
                                             + user_traceback(exc)})
 

@@ -29,6 +29,32 @@ def test_the_pool_runs_its_first_job_on_the_early_worker(tmp_path: Path) -> None
     assert prelaunch._early is None
 
 
+LEAVE = """
+import os
+from oocana_local.worker import blobs
+
+def main(inputs):
+    path = os.path.join(blobs.shm_dir(), f"{blobs.shm_prefix()}{os.getpid()}-1")
+    open(path, "wb").close()  # as a worker killed halfway through an export leaves
+    return {"out": path}
+"""
+
+
+def test_the_pool_removes_what_its_early_worker_leaves(tmp_path: Path) -> None:
+    prelaunch.launch_early()
+    early = prelaunch._early
+    assert early is not None
+
+    async def scenario(pool):
+        return await pool.run(make_job(tmp_path / "a", LEAVE), Recorder())
+
+    outcome = with_pool(scenario)
+    assert outcome.status == "done", outcome.error
+    left = outcome.result["out"]
+    assert os.path.basename(left).startswith(early.env[prelaunch.SHM_NAMESPACE])
+    assert not os.path.exists(left)
+
+
 def test_an_early_worker_with_another_environment_is_stopped(tmp_path: Path) -> None:
     prelaunch.launch_early()
     early = prelaunch._early

@@ -90,3 +90,12 @@ def test_a_dataframe_reaches_the_next_actor_as_an_object_ref(ray_engine, ray_run
     assert [type(ref) for ref in held] == [ray_runtime.ObjectRef]
     with open(f"/proc/{used['maker']}/cmdline", "rb") as cmdline:
         assert b"BlockActor" in cmdline.read()  # the block ran in a Ray actor
+
+
+def test_an_injected_node_runs_on_the_actor_of_its_spawn_node(ray_engine):
+    result = ray_engine.run(FLOWS / "inject")
+
+    assert result.status == "completed", result.error
+    outputs = result.outputs
+    assert outputs["injected"] == {"word": "hello", "pid": outputs["setup_pid"]}
+    assert outputs["plain"]["word"] is None and outputs["plain"]["pid"] != outputs["setup_pid"]

@@ -108,6 +108,21 @@ def test_status_and_usage(sim):
     assert limits.success and limits.rate_limit["sync"]["isLimited"] is False
 
 
+def test_usage_limits_answer_the_sdks_documented_arithmetic(server, sim):
+    limits = sim.get_usage_limits()
+    sync = limits.rate_limit["sync"]
+    assert {"isLimited", "limit", "remaining", "resetAt"} <= set(sync)
+    # Sim's documentation: percent used = currentPeriodCost / limit * 100
+    usage = limits.usage
+    assert usage["limit"] > 0 and usage["currentPeriodCost"] == 0
+    assert usage["currentPeriodCost"] / usage["limit"] * 100 == 0
+    # The storage part (raw: the SDK drops it) is the run store's real size on its disk.
+    storage = httpx.get(f"{server.url}/api/users/me/usage-limits",
+                        headers={"X-API-Key": server.token}).json()["storage"]
+    assert 0 < storage["usedBytes"] <= storage["limitBytes"]
+    assert storage["percentUsed"] == round(100 * storage["usedBytes"] / storage["limitBytes"], 2)
+
+
 def test_unknown_workflows_blocks_and_paths_are_404(sim):
     for name in ("no_such_flow", "serve-fixtures::echo", "..%2F..%2Fetc"):
         with pytest.raises(SimStudioError) as missing:

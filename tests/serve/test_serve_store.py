@@ -68,6 +68,74 @@ def test_a_run_going_when_the_server_died_shows_as_failed(tmp_path, gate, capsys
     assert "server stopped" in capsys.readouterr().out
 
 
+def test_the_store_keeps_a_bounded_number_of_events_per_task_and_says_how_many_it_dropped(
+        tmp_path):
+    with Server(tmp_path, extra=("--max-task-events", "40")) as server:
+        done = connect_run(server, "serve-fixtures::chatty", {"lines": 500})
+        auth = {"Authorization": server.token}
+        task = httpx.get(f"{server.url}/api/v1/tasks/{done['task_id']}", headers=auth).json()
+        logs = httpx.get(f"{server.url}/api/v1/tasks/{done['task_id']}/logs",
+                         headers=auth).json()["logs"]
+
+    # The task's end is stored whole: its status, its outputs, its last event.
+    assert task["status"] == "completed" and task["result"] == {"lines": 500}
+    assert logs[-1]["type"] == "BlockFinished" and logs[-1]["event"]["result"] == {"lines": 500}
+    notes = [log["event"] for log in logs if log["type"] == "BlockWarning"
+             and log["event"]["stacks"] == []]
+    kept = [log for log in logs if log["event"] not in notes]
+    lines = [log["event"]["log"] for log in kept if log["type"] == "BlockLog"]
+    assert 0 < len(lines) < 40 and lines == [f"line {i}" for i in range(len(lines))]
+    ends = {"BlockFinished", "FlowFinished", "SessionFinished"}
+    assert len([log for log in kept if log["type"] not in ends]) <= 40
+    # One note where the gap begins, one at the end with the count, by type.
+    first, last = notes
+    assert "keeps 40 events per task" in first["warning"]
+    assert last["dropped_types"]["BlockLog"] == 500 - len(lines)
+    assert last["dropped_events"] == sum(last["dropped_types"].values())
+    assert f"{last['dropped_events']} event(s) of this task were not stored" in last["warning"]
+    assert [log["id"] for log in logs] == list(range(1, len(logs) + 1))
+
+
+def test_the_web_event_stream_of_a_capped_task_numbers_what_the_store_holds(tmp_path, gate):
+    with Server(tmp_path, extra=("--max-task-events", "40")) as server:
+        auth = {"Authorization": server.token}
+        created = httpx.post(f"{server.url}/api/v1/tasks", headers=auth, json={
+            "blockId": "serve-fixtures::chatty_gate",
+            "inputValues": {"lines": 100, "gate": str(gate)}}).json()
+        task_id = created["task"]["id"]
+
+        def stored():
+            return httpx.get(f"{server.url}/api/v1/tasks/{task_id}/logs",
+                             headers=auth).json()["logs"]
+
+        wait_until(lambda: any(log["type"] == "BlockWarning" for log in stored()),
+                   "the store's cap to be reached")
+        frames = []  # (id, message) of the web view's stream, followed from here
+        with httpx.stream("GET", f"{server.url}/runs/{task_id}/events",
+                          headers={"Authorization": f"Bearer {server.token}"},
+                          timeout=120) as answer:
+            for line in answer.iter_lines():
+                if line.startswith("id: "):
+                    seq = int(line[4:])
+                elif line.startswith("data: ") and line != "data: {}":  # {}: the end
+                    frames.append((seq, json.loads(line[6:])))
+                    gate.touch()  # the stream is following: the rest comes live
+        kept = {log["id"]: log for log in stored()}
+
+    ids = [seq for seq, _ in frames]
+    assert ids == sorted(ids) and set(ids) == set(kept)  # each stored event, once
+    firsts = {}
+    for seq, message in frames:
+        firsts.setdefault(seq, message)
+    assert all(firsts[seq]["type"] == kept[seq]["type"] for seq in kept)
+    # What came live after the cap was not stored, but the stream showed it all, in order,
+    # numbered with the last stored event's number.
+    after = [m["log"] for _, m in frames if m["type"] == "BlockLog" and "after" in m["log"]]
+    assert after == [f"after {i}" for i in range(100)]
+    assert not any("after" in str(log["event"].get("log")) for log in kept.values())
+    assert frames[-1][1]["type"] == "BlockFinished" and frames[-1][0] == max(kept)
+
+
 def test_requests_over_the_size_limit_are_refused(server):
     answer = httpx.post(f"{server.url}/api/v1/tasks", headers={
         "Authorization": server.token}, content=b"x" * (65 * 1024 * 1024))

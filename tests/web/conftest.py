@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +9,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from browser import CHROMIUM, CHROMIUM_ARGS, RequestLog, WebServer  # noqa: E402
+from browser import (  # noqa: E402
+    CHROMIUM_ARGS,
+    HOW_TO_GET_ONE,
+    RequestLog,
+    WebServer,
+    find_chromium,
+    missing_browser_is_failure,
+)
 from playwright import sync_api  # noqa: E402  (the dev extra installs it)
 
 # A generous bound on every wait for the page (runs start worker processes on a busy
@@ -16,10 +24,18 @@ from playwright import sync_api  # noqa: E402  (the dev extra installs it)
 sync_api.expect.set_options(timeout=90_000)
 
 
-def _chromium() -> str:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
-    return CHROMIUM
+def _chromium(playwright: sync_api.Playwright) -> str:
+    try:
+        own: str | None = playwright.chromium.executable_path
+    except Exception:  # noqa: BLE001 (this Playwright knows no browser of its own)
+        own = None
+    found, where = find_chromium(os.environ, own)
+    if found is None:
+        message = f"browser tests: {where}; {HOW_TO_GET_ONE}"
+        if missing_browser_is_failure(os.environ):
+            pytest.fail(f"{message} (CI=true: a browser is required)")
+        pytest.skip(message)
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +60,8 @@ def browser():
     # Module scope: Playwright's sync API keeps an event loop running in this thread while
     # it is open, and tests elsewhere run their own loops.
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=_chromium(playwright),
+                                              args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

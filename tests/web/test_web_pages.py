@@ -28,6 +28,17 @@ def test_without_the_token_a_page_shows_the_login_form_and_no_data(context, web)
     expect(page.get_by_role("link", name="showcase")).to_be_visible()
 
 
+def test_every_page_and_action_without_the_token_answers_the_login_form(web):
+    asks = [("GET", "/"), ("GET", "/flows/showcase"), ("GET", "/blocks/web-fixtures::add"),
+            ("POST", "/flows/showcase/run"), ("POST", "/blocks/web-fixtures::add/run"),
+            ("GET", "/runs/x"), ("POST", "/runs/x/stop"), ("POST", "/runs/x/rerun"),
+            ("POST", "/runs/x/open"), ("GET", "/recorded/0")]
+    for method, path in asks:
+        answer = httpx.request(method, f"{web.url}{path}")
+        assert answer.status_code == 401, (method, path)
+        assert 'name="token"' in answer.text and "showcase" not in answer.text, (method, path)
+
+
 def test_the_printed_url_logs_in_with_a_cookie_and_drops_the_token(page, web):
     assert page.url == f"{web.url}/"
     assert page.goto(f"{web.url}/flows/gated").status == 200

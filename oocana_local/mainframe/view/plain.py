@@ -166,12 +166,17 @@ class PlainView:
             self.console.print(part, soft_wrap=isinstance(part, Text))
 
 
+_BLOCK_MANIFESTS = ("block.oo.yaml", "block.oo.yml", "task.oo.yaml", "task.oo.yml")
+
+
 def event_line(event: Event) -> Text:
     """One printed line for a queued event."""
     kind, label = event[0], event[1]
     text = Text()
     if kind == "flow":
-        text.append(f"flow {label} started", style="bold")
+        # A single block runs as a one-node flow whose path is the block's manifest.
+        what = "block" if label.endswith(_BLOCK_MANIFESTS) else "flow"
+        text.append(f"{what} {label} started", style="bold")
         if event[2]:
             text.append(f" (session {event[2]})", style="dim")
         return text

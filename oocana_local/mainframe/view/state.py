@@ -87,6 +87,8 @@ class RunState:
         self.nodes: dict[NodeKey, NodeView] = {}
         self.roots: list[NodeView] = []
         self.outputs: dict[str, Any] = {}
+        self.unconsumed: dict[str, dict[str, int]] = {}
+        """Root nodes that ran and were left values they never used (FlowFinished)."""
         self.will_run: set[str] | None = None
         """Root nodes a partial run (``--nodes``) will run, from FlowNodesWillRun."""
         self.logs: deque[LogLine] = deque(maxlen=log_tail)
@@ -230,6 +232,7 @@ class RunState:
 
     def _flow_finished(self, message: dict[str, Any]) -> None:
         self._mark_not_run((), message.get("not_run"))
+        self.unconsumed = dict(message.get("unconsumed") or {})
         outputs = message.get("outputs")
         if outputs:
             self.outputs.update(outputs)
@@ -253,6 +256,9 @@ class RunState:
         if node is not None:
             self._mark_not_run(node.key, message.get("not_run"))
         error = message.get("error")
+        detail = (message.get("_error") or {}).get("message") if error else None
+        if isinstance(detail, str) and detail not in str(error):  # e.g. values left unused
+            error = f"{error}\n{detail}"
         return self._job_finished(message, NodeState.FAILED if error else NodeState.DONE,
                                   error)
 

@@ -1,7 +1,8 @@
 """The end-of-run summary, the same for the live and the plain view.
 
 Final node table, flow outputs, the error with the failed node's traceback, the nodes
-that did not run with their missing inputs, and one last line: ``completed in 1.23 s``.
+that did not run with their missing inputs, values nodes were left and never used, and
+one last line: ``completed in 1.23 s``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def render_summary(state: RunState, *, max_rows: int = 30,
     if state.status == "failed":
         parts.extend(_error_parts(state))
     parts.extend(_not_run_parts(state))
+    parts.extend(_unconsumed_parts(state))
     parts.append(_final_line(state))
     return parts
 
@@ -126,6 +128,22 @@ def _not_run_parts(state: RunState) -> list[RenderableType]:
     if len(nodes) > _MAX_NOT_RUN:
         parts.append(Text(f"  … and {len(nodes) - _MAX_NOT_RUN} more", style="dim"))
     parts.append(Text(NOT_RUN_FIX, style="yellow"))
+    return parts
+
+
+def _unconsumed_parts(state: RunState) -> list[RenderableType]:
+    if not state.unconsumed or state.status != "done":
+        return []
+    total = sum(sum(by_handle.values()) for by_handle in state.unconsumed.values())
+    parts: list[RenderableType] = [
+        Text(f"⚠ {total} value{'s' if total > 1 else ''} waited and never ran: the "
+             "node's other inputs got no more values", style="bold yellow")]
+    for node_id, by_handle in list(state.unconsumed.items())[:_MAX_NOT_RUN]:
+        line = Text("  ")
+        line.append(node_id, style="bold")
+        line.append("  " + ", ".join(f"{n} on {h}" for h, n in by_handle.items()),
+                    style="yellow")
+        parts.append(line)
     return parts
 
 

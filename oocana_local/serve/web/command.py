@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,9 @@ def view_command(args: argparse.Namespace) -> int:
         target = load_target(events, engine.load)
     output = args.output
     if output is None:
-        folder = Path(tempfile.gettempdir()) / "oocana-local" / "views"
+        from ...paths import own_tmp_root
+
+        folder = own_tmp_root() / "views"
         output = folder / f"{args.events.stem}.html"
     path = write_report(output, events, target=target)
     print(f"run page: {path}")

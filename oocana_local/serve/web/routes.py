@@ -1,8 +1,9 @@
 """The web view's routes: login, the home page, flow and block pages with their run form,
 run pages with their live events, and the actions (stop, re-run, open a block's file).
 
-Pages answer 401 with the login form to a browser that is not logged in; the event stream
-and the actions answer a bare 401. Nothing here reads or writes runs except through the
+Pages and actions answer 401 with the login form to a browser that is not logged in (the
+``page_login`` dependency raises ``LoginRequired``, which the app turns into the form); the
+event stream answers a bare 401. Nothing here reads or writes runs except through the
 run manager and its store, like every other protocol of the server.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from ...mainframe.jsonable import dumps
@@ -34,14 +35,19 @@ from .pages import login_page
 from .recorded import block_files, graph_for, load_target, summarize
 from .run_page import RunInfo, run_page
 
-__all__ = ["web_router"]
+__all__ = ["web_router", "LoginRequired", "login_required_handler"]
 
 _STATIC = Path(__file__).parent / "static"
 _KEEPALIVE = 15.0
 
 
-class _Unauthorized(Exception):
-    pass
+class LoginRequired(Exception):
+    """A page or an action asked for by a browser that is not logged in."""
+
+
+async def login_required_handler(request: Request, exc: Exception) -> Response:
+    """The app's answer to ``LoginRequired``: the login form, 401."""
+    return HTMLResponse(login_page(), status_code=401)
 
 
 def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRouter:
@@ -49,14 +55,11 @@ def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRou
     runs = state.runs
     recorded_files = list(recorded or [])
 
-    def page_auth(request: Request) -> HTMLResponse | None:
-        if signed_in(request, state.token):
-            return None
-        return HTMLResponse(login_page(), status_code=401)
-
-    def api_auth(request: Request) -> None:
+    async def page_login(request: Request) -> None:
         if not signed_in(request, state.token):
-            raise _Unauthorized
+            raise LoginRequired
+
+    signed = [Depends(page_login)]
 
     def html(text: str, status: int = 200) -> HTMLResponse:
         return HTMLResponse(text, status_code=status,
@@ -70,9 +73,7 @@ def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRou
             response = RedirectResponse("/", status_code=303)
             response.set_cookie(**cookie_args(token))  # type: ignore[arg-type]
             return response
-        denied = page_auth(request)
-        if denied is not None:
-            return denied
+        await page_login(request)  # not a dependency: ?token= logs in first
         return html(home_page(runs, q, recorded_runs()))
 
     @router.post("/login")
@@ -96,12 +97,8 @@ def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRou
 
     # -- flows and blocks ----------------------------------------------------------------
 
-    async def show_target(request: Request, name: str, kind: str,
-                          values: dict[str, Any] | None = None, error: str = "",
-                          status: int = 200) -> Response:
-        denied = page_auth(request)
-        if denied is not None:
-            return denied
+    async def show_target(name: str, kind: str, values: dict[str, Any] | None = None,
+                          error: str = "", status: int = 200) -> Response:
         try:
             entry, target = runs.resolve(name)
         except NotFound:
@@ -112,18 +109,15 @@ def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRou
             return html(_not_found(f"{name} is a {entry.kind}, not a {kind}."), 404)
         return html(target_page(entry, target, values, error), status)
 
-    @router.get("/flows/{name}")
+    @router.get("/flows/{name}", dependencies=signed)
     async def flow_page(request: Request, name: str) -> Response:
-        return await show_target(request, name, "flow")
+        return await show_target(name, "flow")
 
-    @router.get("/blocks/{name}")
+    @router.get("/blocks/{name}", dependencies=signed)
     async def block_page(request: Request, name: str) -> Response:
-        return await show_target(request, name, "block")
+        return await show_target(name, "block")
 
     async def start(request: Request, name: str, kind: str) -> Response:
-        denied = page_auth(request)
-        if denied is not None:
-            return denied
         from ..bodies import save_upload
         from .schema_form import FormError, parse_form, read_submission
 
@@ -143,14 +137,14 @@ def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRou
         except NotFound:
             return html(_not_found(f"No {kind} called {name} is served here."), 404)
         except (BadRequest, FormError) as exc:
-            return await show_target(request, name, kind, _raw_values(form), str(exc), 400)
+            return await show_target(name, kind, _raw_values(form), str(exc), 400)
         return RedirectResponse(f"/runs/{run.record.id}", status_code=303)
 
-    @router.post("/flows/{name}/run")
+    @router.post("/flows/{name}/run", dependencies=signed)
     async def run_flow(request: Request, name: str) -> Response:
         return await start(request, name, "flow")
 
-    @router.post("/blocks/{name}/run")
+    @router.post("/blocks/{name}/run", dependencies=signed)
     async def run_block(request: Request, name: str) -> Response:
         return await start(request, name, "block")
 
@@ -167,11 +161,8 @@ def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRou
             return entry, block_graph(target, name)
         return entry, None
 
-    @router.get("/runs/{task_id}")
+    @router.get("/runs/{task_id}", dependencies=signed)
     async def run_view(request: Request, task_id: str) -> Response:
-        denied = page_auth(request)
-        if denied is not None:
-            return denied
         record = runs.get(task_id)
         if record is None:
             return html(_not_found("No run with that id."), 404)
@@ -187,9 +178,7 @@ def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRou
 
     @router.get("/runs/{task_id}/events")
     async def run_events(request: Request, task_id: str) -> Response:
-        try:
-            api_auth(request)
-        except _Unauthorized:
+        if not signed_in(request, state.token):
             return Response("a valid token is required", status_code=401)
         if runs.get(task_id) is None:
             return Response("no such run", status_code=404)
@@ -197,22 +186,16 @@ def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRou
         after = int(last) if last.isdigit() else 0
         return sse_response(_stream(runs, task_id, after))
 
-    @router.post("/runs/{task_id}/stop")
+    @router.post("/runs/{task_id}/stop", dependencies=signed)
     async def stop(request: Request, task_id: str) -> Response:
-        denied = page_auth(request)
-        if denied is not None:
-            return denied
         try:
             runs.stop(task_id)
         except NotFound:
             return html(_not_found("No run with that id."), 404)
         return RedirectResponse(f"/runs/{task_id}", status_code=303)
 
-    @router.post("/runs/{task_id}/rerun")
+    @router.post("/runs/{task_id}/rerun", dependencies=signed)
     async def rerun(request: Request, task_id: str) -> Response:
-        denied = page_auth(request)
-        if denied is not None:
-            return denied
         record = runs.get(task_id)
         if record is None:
             return html(_not_found("No run with that id."), 404)
@@ -224,11 +207,8 @@ def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRou
             return html(_not_found(f"Cannot re-run: {exc}"), 400)
         return RedirectResponse(f"/runs/{run.record.id}", status_code=303)
 
-    @router.post("/runs/{task_id}/open")
+    @router.post("/runs/{task_id}/open", dependencies=signed)
     async def open_file(request: Request, task_id: str) -> Response:
-        denied = page_auth(request)
-        if denied is not None:
-            return denied
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         node = (form.get("node") or [""])[-1]
         record = runs.get(task_id)
@@ -241,11 +221,8 @@ def web_router(state: ServerState, recorded: list[Path] | None = None) -> APIRou
         return html(_message(f"{note} <code>{escape(path)}</code>.",
                              f"/runs/{escape(task_id)}"))
 
-    @router.get("/recorded/{index}")
+    @router.get("/recorded/{index}", dependencies=signed)
     async def recorded_page(request: Request, index: int) -> Response:
-        denied = page_auth(request)
-        if denied is not None:
-            return denied
         files = dict(recorded_runs())
         if index not in files:
             return html(_not_found("No recorded run with that number."), 404)
@@ -283,7 +260,7 @@ async def _stream(runs: Any, task_id: str, after: int):  # type: ignore[no-untyp
     The listener is taken, and the stored count read, with no await in between: every
     message the bus gives the run later is in the queue, every earlier one in the store."""
     run = runs.live.get(task_id)
-    queue = run.listen() if run is not None else None
+    queue = run.follow() if run is not None else None
     snapshot = run.seq if run is not None else None
     try:
         for event in runs.store.events(task_id, after=after):
@@ -291,22 +268,23 @@ async def _stream(runs: Any, task_id: str, after: int):  # type: ignore[no-untyp
                 break
             yield _frame(event.seq, event.event)
         if queue is not None and snapshot is not None:
-            seq = snapshot
             while True:
                 try:
-                    message = await asyncio.wait_for(queue.get(), _KEEPALIVE)
+                    item = await asyncio.wait_for(queue.get(), _KEEPALIVE)
                 except asyncio.TimeoutError:
                     yield b": keepalive\n\n"
                     continue
-                if message is None:
+                if item is None:
                     break
-                seq += 1
-                if seq > after:
+                seq, stored, message = item
+                # One the store dropped (its cap) carries the last stored number: it is
+                # shown once, and a reconnection resumes after what the store has.
+                if seq > after or not stored:
                     yield _frame(seq, message)
         yield b"event: end\ndata: {}\n\n"
     finally:
-        if run is not None and queue is not None and queue in run.listeners:
-            run.listeners.remove(queue)
+        if run is not None and queue is not None and queue in run.followers:
+            run.followers.remove(queue)
 
 
 def _frame(seq: int, message: dict[str, Any]) -> bytes:

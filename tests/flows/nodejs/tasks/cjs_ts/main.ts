@@ -1,5 +1,5 @@
 // TypeScript written as CommonJS: `export =` and `import x = require(...)` (of a helper
-// that assigns its module's exports).
+// written with `export =` too).
 import path = require("node:path");
 import shout = require("./shout");
 

@@ -1,1 +1,1 @@
-module.exports = (text: string): string => `${text.toUpperCase()}!`;
+export = (text: string): string => `${text.toUpperCase()}!`;

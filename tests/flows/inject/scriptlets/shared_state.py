@@ -1,0 +1,3 @@
+"""A module both scriptlets import: one copy per worker process."""
+
+word: str | None = None

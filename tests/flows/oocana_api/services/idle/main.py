@@ -1,0 +1,5 @@
+from oocana import ServiceContextAbstractClass
+
+
+def setup(service: ServiceContextAbstractClass):
+    service.waiting_ready_notify = False

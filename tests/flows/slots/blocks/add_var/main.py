@@ -1,0 +1,3 @@
+def main(inputs):
+    (n,) = inputs["n"]
+    return {"item": inputs["item"] + n}

@@ -1,0 +1,2 @@
+def main(inputs):
+    return {"array": inputs["array"]}

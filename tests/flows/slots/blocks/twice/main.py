@@ -1,0 +1,2 @@
+def main(inputs):
+    return {"item": inputs["item"] * 2}

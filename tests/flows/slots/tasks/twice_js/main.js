@@ -1,0 +1,3 @@
+module.exports = function main(inputs) {
+  return { item: inputs.item * 2 };
+};

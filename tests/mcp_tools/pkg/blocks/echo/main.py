@@ -1,0 +1,2 @@
+def main(params, context):
+    return {"text": params["text"] * params["times"] + (params["suffix"] or "")}
