@@ -23,8 +23,8 @@ LEAVES = {"states", "paths", "errors", "wire", "redact", "mime", "_dataclass", "
           "node_tools", "bootstrap", "install_hints", "inputs_file"}
 """Anyone may import them; they import only each other."""
 
-FRONT_ENDS = {"cli", "cli_errors", "cli_paths", "cli_options", "__main__", "scaffold", "serve",
-              "testing", "devmode"}
+FRONT_ENDS = {"cli", "cli_errors", "cli_paths", "cli_options", "cli_debug", "__main__",
+              "scaffold", "scaffold_vscode", "serve", "testing", "devmode"}
 """They go through the engine (and may use each other: the CLI starts the server, the
 dev loop, the scaffolder)."""
 
@@ -55,6 +55,8 @@ FRONT_END_IMPORTS: dict[tuple[str, str], str] = {
     ("cli", "runtime.cache"): "the `cache` command and `--cache-dir` open the node cache",
     ("cli", "runtime.session_folders"): "`--keep-session` marks the session folder kept",
     ("cli_options", "executor.choice"): "`--executor` is checked before an engine exists",
+    ("cli_debug", "executor.debug"): "`--debug` becomes the `DebugSettings` the engine is "
+                                     "given",
     ("cli", "executor.prelaunch"): "the first worker starts before the engine is imported",
     ("devmode", "manifest.problems"): "`Problem`, what a reload's check reports",
     ("devmode", "manifest.resolved"): "`Flow` / `TaskBlock`, what `Engine.load` returns",
