@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .cli_debug import add_debug_args, debug_settings
+from .cli_options import choose_executor, executor_args
 from .wire import names
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -110,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "completed")
     groups.advanced.add_argument("--session", default=None, metavar="ID",
                                  help="session id (default: a new uuid)")
+    add_debug_args(run)
 
     check = commands.add_parser(
         "check", help="validate every manifest under a path",
@@ -137,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--dir", default=None, metavar="DIR",
                      help="the package folder (default: the package around the current "
                           "folder, else the current folder)")
+    new.add_argument("--vscode", action="store_true",
+                     help="also write .vscode/launch.json to attach VS Code to a --debug run "
+                          "(an existing one is left alone)")
 
     dev = commands.add_parser(
         "dev", help="run, then re-run what changed on every save",
@@ -148,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups.output.add_argument("--json-lines", action="store_true",
                                help="print one JSON object per run instead of the live view")
     _cache_args(groups, "also reuse (and fill) the disk cache")
+    add_debug_args(dev)
 
     boot = commands.add_parser(
         "bootstrap", help="install a package's dependencies (npm, pip, its own script)",
@@ -223,17 +230,6 @@ def _target_args(parser: argparse.ArgumentParser, *, watched: bool = False) -> _
     return groups
 
 
-def executor_args(parser: Any, advanced: Any = None) -> None:
-    """``--executor`` and ``--ray-address`` (in ``advanced`` when given)."""
-    parser.add_argument("--executor", choices=("local", "ray"), default=None,
-                        help="where Python blocks run: local worker processes (default) or "
-                             "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
-    (advanced or parser).add_argument(
-        "--ray-address", default=None, metavar="ADDRESS",
-        help="with --executor ray: 'auto' or 'ray://host:port' joins a cluster; none starts "
-             "a local Ray runtime (also $OOCANA_LOCAL_RAY_ADDRESS)")
-
-
 def _search_paths_arg(parser: Any) -> None:
     parser.add_argument("--search-paths", type=_list_arg, default=[], metavar="A,B",
                         help="package search paths (also $OOCANA_SEARCH_PATHS)")
@@ -273,13 +269,7 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return cmd_check(args)
     if args.command == "dev":
         from .devmode import dev_command
-        from .errors import UsageError
-        from .executor.choice import choose
-
-        try:
-            choose(args.executor, args.ray_address)
-        except UsageError as exc:
-            print(f"oocana-local: {exc}", file=sys.stderr)
+        if choose_executor(args) is None:
             return EXIT_USAGE
         return dev_command(args)
     if args.command == "cache":
@@ -335,6 +325,10 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"oocana-local: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(report(scaffold))
+    if args.vscode:
+        from .scaffold_vscode import write_launch_json
+
+        print(write_launch_json(scaffold.root)[1])
     return EXIT_OK
 
 
@@ -395,16 +389,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"oocana-local: {missing_path_message(path)}", file=sys.stderr)
         return EXIT_USAGE
-    from .errors import UsageError
-    from .executor.choice import choose
     from .executor.prelaunch import discard_early, launch_early
 
-    try:
-        executor, _ = choose(args.executor, args.ray_address)
-    except UsageError as exc:
-        print(f"oocana-local: {exc}", file=sys.stderr)
+    executor = choose_executor(args)
+    if executor is None:
         return EXIT_USAGE
-    if executor == "local":
+    if executor == "local" and not args.debug:  # a debug run's worker starts under debugpy
         launch_early()  # the first worker starts while the engine imports and reads manifests
     try:
         return _run(args, path)
@@ -434,8 +424,14 @@ def _run(args: argparse.Namespace, path: Path) -> int:
         print(f"oocana-local: {exc}", file=sys.stderr)
         return EXIT_USAGE
     assert options.session_dir is not None
-    with Engine(search_paths=args.search_paths, max_workers=args.max_workers,
-                executor=args.executor, ray_address=args.ray_address) as engine:
+    try:
+        engine = Engine(search_paths=args.search_paths, max_workers=args.max_workers,
+                        executor=args.executor, ray_address=args.ray_address,
+                        debug=debug_settings(args))
+    except UsageError as exc:
+        print(f"oocana-local: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with engine:
         warnings: list[Any] = []
         try:
             if path.suffix == ".py" and path.is_file():

@@ -112,7 +112,7 @@ class DevSession:
                  engine: Engine | None = None,
                  on_start: Callable[[int, list[str]], Iterable[Any] | None] | None = None,
                  on_run: Callable[[DevRun], None] | None = None,
-                 handle_sigint: bool = False, step_ms: int = 50):
+                 handle_sigint: bool = False, step_ms: int = 50, debug: Any = None):
         self.path = Path(path).resolve()
         self.inputs = dict(inputs or {})
         self.inputs_file = Path(inputs_file).resolve() if inputs_file else None
@@ -121,7 +121,7 @@ class DevSession:
         self._own_engine = engine is None
         self.engine = engine if engine is not None else Engine(
             search_paths=list(search_paths), max_workers=max_workers, executor=executor,
-            ray_address=ray_address)
+            ray_address=ray_address, debug=debug)
         self.cache = NodeCache(cache_dir, disk=use_disk_cache, memory=True)
         self.on_start = on_start
         self.on_run = on_run
@@ -272,6 +272,7 @@ def dev_command(args: Any) -> int:
 
     from rich.console import Console
 
+    from .cli_debug import debug_settings
     from .mainframe.jsonable import dumps
     from .mainframe.view import LiveView
 
@@ -317,12 +318,17 @@ def dev_command(args: Any) -> int:
             console.print(f"[bold]{head}[/bold] [dim]· watching for changes, Ctrl-C to "
                           f"stop[/dim]", highlight=False, soft_wrap=True)
 
-    session = DevSession(
-        path, inputs=args.inputs, inputs_file=args.inputs_file,
-        nodes_inputs=args.nodes_inputs, nodes=args.nodes, search_paths=args.search_paths,
-        max_workers=args.max_workers, executor=args.executor,
-        ray_address=args.ray_address, use_disk_cache=args.use_cache,
-        cache_dir=args.cache_dir, on_start=on_start, on_run=on_run, handle_sigint=True)
+    try:
+        session = DevSession(
+            path, inputs=args.inputs, inputs_file=args.inputs_file,
+            nodes_inputs=args.nodes_inputs, nodes=args.nodes, search_paths=args.search_paths,
+            max_workers=args.max_workers, executor=args.executor,
+            ray_address=args.ray_address, use_disk_cache=args.use_cache,
+            cache_dir=args.cache_dir, on_start=on_start, on_run=on_run, handle_sigint=True,
+            debug=debug_settings(args))
+    except UsageError as exc:
+        print(f"oocana-local: {exc}", file=sys.stderr)
+        return 2
     try:
         session.watch()
     except KeyboardInterrupt:

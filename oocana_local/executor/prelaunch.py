@@ -58,9 +58,11 @@ def worker_env(extra: dict[str, str] | None = None, *,
     """The environment of a worker process of an engine whose shared-memory files are
     named ``namespace...`` (default: the one ``extra`` names, else a new one)."""
     from ..worker.blobs import new_namespace
+    from .coverage_bridge import worker_env as coverage_env
 
     env = dict(os.environ)
     env.update(extra or {})
+    env.update(coverage_env())  # measured like this process, when it is measured
     env["MPLBACKEND"] = "Agg"  # figures render without a display
     # So the pool's close() finds what its workers leave, and only that.
     env[SHM_NAMESPACE] = namespace or (extra or {}).get(SHM_NAMESPACE) or new_namespace()

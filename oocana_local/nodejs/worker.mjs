@@ -9,6 +9,8 @@ import { installCapture, flushLogs, jobStorage } from "./capture.mjs";
 import { installChildOutput } from "./children.mjs";
 import { requireTypeScript } from "./require_ts.mjs";
 import { Context, KEEP_ALIVE } from "./context.mjs";
+import { openInspector, waitForClient } from "./debug.mjs";
+import { saveCoverage } from "./coverage.mjs";
 import { decodeInputs, InputError, store } from "./values.mjs";
 import { serviceFunction, ServiceError } from "./service.mjs";
 
@@ -25,7 +27,10 @@ const written = new Map();   // scriptlet file -> the source this worker wrote t
 let leaving = false;
 
 const channel = new Channel(fd, onMessage);
-const send = (message) => channel.send(message);
+const send = (message) => {
+  if (message.type === "BlockFinished") saveCoverage();  // before the engine may stop us
+  return channel.send(message);
+};
 const worker = {
   send,
   flushLogs: (jobId) => flushLogs(jobId, null, send),
@@ -164,6 +169,7 @@ async function loadFunction(job) {
 }
 
 async function runJob(job) {
+  waitForClient();
   const context = { jobId: job.job_id, sessionId: job.session_id };
   await jobStorage.run(context, async () => {
     let ctx = null;
@@ -191,4 +197,5 @@ async function runJob(job) {
   });
 }
 
+openInspector();
 send({ type: "ready", pid: process.pid });

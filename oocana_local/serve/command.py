@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..cli_options import choose_executor, executor_args
+
 __all__ = ["add_serve_parser", "add_runs_parser", "serve_command", "runs_command",
            "MISSING_EXTRA"]
 
 MISSING_EXTRA = ('oocana-local: serving needs the "serve" extra: '
-                 'pip install "oocana-local[serve]"')
+                 'pip install "oocana-local[serve]" (or pip install fastapi uvicorn)')
 TOKEN_ENV = "OOCANA_LOCAL_TOKEN"
 
 
@@ -51,13 +53,7 @@ def add_serve_parser(commands: Any) -> None:
     serve.add_argument("--events", type=Path, action="append", default=[], metavar="FILE",
                        help="an events file of `run --events` (or a folder of them) for "
                             "the web view to list; repeatable")
-    serve.add_argument("--executor", choices=("local", "ray"), default=None,
-                       help="where Python blocks run: local worker processes (default) or "
-                            "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
-    serve.add_argument("--ray-address", default=None, metavar="ADDRESS",
-                       help="with --executor ray: 'auto' or 'ray://host:port' joins a "
-                            "cluster; none starts a local Ray runtime "
-                            "(also $OOCANA_LOCAL_RAY_ADDRESS)")
+    executor_args(serve)
     serve.add_argument("--include-tests", action="store_true",
                        help="also serve flows and blocks under tests/ folders (skipped by "
                             "default, like node_modules/ and hidden folders)")
@@ -113,14 +109,9 @@ def serve_command(args: argparse.Namespace) -> int:
         if not Path(path).exists():
             print(f"oocana-local: {path} does not exist", file=sys.stderr)
             return 2
-    from ..errors import UsageError
-    from ..executor.choice import choose
-
-    try:
-        choose(args.executor, args.ray_address)
-    except UsageError as exc:
-        print(f"oocana-local: {exc}", file=sys.stderr)
+    if choose_executor(args) is None:
         return 2
+    from ..errors import UsageError
     token = token or secrets.token_urlsafe(24)
     try:
         # Bound before anything is printed: a port in use is one line, not a banner

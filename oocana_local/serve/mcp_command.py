@@ -17,6 +17,8 @@ from io import TextIOWrapper
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..cli_options import choose_executor, executor_args
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["add_mcp_parser", "mcp_command", "MISSING_MCP", "secrets_redactor"]
 
 MISSING_MCP = ('oocana-local: MCP needs the "mcp" extra (the MCP Python SDK 1.27 or later, '
-               'before 2): pip install "oocana-local[mcp]"')
+               'before 2): pip install "oocana-local[mcp]" (or pip install "mcp>=1.27,<2")')
 MCP_RANGE = ((1, 27), (2, 0))
 
 
@@ -49,11 +51,7 @@ def add_mcp_parser(commands: Any) -> None:
                           "values are masked in everything sent to the client")
     mcp.add_argument("--max-workers", type=int, default=None, metavar="N",
                      help="most worker processes at once (default 8)")
-    mcp.add_argument("--executor", choices=("local", "ray"), default=None,
-                     help="where Python blocks run: local worker processes (default) or "
-                          "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
-    mcp.add_argument("--ray-address", default=None, metavar="ADDRESS",
-                     help="with --executor ray: 'auto' or 'ray://host:port' joins a cluster")
+    executor_args(mcp)
     mcp.add_argument("--log-level", default="info",
                      choices=("debug", "info", "notice", "warning", "error"),
                      help="the lowest block log level sent until the client sets its own "
@@ -132,13 +130,7 @@ def mcp_command(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"oocana-local: {path} does not exist", file=sys.stderr)
         return 2
-    from ..errors import UsageError
-    from ..executor.choice import choose
-
-    try:
-        choose(args.executor, args.ray_address)
-    except UsageError as exc:
-        print(f"oocana-local: {exc}", file=sys.stderr)
+    if choose_executor(args) is None:
         return 2
     sys.stdout.flush()
     protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)

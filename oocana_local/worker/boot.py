@@ -31,6 +31,10 @@ def main(argv: list | None = None) -> None:
         from _pickle import dumps
     except ImportError:  # not CPython
         from pickle import dumps
+    if "OOCANA_LOCAL_DEBUG_PORT" in os.environ:  # a debug run: listen before ready
+        from .debug import listen
+
+        listen()
     payload = dumps({"type": "ready", "pid": os.getpid()}, 5)
     os.write(fd, len(payload).to_bytes(4, "big") + payload)  # framing of protocol.py
 

@@ -12,7 +12,7 @@ from ..context.values import decode_inputs
 from ..wire import names
 from ..wire.errors import JobSetupError
 from ..wire.values import has_secret_placeholder
-from . import capture, hooks, loader
+from . import capture, coverage_hook, hooks, loader
 from .environment import JobEnvironment, ensure_dirs, job_env
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
@@ -65,6 +65,8 @@ class JobRunner:
             inputs = decode_inputs(raw, self.store, job.get("blobs"))
             context = Context.from_job(job, inputs=inputs, sink=self.sink, store=self.store)
             context._before_finish.append(self.flush)
+            if coverage_hook.active():  # saved before the engine can see the job end
+                context._before_finish.append(coverage_hook.save)
             hooks.job_started(context, self.threaded)
             if job.get("service") is not None:  # a call of a long-lived service's block
                 from .service import service_function
@@ -80,6 +82,8 @@ class JobRunner:
             if context is None:
                 context = Context.from_job(job, inputs={}, sink=self.sink, store=self.store)
                 context._before_finish.append(self.flush)
+            if coverage_hook.active():
+                context._before_finish.append(coverage_hook.save)
             context._end(error=error)
             if context is hooks.current_context():  # started, then its setup failed
                 hooks.job_ended(self.threaded)

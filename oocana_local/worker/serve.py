@@ -18,7 +18,7 @@ from _queue import SimpleQueue
 
 from ..context import ValueStore
 from ..wire import names
-from . import blobs, capture, hooks, loader
+from . import blobs, capture, coverage_hook, debug, hooks, loader
 from .channel import Channel
 from .job import JobRunner, user_traceback
 from .sink import SocketSink
@@ -43,6 +43,7 @@ def _prepare_interpreter() -> None:
     sys.argv = ["oocana-local-worker"]
     loader.install_finder()
     hooks.install()  # plt.show(), fig.show(), Image.show() send previews; imports nothing
+    debug.install_breakpoint_hook()
     faulthandler.enable(file=sys.__stderr__ or sys.stderr)  # a segfault leaves its traceback in the log
 
 
@@ -119,6 +120,7 @@ class Worker:
         jobs, runner = self.jobs, self.runner
         while True:
             job = jobs.get()
+            debug.before_job()
             try:
                 runner.run(job)
             except BaseException as exc:  # a bug of ours: still end the job
@@ -128,6 +130,7 @@ class Worker:
 
 
 def serve(fd: int) -> None:
+    coverage_hook.start()  # before any thread starts, so that each is measured
     worker = Worker(fd)
     _prepare_interpreter()
     capture.install(worker.channel)

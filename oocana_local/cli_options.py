@@ -1,0 +1,34 @@
+"""Options that several commands share (``run``, ``dev``, ``serve``, ``mcp``), written once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["executor_args"]
+
+
+def executor_args(parser: Any, advanced: Any = None) -> None:
+    """``--executor`` and ``--ray-address`` (in ``advanced`` when given)."""
+    parser.add_argument("--executor", choices=("local", "ray"), default=None,
+                        help="where Python blocks run: local worker processes (default) or "
+                             "Ray actors (also $OOCANA_LOCAL_EXECUTOR)")
+    (advanced or parser).add_argument(
+        "--ray-address", default=None, metavar="ADDRESS",
+        help="with --executor ray: 'auto' or 'ray://host:port' joins a cluster; none starts "
+             "a local Ray runtime (also $OOCANA_LOCAL_RAY_ADDRESS)")
+
+
+def choose_executor(args: Any) -> str | None:
+    """The executor ``--executor``/``--ray-address`` (or the environment) choose; None,
+    after one line on stderr, when the choice cannot work (e.g. Ray is not installed)."""
+    import sys
+
+    from .errors import UsageError
+    from .executor.choice import choose
+
+    try:
+        executor, _ = choose(args.executor, args.ray_address)
+    except UsageError as exc:
+        print(f"oocana-local: {exc}", file=sys.stderr)
+        return None
+    return executor
