@@ -38,3 +38,16 @@ def scheduler_engine():
 
     with oocana_local.Engine(executor=InProcessExecutor()) as engine:
         yield engine
+
+
+@pytest.fixture(scope="session")
+def ray_runtime():
+    """One local Ray runtime for every Ray test (``ray.init(num_cpus=2)``)."""
+    ray = pytest.importorskip("ray", reason="the Ray tests need the [ray] extra")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR",
+                 log_to_driver=False)
+    yield ray
+    if started:
+        ray.shutdown()

@@ -92,8 +92,8 @@ OTHER_IMPORTS: dict[tuple[str, str], str] = {
     ("executor.inprocess", "worker"): "runs jobs on threads of the engine process, for tests",
     ("executor.inprocess", "context"): "the same",
     ("executor.inprocess", "_shim"): "the same",
-    ("executor.ray_actor", "worker"): "the code a Ray actor runs: a worker, in an actor",
-    ("executor.ray_actor", "context"): "the same",
+    ("executor.ray_executor", "worker.ray_actor"): "the class its Ray actors are made of "
+                                                   "(the worker side, run in an actor)",
     ("executor.pool", "worker.blobs"): "the shared-memory segments values cross workers in",
     ("executor.prelaunch", "worker.blobs"): "the shared-memory namespace of a worker's env",
     ("errors", "manifest.problems"): "a type annotation only: `ManifestError.problems`",

@@ -12,9 +12,10 @@ While the job runs, the executor calls the ``JobHandler``:
 * ``run_block`` / ``query_block`` / ``query_downstream`` for what the block asks of the
   engine, parsed into ``wire/requests.py`` types.
 
-Implementations: ``WorkerPool`` (warm Python worker processes), ``CachingExecutor``
-(``runtime/cache.py``: replays a previous result), ``InProcessExecutor`` (tests) and
-``RayExecutor`` (warm Ray actors, ``ray_executor.py``).
+Implementations: ``WorkerPool`` (warm Python worker processes), ``NodePool`` (Node.js
+workers, and a service's worker), ``RayExecutor`` (warm Ray actors) - all three on one job
+lifecycle (``lifecycle.py``) - ``CachingExecutor`` (``runtime/cache.py``: replays a
+previous result) and ``InProcessExecutor`` (tests).
 
 Every executor implements ``_run`` (``run`` without the timeout) and inherits ``run``.
 One that hands jobs on to others (``ExecutorRouter``, ``CachingExecutor``) implements its

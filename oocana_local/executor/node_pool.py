@@ -23,50 +23,24 @@ ends in one ``Outcome``; the handler gets each message of the job and its reques
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
 import weakref
-from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import WorkerError
 from ..node_tools import ensure_esbuild, find_esbuild, node_binary
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import carried, has_secret_placeholder, is_var_ref, var_key
+from ..wire.values import has_secret_placeholder, is_var_ref, var_key
 from .base import Executor, Job, JobHandler, Outcome, injection_gone
+from .lifecycle import Run, Runs, kill_groups, stop_processes
 from .node_process import NodeWorkerProcess
 from .process import ConcurrentWorkerProcess, describe_exit
-from .requests import answer_request
 
 __all__ = ["NodePool"]
 
 _TS = (".ts", ".mts", ".tsx")
-_RECENT = 256  # finished jobs whose late logs (async callbacks) are still delivered
-
-
-class _NodeRun:
-    __slots__ = ("job", "handler", "future", "worker", "tasks")
-
-    def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[Outcome]):
-        self.job = job
-        self.handler = handler
-        self.future = future
-        self.worker: ConcurrentWorkerProcess | None = None
-        self.tasks: set[asyncio.Task[Any]] = set()
-
-    def settle(self, outcome: Outcome) -> None:
-        if not self.future.done():
-            self.future.set_result(outcome)
-        for task in self.tasks:
-            task.cancel()
-
-
-def _kill_groups(pids: set[int]) -> None:
-    for pid in list(pids):
-        with contextlib.suppress(OSError):
-            os.killpg(pid, signal.SIGKILL)
 
 
 _SPAWN = "\0spawn\0"
@@ -108,13 +82,13 @@ class NodePool(Executor):
         self.holders: dict[str, ConcurrentWorkerProcess] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: dict[str, ConcurrentWorkerProcess] = {}
-        self._recent: OrderedDict[str, JobHandler] = OrderedDict()
         self._idle_timers: dict[ConcurrentWorkerProcess, asyncio.TimerHandle] = {}
         self._esbuild: str | None = None
         self._esbuild_lock: asyncio.Lock | None = None
         self._pids: set[int] = set()
         self._closing = False
-        self._finalizer = weakref.finalize(self, _kill_groups, self._pids)
+        self.runs: Runs[ConcurrentWorkerProcess] = Runs(self, self.label)
+        self._finalizer = weakref.finalize(self, kill_groups, self._pids)
 
     @property
     def workers(self) -> list[ConcurrentWorkerProcess]:
@@ -146,8 +120,8 @@ class NodePool(Executor):
             self._esbuild = str(found) if found else None
         if self._esbuild:
             env["OOCANA_LOCAL_ESBUILD"] = self._esbuild
-        worker = NodeWorkerProcess(self._loop, env=env, on_message=self._on_message,
-                                   on_output=self._on_output, on_exit=self._on_exit,
+        worker = NodeWorkerProcess(self._loop, env=env, on_message=self.runs.route,
+                                   on_output=self.runs.output, on_exit=self._on_exit,
                                    scope=scope)
         worker.typescript = bool(self._esbuild)
         return worker
@@ -177,9 +151,8 @@ class NodePool(Executor):
             worker = self._worker_for(job)
         except WorkerError as exc:
             return Outcome(OutcomeStatus.CRASHED, error=str(exc))
-        run = _NodeRun(job, handler, loop.create_future())
-        run.worker = worker
-        worker.jobs[job.job_id] = run
+        run = Run(job, handler, loop.create_future())
+        self.runs.begin(run, worker)
         self._cancel_idle_timer(worker)
         try:
             if not worker.ready.done():
@@ -188,17 +161,17 @@ class NodePool(Executor):
             await self._cancel(run)
             raise
         except Exception as exc:  # it died before it was ready: on_exit settled the run
-            run.settle(Outcome(OutcomeStatus.CRASHED,
-                               error=f"could not start a {self.label} worker: {exc}"))
+            self.runs.end(run, Outcome(OutcomeStatus.CRASHED,
+                                       error=f"could not start a {self.label} worker: {exc}"))
         if not run.future.done():
             try:
                 wire = self._wire(job, handler)
             except LookupError as exc:  # SecretError: a missing secret fails the job
-                run.settle(Outcome(OutcomeStatus.FAILED, error=str(exc)))
+                self.runs.end(run, Outcome(OutcomeStatus.FAILED, error=str(exc)))
                 wire = None
             if wire is not None and not worker.send({"type": names.RUN, "job": wire}):
-                run.settle(Outcome(OutcomeStatus.CRASHED,
-                                   error=f"the {self.label} worker is gone"))
+                self.runs.end(run, Outcome(OutcomeStatus.CRASHED,
+                                           error=f"the {self.label} worker is gone"))
         try:
             return await run.future
         except asyncio.CancelledError:
@@ -219,14 +192,8 @@ class NodePool(Executor):
 
     async def close(self) -> None:
         self._closing = True
-        workers = self.workers
-        for worker in workers:
-            for run in list(worker.jobs.values()):
-                run.settle(Outcome(OutcomeStatus.CANCELLED, error=self._closed))
-            worker.kill()
-        exits = [w.exited for w in workers if not w.exited.done()]
-        if exits:
-            await asyncio.wait(exits, timeout=1.0)
+        self.runs.close(self._closed)
+        await stop_processes(self.workers)
         for timer in self._idle_timers.values():
             timer.cancel()
         self._idle_timers.clear()
@@ -268,7 +235,7 @@ class NodePool(Executor):
             if worker.typescript or not _needs_typescript(job):
                 return worker
             # Started before esbuild was installed: a successor can compile TypeScript.
-            if not worker.jobs:
+            if not self.runs.on(worker):
                 self._retire(worker)
         self._retire_others(job)
         worker = self._new_process(scope)
@@ -284,7 +251,7 @@ class NodePool(Executor):
         suffix = f"\0{job.spec.package_dir or job.spec.dir}"
         for scope, worker in list(self._workers.items()):
             if scope.endswith(suffix) and not scope.startswith(f"{job.session_id}\0") \
-                    and not worker.jobs:
+                    and not self.runs.on(worker):
                 self._retire(worker)
 
     def _retire(self, worker: ConcurrentWorkerProcess) -> None:
@@ -299,7 +266,7 @@ class NodePool(Executor):
         for scope, worker in list(self._workers.items()):
             if scope.startswith(prefix):
                 worker.sessions.clear()  # one still busy retires once idle
-                if not worker.jobs:
+                if not self.runs.on(worker):
                     self._retire(worker)
 
     def _idle_timer(self, worker: ConcurrentWorkerProcess) -> None:
@@ -308,93 +275,33 @@ class NodePool(Executor):
         self._cancel_idle_timer(worker)
         assert self._loop is not None
         self._idle_timers[worker] = self._loop.call_later(
-            self.idle_timeout, lambda: None if worker.jobs else self._retire(worker))
+            self.idle_timeout, lambda: None if self.runs.on(worker) else self._retire(worker))
 
     def _cancel_idle_timer(self, worker: ConcurrentWorkerProcess) -> None:
         timer = self._idle_timers.pop(worker, None)
         if timer is not None:
             timer.cancel()
 
-    async def _cancel(self, run: _NodeRun) -> None:
-        for task in run.tasks:
-            task.cancel()
+    async def _cancel(self, run: Run) -> None:
         worker = run.worker
-        if worker is None or not worker.alive:
-            return
-        worker.jobs.pop(run.job.job_id, None)
-        worker.kill_reason = (f"the {self.label} worker was stopped because another job on it "
-                              f"(node {run.job.node_id!r}) was cancelled (timeout or Ctrl-C)")
-        worker.kill()  # JavaScript cannot be interrupted: the process group goes
-        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(asyncio.shield(worker.exited), 5.0)
+        if worker is not None and worker.alive:  # JavaScript cannot be interrupted
+            await self.runs.cancel(run, worker.kill, worker.exited)
 
-    # -- what workers say ---------------------------------------------------------------------
+    # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------------
 
-    def _note_refs(self, worker: ConcurrentWorkerProcess, values: Any) -> None:
+    def made(self, worker: ConcurrentWorkerProcess, values: Iterable[Any]) -> None:
         for value in values:
             if is_var_ref(value):
                 self.holders[var_key(value)] = worker
 
-    def _on_message(self, worker: Any, message: dict[str, Any]) -> None:
-        kind = message.get("type")
-        job_id = message.get("job_id")
-        run = worker.jobs.get(job_id)
-        if kind == names.BLOCK_FINISHED:
-            if run is not None:
-                self._finish(worker, run, message)
-            return
-        if run is None:
-            handler = self._recent.get(job_id)  # type: ignore[arg-type]
-            if handler is not None and kind != names.BLOCK_REQUEST:
-                worker.deliver(handler, message)
-            return
-        if kind == names.BLOCK_REQUEST:
-            task = asyncio.get_running_loop().create_task(self._answer(worker, run, message))
-            run.tasks.add(task)
-            task.add_done_callback(run.tasks.discard)
-            return
-        if kind == names.BLOCK_OUTPUT or kind == names.BLOCK_OUTPUTS:
-            self._note_refs(worker, carried(message))
-        worker.deliver(run.handler, message)
+    def link(self, worker: ConcurrentWorkerProcess, run: Run, message: dict[str, Any]
+             ) -> _Link:
+        return _Link(worker, message.get("request_id"))
 
-    def _on_output(self, worker: Any, line: str, stdio: str) -> None:
-        """Output written to the worker's own stdout/stderr fds, which no job can be told
-        from (native code, a child process started outside any job, or one given the fds
-        themselves): the newest job on the worker gets it. Children that a job starts
-        with inherited stdio are piped to that job instead (``nodejs/children.mjs``)."""
-        runs = list(worker.jobs.values())
-        if runs:
-            run = runs[-1]
-            worker.deliver(run.handler, {"type": names.BLOCK_LOG, "job_id": run.job.job_id,
-                                         "log": line, "stdio": stdio})
-
-    def _finish(self, worker: Any, run: _NodeRun, message: dict[str, Any]) -> None:
-        del worker.jobs[run.job.job_id]
-        self._recent[run.job.job_id] = run.handler
-        while len(self._recent) > _RECENT:
-            self._recent.popitem(last=False)
-        result = message.get("result")
-        if result:
-            self._note_refs(worker, result.values())
-        error = message.get("error")
-        if error is not None:
-            run.settle(Outcome(OutcomeStatus.FAILED, error=error))
-        else:
-            run.settle(Outcome(OutcomeStatus.DONE, result=result))
-        if not worker.jobs:
+    def finished(self, worker: ConcurrentWorkerProcess, run: Run) -> None:
+        if not self.runs.on(worker):
             worker.stderr_tail.clear()
             self._idle_timer(worker)
-
-    async def _answer(self, worker: Any, run: _NodeRun, message: dict[str, Any]) -> None:
-        request_id = message.get("request_id")
-        if message.get("action") == names.RUN_BLOCK:
-            self._note_refs(worker, carried(message))
-
-        def emit(event: dict[str, Any]) -> None:
-            worker.send({"type": names.RUN_BLOCK_EVENT, "request_id": request_id,
-                         "event": event})
-
-        worker.send(await answer_request(run.handler, message, emit))
 
     def _on_exit(self, worker: Any, returncode: int) -> None:
         self._pids.discard(worker.pid)
@@ -404,16 +311,26 @@ class NodePool(Executor):
             del self._workers[scope]
         for key in [k for k, w in self.holders.items() if w is worker]:
             del self.holders[key]
-        runs = list(worker.jobs.values())
-        worker.jobs.clear()
-        if not runs:
-            return
-        if self._closing:
-            for run in runs:
-                run.settle(Outcome(OutcomeStatus.CANCELLED, error=self._closed))
-            return
-        error = worker.kill_reason or f"{self.label} " + describe_exit(returncode)
-        if worker.stderr_tail:
-            error += "\n" + "\n".join(worker.stderr_tail)
-        for run in runs:
-            run.settle(Outcome(OutcomeStatus.CRASHED, error=error))
+        if worker.protocol_error is not None:
+            self.runs.crash(worker, worker.protocol_error)
+        else:
+            self.runs.crash(worker, f"{self.label} " + describe_exit(returncode),
+                            worker.stderr_tail)
+
+
+class _Link:
+    """A request of a job on a concurrent worker: events and the response, sent as is."""
+
+    def __init__(self, worker: ConcurrentWorkerProcess, request_id: Any):
+        self._worker = worker
+        self._request_id = request_id
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self._worker.send({"type": names.RUN_BLOCK_EVENT, "request_id": self._request_id,
+                           "event": event})
+
+    async def reply(self, message: dict[str, Any]) -> None:
+        self._worker.send(message)
+
+    def close(self) -> None:
+        pass

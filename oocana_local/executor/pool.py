@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import math
 import os
-import signal
 import weakref
 from collections import deque
 from collections.abc import Iterable
@@ -39,9 +38,9 @@ from ..wire.values import carried, is_var_ref, var_key
 from ..worker import blobs as shm
 from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
 from .growth import PoolView, workers_to_start
+from .lifecycle import Run, Runs, kill_groups, stop_processes
 from .prelaunch import SHM_NAMESPACE, take_early, worker_env
 from .process import WorkerProcess, describe_exit
-from .requests import answer_request
 from .value_index import ValueIndex
 
 __all__ = ["WorkerPool"]
@@ -49,31 +48,23 @@ __all__ = ["WorkerPool"]
 _CLOSED = "the worker pool was closed"
 
 
-class _Run:
-    """One job in the pool: where it runs and who waits for it."""
+class _Run(Run):
+    """One job in the pool: what placement needs to know of it."""
 
-    __slots__ = ("job", "handler", "future", "worker", "keys", "cached", "queued_at",
-                 "started_at", "tasks", "files")
+    __slots__ = ("keys", "cached", "queued_at", "started_at", "files")
 
     def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[Outcome]):
-        self.job = job
-        self.handler = handler
-        self.future = future
-        self.worker: WorkerProcess | None = None
+        super().__init__(job, handler, future)
         refs = [v for v in job.inputs.values() if is_var_ref(v)]
         self.keys = [var_key(v) for v in refs]
         # Keys a worker can load from the cache file (``serialize_path``) when nobody holds them.
         self.cached = {var_key(v) for v in refs if isinstance(v.get("serialize_path"), str)}
         self.queued_at = 0.0
         self.started_at = 0.0
-        self.tasks: set[asyncio.Task[Any]] = set()
         self.files: list[Any] = []  # claims on the shared memory of blobs sent for this job
 
     def settle(self, outcome: Outcome) -> None:
-        if not self.future.done():
-            self.future.set_result(outcome)
-        for task in self.tasks:
-            task.cancel()
+        super().settle(outcome)
         # The worker read them before the job could end; if it died or was killed first,
         # nobody else will (``release`` leaves alone an arena segment that was read).
         for claim in self.files:
@@ -81,11 +72,19 @@ class _Run:
         self.files.clear()
 
 
-def _kill_groups(pids: set[int]) -> None:
-    """Finalizer: no worker outlives the engine."""
-    for pid in list(pids):
-        with contextlib.suppress(OSError):
-            os.killpg(pid, signal.SIGKILL)
+class _Worker(WorkerProcess):
+    """A worker process with the pool's bookkeeping."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.job: _Run | None = None
+        self.queue: deque[_Run] = deque()  # jobs waiting for this dedicated worker
+        # Sessions that placed a spawn job on this dedicated worker: it is not retired
+        # while one of them lives (nodes may inject into it).
+        self.sessions: set[str] = set()
+        self.idle_timer: asyncio.TimerHandle | None = None
+        self.retiring = False
+        self.waiting = 0  # run_block requests its job is waiting on
 
 
 def _refs(values: Iterable[Any]) -> list[str]:
@@ -105,12 +104,12 @@ class WorkerPool(Executor):
         self.env = dict(env or {})
         self.cpus = cpus or os.cpu_count() or 1
         """Cores the growth rule counts with (``growth.py``)."""
-        self.values: ValueIndex[WorkerProcess] = ValueIndex()
+        self.values: ValueIndex[_Worker] = ValueIndex()
         """Where each var value lives (``value_index.py``)."""
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._workers: list[WorkerProcess] = []  # shared workers, starting or ready
-        self._dedicated: dict[str, WorkerProcess] = {}
-        self._idle: list[WorkerProcess] = []
+        self._workers: list[_Worker] = []  # shared workers, starting or ready
+        self._dedicated: dict[str, _Worker] = {}
+        self._idle: list[_Worker] = []
         self._queue: deque[_Run] = deque()
         self._grow_timer: asyncio.TimerHandle | None = None
         self._job_seconds = 0.0  # moving average of how long a job holds its worker
@@ -121,16 +120,17 @@ class WorkerPool(Executor):
         self.shm_namespace = shm.new_namespace()
         """Its workers' shared-memory files are ``<shm_namespace>...``: its alone."""
         self._namespaces = {self.shm_namespace}  # and an adopted early worker's
-        self._finalizer = weakref.finalize(self, _kill_groups, self._pids)
+        self.runs: Runs[_Worker] = Runs(self, "Python")
+        self._finalizer = weakref.finalize(self, kill_groups, self._pids)
 
     # -- what the scheduler sees --------------------------------------------------------------
 
     @property
-    def workers(self) -> list[WorkerProcess]:
+    def workers(self) -> list[_Worker]:
         """Every live worker, shared and dedicated."""
         return [*self._workers, *self._dedicated.values()]
 
-    def holder_of(self, key: str) -> WorkerProcess | None:
+    def holder_of(self, key: str) -> _Worker | None:
         return self.values.holder(key)
 
     async def start(self) -> None:
@@ -160,7 +160,10 @@ class WorkerPool(Executor):
         try:
             return await run.future
         except asyncio.CancelledError:
-            await self._cancel(run)
+            if run.worker is None:
+                self._unqueue(run)
+            else:
+                await self.runs.cancel(run, run.worker.kill, run.worker.exited)
             raise
 
     async def free(self, keys: list[str]) -> None:
@@ -181,12 +184,8 @@ class WorkerPool(Executor):
             worker.queue.clear()
         for run in waiting:
             run.settle(Outcome(OutcomeStatus.CANCELLED, error=_CLOSED))
-        workers = self.workers
-        for worker in workers:
-            worker.kill()
-        exits = [w.exited for w in workers if not w.exited.done()]
-        if exits:
-            await asyncio.wait(exits, timeout=1.0)
+        self.runs.close(_CLOSED)
+        await stop_processes(self.workers)
         self._finalizer()
         self.values.clear()
         for namespace in self._namespaces:  # parked, in flight, half written; not another's
@@ -251,7 +250,7 @@ class WorkerPool(Executor):
     def _nested_waiting(self) -> int:
         return sum(1 for r in self._queue if r.job.nested)
 
-    def _take_idle(self, run: _Run) -> WorkerProcess | None:
+    def _take_idle(self, run: _Run) -> _Worker | None:
         idle = self._idle
         if not idle:
             return None
@@ -284,12 +283,12 @@ class WorkerPool(Executor):
                 return
         self._schedule_growth()
 
-    def _spawn(self, spawn_key: str | None = None) -> WorkerProcess:
+    def _spawn(self, spawn_key: str | None = None) -> _Worker:
         assert self._loop is not None
         env = worker_env(self.env, namespace=self.shm_namespace)
-        worker = WorkerProcess(self._loop, env=env, on_message=self._on_message,
-                               on_output=self._on_output, on_exit=self._on_exit,
-                               spawn_key=spawn_key)
+        worker = _Worker(self._loop, env=env, on_message=self.runs.route,
+                         on_output=self.runs.output, on_exit=self._on_exit,
+                         spawn_key=spawn_key)
         early = take_early(env) if spawn_key is None else None  # the cli's early worker
         if early is not None:
             self._namespaces.add(early.env[SHM_NAMESPACE])
@@ -302,7 +301,7 @@ class WorkerPool(Executor):
         worker.ready.add_done_callback(lambda _: self._on_ready(worker))
         return worker
 
-    def _try_spawn(self, spawn_key: str | None = None) -> WorkerProcess | None:
+    def _try_spawn(self, spawn_key: str | None = None) -> _Worker | None:
         """A new worker, or None when none can start (waiting jobs with nowhere else to go
         then fail)."""
         try:
@@ -314,11 +313,11 @@ class WorkerPool(Executor):
                     self._queue.popleft().settle(Outcome(OutcomeStatus.CRASHED, error=str(exc)))
             return None
 
-    def _on_ready(self, worker: WorkerProcess) -> None:
+    def _on_ready(self, worker: _Worker) -> None:
         if worker.is_ready and worker.alive and not self._closing:
             self._release(worker)
 
-    def _release(self, worker: WorkerProcess) -> None:
+    def _release(self, worker: _Worker) -> None:
         """The worker is free: give it the next job that fits, or let it idle."""
         if worker.retiring:
             return
@@ -334,7 +333,7 @@ class WorkerPool(Executor):
         self._idle.append(worker)
         self._idle_timer(worker)
 
-    def _next_for(self, worker: WorkerProcess) -> _Run:
+    def _next_for(self, worker: _Worker) -> _Run:
         """The first waiting job whose inputs this worker holds, else the oldest."""
         if self.values.keys_of(worker):
             for i, run in enumerate(self._queue):
@@ -345,10 +344,10 @@ class WorkerPool(Executor):
                     return run
         return self._queue.popleft()
 
-    def _start(self, worker: WorkerProcess, run: _Run) -> None:
+    def _start(self, worker: _Worker, run: _Run) -> None:
         worker.job = run
         run.started_at = self._loop.time()  # type: ignore[union-attr]
-        run.worker = worker
+        self.runs.begin(run, worker)
         missing = self.values.missing_on(worker, run.keys)
         if not missing:
             self._send_run(worker, run, run.job.wire())
@@ -357,19 +356,19 @@ class WorkerPool(Executor):
         run.tasks.add(task)
         task.add_done_callback(run.tasks.discard)
 
-    def _send_run(self, worker: WorkerProcess, run: _Run, wire: dict[str, Any]) -> None:
+    def _send_run(self, worker: _Worker, run: _Run, wire: dict[str, Any]) -> None:
         try:
             worker.send({"type": names.RUN, "job": wire})
         except Exception as exc:  # e.g. an input value that cannot be pickled
             self._fail_before_start(worker, run, f"cannot send the job to a worker: "
                                                  f"{type(exc).__name__}: {exc}")
 
-    def _fail_before_start(self, worker: WorkerProcess, run: _Run, error: str) -> None:
+    def _fail_before_start(self, worker: _Worker, run: _Run, error: str) -> None:
         worker.job = None
-        run.settle(Outcome(OutcomeStatus.FAILED, error=error))
+        self.runs.end(run, Outcome(OutcomeStatus.FAILED, error=error))
         self._release(worker)
 
-    async def _fetch(self, keys: list[str], exclude: WorkerProcess,
+    async def _fetch(self, keys: list[str], exclude: _Worker,
                      cached: set[str] | frozenset[str] = frozenset()
                      ) -> tuple[dict[str, bytes], dict[str, str]]:
         """Pickled copies of ``keys`` from whichever worker (or parked blob) has them, and
@@ -377,7 +376,7 @@ class WorkerPool(Executor):
         out silently: the worker reads their cache file)."""
         blobs: dict[str, bytes] = {}
         errors: dict[str, str] = {}
-        by_holder: dict[WorkerProcess, list[str]] = {}
+        by_holder: dict[_Worker, list[str]] = {}
         parked = self.values.parked
         for key in keys:
             if key in parked:
@@ -401,7 +400,7 @@ class WorkerPool(Executor):
                 errors[key] = f"its value cannot be copied to another worker: {reason}"
         return blobs, errors
 
-    async def _start_with_blobs(self, worker: WorkerProcess, run: _Run,
+    async def _start_with_blobs(self, worker: _Worker, run: _Run,
                                 missing: list[str]) -> None:
         blobs, errors = await self._fetch(missing, worker, run.cached)
         files = [shm.blob_claim(b) for k, b in blobs.items() if k not in self.values.parked]
@@ -420,82 +419,24 @@ class WorkerPool(Executor):
         self.values.copied(worker, blobs)
         self._send_run(worker, run, wire)
 
-    # -- what workers say ---------------------------------------------------------------------
+    # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------------
 
-    def _owner(self, worker: WorkerProcess, job_id: Any) -> _Run | None:
-        run = worker.job
-        if run is not None and run.job.job_id == job_id:
-            return run
-        last = worker.last_job
-        if last is not None and last.job.job_id == job_id:
-            return last  # late output of a finished job (e.g. from its threads)
-        return None
-
-    def _note_refs(self, worker: WorkerProcess, values: Iterable[Any]) -> None:
+    def made(self, worker: _Worker, values: Iterable[Any]) -> None:
         self.values.made(worker, _refs(values))
 
-    def _on_message(self, worker: WorkerProcess, message: dict[str, Any]) -> None:
-        kind = message.get("type")
-        if kind == names.BLOCK_FINISHED:
-            run = worker.job
-            if run is not None and run.job.job_id == message.get("job_id"):
-                self._finish(worker, run, message)
-            return
-        run = self._owner(worker, message.get("job_id"))
-        if run is None:
-            return
-        if kind == names.BLOCK_REQUEST:
-            if message.get("action") == names.RUN_BLOCK:  # inputs the caller's store now holds
-                self._note_refs(worker, carried(message))
-            if run is worker.job:
-                task = self._loop.create_task(self._answer(worker, run, message))  # type: ignore[union-attr]
-                run.tasks.add(task)
-                task.add_done_callback(run.tasks.discard)
-            return
-        if kind == names.BLOCK_OUTPUT or kind == names.BLOCK_OUTPUTS:
-            self._note_refs(worker, carried(message))
-        worker.deliver(run.handler, message)
+    def link(self, worker: _Worker, run: Run, message: dict[str, Any]) -> _Link:
+        assert isinstance(run, _Run)
+        return _Link(self, worker, run, message)
 
-    def _on_output(self, worker: WorkerProcess, line: str, stdio: str) -> None:
-        """C-level output of the worker (fd 1/2), attributed to its current or last job."""
-        run = worker.job or worker.last_job
-        if run is not None:
-            worker.deliver(run.handler, {"type": names.BLOCK_LOG, "job_id": run.job.job_id,
-                                         "log": line, "stdio": stdio})
-
-    def _finish(self, worker: WorkerProcess, run: _Run, message: dict[str, Any]) -> None:
-        result = message.get("result")
-        if result:
-            self._note_refs(worker, result.values())
-        error = message.get("error")
+    def finished(self, worker: _Worker, run: Run) -> None:
+        assert isinstance(run, _Run)
         worker.job = None
-        worker.last_job = run
         spent = self._loop.time() - run.started_at  # type: ignore[union-attr]
         self._job_seconds += 0.2 * (spent - self._job_seconds)
         worker.stderr_tail.clear()
-        if error is not None:
-            run.settle(Outcome(OutcomeStatus.FAILED, error=error))
-        else:
-            run.settle(Outcome(OutcomeStatus.DONE, result=result))
         self._release(worker)
 
-    async def _answer(self, worker: WorkerProcess, run: _Run, message: dict[str, Any]) -> None:
-        waits = message.get("action") == names.RUN_BLOCK
-        if waits:
-            worker.waiting += 1
-        try:
-            forwarder = _EventForwarder(self, worker, message.get("request_id"))
-            reply = await answer_request(run.handler, message, forwarder.emit)
-        finally:
-            if waits:
-                worker.waiting -= 1
-        try:
-            worker.send(reply)
-        except Exception as exc:  # e.g. a result that cannot be pickled
-            worker.send({"type": names.RESPONSE, "request_id": reply["request_id"],
-                         "error": f"cannot send the response: {exc}"})
-
-    def _on_exit(self, worker: WorkerProcess, returncode: int) -> None:
+    def _on_exit(self, worker: _Worker, returncode: int) -> None:
         self._pids.discard(worker.pid)
         for namespace in self._namespaces:  # its reusable segments, unless one is being read
             shm.sweep_arena(worker.pid, namespace)
@@ -507,17 +448,10 @@ class WorkerPool(Executor):
             del self._dedicated[worker.spawn_key]
         self._cancel_idle_timer(worker)
         self.values.drop_worker(worker)
-        run = worker.job
-        if run is not None:
-            if self._closing:
-                run.settle(Outcome(OutcomeStatus.CANCELLED, error=_CLOSED))
-            elif worker.protocol_error is not None:
-                run.settle(Outcome(OutcomeStatus.CRASHED, error=worker.protocol_error))
-            else:
-                error = describe_exit(returncode)
-                if worker.stderr_tail:
-                    error += "\n" + "\n".join(worker.stderr_tail)
-                run.settle(Outcome(OutcomeStatus.CRASHED, error=error))
+        if worker.protocol_error is not None:
+            self.runs.crash(worker, worker.protocol_error)
+        else:
+            self.runs.crash(worker, describe_exit(returncode), worker.stderr_tail)
         if self._closing:
             return
         waiting = list(worker.queue)
@@ -538,7 +472,7 @@ class WorkerPool(Executor):
         elif self._queue and len(self._workers) < max(1, self.min_workers):
             self._try_spawn()
 
-    def _spawn_failed(self, worker: WorkerProcess, waiting: list[_Run]) -> None:
+    def _spawn_failed(self, worker: _Worker, waiting: list[_Run]) -> None:
         """A worker died before it was ready: fail the jobs that have nowhere else to go."""
         exc = worker.ready.exception() if worker.ready.done() else None
         error = f"could not start a worker process: {exc or describe_exit(worker.returncode or 0)}"
@@ -550,29 +484,21 @@ class WorkerPool(Executor):
 
     # -- cancelling and retiring ----------------------------------------------------------------
 
-    async def _cancel(self, run: _Run) -> None:
-        for task in run.tasks:
-            task.cancel()
-        worker = run.worker
-        if worker is None:
+    def _unqueue(self, run: _Run) -> None:
+        """A job cancelled before it had a worker leaves the queues."""
+        with contextlib.suppress(ValueError):
+            self._queue.remove(run)
+        for dedicated in self._dedicated.values():
             with contextlib.suppress(ValueError):
-                self._queue.remove(run)
-            for dedicated in self._dedicated.values():
-                with contextlib.suppress(ValueError):
-                    dedicated.queue.remove(run)
-            return
-        if worker.job is run:
-            worker.kill()
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(worker.exited), 5.0)
+                dedicated.queue.remove(run)
 
-    def _idle_timer(self, worker: WorkerProcess) -> None:
+    def _idle_timer(self, worker: _Worker) -> None:
         self._cancel_idle_timer(worker)
         worker.idle_timer = self._loop.call_later(  # type: ignore[union-attr]
             self.idle_timeout, self._retire_if_idle, worker)
 
     @staticmethod
-    def _cancel_idle_timer(worker: WorkerProcess) -> None:
+    def _cancel_idle_timer(worker: _Worker) -> None:
         if worker.idle_timer is not None:
             worker.idle_timer.cancel()
             worker.idle_timer = None
@@ -586,7 +512,7 @@ class WorkerPool(Executor):
                         and worker.is_ready and not self._closing:
                     self._idle_timer(worker)
 
-    def _retire_if_idle(self, worker: WorkerProcess) -> None:
+    def _retire_if_idle(self, worker: _Worker) -> None:
         worker.idle_timer = None
         if worker.job is not None or worker.queue or not worker.alive or self._closing:
             return
@@ -601,7 +527,7 @@ class WorkerPool(Executor):
         task = self._loop.create_task(self._retire(worker))  # type: ignore[union-attr]
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
-    async def _retire(self, worker: WorkerProcess) -> None:
+    async def _retire(self, worker: _Worker) -> None:
         """Keep the worker's values as blobs (the only copy may be there), then stop it."""
         only_here = self.values.only_on(worker)
         if only_here:
@@ -617,15 +543,19 @@ class WorkerPool(Executor):
         worker.shutdown()
 
 
-class _EventForwarder:
-    """``emit_event(event)`` for a ``RunBlock`` request: sends the events of the started
-    job to the requesting worker, in order, with blobs for values it does not hold."""
+class _Link:
+    """A request of a job on a pool worker: the events of a ``RunBlock``'s job go to the
+    worker in order, with blobs for values it does not hold; then the response."""
 
-    def __init__(self, pool: WorkerPool, worker: WorkerProcess, request_id: Any):
+    def __init__(self, pool: WorkerPool, worker: _Worker, run: _Run, message: dict[str, Any]):
         self._pool = pool
         self._worker = worker
-        self._request_id = request_id
+        self._run = run
+        self._request_id = message.get("request_id")
         self._tail: asyncio.Task[None] | None = None
+        self._waits = message.get("action") == names.RUN_BLOCK
+        if self._waits:
+            worker.waiting += 1
 
     def emit(self, event: dict[str, Any]) -> None:
         missing = self._pool.values.missing_on(self._worker, _refs(carried(event)))
@@ -635,6 +565,18 @@ class _EventForwarder:
         self._tail = asyncio.get_running_loop().create_task(
             self._send_later(self._tail, event, missing))
 
+    async def reply(self, message: dict[str, Any]) -> None:
+        try:
+            self._worker.send(message)
+        except Exception as exc:  # e.g. a result that cannot be pickled
+            self._worker.send({"type": names.RESPONSE, "request_id": message["request_id"],
+                               "error": f"cannot send the response: {exc}"})
+
+    def close(self) -> None:
+        if self._waits:
+            self._waits = False
+            self._worker.waiting -= 1
+
     async def _send_later(self, before: asyncio.Task[None] | None, event: dict[str, Any],
                           missing: list[str]) -> None:
         if before is not None:
@@ -642,11 +584,11 @@ class _EventForwarder:
                 await before
         blobs = (await self._pool._fetch(missing, self._worker))[0] if missing else None
         if blobs:
-            run = self._worker.job or self._worker.last_job
+            files = self._run.files
             for key, blob in blobs.items():
                 claim = None if key in self._pool.values.parked else shm.blob_claim(blob)
-                if claim and run is not None:
-                    run.files.append(claim)
+                if claim:
+                    files.append(claim)
         self._send(event, blobs)
 
     def _send(self, event: dict[str, Any], blobs: dict[str, bytes] | None) -> None:

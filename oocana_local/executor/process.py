@@ -3,7 +3,8 @@
 Everything runs on the engine's event loop without blocking it: the socket and the
 worker's stdout/stderr pipes are non-blocking and read by ``loop.add_reader``; exit is
 noticed through a pidfd (Linux) or, elsewhere, by polling once the socket closed.
-The pool decides what messages mean; this class only moves them.
+What messages mean is decided by the job lifecycle (``lifecycle.py``); this class only
+moves them.
 """
 
 from __future__ import annotations
@@ -18,15 +19,12 @@ import subprocess
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import WorkerError
 from ..wire import names
 from ..wire.frames import FrameError, FrameReader, check_size, dumps, header
 from .prelaunch import Launched, launch, worker_command
-
-if TYPE_CHECKING:
-    from .pool import _Run
 
 __all__ = ["WorkerProcess", "ConcurrentWorkerProcess", "describe_exit", "worker_command"]
 
@@ -69,16 +67,6 @@ class WorkerProcess:
         self.returncode: int | None = None
         self.started_at = 0.0
         self.ready_at = 0.0
-        # The pool's bookkeeping.
-        self.job: _Run | None = None
-        self.last_job: _Run | None = None
-        self.queue: deque[_Run] = deque()  # jobs waiting for this dedicated worker
-        # Sessions that placed a spawn job on this dedicated worker: it is not retired
-        # while one of them lives (nodes may inject into it).
-        self.sessions: set[str] = set()
-        self.idle_timer: asyncio.TimerHandle | None = None
-        self.retiring = False
-        self.waiting = 0  # run_block requests its job is waiting on
         self.stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL)
         self.protocol_error: str | None = None
         self._exports: dict[int, asyncio.Future[dict[str, Any]]] = {}
@@ -91,8 +79,7 @@ class WorkerProcess:
         self._pipes: dict[int, tuple[str, Any, list[str]]] = {}
 
     def __repr__(self) -> str:
-        state = "busy" if self.job else "idle"
-        return f"<WorkerProcess #{self.id} pid={self.pid} {state}>"
+        return f"<{type(self).__name__} #{self.id} pid={self.pid}>"
 
     @property
     def alive(self) -> bool:
@@ -183,15 +170,6 @@ class WorkerProcess:
                 self.loop.call_exception_handler({
                     "message": f"oocana-local: handling {kind!r} from {self!r} failed",
                     "exception": exc})
-
-    def deliver(self, handler: Any, message: dict[str, Any]) -> None:
-        """``handler.on_event(message)``; a failing handler is reported, never fatal."""
-        try:
-            handler.on_event(message)
-        except Exception as exc:
-            self.loop.call_exception_handler({
-                "message": f"oocana-local: a job handler failed on {message.get('type')!r} "
-                           f"from {self!r}", "exception": exc})
 
     def _drain(self) -> None:
         """Everything the worker wrote before it died, so a late BlockFinished counts."""
@@ -403,18 +381,14 @@ class WorkerProcess:
 
 
 class ConcurrentWorkerProcess(WorkerProcess):
-    """A worker that runs several jobs at once (``NodePool``'s): ``jobs`` holds the runs
-    it is executing now. A Python one serves a Python service (``services.py``); Node.js
-    workers are ``NodeWorkerProcess``."""
+    """A worker that runs several jobs at once (``NodePool``'s), for the jobs of one
+    ``scope``. A Python one serves a Python service (``services.py``); Node.js workers
+    are ``NodeWorkerProcess``."""
 
     def __init__(self, *args: Any, scope: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.scope = scope
-        self.jobs: dict[str, Any] = {}
-        self.kill_reason: str | None = None
-        """Why the pool killed it, for the jobs that were running on it."""
+        self.sessions: set[str] = set()
+        """Sessions whose spawn node this worker serves: kept while one lives (inject)."""
         self.typescript = False
         """Whether it was given esbuild (can load ``.ts`` files)."""
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} #{self.id} pid={self.pid} jobs={len(self.jobs)}>"

@@ -1,4 +1,5 @@
-"""``RayExecutor``: Python jobs run on warm Ray actors (``ray_actor.py``), placed by Ray.
+"""``RayExecutor``: Python jobs run on warm Ray actors (``worker/ray_actor.py``), placed
+by Ray; an adapter of the job lifecycle (``lifecycle.py``), like the worker pools.
 
 Same contract as the ``WorkerPool``: one job at a time per actor, every message of a job
 reaches the handler in the order the block said it, requests (``run_block``,
@@ -26,12 +27,15 @@ import asyncio
 import contextlib
 import os
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import UsageError
 from ..states import OutcomeStatus
+from ..wire import names
+from ..wire.values import is_var_ref, var_key
 from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
-from .ray_job import JobRun, cause, refs_in
+from .lifecycle import Run, Runs
 from .ray_resources import actor_options
 
 __all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
@@ -50,6 +54,15 @@ def import_ray() -> Any:
     except ImportError:
         raise UsageError(RAY_MISSING) from None
     return ray
+
+
+def refs_in(values: Iterable[Any]) -> list[str]:
+    return [var_key(v) for v in values if is_var_ref(v)]
+
+
+def cause(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__
 
 
 def _signature(options: dict[str, Any]) -> tuple[Any, ...]:
@@ -104,6 +117,7 @@ class RayExecutor(Executor):
         self._start_lock: asyncio.Lock | None = None
         self._spawning: set[asyncio.Task[None]] = set()
         self._closing = False
+        self.runs: Runs[_Actor] = Runs(self, "Ray")
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -134,7 +148,7 @@ class RayExecutor(Executor):
             except ConnectionError as exc:
                 raise UsageError(f"cannot join the Ray cluster at {self.address}: {exc}") from exc
             self.started_ray = True
-        from .ray_actor import BlockActor
+        from ..worker.ray_actor import BlockActor
 
         self._ray = ray
         self._actor_class = ray.remote(BlockActor)
@@ -150,6 +164,7 @@ class RayExecutor(Executor):
                 waiter = group.waiters.popleft()
                 if not waiter.done():
                     waiter.set_exception(asyncio.CancelledError())
+        self.runs.close(_CLOSED)
         for actor in list(self._actors):
             self._kill(actor)
         self.refs.clear()
@@ -204,14 +219,51 @@ class RayExecutor(Executor):
                                         group_key=target)
         except WorkerLost as exc:
             return Outcome(OutcomeStatus.CRASHED, error=str(exc))
+        run = Run(job, handler, asyncio.get_running_loop().create_future())
+        self.runs.begin(run, actor)
         try:
-            outcome = await JobRun(self, actor, job, handler).run()
+            await self._pump(actor, run)
         except asyncio.CancelledError:
-            self._kill(actor)
+            await self.runs.cancel(run, lambda: self._kill(actor))
             raise
-        if actor.alive:
-            self._release(actor)
-        return outcome
+        return run.future.result()
+
+    async def _pump(self, actor: _Actor, run: Run) -> None:
+        """Start the job on its actor and route what it says until the job ended (the
+        actor's channel is a long poll, ``worker/ray_actor.py``)."""
+        job = run.job
+        refs = {k: self.refs[k] for k in refs_in(job.inputs.values())
+                if k in self.refs and k not in actor.keys}
+        pending = actor.handle.run.remote(job.wire(), refs, self.poll_seconds)
+        actor.keys.update(refs)
+        while not run.future.done():
+            try:
+                messages, made = await pending
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.runs.crash(actor, f"the Ray actor running node {job.node_id} died: "
+                                       f"{cause(exc)}")
+                self.drop(actor)
+                return
+            self.refs.update(made)
+            actor.keys.update(made)
+            actor.owned.update(made)
+            for message in messages:
+                self.runs.route(actor, message)
+            if not run.future.done():
+                pending = actor.handle.poll.remote(self.poll_seconds)
+
+    # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------
+
+    def made(self, actor: _Actor, values: Iterable[Any]) -> None:
+        pass  # the refs of what an actor made come with its poll
+
+    def link(self, actor: _Actor, run: Run, message: dict[str, Any]) -> _Link:
+        return _Link(self, actor, message.get("request_id"))
+
+    def finished(self, actor: _Actor, run: Run) -> None:
+        self._release(actor)
 
     # -- actors -------------------------------------------------------------------------
 
@@ -302,6 +354,7 @@ class RayExecutor(Executor):
         if not actor.alive:
             return
         actor.alive = False
+        self.runs.crash(actor, "the Ray actor was stopped")
         group = self._groups[actor.group]
         group.count -= 1
         with contextlib.suppress(ValueError):
@@ -325,3 +378,40 @@ class RayExecutor(Executor):
 
 class WorkerLost(Exception):
     """The actor of a job died, or none could be started."""
+
+
+class _Link:
+    """A request of a job on an actor: the events of a ``RunBlock``'s job go to the actor
+    in order, with the refs of values it does not hold yet; then the response."""
+
+    def __init__(self, executor: RayExecutor, actor: _Actor, request_id: Any):
+        self.executor = executor
+        self.actor = actor
+        self.request_id = request_id
+        self.tail: asyncio.Task[None] | None = None
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.tail = asyncio.get_running_loop().create_task(self._send(self.tail, event))
+
+    async def _send(self, before: asyncio.Task[None] | None, event: dict[str, Any]) -> None:
+        if before is not None:
+            with contextlib.suppress(Exception):
+                await before
+        values: list[Any] = [event.get("output")]
+        values.extend((event.get("outputs") or {}).values())
+        values.extend((event.get("result") or {}).values())
+        refs = {k: self.executor.refs[k] for k in refs_in(values)
+                if k in self.executor.refs and k not in self.actor.keys}
+        self.actor.keys.update(refs)
+        message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
+                   "event": event}
+        await self.actor.handle.deliver.remote(message, refs)
+
+    async def reply(self, message: dict[str, Any]) -> None:
+        if self.tail is not None:
+            with contextlib.suppress(Exception):
+                await self.tail
+        await self.actor.handle.deliver.remote(message)
+
+    def close(self) -> None:
+        pass

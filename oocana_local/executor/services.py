@@ -72,7 +72,7 @@ class _PythonServicePool(NodePool):
     def _new_process(self, scope: str) -> ConcurrentWorkerProcess:
         assert self._loop is not None
         return ConcurrentWorkerProcess(self._loop, env=worker_env(self.env),
-                                       on_message=self._on_message, on_output=self._on_output,
+                                       on_message=self.runs.route, on_output=self.runs.output,
                                        on_exit=self._on_exit, scope=scope)
 
 
@@ -222,10 +222,5 @@ class ServiceExecutor(Executor):
 
 
 async def _stop(instance: _Instance) -> None:
-    """Stop a service's worker and wait for it (the pool itself is dropped)."""
-    workers = instance.workers
-    for worker in workers:
-        worker.kill()
-    exits = [w.exited for w in workers if not w.exited.done()]
-    if exits:
-        await asyncio.wait(exits, timeout=5.0)
+    """Stop a service's worker: its pool closes (and is dropped)."""
+    await instance.pool.close()

@@ -3,7 +3,10 @@
 ``sys.stdout`` and ``sys.stderr`` become line-buffering writers and the root logger gets a
 handler, so ``print``, direct writes and ``logging`` all land in the block's log, from any
 thread. A worker runs one job at a time, so the current job is a process global; output
-after a job ended belongs to the job that ran last. The calls of a service run at once,
+after a job ended belongs to the job that ran last. A thread that a job starts writes as
+that job, even once the job ended or another began (``Thread.start`` carries the job id),
+so a block's leftover threads never write into a later job's log (a thread pool's shared
+threads excepted: they write as the job running). The calls of a service run at once,
 each on a thread of its own (``begin_thread``): what such a thread writes belongs to its
 call. C-level writes to fd 1/2 bypass this
 and reach the engine through the worker's pipes, until a job holds a secret
@@ -25,6 +28,7 @@ from . import fd_capture
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
     import logging
+    from collections.abc import Callable
 
     from .channel import Channel
 
@@ -75,6 +79,7 @@ def begin(job_id: str) -> None:
     global _job_id
     flush()  # leftovers of a previous job's threads stay with that job
     _job_id = job_id
+    _thread.__dict__.pop("job_id", None)  # this thread runs jobs: it writes as the current one
     if _writers:
         if sys.stdout is not _writers[0]:
             sys.stdout = _writers[0]
@@ -113,6 +118,35 @@ def flush() -> None:
         fd_capture.drain()
     for writer in _writers:
         writer.flush_partial()
+        if _job_id is not None:  # what the job's own threads left unfinished
+            writer.flush_job(_job_id)
+
+
+_POOL_THREADS = "concurrent.futures.thread"
+
+
+def _carry_job(start: Callable[[threading.Thread], None]) -> Callable[[threading.Thread], None]:
+    """``Thread.start`` that makes the new thread write as the job that started it."""
+
+    def start_as_job(thread: threading.Thread) -> None:
+        job_id = getattr(_thread, "job_id", None) or _job_id
+        # A ThreadPoolExecutor's threads (asyncio.to_thread's too) serve whichever job
+        # submits work later, and the worker's own threads (``oocana-*``: fd pumps, calls)
+        # no job: they write as the job running then.
+        target = getattr(thread, "_target", None)
+        if job_id is not None and getattr(target, "__module__", None) != _POOL_THREADS \
+                and not thread.name.startswith("oocana-"):
+            body = thread.run
+
+            def run() -> None:
+                _thread.job_id = job_id
+                body()
+
+            thread.run = run  # type: ignore[method-assign]
+        start(thread)
+
+    start_as_job.carries_job = True  # type: ignore[attr-defined]
+    return start_as_job
 
 
 class _ByteWriter(io.RawIOBase):
@@ -253,4 +287,6 @@ def install(channel: Channel) -> None:
     stdout, stderr = LineWriter("stdout", 1), LineWriter("stderr", 2)
     _writers[:] = [stdout, stderr]
     sys.stdout, sys.stderr = stdout, stderr
+    if not getattr(threading.Thread.start, "carries_job", False):
+        threading.Thread.start = _carry_job(threading.Thread.start)  # type: ignore[method-assign, assignment]
     _install_logging()

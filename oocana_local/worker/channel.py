@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from ..redact import Redactor
 
-__all__ = ["Channel"]
+__all__ = ["Channel", "masked"]
 
 # What a block says, field by field, masked on its way out once a job held a secret.
 # Outputs and results travel unmasked (a downstream block needs the value; the engine
@@ -36,7 +36,8 @@ _SAID = {
 }
 
 
-def _masked(message: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+def masked(message: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """``message`` with what a block said (``_SAID``) masked by ``redactor``."""
     fields = _SAID.get(message.get("type"))  # type: ignore[arg-type]
     if not fields:
         return message
@@ -65,7 +66,7 @@ class Channel:
 
     def send(self, message: dict[str, Any]) -> None:
         if self.redactor:
-            message = _masked(message, self.redactor)
+            message = masked(message, self.redactor)
         payload = dumps(message, 5)
         head = header(check_size(len(payload)))  # too big: the block's call raises
         with self._send_lock:

@@ -87,7 +87,8 @@ class Worker:
         elif kind == names.RUN_BLOCK_EVENT:
             self.sink.deliver_event(message)
         elif kind == names.EXPORT:  # pickling can take long: keep the reader free
-            threading.Thread(target=self.export, args=(message,), daemon=True).start()
+            threading.Thread(target=self.export, args=(message,), name="oocana-export",
+                             daemon=True).start()
         elif kind == names.FREE:
             self.store.free(message.get("keys") or [])
         elif kind == names.SHUTDOWN:

@@ -67,6 +67,31 @@ def test_output_of_threads_and_c_level_writes(tmp_path: Path) -> None:
     assert rec.of("BlockLogJSON")[0]["json"] == {"k": [1, 2]}
 
 
+def test_a_thread_pool_kept_across_jobs_writes_as_the_job_that_uses_it(tmp_path: Path
+                                                                        ) -> None:
+    # Its threads start in the first job; the second job's work on them is the second's
+    # (a thread a job starts itself writes as that job, even later: test_lifecycle_rules).
+    code = """
+        import asyncio
+        from concurrent.futures import ThreadPoolExecutor
+        POOL = ThreadPoolExecutor(1)
+        async def main(inputs):
+            POOL.submit(print, f"pool {inputs['n']}").result()
+            await asyncio.to_thread(print, f"to_thread {inputs['n']}")
+            return {"out": inputs["n"]}
+    """
+
+    async def scenario(pool):
+        first, second = Recorder(), Recorder()
+        await pool.run(make_job(tmp_path, code, inputs={"n": 1}), first)
+        await pool.run(make_job(tmp_path, code, inputs={"n": 2}), second)
+        return first.logs, second.logs
+
+    first, second = with_pool(scenario, max_workers=1)
+    assert first == ["pool 1", "to_thread 1"]
+    assert second == ["pool 2", "to_thread 2"]
+
+
 def test_c_level_output_reaches_the_job(tmp_path: Path) -> None:
     async def scenario(pool):
         rec = Recorder()

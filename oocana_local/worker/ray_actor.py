@@ -26,10 +26,10 @@ from typing import Any
 
 from ..context import ValueStore
 from ..wire import names
-from ..worker import capture, hooks, loader
-from ..worker.channel import _masked
-from ..worker.job import JobRunner, user_traceback
-from ..worker.sink import SocketSink
+from . import capture, hooks, loader
+from .channel import masked
+from .job import JobRunner, user_traceback
+from .sink import SocketSink
 
 __all__ = ["BlockActor", "RayValueStore", "QueueChannel"]
 
@@ -83,7 +83,7 @@ class QueueChannel:
 
     def send(self, message: dict[str, Any]) -> None:
         if self.redactor:
-            message = _masked(message, self.redactor)
+            message = masked(message, self.redactor)
         with self._ready:
             self._messages.append(message)
             self._ready.notify_all()

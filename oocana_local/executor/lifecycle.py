@@ -1,0 +1,265 @@
+"""The life of a job on a worker, written once for every worker-backed executor.
+
+``WorkerPool`` (Python processes), ``NodePool`` (Node.js processes, and the worker of a
+service) and ``RayExecutor`` (Ray actors) are adapters: each decides which worker runs a
+job, how a worker is started and how to speak to it. What happens between a job's start
+and its end is here, the same for all of them:
+
+* ``Runs`` is the table of runs in flight, and ``Runs.route`` the one message router: a
+  job's events go to its handler, its requests are answered (``requests.py``) over the
+  adapter's ``Link``, its ``BlockFinished`` ends it.
+* finish: ``BlockFinished`` ends the job ``done`` with its result, or ``failed`` with the
+  error the block raised.
+* crash: a worker that dies ends every job running on it ``crashed``, with the cause (why
+  the engine stopped it, or how it exited) and the last lines it wrote to stderr.
+* timeout: ``Executor.run`` (``base.py``) cancels a job that runs too long.
+* cancel: the job's worker is stopped (its whole process group) and its exit awaited at
+  most ``CANCEL_WAIT`` seconds; other jobs on that worker end ``crashed`` saying why.
+* late output: what a job says after it finished (a thread or a callback it left behind)
+  still goes to that job's handler, for the last ``LATE_JOBS`` jobs the executor finished.
+  Output that names no job (written straight to a worker's stdout/stderr) goes to the
+  newest job running on that worker, or else to the job that finished on it last.
+* a handler that raises is reported to the event loop's exception handler, never fatal:
+  the job, its worker and the other jobs go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Generic, Protocol, TypeVar
+
+from ..states import OutcomeStatus
+from ..wire import names
+from ..wire.values import carried
+from .base import Job, JobHandler, Outcome
+from .requests import answer_request
+
+__all__ = ["Run", "Runs", "Link", "Adapter", "CANCEL_WAIT", "LATE_JOBS", "kill_groups",
+           "stop_processes"]
+
+CANCEL_WAIT = 5.0
+"""Seconds a cancelled job waits for its worker to be gone."""
+LATE_JOBS = 256
+"""Finished jobs whose late output is still delivered."""
+
+W = TypeVar("W", bound=Hashable)
+W_contra = TypeVar("W_contra", bound=Hashable, contravariant=True)
+
+
+class Run:
+    """One job handed to an executor: its handler, the future of its outcome, the worker
+    it runs on once placed, and the tasks (request answers) that die with it."""
+
+    __slots__ = ("job", "handler", "future", "worker", "tasks")
+
+    def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[Outcome]):
+        self.job = job
+        self.handler = handler
+        self.future = future
+        self.worker: Any = None
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def settle(self, outcome: Outcome) -> None:
+        if not self.future.done():
+            self.future.set_result(outcome)
+        for task in self.tasks:
+            task.cancel()
+
+
+class Link(Protocol):
+    """How one request of a job is answered on its worker."""
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """An event of the job a ``run_block`` request started, to the asking worker."""
+
+    async def reply(self, message: dict[str, Any]) -> None:
+        """The ``response`` (after every event emitted before it)."""
+
+    def close(self) -> None:
+        """The request is over (answered or cancelled)."""
+
+
+class Adapter(Protocol[W_contra]):
+    """What the lifecycle asks of an executor about its workers."""
+
+    def made(self, worker: W_contra, values: Iterable[Any]) -> None:
+        """These values (var references among them) are now held by ``worker``."""
+
+    def link(self, worker: W_contra, run: Run, message: dict[str, Any]) -> Link:
+        """How to answer ``message``, a request of ``run``."""
+
+    def finished(self, worker: W_contra, run: Run) -> None:
+        """``run`` ended by itself (its outcome is set): the worker may take more."""
+
+
+class Runs(Generic[W]):
+    """The runs in flight of one executor, and the rules of their lives."""
+
+    def __init__(self, adapter: Adapter[W], label: str):
+        self._adapter = adapter
+        self.label = label
+        """``Python``, ``Node.js``, ``Ray``: how a worker is named in errors."""
+        self._live: dict[Any, Run] = {}  # job id -> run, in start order
+        self._late: OrderedDict[Any, Run] = OrderedDict()
+        self._last: dict[W, Run] = {}  # the run that finished last on each worker
+        self._stopped: dict[W, str] = {}  # why the engine stopped a worker
+
+    # -- the table ----------------------------------------------------------------------------
+
+    def begin(self, run: Run, worker: W) -> None:
+        """``run`` is placed on ``worker``: from now on its messages reach it."""
+        run.worker = worker
+        self._live[run.job.job_id] = run
+
+    def on(self, worker: W) -> list[Run]:
+        """The runs in flight on ``worker``, oldest first."""
+        return [run for run in self._live.values() if run.worker is worker]
+
+    def live(self, run: Run) -> bool:
+        return self._live.get(run.job.job_id) is run
+
+    def end(self, run: Run, outcome: Outcome) -> None:
+        """End ``run`` with ``outcome`` (e.g. it could not be sent to its worker)."""
+        if self._live.get(run.job.job_id) is run:
+            del self._live[run.job.job_id]
+        run.settle(outcome)
+
+    def close(self, error: str) -> None:
+        """The executor closes: every run in flight ends ``cancelled``."""
+        runs = list(self._live.values())
+        self._live.clear()
+        for run in runs:
+            run.settle(Outcome(OutcomeStatus.CANCELLED, error=error))
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def route(self, worker: W, message: dict[str, Any]) -> None:
+        """One message from ``worker``, to where it belongs."""
+        kind = message.get("type")
+        job_id = message.get("job_id")
+        run = self._live.get(job_id)
+        if run is not None and run.worker is not worker:
+            run = None
+        if kind == names.BLOCK_FINISHED:
+            if run is not None:
+                self._finish(worker, run, message)
+            return
+        if kind == names.BLOCK_REQUEST:
+            if run is None:
+                return  # a finished job's leftover thread: nobody can answer it
+            if message.get("action") == names.RUN_BLOCK:  # inputs the caller now holds
+                self._adapter.made(worker, carried(message))
+            task = asyncio.get_running_loop().create_task(self._answer(worker, run, message))
+            run.tasks.add(task)
+            task.add_done_callback(run.tasks.discard)
+            return
+        if run is None:
+            run = self._late.get(job_id)
+            if run is None or run.worker is not worker:
+                return
+        if kind == names.BLOCK_OUTPUT or kind == names.BLOCK_OUTPUTS:
+            self._adapter.made(worker, carried(message))
+        self.deliver(run, message)
+
+    def output(self, worker: W, line: str, stdio: str) -> None:
+        """A line the worker wrote to its own stdout/stderr, which names no job."""
+        running = self.on(worker)
+        run = running[-1] if running else self._last.get(worker)
+        if run is not None:
+            self.deliver(run, {"type": names.BLOCK_LOG, "job_id": run.job.job_id,
+                               "log": line, "stdio": stdio})
+
+    @staticmethod
+    def deliver(run: Run, message: dict[str, Any]) -> None:
+        """``handler.on_event(message)``; a handler that raises is reported, never fatal."""
+        try:
+            run.handler.on_event(message)
+        except Exception as exc:
+            asyncio.get_running_loop().call_exception_handler({
+                "message": f"oocana-local: the handler of job {run.job.job_id} failed on "
+                           f"{message.get('type')!r}", "exception": exc})
+
+    def _finish(self, worker: W, run: Run, message: dict[str, Any]) -> None:
+        job_id = run.job.job_id
+        del self._live[job_id]
+        self._late[job_id] = run
+        while len(self._late) > LATE_JOBS:
+            self._late.popitem(last=False)
+        self._last[worker] = run
+        result = message.get("result")
+        if result:
+            self._adapter.made(worker, result.values())
+        error = message.get("error")
+        if error is not None:
+            run.settle(Outcome(OutcomeStatus.FAILED, error=error))
+        else:
+            run.settle(Outcome(OutcomeStatus.DONE, result=result))
+        self._adapter.finished(worker, run)
+
+    async def _answer(self, worker: W, run: Run, message: dict[str, Any]) -> None:
+        link = self._adapter.link(worker, run, message)
+        try:
+            reply = await answer_request(run.handler, message, link.emit)
+            await link.reply(reply)
+        finally:
+            link.close()
+
+    # -- the end of a worker ------------------------------------------------------------------
+
+    def crash(self, worker: W, cause: str, tail: Iterable[str] = ()) -> None:
+        """``worker`` is gone: its runs end ``crashed`` with why (the engine's reason for
+        stopping it, else ``cause``) and ``tail``, the last lines it wrote to stderr."""
+        self._last.pop(worker, None)
+        error = self._stopped.pop(worker, None) or cause
+        lines = list(tail)
+        if lines:
+            error += "\n" + "\n".join(lines)
+        for run in self.on(worker):
+            self.end(run, Outcome(OutcomeStatus.CRASHED, error=error))
+
+    async def cancel(self, run: Run, stop: Callable[[], None],
+                     exited: asyncio.Future[Any] | None = None) -> None:
+        """The awaiting task of ``run`` was cancelled: stop its worker (``stop``) and wait
+        at most ``CANCEL_WAIT`` for ``exited``. A run not started yet has nothing to stop."""
+        for task in run.tasks:
+            task.cancel()
+        worker = run.worker
+        if worker is None or not self.live(run):
+            return
+        del self._live[run.job.job_id]
+        if self.on(worker):
+            self._stopped[worker] = (
+                f"the {self.label} worker was stopped because another job on it "
+                f"(node {run.job.node_id!r}) was cancelled (timeout or Ctrl-C)")
+        stop()
+        if exited is not None:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(exited), CANCEL_WAIT)
+
+
+class _Process(Protocol):
+    exited: asyncio.Future[int]
+
+    def kill(self) -> None: ...
+
+
+async def stop_processes(processes: Iterable[_Process], timeout: float = 1.0) -> None:
+    """Kill worker processes (their process groups) and wait for them, boundedly."""
+    processes = list(processes)
+    for process in processes:
+        process.kill()
+    exits = [p.exited for p in processes if not p.exited.done()]
+    if exits:
+        await asyncio.wait(exits, timeout=timeout)
+
+
+def kill_groups(pids: set[int]) -> None:
+    """Finalizer of a pool: no worker outlives the engine."""
+    for pid in list(pids):
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
