@@ -82,9 +82,15 @@ def test_cancelling_a_job_kills_its_worker_and_children(tmp_path: Path) -> None:
 
 def test_timeout_through_wait_for(tmp_path: Path) -> None:
     async def scenario(pool):
-        job = make_job(tmp_path, "import time\ndef main():\n    time.sleep(30)\n")
+        started = tmp_path / "started"
+        job = make_job(tmp_path, "import pathlib, time\ndef main():\n"
+                                 f"    pathlib.Path({str(started)!r}).touch()\n"
+                                 "    time.sleep(30)\n")
+        run = asyncio.ensure_future(pool.run(job, Recorder()))
+        while not started.exists():  # the job runs in its worker (however slow its start)
+            await asyncio.sleep(0.02)
         with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(pool.run(job, Recorder()), 0.5)
+            await asyncio.wait_for(run, 0.2)
         return [w.pid for w in pool.workers]
 
     assert with_pool(scenario) == []  # killed and not replaced until a job needs one
