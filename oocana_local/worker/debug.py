@@ -94,7 +94,7 @@ def _skipped_breakpoint(*args: Any, **kwargs: Any) -> None:
     warning = (f"breakpoint() at {where} was skipped: blocks run in worker processes "
                "without a terminal; run with --debug (oocana-local run PATH --debug) and "
                "attach a debugger to stop there")
-    from .hooks import current_context
+    from .running import current_context
 
     context = current_context()
     try:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
+
+from .running import current_context, enter, leave
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
@@ -27,35 +28,13 @@ __all__ = ["install", "job_started", "job_ended", "current_context", "MPL_BACKEN
 
 MPL_BACKEND = "module://oocana_local.worker.mpl_backend"
 
-_context: Any = None
-_thread = threading.local()  # context: the call a service's call thread runs
-_calls = 0  # service calls running on their own threads
-_calls_lock = threading.Lock()
-
-
-def current_context() -> Any:
-    """The Context of the job running (or that ran last) in this worker, or None; on a
-    service call's thread, that call's."""
-    return getattr(_thread, "context", None) or _context
-
-
 def job_started(context: Any, threaded: bool = False) -> None:
-    global _context, _calls
-    _context = context
-    if threaded:
-        _thread.context = context
-        with _calls_lock:
-            _calls += 1
+    enter(context, threaded)
 
 
 def job_ended(threaded: bool = False) -> None:
-    global _calls
-    if threaded:
-        _thread.context = None
-        with _calls_lock:
-            _calls -= 1
-            if _calls:  # figures of the calls still running stay open
-                return
+    if leave(threaded):  # figures of the service calls still running stay open
+        return
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .hooks import current_context
+from .running import current_context
 
 __all__ = ["install"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..context.preview_plotly import figure_html
-from .hooks import current_context
+from .running import current_context
 
 __all__ = ["install", "RENDERER"]
 

@@ -22,7 +22,7 @@ from matplotlib.backend_bases import FigureManagerBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from ..context.preview_media import data_url, figure_png
-from .hooks import current_context
+from .running import current_context
 
 __all__ = ["FigureCanvas", "FigureManager", "show"]
 
