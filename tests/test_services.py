@@ -371,12 +371,16 @@ def test_what_concurrent_python_calls_print_stays_with_each_call(engine):
 
 
 @pytest.mark.parametrize("name", ["started_early", "started_early_py"])
-def test_cli_start_at_session_start_starts_the_service_before_its_first_call(tmp_path, name):
+@pytest.mark.parametrize("cache", [[], ["--use-cache", "--cache-dir", "{tmp}/cache"]],
+                         ids=["plain", "use-cache"])
+def test_cli_start_at_session_start_starts_the_service_before_its_first_call(tmp_path, name,
+                                                                             cache):
     # `seen` waits for the mark the service's start writes; only after it is the service
     # called. A service started by its first call would never write it: `seen` would fail.
-    # Node.js (gate) and Python (early).
+    # Node.js (gate) and Python (early); with the node cache too (it wraps the executors).
+    cache = [arg.format(tmp=tmp_path) for arg in cache]
     proc = subprocess.run(
-        cli("run", str(flow(name)), "--json", "--search-paths", SEARCH[0]),
+        cli("run", str(flow(name)), "--json", "--search-paths", SEARCH[0], *cache),
         cwd=REPO, env={**cli_env(), "SVC_MARKS": str(tmp_path)}, capture_output=True,
         text=True, timeout=RUN_TIMEOUT)
     summary = json.loads(proc.stdout)

@@ -103,6 +103,11 @@ class Executor(abc.ABC):
         """Whether every one of these var values is still held somewhere."""
         return not keys
 
+    def prestart(self, job: Job) -> None:
+        """Start a service before its first call (``start_at``; ``runtime/prestart.py``).
+        Only the service executor (and what wraps it) does anything."""
+        return None
+
     async def session_ended(self, session_id: str) -> None:
         """A run's session is over: what lived as long as it (services, the processes of
         its ``spawn: true`` nodes) may go. Nothing by default; the run calls it once, after

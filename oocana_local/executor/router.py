@@ -82,7 +82,8 @@ class ExecutorRouter(Executor):
     def prestart(self, job: Job) -> None:
         """Start a service before its first call (``start_at``; ``runtime/prestart.py``)."""
         services = self.executor_for("service")
-        services.prestart(job)  # type: ignore[union-attr]
+        if services is not None:
+            services.prestart(job)
 
     async def session_ended(self, session_id: str) -> None:
         """A run's session is over: stop the services that live as long as it, and let

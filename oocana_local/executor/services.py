@@ -116,9 +116,10 @@ class ServiceExecutor(Executor):
 
     @staticmethod
     def key_of(job: Job) -> tuple[str, str | None]:
-        service: dict[str, Any] = job.spec.service or {}
-        scope = None if service.get("stop_at") in _GLOBAL else job.session_id
-        return str(service.get("key") or service.get("dir")), scope
+        service = job.spec.service
+        assert service is not None  # the router sends only service jobs here
+        scope = None if service.stop_at in _GLOBAL else job.session_id
+        return service.key, scope
 
     def running(self) -> list[tuple[str, str | None]]:
         """The services alive now, as (service key, session id or None for global)."""
@@ -148,14 +149,14 @@ class ServiceExecutor(Executor):
 
     def _enter(self, job: Job) -> tuple[tuple[str, str | None], _Instance]:
         """The instance that runs ``job`` (made if none), counted busy for it."""
-        service: dict[str, Any] = job.spec.service or {}
+        service = job.spec.service
+        assert service is not None
         key = self.key_of(job)
         instance = self._instances.get(key)
         if instance is None:
             instance = self._instances[key] = _Instance(
                 _pool_for(job, key, self.env),
-                stop_at=str(service.get("stop_at") or "session_end"),
-                keep_alive=float(service.get("keep_alive") or 0.0))
+                stop_at=service.stop_at, keep_alive=service.keep_alive)
         if instance.idle is not None:
             instance.idle.cancel()
             instance.idle = None

@@ -117,7 +117,7 @@ def _function(block: TaskBlock, entry: Path, source: str, problems: list[Problem
                  re.MULTILINE):
         return  # CommonJS (TypeScript's `export =` too): its exports are known when it runs
     service = block.service is not None
-    wanted = block.service["function"] if block.service else block.options.get("function")
+    wanted = block.service.function if block.service else block.options.get("function")
     field = "executor.function" if service else "executor.options.function"
     params = "service" if service else "params, context"
     names = set(re.findall(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._dataclass import lazy_dataclass as dataclass
+from ..wire.job import ServiceSpec
 
 
 class _Missing:
@@ -144,7 +145,7 @@ class TaskBlock:
     location: Location | None = None
     options: dict[str, Any] = field(default_factory=dict)
     """``executor.options`` as written."""
-    service: dict[str, Any] | None = None
+    service: ServiceSpec | None = None
     """For a block of a service (``manifest/services.py``): where the service is, its
     entry, function, lifetime and this block's name; None for every other block."""
 

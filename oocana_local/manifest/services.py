@@ -13,6 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from ..wire.job import ServiceSpec
 from . import build
 from .finder import Finder, not_found
 from .packages import Packages
@@ -96,10 +97,10 @@ def read_service(path: Path, package: PackageInfo | None
                                          problems),
             path=path, entry=entry, function=function, package=package,
             location=doc.location(here),
-            service={"key": key, "name": service_dir.name, "dir": str(service_dir),
-                     "entry": entry, "function": function, "block": item.name,
-                     "stop_at": stop_at, "keep_alive": float(keep_alive),
-                     "start_at": start_at})
+            service=ServiceSpec(key=key, name=service_dir.name, dir=str(service_dir),
+                                entry=entry, function=function, block=item.name,
+                                stop_at=stop_at, keep_alive=float(keep_alive),
+                                start_at=start_at))
     if name == "nodejs" and entry_found and blocks:  # syntax, function, npm packages
         from .node_blocks import validate_node_block
 

@@ -56,6 +56,9 @@ class CachingExecutor(Executor):
     async def free(self, keys: list[str]) -> None:
         await self.inner.free(keys)
 
+    def prestart(self, job: Job) -> None:
+        self.inner.prestart(job)
+
     async def session_ended(self, session_id: str) -> None:
         await self.inner.session_ended(session_id)
 

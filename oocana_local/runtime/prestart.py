@@ -40,17 +40,15 @@ def _service_blocks(flow: Flow, seen: set[int]) -> Iterator[tuple[Flow, TaskBloc
 
 def prestart_services(session: Session, flow: Flow, executor: Any) -> int:
     """Ask ``executor`` to start the early services ``flow`` may call; how many."""
-    start = getattr(executor, "prestart", None)
-    if start is None:
-        return 0
     started: set[str] = set()
     for owner, block in _service_blocks(flow, set()):
-        service = dict(block.service or {})
-        if service.get("start_at") not in _EARLY or service["key"] in started:
+        service = block.service
+        if service is None or service.start_at not in _EARLY or service.key in started:
             continue
-        started.add(service["key"])
-        service["block"] = None  # no call: the worker only runs function(service)
-        spec = job_spec(session, owner, dataclasses.replace(block, service=service),
-                        node_id=f"service::{service['name']}", inputs_def={}, outputs_def={})
-        start(spec.job(session.new_job_id(), [], {}))
+        started.add(service.key)
+        # No call: the worker only runs function(service).
+        early = dataclasses.replace(block, service=dataclasses.replace(service, block=None))
+        spec = job_spec(session, owner, early, node_id=f"service::{service.name}",
+                        inputs_def={}, outputs_def={})
+        executor.prestart(spec.job(session.new_job_id(), [], {}))
     return len(started)

@@ -78,7 +78,7 @@ def block_as_flow(block: TaskBlock) -> Flow:
     """A one-node flow around a block, so one scheduler runs both (flow inputs = block inputs)."""
     path = block.path or (block.dir / "block.oo.yaml")
     # The block's folder names its one node; a service's block, its own name.
-    node_id = block.service["block"] if block.service else (block.dir.name or "block")
+    node_id = (block.service.block if block.service else None) or block.dir.name or "block"
     node = TaskNode(
         node_id=node_id, block=block,
         inputs_from=[InputFrom(handle=h, from_flow=[FromFlow(h)]) for h in block.inputs_def],

@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 
 from .values import CREDENTIAL_TYPE, SECRET_TYPE
 
-__all__ = ["JobSpec", "Job", "WireJob", "InjectTarget", "secret_handles"]
+__all__ = ["JobSpec", "Job", "WireJob", "InjectTarget", "ServiceSpec", "secret_handles"]
 
 Stacks = list[dict[str, str]]
 
@@ -84,6 +84,31 @@ class InjectTarget:
     an injected job: no process means X has not run, or its process is gone."""
 
 
+@dataclass(slots=True, frozen=True)
+class ServiceSpec:
+    """The service a service block's job runs in (``manifest/services.py`` reads it from
+    ``service.oo.yaml``, with every default given there once)."""
+
+    key: str
+    """The service instance's identity (a hash of its folder)."""
+    name: str
+    dir: str
+    entry: str
+    function: str
+    block: str | None
+    """The block this job calls; None for the job that only starts the service
+    (``start_at``)."""
+    stop_at: str = "session_end"
+    keep_alive: float = 0.0
+    start_at: str = "block_start"
+
+    def wire(self) -> dict[str, Any]:
+        """What a worker receives as ``job["service"]``."""
+        return {"key": self.key, "name": self.name, "dir": self.dir, "entry": self.entry,
+                "function": self.function, "block": self.block, "stop_at": self.stop_at,
+                "keep_alive": self.keep_alive, "start_at": self.start_at}
+
+
 @dataclass(slots=True)
 class JobSpec:
     """One block as one node (or one ``run_block`` call) of one session runs it."""
@@ -121,7 +146,7 @@ class JobSpec:
     """Seconds; the executor ends a job that runs longer with a ``timeout`` outcome."""
     cache_identity: dict[str, Any] | None = None
     """What the node cache keys an inline block on (its executor fields)."""
-    service: dict[str, Any] | None = None
+    service: ServiceSpec | None = None
     """A service block's job: the service (folder, entry, function, lifetime) and the
     block's name (``manifest/services.py``); the router sends it to the service's worker."""
     resources: dict[str, Any] | None = None
@@ -149,7 +174,7 @@ class JobSpec:
                 "package_dir": self.package_dir, "env": self.env,
             }
             if self.service is not None:
-                self._wire["service"] = self.service
+                self._wire["service"] = self.service.wire()
         return self._wire
 
 

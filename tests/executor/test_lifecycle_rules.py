@@ -18,6 +18,7 @@ from oocana_local.executor.base import Executor, Job
 from oocana_local.executor.node_pool import NodePool
 from oocana_local.executor.pool import WorkerPool
 from oocana_local.executor.services import ServiceExecutor
+from oocana_local.wire.job import ServiceSpec
 
 KINDS = ["python", "nodejs", "service", "ray"]  # "ray" starts the session's Ray runtime
 
@@ -91,10 +92,9 @@ def _job(kind: str, folder: Path, block: str, inputs: dict[str, Any],
         spec = dataclasses.replace(job.spec, executor="nodejs")
     elif kind == "service":
         job = make_job(folder, SERVICE, function="main", inputs=inputs)
-        spec = dataclasses.replace(job.spec, service={
-            "key": f"lifecycle-{folder.name}", "name": "rules", "dir": str(folder),
-            "entry": "main.py", "function": "main", "block": block,
-            "stop_at": "session_end", "keep_alive": 0.0, "start_at": "block_start"})
+        spec = dataclasses.replace(job.spec, service=ServiceSpec(
+            key=f"lifecycle-{folder.name}", name="rules", dir=str(folder), entry="main.py",
+            function="main", block=block))
     else:
         job = make_job(folder, PYTHON, function=block, inputs=inputs)
         spec = job.spec
