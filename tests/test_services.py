@@ -142,8 +142,9 @@ def test_session_service_state_calls_and_events(engine):
     assert again.outputs["first_pid"] != pid and wait_gone(pid)
 
 
-def test_block_end_service_restarts_after_keep_alive(engine):
-    result = engine.run(flow("block_end"))
+@pytest.mark.parametrize("lang", ["", "node_"], ids=["python", "nodejs"])
+def test_block_end_service_restarts_after_keep_alive(engine, lang):
+    result = engine.run(flow(f"{lang}block_end"))
     assert result.ok, result.error
     assert result.outputs["again"] == 2  # back to back: one instance
     assert result.outputs["later"] == 2  # after the pause: fresh (4 if it had lived on)
@@ -151,20 +152,22 @@ def test_block_end_service_restarts_after_keep_alive(engine):
     assert wait_gone(result.outputs["pid_a"])
 
 
-def test_app_end_service_lives_with_the_engine_and_restarts_after_a_crash():
+@pytest.mark.parametrize("lang", ["", "node_"], ids=["python", "nodejs"])
+def test_app_end_service_lives_with_the_engine_and_restarts_after_a_crash(lang):
     engine = oocana_local.Engine(search_paths=SEARCH)
     try:
-        first = engine.run(flow("forever"))
-        second = engine.run(flow("forever"))
+        first = engine.run(flow(f"{lang}forever"))
+        second = engine.run(flow(f"{lang}forever"))
         assert (first.outputs["total"], second.outputs["total"]) == (1, 2)
         pid = first.outputs["pid"]
         assert second.outputs["pid"] == pid and is_alive(pid)
-        crash = engine.run(flow("crash"))
+        crash = engine.run(flow(f"{lang}crash"))
         assert crash.status == "failed" and crash.nodes["boom"] == "crashed"
         assert "exit code 3" in crash.error
         assert wait_gone(pid)
-        restarted = engine.run(flow("forever"))
-        assert restarted.ok and restarted.outputs["total"] == 1
+        restarted = engine.run(flow(f"{lang}forever"))
+        assert restarted.ok, restarted.error
+        assert restarted.outputs["total"] == 1  # a fresh instance
         new_pid = restarted.outputs["pid"]
         assert new_pid != pid and is_alive(new_pid)
     finally:
@@ -389,37 +392,6 @@ def test_cli_start_at_session_start_starts_the_service_before_its_first_call(tmp
     assert len(marks) == 1  # started once: the call met the instance the run started
     assert summary["outputs"]["marked_pid"] == summary["outputs"]["call_pid"]
     assert wait_gone(summary["outputs"]["call_pid"])
-
-
-def test_node_block_end_service_restarts_after_keep_alive(engine):
-    result = engine.run(flow("node_block_end"))
-    assert result.ok, result.error
-    assert result.outputs["again"] == 2  # back to back: one instance
-    assert result.outputs["later"] == 2  # after the pause: fresh (4 if it had lived on)
-    assert result.outputs["pid_a"] != result.outputs["pid_c"]
-    assert wait_gone(result.outputs["pid_a"])
-
-
-def test_node_service_crash_fails_the_call_and_the_next_call_restarts_it():
-    engine = oocana_local.Engine(search_paths=SEARCH)
-    try:
-        first = engine.run(flow("node_forever"))
-        second = engine.run(flow("node_forever"))
-        assert (first.outputs["total"], second.outputs["total"]) == (1, 2)  # app_end
-        pid = first.outputs["pid"]
-        assert second.outputs["pid"] == pid
-        crash = engine.run(flow("node_crash"))
-        assert crash.status == "failed" and crash.nodes["boom"] == "crashed"
-        assert "exit code 3" in crash.error
-        assert wait_gone(pid)
-        restarted = engine.run(flow("node_forever"))
-        assert restarted.ok, restarted.error
-        assert restarted.outputs["total"] == 1  # a fresh instance
-        new_pid = restarted.outputs["pid"]
-        assert new_pid != pid and is_alive(new_pid)
-    finally:
-        engine.close()
-    assert wait_gone(new_pid)
 
 
 def test_cli_ctrl_c_leaves_no_node_service_process(tmp_path):
