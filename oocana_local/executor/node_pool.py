@@ -29,54 +29,25 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import WorkerError
-from ..node_tools import ensure_esbuild, find_esbuild, node_binary
+from ..node_tools import ensure_esbuild, find_esbuild, node_binary, tools_dir
 from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.values import SECRET_PLACEHOLDER, is_var_ref, var_key
 from .base import Executor, Job, JobHandler, Outcome, injection_gone
 from .lifecycle import Run, Runs, kill_groups, stop_processes
-from .node_process import ESBUILD_ENV, NodeWorkerProcess
+from .node_process import NodeWorkerProcess
 from .process import WorkerProcess, describe_exit
 
 __all__ = ["NodePool"]
 
 _TS = (".ts", ".mts", ".tsx")
-
-
 _SPAWN = "\0spawn\0"
+_PLACEHOLDER = SECRET_PLACEHOLDER.encode()
 
 
 def _spawn_scope(session_id: str, spawn_key: str) -> str:
     """The worker of a ``spawn: true`` node in one session."""
     return f"{session_id}{_SPAWN}{spawn_key}"
-
-
-def _needs_typescript(job: Job) -> bool:
-    return job.spec.source is not None or (job.spec.entry or "").endswith(_TS)
-
-
-_PLACEHOLDER = SECRET_PLACEHOLDER.encode()
-
-
-def _with_secrets(job: Job, handler: JobHandler) -> bytes:
-    """The job's ``run`` message as sent, with ``${{OO_SECRET:...}}`` placeholders and
-    ``oomol/secret`` / credential inputs resolved here (the Node worker has no resolver of
-    its own). A pickle holds each string as its UTF-8 bytes, so one scan of the message
-    finds a placeholder where a walk of a 1 MB list took longer than pickling it."""
-    wire = job.wire()
-    message = {"type": names.RUN, "job": wire}
-    body = NodeWorkerProcess.encode(message)
-    if not job.inputs or not (wire["secret_handles"] or _PLACEHOLDER in body):
-        return body
-    from ..secrets import resolve_inputs
-
-    spec = job.spec
-    wire["inputs"], secrets = resolve_inputs(job.inputs, spec.inputs_def,
-                                             spec.inputs_def_patch, spec.secrets_file)
-    if secrets:  # the engine masks them in every record of the run
-        handler.on_event({"type": names.BLOCK_SECRETS, "job_id": job.job_id,
-                          "values": secrets})
-    return NodeWorkerProcess.encode(message)
 
 
 class NodePool(Executor):
@@ -92,9 +63,8 @@ class NodePool(Executor):
         self._pinned: set[WorkerProcess] = set()
         """Spawn workers whose session lives: nodes may still inject into them."""
         self._idle_timers: dict[WorkerProcess, asyncio.TimerHandle] = {}
-        self._node = False  # found once
-        self._esbuild: str | None = None
-        self._esbuild_lock: asyncio.Lock | None = None
+        self._node = self._esbuild = False  # found (or installed) once
+        self._installing = asyncio.Lock()
         self._pids: set[int] = set()
         self._closing = False
         self.runs: Runs[WorkerProcess] = Runs(self, self.label)
@@ -116,32 +86,48 @@ class NodePool(Executor):
         return f"the {self.label} worker pool was closed"
 
     async def _prepare(self, job: Job) -> None:
-        """What must be there before the job can run: node, and esbuild for TypeScript."""
+        """What must be there before the job can run: node, and esbuild for TypeScript
+        (installed by npm before the first TypeScript job on a machine without it)."""
         if not self._node:
             node_binary()
             self._node = True
-        if _needs_typescript(job):
-            await self._ensure_esbuild()
+        if not self._esbuild and (job.spec.source is not None
+                                  or (job.spec.entry or "").endswith(_TS)):
+            async with self._installing:
+                if not self._esbuild:
+                    await asyncio.to_thread(ensure_esbuild)
+                    self._esbuild = True
 
     def _wire(self, job: Job, handler: JobHandler) -> dict[str, Any] | bytes:
-        """The ``run`` message, or its encoded frame body."""
-        return _with_secrets(job, handler)
+        """The ``run`` message (here its frame body), with ``${{OO_SECRET:...}}``
+        placeholders and ``oomol/secret`` / credential inputs resolved (the Node worker
+        has no resolver of its own). A pickle holds each string as its UTF-8 bytes, so one
+        scan finds a placeholder where a walk of a 1 MB list took longer than pickling."""
+        wire = job.wire()
+        message = {"type": names.RUN, "job": wire}
+        body = NodeWorkerProcess.encode(message)
+        if not job.inputs or not (wire["secret_handles"] or _PLACEHOLDER in body):
+            return body
+        from ..secrets import resolve_inputs
+
+        spec = job.spec
+        wire["inputs"], secrets = resolve_inputs(job.inputs, spec.inputs_def,
+                                                 spec.inputs_def_patch, spec.secrets_file)
+        if secrets:  # the engine masks them in every record of the run
+            handler.on_event({"type": names.BLOCK_SECRETS, "job_id": job.job_id,
+                              "values": secrets})
+        return NodeWorkerProcess.encode(message)
 
     def _new_process(self) -> WorkerProcess:
         assert self._loop is not None
         env = dict(os.environ)
         env.update(self.env)
-        if self._esbuild is None:
-            found = find_esbuild()
-            self._esbuild = str(found) if found else None
-        if self._esbuild:
-            env[ESBUILD_ENV] = self._esbuild
+        # Where esbuild is, or will be once a TypeScript job installed it: a worker loads
+        # it on its first .ts file, so one started before that can load TypeScript too.
+        env["OOCANA_LOCAL_ESBUILD"] = str(find_esbuild() or tools_dir() / "node_modules"
+                                          / "esbuild")
         return NodeWorkerProcess(self._loop, env=env, on_message=self.runs.route,
                                  on_output=self.runs.output, on_exit=self._on_exit)
-
-    def _can_run(self, worker: WorkerProcess, job: Job) -> bool:
-        """A worker started before esbuild was installed cannot load TypeScript."""
-        return not _needs_typescript(job) or getattr(worker, "typescript", False)
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -159,11 +145,6 @@ class NodePool(Executor):
             found = self._workers.get(self._scope(job))
             if found is None or not found.alive:
                 return injection_gone(job)
-            if not self._can_run(found, job):
-                return Outcome(OutcomeStatus.FAILED, error=(
-                    f"node {job.node_id!r} is TypeScript, but the process of node "
-                    f"{job.spec.inject.node_id!r} it runs in (inject) was started before "
-                    "the TypeScript compiler was installed; run the flow again"))
         try:
             worker = self._worker_for(job)
         except WorkerError as exc:
@@ -218,18 +199,6 @@ class NodePool(Executor):
 
     # -- workers ------------------------------------------------------------------------------
 
-    async def _ensure_esbuild(self) -> None:
-        if self._esbuild is not None:
-            return
-        if self._esbuild_lock is None:
-            self._esbuild_lock = asyncio.Lock()
-        async with self._esbuild_lock:
-            if self._esbuild is None:
-                found = find_esbuild()
-                if found is None:  # first TypeScript job on this machine: npm install once
-                    found = await asyncio.get_running_loop().run_in_executor(None, ensure_esbuild)
-                self._esbuild = str(found)
-
     def _scope(self, job: Job) -> str:
         if self.scope is not None:
             return self.scope
@@ -250,11 +219,7 @@ class NodePool(Executor):
         scope = self._scope(job)
         worker = self._workers.get(scope)
         if worker is not None and worker.alive:
-            if self._can_run(worker, job):
-                return worker
-            # Started before esbuild was installed: a successor can compile TypeScript.
-            if not self.runs.on(worker):
-                self._retire(worker)
+            return worker
         self._retire_others(job)
         worker = self._new_process()
         worker.spawn()
