@@ -296,10 +296,11 @@ class TestValues:
         (block / "task.oo.yaml").write_text(
             "executor: {name: nodejs, options: {entry: main.ts}}\n"
             "inputs_def: [{handle: ints}, {handle: floats}, {handle: text}, {handle: nested},"
-            " {handle: pair}]\noutputs_def: [{handle: seen}, {handle: echo}, {handle: made}]\n")
+            " {handle: pair}, {handle: twice}]\n"
+            "outputs_def: [{handle: seen}, {handle: echo}, {handle: made}]\n")
         (block / "main.ts").write_text(
             "const kind = (v: unknown) => Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;\n"
-            "export default (p: Record<string, unknown>) => ({\n"
+            "export default (p: Record<string, any>) => (p.twice.a.push(9), {\n"
             "  seen: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, kind(v)])),\n"
             "  echo: { ...p, own: Object.keys(p.nested as object) },\n"
             "  made: { date: new Date(0), nan: NaN, inf: -Infinity, neg0: -0, big: 2 ** 53 + 2,\n"
@@ -307,17 +308,19 @@ class TestValues:
             "});\n")
         text = "é😀" + "x" * 300
         nested = {"__proto__": {"x": 1}, "empty": [[], {}], "none": None, "yes": True}
+        shared = [1]  # one object twice: two in the block, as JSON would make them
         result = engine.run(block, inputs={
             "ints": [1, -1, 2**31, 2**63, -2**70], "floats": [1.5, float("nan"), float("inf")],
-            "text": text, "nested": nested, "pair": (1, 2)})
+            "text": text, "nested": nested, "pair": (1, 2), "twice": {"a": shared, "b": shared}})
         assert result.status == "completed", result.error
         out = result.outputs
         assert out["seen"] == {"ints": "array", "floats": "array", "text": "string",
-                               "nested": "object", "pair": "array"}
+                               "nested": "object", "pair": "array", "twice": "object"}
         # Numbers as JSON carries them: past 2**53 as the nearest double, past 1e21 a float.
         assert out["echo"] == {"ints": [1, -1, 2**31, 9223372036854776000, -2.0**70],
                                "floats": [1.5, None, None], "text": text, "nested": nested,
-                               "pair": [1, 2], "own": ["__proto__", "empty", "none", "yes"]}
+                               "pair": [1, 2], "twice": {"a": [1, 9], "b": [1]},
+                               "own": ["__proto__", "empty", "none", "yes"]}
         assert out["made"] == {"date": "1970-01-01T00:00:00.000Z", "nan": None, "inf": None,
                                "neg0": 0, "big": 2**53 + 2, "huge": 1e21,
                                "list": [1.5, "é😀"]}

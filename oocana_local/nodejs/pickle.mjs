@@ -52,8 +52,8 @@ export function loads(buf) {
       case 0x42: { const n = view.getUint32(pos, true); pos += 4; stack.push(bytes(n)); break; }
       case 0x8e: case 0x96: { const n = Number(view.getBigUint64(pos, true)); pos += 8; stack.push(bytes(n)); break; }
       case 0x94: memo.push(stack[stack.length - 1]); break;  // MEMOIZE
-      case 0x68: stack.push(memo[buf[pos]]); pos += 1; break;  // BINGET
-      case 0x6a: stack.push(memo[view.getUint32(pos, true)]); pos += 4; break;  // LONG_BINGET
+      case 0x68: stack.push(copy(memo[buf[pos]])); pos += 1; break;  // BINGET
+      case 0x6a: stack.push(copy(memo[view.getUint32(pos, true)])); pos += 4; break;  // LONG_BINGET
       case 0x30:  // POP: the top item, or the mark when nothing is above it
         if (marks.length && marks[marks.length - 1] === stack.length) marks.pop();
         else stack.pop();
@@ -82,6 +82,17 @@ function append(stack, mark) {
   const list = stack[mark - 1];
   for (let i = mark; i < stack.length; i++) list.push(stack[i]);
   stack.length = mark;
+}
+
+/** An object pickled twice in one message arrives twice, as from JSON: not one object a
+ * block could change in two places. */
+function copy(value) {
+  if (value === null || typeof value !== "object") return value;
+  if (Buffer.isBuffer(value)) return Buffer.from(value);
+  if (Array.isArray(value)) return value.map(copy);
+  const out = {};
+  for (const key of Object.keys(value)) setItem(out, key, copy(value[key]));
+  return out;
 }
 
 function setItem(dict, key, value) {
