@@ -2,6 +2,7 @@
 // and reports what they say over the socket given as `--fd N` (see channel.mjs).
 import fs from "node:fs";
 import path from "node:path";
+import v8 from "node:v8";
 import { register, createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Channel } from "./channel.mjs";
@@ -13,6 +14,11 @@ import { openInspector, waitForClient } from "./debug.mjs";
 import { saveCoverage } from "./coverage.mjs";
 import { decodeInputs, InputError, store } from "./values.mjs";
 import { serviceFunction, ServiceError } from "./service.mjs";
+
+// Optimize the per-job path after an eighth of V8's default budget: otherwise a warm worker
+// runs its first thousand or so jobs partly in the unoptimized tiers. Unknown to a V8
+// that has no such flag, so then ignored.
+v8.setFlagsFromString("--interrupt-budget=8192");
 
 const fd = Number(process.argv[process.argv.indexOf("--fd") + 1]);
 const esbuildDir = process.env.OOCANA_LOCAL_ESBUILD || null;
