@@ -113,6 +113,7 @@ function long(buf, pos, n) {
 let out = Buffer.allocUnsafe(1 << 16);
 let outView = new DataView(out.buffer, out.byteOffset, out.length);
 let at = 0;
+let writing = false;
 
 function room(n) {
   if (at + n <= out.length) return;
@@ -126,15 +127,28 @@ function room(n) {
  * of `message` (toJSON, own enumerable keys, null for what JSON has no word for); a
  * TypeError where it throws one (a BigInt, a cycle). */
 export function frame(message) {
-  at = 4;
-  room(2);
-  out[at++] = 0x80;  // PROTO 4
-  out[at++] = 4;
-  write(message, 0);
-  room(1);
-  out[at++] = 0x2e;  // STOP
-  out.writeUInt32BE(at - 4, 0);
-  return Buffer.from(out.subarray(0, at));
+  // A toJSON that logs sends a message while another is being written: it gets a buffer
+  // of its own.
+  const outer = writing ? [out, outView, at] : null;
+  if (outer) {
+    out = Buffer.allocUnsafe(256);
+    outView = new DataView(out.buffer, out.byteOffset, out.length);
+  }
+  writing = true;
+  try {
+    at = 4;
+    room(2);
+    out[at++] = 0x80;  // PROTO 4
+    out[at++] = 4;
+    write(message, 0);
+    room(1);
+    out[at++] = 0x2e;  // STOP
+    out.writeUInt32BE(at - 4, 0);
+    return Buffer.from(out.subarray(0, at));
+  } finally {
+    if (outer) [out, outView, at] = outer;
+    else writing = false;
+  }
 }
 
 /** What JSON.stringify writes for `value` under `key`: its toJSON() if it has one. */
