@@ -290,6 +290,43 @@ class TestValues:
     def test_json_crosses_python_and_typescript_both_ways(self, run_flow):
         assert run_flow(PKG / "flows" / "mixed").outputs == {"text": "sum=33 (int)"}
 
+    def test_values_keep_what_json_makes_of_them_both_ways(self, engine, tmp_path):
+        block = tmp_path / "echo"
+        block.mkdir()
+        (block / "task.oo.yaml").write_text(
+            "executor: {name: nodejs, options: {entry: main.ts}}\n"
+            "inputs_def: [{handle: ints}, {handle: floats}, {handle: text}, {handle: nested},"
+            " {handle: pair}, {handle: twice}]\n"
+            "outputs_def: [{handle: seen}, {handle: echo}, {handle: made}]\n")
+        (block / "main.ts").write_text(
+            "const kind = (v: unknown) => Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;\n"
+            "export default (p: Record<string, any>) => (p.twice.a.push(9), {\n"
+            "  seen: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, kind(v)])),\n"
+            "  echo: { ...p, own: Object.keys(p.nested as object) },\n"
+            "  made: { date: new Date(0), nan: NaN, inf: -Infinity, neg0: -0, big: 2 ** 53 + 2,\n"
+            "          huge: 1e21, skipped: undefined, list: [1.5, 'é😀'] },\n"
+            "});\n")
+        text = "é😀" + "x" * 300
+        nested = {"__proto__": {"x": 1}, "empty": [[], {}], "none": None, "yes": True}
+        shared = [1]  # one object twice: two in the block, as JSON would make them
+        result = engine.run(block, inputs={
+            "ints": [1, -1, 2**31, 2**63, -2**70], "floats": [1.5, float("nan"), float("inf")],
+            "text": text, "nested": nested, "pair": (1, 2), "twice": {"a": shared, "b": shared}})
+        assert result.status == "completed", result.error
+        out = result.outputs
+        assert out["seen"] == {"ints": "array", "floats": "array", "text": "string",
+                               "nested": "object", "pair": "array", "twice": "object"}
+        # Numbers as JSON carries them: past 2**53 as the nearest double, past 1e21 a float.
+        assert out["echo"] == {"ints": [1, -1, 2**31, 9223372036854776000, -2.0**70],
+                               "floats": [1.5, None, None], "text": text, "nested": nested,
+                               "pair": [1, 2], "twice": {"a": [1, 9], "b": [1]},
+                               "own": ["__proto__", "empty", "none", "yes"]}
+        assert out["made"] == {"date": "1970-01-01T00:00:00.000Z", "nan": None, "inf": None,
+                               "neg0": 0, "big": 2**53 + 2, "huge": 1e21,
+                               "list": [1.5, "é😀"]}
+        assert type(out["made"]["neg0"]) is int and type(out["made"]["huge"]) is float
+        assert type(out["echo"]["ints"][-1]) is float
+
     def test_a_node_value_reaches_the_next_node_block_by_reference(self, engine):
         result = engine.run(PKG / "flows" / "node_values")
         assert result.status == "completed", result.error

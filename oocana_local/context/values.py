@@ -9,6 +9,7 @@ values that cannot travel as JSON and hands out var references (see
 from __future__ import annotations
 
 import itertools
+import math
 import pickle
 
 from ..wire.errors import JobSetupError
@@ -26,6 +27,8 @@ BIN_TYPE = "oomol/bin"
 
 _INF = float("inf")
 _BASIC = (int, float, str, bool)
+_ATOMS = frozenset({str, int, bool, type(None)})
+_NUMBERS = frozenset({float, int, bool})
 
 
 class NotJSON(TypeError):
@@ -48,6 +51,9 @@ def _convert(value: Any) -> Any:
     if t is float:
         return value if (value == value and value != _INF and value != -_INF) else None
     if t is list:
+        kinds = set(map(type, value))  # a list of numbers or of text, seen at C speed
+        if kinds <= _ATOMS or (kinds <= _NUMBERS and _finite(value)):
+            return value
         out = None
         for i, item in enumerate(value):
             new = _convert(item)
@@ -70,6 +76,14 @@ def _convert(value: Any) -> Any:
     if t is tuple:
         return [_convert(item) for item in value]
     return _convert_other(value)
+
+
+def _finite(numbers: list[Any]) -> bool:
+    """Whether no number is NaN or infinite: the sum is finite (an overflow says no)."""
+    try:
+        return math.isfinite(sum(numbers))
+    except OverflowError:
+        return False
 
 
 def _convert_other(value: Any) -> Any:

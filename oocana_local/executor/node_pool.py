@@ -29,47 +29,25 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import WorkerError
-from ..node_tools import ensure_esbuild, find_esbuild, node_binary
+from ..node_tools import ensure_esbuild, find_esbuild, node_binary, tools_dir
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import has_secret_placeholder, is_var_ref, var_key
+from ..wire.values import SECRET_PLACEHOLDER, is_var_ref, var_key
 from .base import Executor, Job, JobHandler, Outcome, injection_gone
 from .lifecycle import Run, Runs, kill_groups, stop_processes
 from .node_process import NodeWorkerProcess
-from .process import ConcurrentWorkerProcess, describe_exit
+from .process import WorkerProcess, describe_exit
 
 __all__ = ["NodePool"]
 
 _TS = (".ts", ".mts", ".tsx")
-
-
 _SPAWN = "\0spawn\0"
+_PLACEHOLDER = SECRET_PLACEHOLDER.encode()
 
 
 def _spawn_scope(session_id: str, spawn_key: str) -> str:
     """The worker of a ``spawn: true`` node in one session."""
     return f"{session_id}{_SPAWN}{spawn_key}"
-
-
-def _needs_typescript(job: Job) -> bool:
-    return job.spec.source is not None or (job.spec.entry or "").endswith(_TS)
-
-
-def _with_secrets(job: Job, handler: JobHandler) -> dict[str, Any]:
-    """The job as sent, with ``${{OO_SECRET:...}}`` placeholders and ``oomol/secret`` /
-    credential inputs resolved here (the Node worker has no resolver of its own)."""
-    wire = job.wire()
-    if not job.inputs or not (wire["secret_handles"] or has_secret_placeholder(job.inputs.values())):
-        return wire
-    from ..secrets import resolve_inputs
-
-    spec = job.spec
-    wire["inputs"], secrets = resolve_inputs(job.inputs, spec.inputs_def,
-                                             spec.inputs_def_patch, spec.secrets_file)
-    if secrets:  # the engine masks them in every record of the run
-        handler.on_event({"type": names.BLOCK_SECRETS, "job_id": job.job_id,
-                          "values": secrets})
-    return wire
 
 
 class NodePool(Executor):
@@ -79,23 +57,28 @@ class NodePool(Executor):
         self.idle_timeout = idle_timeout
         self.scope = scope
         """When set, every job runs on the one worker of this scope (a service's)."""
-        self.holders: dict[str, ConcurrentWorkerProcess] = {}
+        self.holders: dict[str, WorkerProcess] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._workers: dict[str, ConcurrentWorkerProcess] = {}
-        self._idle_timers: dict[ConcurrentWorkerProcess, asyncio.TimerHandle] = {}
-        self._esbuild: str | None = None
-        self._esbuild_lock: asyncio.Lock | None = None
+        self._workers: dict[str, WorkerProcess] = {}  # scope -> its worker
+        self._pinned: set[WorkerProcess] = set()
+        """Spawn workers whose session lives: nodes may still inject into them."""
+        self._idle_timers: dict[WorkerProcess, asyncio.TimerHandle] = {}
+        self._node = self._esbuild = False  # found (or installed) once
+        self._installing = asyncio.Lock()
         self._pids: set[int] = set()
         self._closing = False
-        self.runs: Runs[ConcurrentWorkerProcess] = Runs(self, self.label)
+        self.runs: Runs[WorkerProcess] = Runs(self, self.label)
         self._finalizer = weakref.finalize(self, kill_groups, self._pids)
 
     @property
-    def workers(self) -> list[ConcurrentWorkerProcess]:
+    def workers(self) -> list[WorkerProcess]:
         return list(self._workers.values())
 
+    def scope_of(self, worker: WorkerProcess) -> str | None:
+        return next((s for s, w in self._workers.items() if w is worker), None)
+
     # What makes these workers Node.js ones (``executor/services.py`` runs Python service
-    # workers through this pool with its own three).
+    # workers through this pool with its own four).
     label = "Node.js"
 
     @property
@@ -103,28 +86,48 @@ class NodePool(Executor):
         return f"the {self.label} worker pool was closed"
 
     async def _prepare(self, job: Job) -> None:
-        """What must be there before the job can run: node, and esbuild for TypeScript."""
-        node_binary()
-        if _needs_typescript(job):
-            await self._ensure_esbuild()
+        """What must be there before the job can run: node, and esbuild for TypeScript
+        (installed by npm before the first TypeScript job on a machine without it)."""
+        if not self._node:
+            node_binary()
+            self._node = True
+        if not self._esbuild and (job.spec.source is not None
+                                  or (job.spec.entry or "").endswith(_TS)):
+            async with self._installing:
+                if not self._esbuild:
+                    await asyncio.to_thread(ensure_esbuild)
+                    self._esbuild = True
 
-    def _wire(self, job: Job, handler: JobHandler) -> dict[str, Any]:
-        return _with_secrets(job, handler)
+    def _wire(self, job: Job, handler: JobHandler) -> dict[str, Any] | bytes:
+        """The ``run`` message (here its frame body), with ``${{OO_SECRET:...}}``
+        placeholders and ``oomol/secret`` / credential inputs resolved (the Node worker
+        has no resolver of its own). A pickle holds each string as its UTF-8 bytes, so one
+        scan finds a placeholder where a walk of a 1 MB list took longer than pickling."""
+        wire = job.wire()
+        message = {"type": names.RUN, "job": wire}
+        body = NodeWorkerProcess.encode(message)
+        if not job.inputs or not (wire["secret_handles"] or _PLACEHOLDER in body):
+            return body
+        from ..secrets import resolve_inputs
 
-    def _new_process(self, scope: str) -> ConcurrentWorkerProcess:
+        spec = job.spec
+        wire["inputs"], secrets = resolve_inputs(job.inputs, spec.inputs_def,
+                                                 spec.inputs_def_patch, spec.secrets_file)
+        if secrets:  # the engine masks them in every record of the run
+            handler.on_event({"type": names.BLOCK_SECRETS, "job_id": job.job_id,
+                              "values": secrets})
+        return NodeWorkerProcess.encode(message)
+
+    def _new_process(self) -> WorkerProcess:
         assert self._loop is not None
         env = dict(os.environ)
         env.update(self.env)
-        if self._esbuild is None:
-            found = find_esbuild()
-            self._esbuild = str(found) if found else None
-        if self._esbuild:
-            env["OOCANA_LOCAL_ESBUILD"] = self._esbuild
-        worker = NodeWorkerProcess(self._loop, env=env, on_message=self.runs.route,
-                                   on_output=self.runs.output, on_exit=self._on_exit,
-                                   scope=scope)
-        worker.typescript = bool(self._esbuild)
-        return worker
+        # Where esbuild is, or will be once a TypeScript job installed it: a worker loads
+        # it on its first .ts file, so one started before that can load TypeScript too.
+        env["OOCANA_LOCAL_ESBUILD"] = str(find_esbuild() or tools_dir() / "node_modules"
+                                          / "esbuild")
+        return NodeWorkerProcess(self._loop, env=env, on_message=self.runs.route,
+                                 on_output=self.runs.output, on_exit=self._on_exit)
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -142,11 +145,6 @@ class NodePool(Executor):
             found = self._workers.get(self._scope(job))
             if found is None or not found.alive:
                 return injection_gone(job)
-            if _needs_typescript(job) and not found.typescript:
-                return Outcome(OutcomeStatus.FAILED, error=(
-                    f"node {job.node_id!r} is TypeScript, but the process of node "
-                    f"{job.spec.inject.node_id!r} it runs in (inject) was started before "
-                    "the TypeScript compiler was installed; run the flow again"))
         try:
             worker = self._worker_for(job)
         except WorkerError as exc:
@@ -165,13 +163,13 @@ class NodePool(Executor):
                                        error=f"could not start a {self.label} worker: {exc}"))
         if not run.future.done():
             try:
-                wire = self._wire(job, handler)
+                message = self._wire(job, handler)
             except LookupError as exc:  # SecretError: a missing secret fails the job
                 self.runs.end(run, Outcome(OutcomeStatus.FAILED, error=str(exc)))
-                wire = None
-            if wire is not None and not worker.send({"type": names.RUN, "job": wire}):
-                self.runs.end(run, Outcome(OutcomeStatus.CRASHED,
-                                           error=f"the {self.label} worker is gone"))
+            else:
+                if not worker.send(message):
+                    self.runs.end(run, Outcome(OutcomeStatus.CRASHED,
+                                               error=f"the {self.label} worker is gone"))
         try:
             return await run.future
         except asyncio.CancelledError:
@@ -182,7 +180,7 @@ class NodePool(Executor):
         return all((w := self.holders.get(k)) is not None and w.alive for k in keys)
 
     async def free(self, keys: list[str]) -> None:
-        by_worker: dict[ConcurrentWorkerProcess, list[str]] = {}
+        by_worker: dict[WorkerProcess, list[str]] = {}
         for key in keys:
             worker = self.holders.pop(key, None)
             if worker is not None and worker.alive:
@@ -201,18 +199,6 @@ class NodePool(Executor):
 
     # -- workers ------------------------------------------------------------------------------
 
-    async def _ensure_esbuild(self) -> None:
-        if self._esbuild is not None:
-            return
-        if self._esbuild_lock is None:
-            self._esbuild_lock = asyncio.Lock()
-        async with self._esbuild_lock:
-            if self._esbuild is None:
-                found = find_esbuild()
-                if found is None:  # first TypeScript job on this machine: npm install once
-                    found = await asyncio.get_running_loop().run_in_executor(None, ensure_esbuild)
-                self._esbuild = str(found)
-
     def _scope(self, job: Job) -> str:
         if self.scope is not None:
             return self.scope
@@ -224,26 +210,23 @@ class NodePool(Executor):
         for value in job.inputs.values():  # Node values are usable only where they live
             if is_var_ref(value):
                 holder = self.holders.get(var_key(value))
-                if holder is not None and holder.alive:
-                    return holder.scope
+                scope = self.scope_of(holder) if holder is not None else None
+                if scope is not None:
+                    return scope
         return f"{job.session_id}\0{spec.package_dir or spec.dir}"
 
-    def _worker_for(self, job: Job) -> ConcurrentWorkerProcess:
+    def _worker_for(self, job: Job) -> WorkerProcess:
         scope = self._scope(job)
         worker = self._workers.get(scope)
         if worker is not None and worker.alive:
-            if worker.typescript or not _needs_typescript(job):
-                return worker
-            # Started before esbuild was installed: a successor can compile TypeScript.
-            if not self.runs.on(worker):
-                self._retire(worker)
+            return worker
         self._retire_others(job)
-        worker = self._new_process(scope)
-        if _SPAWN in scope:
-            worker.sessions.add(job.session_id)
+        worker = self._new_process()
         worker.spawn()
         self._pids.add(worker.pid)
         self._workers[scope] = worker
+        if _SPAWN in scope:
+            self._pinned.add(worker)
         return worker
 
     def _retire_others(self, job: Job) -> None:
@@ -254,10 +237,15 @@ class NodePool(Executor):
                     and not self.runs.on(worker):
                 self._retire(worker)
 
-    def _retire(self, worker: ConcurrentWorkerProcess) -> None:
+    def _forget(self, worker: WorkerProcess) -> None:
         self._cancel_idle_timer(worker)
-        if self._workers.get(worker.scope) is worker:
-            del self._workers[worker.scope]
+        self._pinned.discard(worker)
+        scope = self.scope_of(worker)
+        if scope is not None:
+            del self._workers[scope]
+
+    def _retire(self, worker: WorkerProcess) -> None:
+        self._forget(worker)
         worker.shutdown()
 
     async def session_ended(self, session_id: str) -> None:
@@ -265,19 +253,19 @@ class NodePool(Executor):
         prefix = _spawn_scope(session_id, "")
         for scope, worker in list(self._workers.items()):
             if scope.startswith(prefix):
-                worker.sessions.clear()  # one still busy retires once idle
+                self._pinned.discard(worker)  # one still busy retires once idle
                 if not self.runs.on(worker):
                     self._retire(worker)
 
-    def _idle_timer(self, worker: ConcurrentWorkerProcess) -> None:
-        if _SPAWN in worker.scope and worker.sessions:  # nodes may inject into it
+    def _idle_timer(self, worker: WorkerProcess) -> None:
+        if worker in self._pinned:
             return
         self._cancel_idle_timer(worker)
         assert self._loop is not None
         self._idle_timers[worker] = self._loop.call_later(
             self.idle_timeout, lambda: None if self.runs.on(worker) else self._retire(worker))
 
-    def _cancel_idle_timer(self, worker: ConcurrentWorkerProcess) -> None:
+    def _cancel_idle_timer(self, worker: WorkerProcess) -> None:
         timer = self._idle_timers.pop(worker, None)
         if timer is not None:
             timer.cancel()
@@ -289,26 +277,22 @@ class NodePool(Executor):
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------------
 
-    def made(self, worker: ConcurrentWorkerProcess, values: Iterable[Any]) -> None:
+    def made(self, worker: WorkerProcess, values: Iterable[Any]) -> None:
         for value in values:
             if is_var_ref(value):
                 self.holders[var_key(value)] = worker
 
-    def link(self, worker: ConcurrentWorkerProcess, run: Run, message: dict[str, Any]
-             ) -> _Link:
+    def link(self, worker: WorkerProcess, run: Run, message: dict[str, Any]) -> _Link:
         return _Link(worker, message.get("request_id"))
 
-    def finished(self, worker: ConcurrentWorkerProcess, run: Run) -> None:
+    def finished(self, worker: WorkerProcess, run: Run) -> None:
         if not self.runs.on(worker):
             worker.stderr_tail.clear()
             self._idle_timer(worker)
 
     def _on_exit(self, worker: Any, returncode: int) -> None:
         self._pids.discard(worker.pid)
-        self._cancel_idle_timer(worker)
-        scope = worker.scope
-        if self._workers.get(scope) is worker:
-            del self._workers[scope]
+        self._forget(worker)
         for key in [k for k, w in self.holders.items() if w is worker]:
             del self.holders[key]
         if worker.protocol_error is not None:
@@ -321,7 +305,7 @@ class NodePool(Executor):
 class _Link:
     """A request of a job on a concurrent worker: events and the response, sent as is."""
 
-    def __init__(self, worker: ConcurrentWorkerProcess, request_id: Any):
+    def __init__(self, worker: WorkerProcess, request_id: Any):
         self._worker = worker
         self._request_id = request_id
 

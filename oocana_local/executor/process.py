@@ -26,7 +26,7 @@ from ..wire import names
 from ..wire.frames import FrameError, FrameReader, check_size, dumps, header
 from .prelaunch import Launched, launch, worker_command
 
-__all__ = ["WorkerProcess", "ConcurrentWorkerProcess", "describe_exit", "worker_command"]
+__all__ = ["WorkerProcess", "describe_exit", "worker_command"]
 
 _SMALL = 1 << 16
 _STDERR_TAIL = 40
@@ -230,12 +230,12 @@ class WorkerProcess:
 
     # -- messages out -----------------------------------------------------------------------
 
-    def send(self, message: dict[str, Any]) -> bool:
-        """Queue a message for the worker; False if it is gone."""
+    def send(self, message: dict[str, Any] | bytes) -> bool:
+        """Queue a message, or a body ``encode`` made, for the worker; False if it is gone."""
         sock = self._sock
         if sock is None or self.returncode is not None:
             return False
-        payload = self.encode(message)
+        payload = message if isinstance(message, bytes) else self.encode(message)
         head = header(check_size(len(payload)))  # a value too big for a frame fails its job
         if len(payload) < _SMALL:
             parts = [memoryview(head + payload)]
@@ -379,16 +379,3 @@ class WorkerProcess:
                 if stream is not None:
                     stream.close()
 
-
-class ConcurrentWorkerProcess(WorkerProcess):
-    """A worker that runs several jobs at once (``NodePool``'s), for the jobs of one
-    ``scope``. A Python one serves a Python service (``services.py``); Node.js workers
-    are ``NodeWorkerProcess``."""
-
-    def __init__(self, *args: Any, scope: str, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.scope = scope
-        self.sessions: set[str] = set()
-        """Sessions whose spawn node this worker serves: kept while one lives (inject)."""
-        self.typescript = False
-        """Whether it was given esbuild (can load ``.ts`` files)."""

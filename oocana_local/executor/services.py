@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..states import OutcomeStatus
+from ..wire import names
 from .base import Executor, Job, JobHandler, Outcome
 from .node_pool import NodePool
 from .prelaunch import SHM_NAMESPACE, new_shm_namespace, remove_shm_namespace, worker_env
-from .process import ConcurrentWorkerProcess
+from .process import WorkerProcess
 
 __all__ = ["ServiceExecutor"]
 
@@ -67,13 +68,12 @@ class _PythonServicePool(NodePool):
         pass  # no node, no esbuild
 
     def _wire(self, job: Job, handler: JobHandler) -> dict[str, Any]:
-        return job.wire()  # a Python worker resolves its secrets itself
+        return {"type": names.RUN, "job": job.wire()}  # it resolves its secrets itself
 
-    def _new_process(self, scope: str) -> ConcurrentWorkerProcess:
+    def _new_process(self) -> WorkerProcess:
         assert self._loop is not None
-        return ConcurrentWorkerProcess(self._loop, env=worker_env(self.env),
-                                       on_message=self.runs.route, on_output=self.runs.output,
-                                       on_exit=self._on_exit, scope=scope)
+        return WorkerProcess(self._loop, env=worker_env(self.env), on_message=self.runs.route,
+                             on_output=self.runs.output, on_exit=self._on_exit)
 
 
 def _pool_for(job: Job, key: tuple[str, str | None], env: dict[str, str]) -> Executor:

@@ -1,11 +1,11 @@
 // The wire to the engine: one AF_UNIX stream socket inherited as a file descriptor.
-// Each frame is a 4-byte big-endian length and a UTF-8 JSON message.
-import fs from "node:fs";
+// Each frame is a 4-byte big-endian length and one message, a pickle of plain values
+// (pickle.mjs).
 import net from "node:net";
+import { frame, loads } from "./pickle.mjs";
 
 export class Channel {
   constructor(fd, onMessage) {
-    this.fd = fd;
     this.socket = new net.Socket({ fd, readable: true, writable: true });
     this.chunks = [];
     this.have = 0;
@@ -22,7 +22,7 @@ export class Channel {
     if (this.have < 4) return;
     if (this.need && this.have < this.need) return;  // a big frame: wait for all of it
     this.need = 0;
-    let buffer = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    const buffer = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
     let pos = 0;
     while (buffer.length - pos >= 4) {
       const size = buffer.readUInt32BE(pos);
@@ -30,9 +30,9 @@ export class Channel {
         this.need = 4 + size;
         break;
       }
-      const text = buffer.toString("utf8", pos + 4, pos + 4 + size);
+      const body = buffer.subarray(pos + 4, pos + 4 + size);
       pos += 4 + size;
-      onMessage(JSON.parse(text));
+      onMessage(loads(body));
     }
     const rest = pos < buffer.length ? buffer.subarray(pos) : null;
     this.chunks = rest ? [rest] : [];
@@ -40,26 +40,6 @@ export class Channel {
   }
 
   send(message) {
-    const body = Buffer.from(JSON.stringify(message), "utf8");
-    const header = Buffer.allocUnsafe(4);
-    header.writeUInt32BE(body.length, 0);
-    this.socket.write(body.length < 65536 ? Buffer.concat([header, body]) : header);
-    if (body.length >= 65536) this.socket.write(body);
-  }
-
-  /** For the last words of a dying process: written before it exits. */
-  sendSync(message) {
-    const body = Buffer.from(JSON.stringify(message), "utf8");
-    const header = Buffer.allocUnsafe(4);
-    header.writeUInt32BE(body.length, 0);
-    const frame = Buffer.concat([header, body]);
-    let offset = 0;
-    for (let tries = 0; offset < frame.length && tries < 1000; tries++) {
-      try {
-        offset += fs.writeSync(this.fd, frame, offset);
-      } catch (error) {
-        if (error.code !== "EAGAIN") return;
-      }
-    }
+    this.socket.write(frame(message));
   }
 }

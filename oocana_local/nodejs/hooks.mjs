@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { loadEsbuild } from "./require_ts.mjs";
 import { mappingOf, pathCandidates, tsconfigText } from "./tsconfig.mjs";
 
 const TS = /\.(ts|mts|tsx)$/;
@@ -21,13 +22,7 @@ export async function initialize(data) {
 }
 
 async function compiler() {
-  if (esbuild) return esbuild;
-  if (!esbuildDir) {
-    throw new Error("TypeScript blocks need esbuild, which is not installed: " +
-      "run `oocana-local bootstrap --node-tools` once (it needs npm and the network)");
-  }
-  const require = createRequire(path.join(esbuildDir, "package.json"));
-  esbuild = require(esbuildDir);
+  esbuild ??= loadEsbuild(esbuildDir);
   return esbuild;
 }
 

@@ -6,11 +6,21 @@ import path from "node:path";
 import Module, { createRequire } from "node:module";
 import { tsconfigText } from "./tsconfig.mjs";
 
+/** esbuild, from the folder the engine named: where it is, or where it is installed
+ * before the first TypeScript job (so a worker started before that can use it then). */
+export function loadEsbuild(esbuildDir) {
+  const manifest = esbuildDir ? path.join(esbuildDir, "package.json") : null;
+  if (!manifest || !fs.existsSync(manifest)) {
+    throw new Error("TypeScript blocks need esbuild, which is not installed: " +
+      "run `oocana-local bootstrap --node-tools` once (it needs npm and the network)");
+  }
+  return createRequire(manifest)(esbuildDir);
+}
+
 export function requireTypeScript(esbuildDir) {
-  if (!esbuildDir) return;
   let esbuild = null;
   function compile(module, file) {
-    esbuild ??= createRequire(path.join(esbuildDir, "package.json"))(esbuildDir);
+    esbuild ??= loadEsbuild(esbuildDir);
     const options = {
       loader: file.endsWith(".tsx") ? "tsx" : "ts", format: "cjs", target: "node20",
       sourcemap: "inline", sourcefile: file,

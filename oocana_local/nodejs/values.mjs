@@ -21,7 +21,9 @@ export function isJSON(value, depth = 0) {
   if (t === "string" || t === "boolean" || t === "number") return true;
   if (t !== "object" || depth > 200) return false;
   if (Array.isArray(value)) {
-    for (const item of value) if (!isJSON(item, depth + 1)) return false;
+    for (const item of value) {
+      if (typeof item !== "number" && !isJSON(item, depth + 1)) return false;  // numbers inline
+    }
     return true;
   }
   const proto = Object.getPrototypeOf(value);

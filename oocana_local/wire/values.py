@@ -30,6 +30,7 @@ REFERENCE_TYPES = frozenset({VAR_TYPE, BIN_TYPE, SECRET_TYPE, CREDENTIAL_TYPE})
 """``contentMediaType`` values whose inputs hold references or placeholders, not data."""
 SECRET_PLACEHOLDER = "${{OO_SECRET:"
 """How a secret placeholder string starts: ``${{OO_SECRET:type,name,key}}``."""
+_PLAIN = frozenset({int, float, bool, type(None)})
 
 
 def is_var_ref(value: Any) -> bool:
@@ -83,6 +84,7 @@ def has_secret_placeholder(values: Any) -> bool:
         elif kind is dict:
             if has_secret_placeholder(value.values()):
                 return True
-        elif kind is list and has_secret_placeholder(value):
+        elif kind is list and not _PLAIN.issuperset(map(type, value)) \
+                and has_secret_placeholder(value):  # a list of numbers: seen at C speed
             return True
     return False

@@ -102,7 +102,7 @@ def test_a_nodejs_injected_job_shares_its_targets_process_until_it_is_gone(
                                            inject=target), Recorder())
             plain = await pool.run(node_job(tmp_path / "p", reader, node_id="plain"),
                                    Recorder())
-            [worker] = [w for w in pool.workers if "flow#setup" in w.scope]
+            [worker] = [w for w in pool.workers if "flow#setup" in str(pool.scope_of(w))]
             worker.kill()
             await worker.exited
             count = len(pool.workers)
@@ -111,9 +111,9 @@ def test_a_nodejs_injected_job_shares_its_targets_process_until_it_is_gone(
             after = len(pool.workers)
             await pool.run(node_job(tmp_path / "s", setter, node_id="setup",
                                     spawn_key="flow#setup"), Recorder())
-            kept = any("flow#setup" in w.scope for w in pool.workers)
+            kept = any("flow#setup" in str(pool.scope_of(w)) for w in pool.workers)
             await pool.session_ended("session-1")  # the spawn node's worker goes with it
-            left = [w.scope for w in pool.workers if "flow#setup" in w.scope]
+            left = [w for w in pool.workers if "flow#setup" in str(pool.scope_of(w))]
             return setup, read, plain, gone, count, after, kept, left
         finally:
             await pool.close()
