@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
+from ..errors import UnsafeFolderError, UsageError
 from ..mainframe.bus import Bus
 from ..mainframe.messages import SessionReporter
-from ..paths import data_root, own_tmp_root, user_folder
+from ..paths import data_root, own_tmp_root, session_root, user_folder
 from .options import RunOptions
 from .refs import ValueRefs
 from .tmp_dirs import TmpDirs
@@ -124,9 +124,14 @@ class Session:
         file of one run (previews, ``oomol/bin`` values) is read or written by another."""
         import fcntl
 
-        user_folder(self.session_dir, "session folder")
         try:
+            if self.session_dir.is_relative_to(session_root(check=False)):  # checked already
+                self.session_dir.mkdir(parents=True, exist_ok=True)
+            else:  # a folder the caller named
+                user_folder(self.session_dir, "session folder")
             lock = open(self.session_dir / ".oocana-local.lock", "a+")  # noqa: SIM115
+        except UnsafeFolderError:
+            raise
         except OSError as exc:
             raise UsageError(f"cannot use session folder {self.session_dir}: {exc}") from None
         try:
