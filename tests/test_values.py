@@ -192,10 +192,10 @@ class TestTwoEnginesInOneProcess:
 
 
     def test_a_dead_engines_files_go_though_its_pid_now_runs_another_process(self):
-        # The dead engine's pid is this test's parent's: alive, but its lock is free.
+        # Both pids run (this test's parent's, this test's): only the locks tell the
+        # dead engine, whose lock is free, from the live one, whose lock is held.
         dead = f"oocana-local-{os.getppid()}-0badf00d-"
-        # A live engine's lock is held, whatever its pid says.
-        alive = "oocana-local-999999999-0ddba11a-"
+        alive = f"oocana-local-{os.getpid()}-0ddba11a-"
         directory = blobs.shm_dir()
         paths = [os.path.join(directory, f"{ns}{name}")
                  for ns in (dead, alive) for name in ("lock", "4242-1", "4242-s1")]
