@@ -420,6 +420,10 @@ def _run(args: argparse.Namespace, path: Path) -> int:
         options = RunOptions(inputs=inputs, nodes_inputs=args.nodes_inputs,
                              nodes=args.nodes, session_id=args.session,
                              secrets_file=args.secrets, cache=_node_cache(args)).resolve()
+        if args.previews is not None:  # refused now, not at the first preview
+            from .paths import user_folder
+
+            user_folder(args.previews, "--previews")
     except UsageError as exc:
         print(f"oocana-local: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -3,7 +3,7 @@
 * OocanaLocalError
   x ManifestError            a manifest could not be read or resolved (carries Problems)
   x UsageError               bad arguments: unknown node id, malformed --inputs JSON, ...
-      x UnsafeFolderError    a folder in the shared temporary folder is not this user's alone
+      x UnsafeFolderError    a folder to write to is not this user's alone
   x RunError                 a run ended in failure (carries the RunResult)
   x WorkerError              a worker process could not be started or talked to
 """
@@ -38,7 +38,8 @@ class UsageError(OocanaLocalError, ValueError):
 class UnsafeFolderError(UsageError, PermissionError):
     """A folder oocana-local would write to or read from in the machine's shared temporary
     folder exists but is not this user's alone (another owner, a link, open to others):
-    it is refused rather than used (``paths.own_folder``). A ``PermissionError`` too, so
+    it is refused rather than used (``paths.own_folder``); so is a folder the user named
+    that another user could put something in (``paths.user_folder``). A ``PermissionError`` too, so
     code that falls back on an ``OSError`` (a worker inlining plotly.js) does."""
 
 

@@ -34,7 +34,7 @@ def scheduler_engine():
     """An engine whose jobs run on threads of this process (``InProcessExecutor``): for
     tests of scheduling rules, which then take milliseconds. End-to-end tests use
     ``engine`` and its real worker processes."""
-    from oocana_local.executor.inprocess import InProcessExecutor
+    from inprocess_executor import InProcessExecutor
 
     with oocana_local.Engine(executor=InProcessExecutor()) as engine:
         yield engine

@@ -89,9 +89,6 @@ FRONT_END_IMPORTS: dict[tuple[str, str], str] = {
 # Other edges a rule above does not allow, on purpose; the imported side names a package
 # or a module.
 OTHER_IMPORTS: dict[tuple[str, str], str] = {
-    ("executor.inprocess", "worker"): "runs jobs on threads of the engine process, for tests",
-    ("executor.inprocess", "context"): "the same",
-    ("executor.inprocess", "_shim"): "the same",
     ("executor.ray_executor", "worker.ray_actor"): "the class its Ray actors are made of "
                                                    "(the worker side, run in an actor)",
     ("executor.pool", "worker.blobs"): "the shared-memory segments values cross workers in",

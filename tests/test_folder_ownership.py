@@ -169,3 +169,82 @@ def test_serve_and_dev_refuse_to_start_on_a_folder_others_may_write_to(tmp_path)
         [line] = proc.stderr.splitlines()
         assert line.startswith(f"oocana-local: {root} may be written by other users (mode 777)")
         assert list(root.iterdir()) == []
+
+
+# -- folders the user names -------------------------------------------------------------------
+
+def run_with_session_dir(folder: Path) -> oocana_local.RunResult:
+    with oocana_local.Engine() as engine:
+        return engine.run(REPO / "flows" / "quickstart", session_dir=folder)
+
+
+@as_root
+def test_named_folders_another_user_controls_are_refused_with_one_line(tmp_path):
+    planted = foreign_folder(tmp_path / "x")  # as another user pre-creates /tmp/x
+    temp_root = foreign_folder(planted / "temp")
+    cases = [
+        ({"OOCANA_TEMP_ROOT": str(temp_root)}, ["run", "flows/quickstart"],
+         f"OOCANA_TEMP_ROOT {temp_root} is not used: {temp_root} (uid {NOBODY}, mode 777) "
+         "belongs to another user"),
+        ({}, ["run", "flows/quickstart", "--previews", str(planted / "previews")],
+         f"--previews {planted / 'previews'} is not used: {planted} (uid {NOBODY}, mode 777) "
+         "belongs to another user"),
+        ({}, ["serve", "flows", "--port", "0", "--db", str(planted / "db" / "s.db")],
+         f"the folder of --db {planted / 'db'} is not used: {planted} (uid {NOBODY}, "
+         "mode 777) belongs to another user"),
+    ]
+    for extra, command, message in cases:
+        proc = subprocess.run(cli(*command), cwd=REPO, capture_output=True, text=True,
+                              env={**cli_env(), "TMPDIR": str(tmp_path), **extra},
+                              timeout=RUN_TIMEOUT)
+
+        assert proc.returncode == 2, command
+        [line] = proc.stderr.splitlines()
+        assert line.startswith(f"oocana-local: {message}"), line
+        assert "name a folder of your own" in line
+    assert sorted(p.name for p in planted.iterdir()) == ["temp"] and not any(temp_root.iterdir())
+
+
+@as_root
+def test_a_session_dir_through_a_link_another_user_planted_is_refused(tmp_path):
+    shared = tmp_path / "shared"  # a folder everyone may write to, like /tmp
+    shared.mkdir()
+    shared.chmod(0o1777)
+    target = tmp_path / "target"
+    target.mkdir(mode=0o700)
+    link = shared / "session"
+    link.symlink_to(target)
+    os.lchown(link, NOBODY, NOBODY)
+
+    with pytest.raises(UnsafeFolderError, match=rf"session folder {link} is not used: {link} "
+                                                rf"is a link of uid {NOBODY}"):
+        run_with_session_dir(link)
+    assert list(target.iterdir()) == []
+
+    writable = shared / "open"
+    writable.mkdir()
+    writable.chmod(0o777)
+    with pytest.raises(UnsafeFolderError, match=r"other users may write to .*mode 777.*chmod"):
+        run_with_session_dir(writable)
+    assert list(writable.iterdir()) == []
+
+
+def test_folders_of_your_own_are_used_and_missing_ones_are_made_private(tmp_path):
+    shared = tmp_path / "shared"  # /tmp: everyone may write, the sticky bit keeps names apart
+    shared.mkdir()
+    shared.chmod(0o1777)
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    mine = shared / "x" / "previews"  # `/tmp/x` the user makes, with what is missing above
+    env = {**cli_env(), "TMPDIR": str(tmp_path), "OOCANA_TEMP_ROOT": str(home / "tmp")}
+    proc = subprocess.run(cli("run", "flows/previews", "--inputs", '{"points": 3}',
+                              "--previews", str(mine)),
+                          cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT)
+
+    assert proc.returncode == 0, proc.stderr
+    assert mine.stat().st_mode & 0o777 == 0o700 and any(mine.iterdir())
+    assert (home / "tmp").stat().st_mode & 0o777 == 0o700
+    session = home / "sessions" / "one"
+    assert run_with_session_dir(session).ok
+    assert session.stat().st_mode & 0o777 == 0o700

@@ -3,6 +3,7 @@ once consumed, oomol/bin, serialize_for_cache; all through the public API."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pickle
@@ -101,10 +102,12 @@ class TestDataFramesAcrossWorkers:
             for _ in range(3):
                 result = engine.run(FLOWS / "values", inputs={"rows": 300_000})
                 assert result.status == "completed", result.error
-                # only the workers' reusable segments stay, free, and the same ones each run
+                # only the engine's lock and the workers' reusable segments stay, free, and
+                # the same ones each run
                 pool = engine.executor.python
                 pids = {str(w.pid) for w in pool.workers}
                 files = shm_files(pool.shm_namespace)
+                files.remove(f"{pool.shm_namespace}lock")
                 for name in files:
                     worker, _, number = name[len(pool.shm_namespace):].partition("-s")
                     assert worker in pids and number.isdigit(), name
@@ -187,6 +190,28 @@ class TestTwoEnginesInOneProcess:
         finally:
             blobs.unlink(left)
 
+
+    def test_a_dead_engines_files_go_though_its_pid_now_runs_another_process(self):
+        # Both pids run (this test's parent's, this test's): only the locks tell the
+        # dead engine, whose lock is free, from the live one, whose lock is held.
+        dead = f"oocana-local-{os.getppid()}-0badf00d-"
+        alive = f"oocana-local-{os.getpid()}-0ddba11a-"
+        directory = blobs.shm_dir()
+        paths = [os.path.join(directory, f"{ns}{name}")
+                 for ns in (dead, alive) for name in ("lock", "4242-1", "4242-s1")]
+        for path in paths:
+            open(path, "wb").close()
+        held = os.open(os.path.join(directory, f"{alive}lock"), os.O_RDONLY)
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            with oocana_local.Engine() as engine:
+                assert engine.run(FLOWS / "values", inputs={"rows": 1000}).ok
+                assert shm_files(dead) == []
+            assert sorted(shm_files(alive)) == sorted(os.path.basename(p) for p in paths[3:])
+        finally:
+            os.close(held)
+            for path in paths:
+                blobs.unlink(path)
 
     def test_what_a_service_worker_leaves_goes_when_its_engine_closes(self):
         with oocana_local.Engine(search_paths=[str(FLOWS)]) as engine:

@@ -21,7 +21,7 @@ __all__ = ["ENV", "collect", "worker_env"]
 ENV = "OOCANA_LOCAL_COVERAGE"
 _PREFIX = "worker"
 
-_folder: str | None = None
+_folder: Any = None  # a ``tempfile.TemporaryDirectory``: removed as this process exits
 
 
 def _current() -> Any:
@@ -34,19 +34,10 @@ def _current() -> Any:
 def _data_folder() -> str:
     global _folder
     if _folder is None:
-        import atexit
         import tempfile
 
-        _folder = tempfile.mkdtemp(prefix="oocana-local-coverage-")
-        atexit.register(_remove)
-    return _folder
-
-
-def _remove() -> None:
-    if _folder is not None:
-        import shutil
-
-        shutil.rmtree(_folder, ignore_errors=True)
+        _folder = tempfile.TemporaryDirectory(prefix="oocana-local-coverage-")
+    return str(_folder.name)
 
 
 def _absolute(entries: Any) -> list[str] | None:
@@ -96,7 +87,7 @@ def collect() -> None:
     import glob
 
     cov = _current()
-    files = glob.glob(os.path.join(_folder, f"{_PREFIX}.*"))
+    files = glob.glob(os.path.join(_folder.name, f"{_PREFIX}.*"))
     if cov is None or not files:
         return
     from coverage import CoverageData

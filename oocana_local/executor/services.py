@@ -25,7 +25,8 @@ the exit code) and the next call starts the service again.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from ..states import OutcomeStatus
@@ -45,16 +46,17 @@ _FOREVER = 10.0 ** 9  # a service worker is never retired by the pool's own idle
 class _Instance:
     """One running service: its pool of exactly one worker and its calls in flight."""
 
-    pool: Executor
+    pool: NodePool
     stop_at: str
     keep_alive: float
     calls: int = 0
     idle: asyncio.TimerHandle | None = None
-    stopping: list[asyncio.Task[None]] = field(default_factory=list)
 
-    @property
-    def workers(self) -> list[Any]:
-        return list(getattr(self.pool, "workers", ()))
+    def cancel_idle(self) -> None:
+        """A call came, or it is stopped anyway: no idle timer stops it."""
+        if self.idle is not None:
+            self.idle.cancel()
+            self.idle = None
 
 
 class _PythonServicePool(NodePool):
@@ -74,13 +76,6 @@ class _PythonServicePool(NodePool):
         assert self._loop is not None
         return WorkerProcess(self._loop, env=worker_env(self.env), on_message=self.runs.route,
                              on_output=self.runs.output, on_exit=self._on_exit)
-
-
-def _pool_for(job: Job, key: tuple[str, str | None], env: dict[str, str]) -> Executor:
-    """The pool that holds one service instance's worker, by the service's language: every
-    job of the pool goes to its one worker, which runs them concurrently."""
-    pool = NodePool if job.spec.executor == "nodejs" else _PythonServicePool
-    return pool(env=env, idle_timeout=_FOREVER, scope=f"service\0{key[0]}\0{key[1]}")
 
 
 class _Quiet:
@@ -108,7 +103,8 @@ class ServiceExecutor(Executor):
         # One shared-memory namespace for all its workers, removed when it closes.
         self.env = {**(env or {}), SHM_NAMESPACE: new_shm_namespace()}
         self._instances: dict[tuple[str, str | None], _Instance] = {}
-        self._starting: set[asyncio.Task[Outcome]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        """Starts and stops that run on their own; ``close`` waits for them."""
         self._closing = False
 
     async def start(self) -> None:
@@ -123,7 +119,7 @@ class ServiceExecutor(Executor):
 
     def running(self) -> list[tuple[str, str | None]]:
         """The services alive now, as (service key, session id or None for global)."""
-        return [key for key, inst in self._instances.items() if inst.workers]
+        return [key for key, inst in self._instances.items() if inst.pool.workers]
 
     def prestart(self, job: Job) -> None:
         """Start the service of ``job`` (a job naming no block) now, in the background,
@@ -131,14 +127,23 @@ class ServiceExecutor(Executor):
         if self._closing:
             return
         instance = self._instances.get(self.key_of(job))
-        if instance is not None and (instance.calls or instance.workers):
+        if instance is not None and (instance.calls or instance.pool.workers):
             return
         # The instance is taken now, not in the task: a session that ends before the task
         # runs then stops it (and the task, finding it stopped, stops what it started).
         key, instance = self._enter(job)
-        task = asyncio.get_running_loop().create_task(self._call(key, instance, job, _Quiet()))
-        self._starting.add(task)
-        task.add_done_callback(self._starting.discard)
+        self._background(self._call(key, instance, job, _Quiet()))
+
+    def _background(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+
+        def done(task: asyncio.Task[Any]) -> None:
+            self._tasks.discard(task)
+            if not task.cancelled():
+                task.exception()  # retrieved: a stop that failed is no one's error
+
+        task.add_done_callback(done)
 
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         if self._closing:
@@ -153,13 +158,12 @@ class ServiceExecutor(Executor):
         assert service is not None
         key = self.key_of(job)
         instance = self._instances.get(key)
-        if instance is None:
+        if instance is None:  # every job of its pool goes to its one worker, concurrently
+            pool = NodePool if job.spec.executor == "nodejs" else _PythonServicePool
             instance = self._instances[key] = _Instance(
-                _pool_for(job, key, self.env),
+                pool(env=self.env, idle_timeout=_FOREVER, scope=f"service\0{key[0]}\0{key[1]}"),
                 stop_at=service.stop_at, keep_alive=service.keep_alive)
-        if instance.idle is not None:
-            instance.idle.cancel()
-            instance.idle = None
+        instance.cancel_idle()
         instance.calls += 1
         return key, instance
 
@@ -174,8 +178,8 @@ class ServiceExecutor(Executor):
             elif self._instances.get(key) is not instance:
                 # Stopped while this job ran (its session ended): what the job may have
                 # started goes too.
-                if instance.calls == 0 and instance.workers:
-                    await _stop(instance)
+                if instance.calls == 0 and instance.pool.workers:
+                    await instance.pool.close()
             elif instance.calls == 0 and instance.stop_at == "block_end":
                 instance.idle = asyncio.get_running_loop().call_later(
                     instance.keep_alive, self._stop_idle, key, instance)
@@ -185,18 +189,15 @@ class ServiceExecutor(Executor):
         if instance.calls or self._instances.get(key) is not instance:
             return
         del self._instances[key]
-        task = asyncio.get_running_loop().create_task(_stop(instance))
-        instance.stopping.append(task)
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        self._background(instance.pool.close())
 
     async def session_ended(self, session_id: str) -> None:
         """Stop the services of this session (``session_end`` and ``block_end`` ones)."""
         ending = [(k, i) for k, i in self._instances.items() if k[1] == session_id]
         for key, instance in ending:
             del self._instances[key]
-            if instance.idle is not None:
-                instance.idle.cancel()
-        await asyncio.gather(*(_stop(i) for _, i in ending), return_exceptions=True)
+            instance.cancel_idle()
+        await asyncio.gather(*(i.pool.close() for _, i in ending), return_exceptions=True)
 
     async def free(self, keys: list[str]) -> None:
         for instance in self._instances.values():
@@ -210,18 +211,7 @@ class ServiceExecutor(Executor):
         instances = list(self._instances.values())
         self._instances.clear()
         for instance in instances:
-            if instance.idle is not None:
-                instance.idle.cancel()
-        await asyncio.gather(*(i.pool.close() for i in instances), return_exceptions=True)
-        if self._starting:
-            await asyncio.gather(*self._starting, return_exceptions=True)
-        for instance in instances:
-            for task in instance.stopping:
-                if not task.done():
-                    await asyncio.gather(task, return_exceptions=True)
+            instance.cancel_idle()
+        await asyncio.gather(*(i.pool.close() for i in instances), *self._tasks,
+                             return_exceptions=True)
         remove_shm_namespace(self.env[SHM_NAMESPACE])  # what its workers left, only that
-
-
-async def _stop(instance: _Instance) -> None:
-    """Stop a service's worker: its pool closes (and is dropped)."""
-    await instance.pool.close()

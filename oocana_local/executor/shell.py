@@ -50,12 +50,8 @@ class ShellExecutor(Executor):
         cwd = os.path.join(job.spec.dir, str(job.inputs.get("cwd") or "."))
         if not os.path.isdir(cwd):
             return Outcome(OutcomeStatus.FAILED, error=f"cwd {cwd!r} is not a folder")
-        env = dict(os.environ)
-        env.update(self.env)
-        env.update(job.spec.env)
-        env.update(parse_envs(job.inputs.get("envs")))
-        env["OOCANA_SESSION_ID"] = job.session_id
-        env["OOCANA_JOB_ID"] = job.job_id
+        env = {**os.environ, **self.env, **job.spec.env, **parse_envs(job.inputs.get("envs")),
+               "OOCANA_SESSION_ID": job.session_id, "OOCANA_JOB_ID": job.job_id}
         proc = await asyncio.create_subprocess_exec(
             "sh", "-c", command, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

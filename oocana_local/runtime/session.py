@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
+from ..errors import UnsafeFolderError, UsageError
 from ..mainframe.bus import Bus
 from ..mainframe.messages import SessionReporter
-from ..paths import data_root
+from ..paths import data_root, own_tmp_root, session_root, user_folder
 from .options import RunOptions
 from .refs import ValueRefs
 from .tmp_dirs import TmpDirs
@@ -66,7 +66,8 @@ class Session:
         self.reporter = SessionReporter(bus, self.session_id, path,
                                         partial=bool(options.nodes),
                                         cache=node_cache is not None)
-        self.tmp_root = Path(os.environ.get("OOCANA_TEMP_ROOT") or _tmp())
+        named = os.environ.get("OOCANA_TEMP_ROOT")
+        self.tmp_root = user_folder(named, "OOCANA_TEMP_ROOT") if named else Path(_tmp())
         self.tmp_dirs = TmpDirs(self.tmp_root)
         self.spawned: set[str] = set()
         """Spawn keys whose node has run in this session: a node that injects into one
@@ -124,8 +125,13 @@ class Session:
         import fcntl
 
         try:
-            self.session_dir.mkdir(parents=True, exist_ok=True)
+            if self.session_dir.is_relative_to(session_root(check=False)):  # checked already
+                self.session_dir.mkdir(parents=True, exist_ok=True)
+            else:  # a folder the caller named
+                user_folder(self.session_dir, "session folder")
             lock = open(self.session_dir / ".oocana-local.lock", "a+")  # noqa: SIM115
+        except UnsafeFolderError:
+            raise
         except OSError as exc:
             raise UsageError(f"cannot use session folder {self.session_dir}: {exc}") from None
         try:
@@ -147,6 +153,4 @@ class Session:
 def _tmp() -> str:
     """Per-flow tmp folders go in this user's own temporary folder, not straight into the
     machine's shared one, where anyone could create (and read) a flow's folder first."""
-    from ..paths import own_tmp_root
-
     return str(own_tmp_root() / "tmp")

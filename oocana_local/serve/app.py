@@ -68,10 +68,12 @@ def create_app(config: ServeConfig) -> FastAPI:
     ``UsageError`` when the store cannot open or a served package cannot be read."""
     from ..engine import Engine
     from ..errors import UsageError
-    from ..paths import own_tmp_root
+    from ..paths import own_tmp_root, user_folder
 
     own_tmp_root()  # served runs keep tmp folders there: refuse now, not at the first run
     db = Path(config.db) if config.db is not None else default_db_path()
+    if config.db is not None:  # uploads go beside it too
+        user_folder(db.parent, "the folder of --db")
     catalog = Catalog([Path(p) for p in config.paths], include_tests=config.include_tests)
     if catalog.problems:
         first = catalog.problems[0]

@@ -26,8 +26,12 @@ prefix being the namespace of the engine whose worker made them,
 ``oocana-local-<engine pid>-<token>-``: each worker pool draws its own token
 (``new_namespace``), so the engine removes whatever its crashed workers left behind
 (``sweep``, ``sweep_arena``) without touching the values of another engine in the same
-process, and a later engine removes the files of an engine whose process died
-(``sweep_dead``). A blob without the header (a plain pickle) loads too.
+process, and a later engine removes the files of an engine that is gone (``sweep_dead``).
+Whether it is gone is told by its lock file, ``<namespace>lock``, which the engine's
+process holds (``flock``) from ``new_namespace`` to ``sweep(namespace)`` or its end: a pid
+the system gave to another process since does not keep a dead engine's files. A namespace
+without a lock file falls back to whether its pid runs. A blob without the header (a plain
+pickle) loads too.
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ _counter = 0
 _arena: Any = None  # this worker's ``arena.Arena``, once ``start_arena`` ran
 _ROOT = "oocana-local-"
 _own: tuple[int, str] | None = None  # (pid, namespace) of a process no engine named one for
+_LOCK = "lock"  # ``<namespace>lock``: held by the process of the engine that owns the namespace
+_locks: dict[str, int] = {}  # namespace: the descriptor holding its lock, in this process
 
 
 def shm_dir() -> str:
@@ -74,8 +80,34 @@ def process_prefix(pid: int | None = None) -> str:
 
 
 def new_namespace() -> str:
-    """A fresh namespace for one engine's files: ``oocana-local-<pid>-<token>-``."""
-    return f"{process_prefix()}{os.urandom(4).hex()}-"
+    """A fresh namespace for one engine's files: ``oocana-local-<pid>-<token>-``, its lock
+    held by this process until ``sweep(namespace)``."""
+    namespace = f"{process_prefix()}{os.urandom(4).hex()}-"
+    _hold(namespace)
+    return namespace
+
+
+def _hold(namespace: str) -> None:
+    """Lock ``<namespace>lock`` for this process. The file is locked under another name,
+    then renamed: a sweep never sees the lock file before it is held."""
+    try:
+        import fcntl
+    except ImportError:  # no flock here: the pid rule alone
+        return
+    path = os.path.join(shm_dir(), namespace + _LOCK)
+    staging = f"{path}-new"
+    try:
+        fd = os.open(staging, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(staging, path)
+    except OSError:
+        os.close(fd)
+        unlink(staging)
+        return
+    _locks[namespace] = fd
 
 
 def shm_prefix() -> str:
@@ -350,28 +382,57 @@ def sweep_arena(worker_pid: int, namespace: str | None = None) -> int:
 
 def sweep(namespace: str | None = None) -> int:
     """Remove every shared-memory file of one engine (``namespace``, default
-    ``shm_prefix()``), nothing of another engine of this process. Returns how many."""
+    ``shm_prefix()``), nothing of another engine of this process, and let its lock go.
+    Returns how many values."""
     mine = namespace or shm_prefix()
     removed = 0
     for name in _names():
-        if name.startswith(mine):
+        if name.startswith(mine) and name != mine + _LOCK:
             unlink(os.path.join(shm_dir(), name))
             removed += 1
+    fd = _locks.pop(mine, None)
+    if fd is not None:
+        unlink(os.path.join(shm_dir(), mine + _LOCK))  # before closing: nobody locks it anew
+        os.close(fd)
     return removed
 
 
 def sweep_dead() -> int:
-    """Remove the shared-memory files of engines whose process no longer runs (a crash or
-    a kill left them). Returns how many."""
-    removed = 0
-    for name in _names():
-        if not name.startswith(_ROOT):
-            continue
-        owner = name[len(_ROOT):].split("-", 1)[0]
-        if owner.isdigit() and not _alive(int(owner)):
-            unlink(os.path.join(shm_dir(), name))
-            removed += 1
-    return removed
+    """Remove the shared-memory files of engines that are gone (a crash or a kill left
+    them). Returns how many."""
+    found = {_namespace_of(name) for name in _names()}
+    return sum(sweep(namespace) for namespace in found if namespace and _gone(namespace))
+
+
+def _namespace_of(name: str) -> str | None:
+    """``oocana-local-<pid>-<token>-`` of one of its files."""
+    if not name.startswith(_ROOT):
+        return None
+    pid, _, rest = name[len(_ROOT):].partition("-")
+    token = rest.partition("-")[0]
+    return f"{_ROOT}{pid}-{token}-" if pid.isdigit() and token else None
+
+
+def _gone(namespace: str) -> bool:
+    """Whether the engine of ``namespace`` is gone; its lock is then held here, for
+    ``sweep`` to remove. Without a lock file, whether its pid runs."""
+    if namespace in _locks:
+        return False
+    try:
+        import fcntl
+
+        fd = os.open(os.path.join(shm_dir(), namespace + _LOCK), os.O_RDONLY | os.O_NOFOLLOW)
+    except (ImportError, FileNotFoundError):
+        return not _alive(int(namespace[len(_ROOT):].partition("-")[0]))
+    except OSError:
+        return False  # a lock file this user may not open: not its to judge
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False  # held: its engine runs
+    _locks[namespace] = fd
+    return True
 
 
 def _names() -> list[str]:

@@ -49,7 +49,7 @@ def test_a_db_in_a_missing_folder_that_cannot_be_made_is_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where a folder should be")
     proc = serve(tmp_path, str(PACKAGE), "--port", "0", "--db", str(blocker / "serve.db"))
-    assert_refused(proc, "cannot open the run store", str(blocker / "serve.db"), "--db")
+    assert_refused(proc, f"the folder of --db {blocker} is not used: {blocker} is not a folder")
 
 
 def test_a_db_that_is_not_a_database_is_one_line(tmp_path):

@@ -1,5 +1,7 @@
 """``InProcessExecutor``: jobs run on threads of the engine's own process. For tests of
-the scheduler, where a worker process per job would cost more than the rule under test.
+the scheduler, where a worker process per job would cost more than the rule under test
+(the ``scheduler_engine`` fixture); it lives with the tests, being the one executor that
+runs the worker side's code in the engine's process.
 
 A job is loaded and called by the worker's own code (``worker/loader.py``,
 ``context/call.py``) with a real ``Context`` whose messages go straight to the job's
@@ -21,17 +23,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .._shim import ensure_oocana_importable
-from ..context import Context, ValueStore
-from ..context.call import MainCaller, user_traceback
-from ..context.values import decode_inputs
-from ..states import OutcomeStatus
-from ..wire import names
-from ..wire.errors import JobSetupError
-from ..wire.requests import RunBlockRequest
-from ..worker import loader
-from ..worker.environment import ensure_dirs
-from .base import Executor, Job, JobHandler, Outcome, unsupported
+from oocana_local._shim import ensure_oocana_importable
+from oocana_local.context import Context, ValueStore
+from oocana_local.context.call import MainCaller, user_traceback
+from oocana_local.context.values import decode_inputs
+from oocana_local.executor.base import Executor, Job, JobHandler, Outcome, unsupported
+from oocana_local.executor.requests import answer_request
+from oocana_local.states import OutcomeStatus
+from oocana_local.wire import names
+from oocana_local.wire.errors import JobSetupError
+from oocana_local.worker import loader
+from oocana_local.worker.environment import ensure_dirs
 
 __all__ = ["InProcessExecutor"]
 
@@ -103,38 +105,19 @@ class _JobSink:
                     "type": names.BLOCK_LOG, "job_id": self.job.job_id, "log": partial,
                     "stdio": stdio})
 
-    # -- requests: answered by the handler on the engine loop ----------------------------
+    # -- requests: answered by the handler on the engine loop, as a worker's are ----------
 
-    async def _answer(self, message: dict[str, Any]) -> Any:
-        action = message.get("action")
-        if action == names.QUERY_BLOCK:
-            return await self.handler.query_block(str(message.get("block") or ""))
-        if action == names.QUERY_DOWNSTREAM:
-            return await self.handler.query_downstream(message.get("handles"))
-        if action == names.RUN_BLOCK:
-            watcher = self._watchers.get(message["request_id"])
-            await self.handler.run_block(RunBlockRequest.from_message(message),
-                                         lambda event: watcher(event, None) if watcher else None)
-            return None
-        raise ValueError(f"oocana-local does not support the {action!r} request yet")
+    def _answer(self, message: dict[str, Any]) -> Any:
+        watcher = self._watchers.get(message["request_id"])
+        events = (lambda event: watcher(event, None)) if watcher else (lambda event: None)
+        return asyncio.run_coroutine_threadsafe(
+            answer_request(self.handler, message, events), self.loop)
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
-        future = asyncio.run_coroutine_threadsafe(self._answer(message), self.loop)
-        return self._response(message, future)
+        return self._answer(message).result()
 
     async def arequest(self, message: dict[str, Any]) -> dict[str, Any]:
-        future = asyncio.run_coroutine_threadsafe(self._answer(message), self.loop)
-        await asyncio.wrap_future(future)
-        return self._response(message, future)
-
-    @staticmethod
-    def _response(message: dict[str, Any], future: Any) -> dict[str, Any]:
-        reply: dict[str, Any] = {"type": names.RESPONSE, "request_id": message["request_id"]}
-        try:
-            reply["result"] = future.result()
-        except Exception as exc:
-            reply["error"] = str(exc) or type(exc).__name__
-        return reply
+        return await asyncio.wrap_future(self._answer(message))
 
     def watch(self, request_id: str,
               on_event: Callable[[dict[str, Any], dict[str, bytes] | None], None]
