@@ -271,6 +271,9 @@ class WorkerPool(Executor):
         self._grow_timer = None
         if self._closing or not self._queue:
             return
+        for worker in self._workers:  # read what they said meanwhile: the engine may
+            if worker.job is not None:  # have been too busy to notice a job end
+                worker.read()
         view = PoolView(
             now=self._loop.time(),  # type: ignore[union-attr]
             queued_since=tuple(run.queued_at for run in self._queue),

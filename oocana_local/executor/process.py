@@ -113,7 +113,7 @@ class WorkerProcess:
         parent.setblocking(False)
         self._sock = parent
         loop = self.loop
-        loop.add_reader(parent.fileno(), self._on_readable)
+        loop.add_reader(parent.fileno(), self.read)
         for stream, stdio in ((self._popen.stdout, "stdout"), (self._popen.stderr, "stderr")):
             assert stream is not None
             fd = stream.fileno()
@@ -130,7 +130,8 @@ class WorkerProcess:
 
     # -- messages in ------------------------------------------------------------------------
 
-    def _on_readable(self) -> None:
+    def read(self) -> None:
+        """Handle what the worker sent so far (called when its socket is readable)."""
         sock = self._sock
         if sock is None:
             return
