@@ -29,6 +29,7 @@ from .prelaunch import Launched, launch, worker_command
 __all__ = ["WorkerProcess", "ConcurrentWorkerProcess", "describe_exit", "worker_command"]
 
 _SMALL = 1 << 16
+_IOV_MAX = 512  # buffers per sendmsg (the OS allows at least 1024)
 _STDERR_TAIL = 40
 
 
@@ -130,29 +131,33 @@ class WorkerProcess:
 
     # -- messages in ------------------------------------------------------------------------
 
-    def read(self) -> None:
-        """Handle what the worker sent so far (called when its socket is readable)."""
-        sock = self._sock
-        if sock is None:
-            return
-        try:
-            messages = self._reader.read(sock)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            messages = None
-        except FrameError as exc:  # not our protocol: the worker cannot be trusted further
-            self.protocol_error = (f"the worker process sent a malformed message ({exc}); "
-                                   "it was stopped")
-            messages = None
-            self.kill()
-        if messages is None:
-            self._stop_reading()
-            if self._pidfd < 0:
-                self._poll_exit()
-            return
-        for message in messages:
-            self._dispatch(message)
+    def read(self, drain: bool = False) -> None:
+        """Handle what the worker sent so far (called when its socket is readable);
+        ``drain``: everything it wrote before it died, so that a late BlockFinished counts."""
+        while (sock := self._sock) is not None:
+            try:
+                messages = self._reader.read(sock)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                messages = None
+            except FrameError as exc:  # not our protocol: the worker cannot be trusted further
+                if drain:
+                    return
+                self.protocol_error = (f"the worker process sent a malformed message "
+                                       f"({exc}); it was stopped")
+                messages = None
+                self.kill()
+            if messages is None:
+                if not drain:
+                    self._stop_reading()
+                    if self._pidfd < 0:
+                        self._poll_exit()
+                return
+            for message in messages:
+                self._dispatch(message)
+            if not drain:
+                return
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -171,19 +176,6 @@ class WorkerProcess:
                 self.loop.call_exception_handler({
                     "message": f"oocana-local: handling {kind!r} from {self!r} failed",
                     "exception": exc})
-
-    def _drain(self) -> None:
-        """Everything the worker wrote before it died, so a late BlockFinished counts."""
-        sock = self._sock
-        while sock is not None and self._sock is sock:
-            try:
-                messages = self._reader.read(sock)
-            except (BlockingIOError, InterruptedError, OSError, FrameError):
-                return
-            if messages is None:
-                return
-            for message in messages:
-                self._dispatch(message)
 
     def _stop_reading(self) -> None:
         if self._sock is not None:
@@ -242,22 +234,14 @@ class WorkerProcess:
             parts = [memoryview(head + payload)]
         else:
             parts = [memoryview(head), memoryview(payload)]
-        if self._pending:
-            self._pending.extend(parts)
+        pending = self._pending
+        if pending:  # behind what waits for the socket to take it
+            pending.extend(parts)
             return True
-        try:
-            sent = sock.sendmsg(parts)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:
+        pending.extend(parts)
+        if not self._flush():
             return False
-        for part in parts:
-            if sent >= len(part):
-                sent -= len(part)
-                continue
-            self._pending.append(part[sent:])
-            sent = 0
-        if self._pending:
+        if pending:
             self.loop.add_writer(sock.fileno(), self._on_writable)
         return True
 
@@ -266,23 +250,28 @@ class WorkerProcess:
         """One message's frame body (subclasses speak other encodings)."""
         return dumps(message, 5)
 
-    def _on_writable(self) -> None:
-        sock = self._sock
-        pending = self._pending
+    def _flush(self) -> bool:
+        """Send what is pending, as far as the socket takes it; False if the worker is gone."""
+        sock, pending = self._sock, self._pending
         while pending and sock is not None:
             try:
-                sent = sock.send(pending[0])
+                sent = sock.sendmsg(itertools.islice(pending, _IOV_MAX))
             except (BlockingIOError, InterruptedError):
-                return
+                return True
             except OSError:
                 pending.clear()
-                break
-            if sent < len(pending[0]):
-                pending[0] = pending[0][sent:]
-                return
-            pending.popleft()
-        if sock is not None:
-            self.loop.remove_writer(sock.fileno())
+                return False
+            while sent:
+                if sent < len(pending[0]):
+                    pending[0] = pending[0][sent:]
+                    break
+                sent -= len(pending.popleft())
+        return True
+
+    def _on_writable(self) -> None:
+        self._flush()
+        if not self._pending and self._sock is not None:
+            self.loop.remove_writer(self._sock.fileno())
 
     async def export(self, keys: list[str], *, keep: bool = False) -> dict[str, Any]:
         """Pickled copies of values this worker holds: the ``exported`` message. ``keep``:
@@ -335,7 +324,7 @@ class WorkerProcess:
         if returncode is None:  # woken early; look again soon
             self.loop.call_later(0.005, self._reap)
             return
-        self._drain()
+        self.read(drain=True)
         for fd in list(self._pipes):
             self._drain_pipe(fd)  # the last words, e.g. a faulthandler traceback
         self.returncode = returncode
