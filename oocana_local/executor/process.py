@@ -152,7 +152,7 @@ class WorkerProcess:
                 if not drain:
                     self._stop_reading()
                     if self._pidfd < 0:
-                        self._poll_exit()
+                        self._reap()
                 return
             for message in messages:
                 self._dispatch(message)
@@ -300,7 +300,7 @@ class WorkerProcess:
         except PermissionError:
             os.kill(self.pid, signal.SIGKILL)
         if self._pidfd < 0:
-            self._poll_exit()
+            self._reap()
 
     def shutdown(self) -> None:
         """Ask the worker to exit; killed if it has not within a second."""
@@ -309,19 +309,11 @@ class WorkerProcess:
             return
         self.loop.call_later(1.0, self.kill)
 
-    def _poll_exit(self) -> None:
-        if self._popen is None or self.returncode is not None:
-            return
-        if self._popen.poll() is None:
-            self.loop.call_later(0.005, self._poll_exit)
-            return
-        self._reap()
-
     def _reap(self) -> None:
         if self.returncode is not None or self._popen is None:
             return
         returncode = self._popen.poll()
-        if returncode is None:  # woken early; look again soon
+        if returncode is None:  # woken early, or polling without a pidfd: look again soon
             self.loop.call_later(0.005, self._reap)
             return
         self.read(drain=True)
