@@ -181,8 +181,9 @@ def node_spec(scope: FlowScope, node: GraphNode, block: TaskBlock) -> JobSpec:
     spec an earlier session built for the same graph when there is one."""
     graph = scope.graph
     template = scope.templates.get(node.node_id)
-    if template is not None:
-        return replace(template, _wire=None, **_session_fields(scope.session, graph.flow, block))
+    if template is not None:  # its wire dict too: the session's fields are the same keys
+        fields = _session_fields(scope.session, graph.flow, block)
+        return replace(template, _wire={**template.static_wire(), **fields}, **fields)
     inputs_def = {h: s.definition.wire() for h, s in node.inputs.items()}
     for handle, slot in node.inputs.items():
         if slot.serialize_for_cache:
