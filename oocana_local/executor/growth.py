@@ -11,8 +11,8 @@ process (minus those already starting), up to the limit. But
   ``grow_after`` seconds themselves (or wait on a ``run_block`` child): a queue of quick
   jobs drains faster on the warm workers than with a new process competing for the CPU;
 * below that, not while jobs average under ``QUICK_JOB`` seconds and none is held long:
-  the engine, not the workers, is then the bottleneck; and never past one per core in
-  one step (whether to go further is decided on the next look, with the cores busy).
+  the engine, not the workers, is then the bottleneck; and in one step never further
+  than one per core plus one per worker held long (the rule past one per core).
 
 The pool reads its busy workers' sockets before it looks: an engine too busy to read a
 job's end would otherwise count that job as held long.
@@ -52,5 +52,5 @@ def workers_to_start(view: PoolView, grow_after: float) -> int:
     elif not held and view.job_seconds < QUICK_JOB:
         wanted = 0
     else:
-        wanted = min(wanted, view.cpus - view.workers)
+        wanted = min(wanted, view.cpus - view.workers + max(0, held - view.starting))
     return max(0, min(wanted, view.limit - view.workers))

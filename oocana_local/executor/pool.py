@@ -177,13 +177,9 @@ class WorkerPool(Executor):
         self._closing = True
         if self._grow_timer is not None:
             self._grow_timer.cancel()
-        waiting = list(self._queue)
-        self._queue.clear()
-        for worker in self.workers:
-            waiting.extend(worker.queue)
-            worker.queue.clear()
-        for run in waiting:
-            run.settle(Outcome(OutcomeStatus.CANCELLED, error=_CLOSED))
+        for queue in (self._queue, *(w.queue for w in self.workers)):
+            while queue:
+                queue.popleft().settle(Outcome(OutcomeStatus.CANCELLED, error=_CLOSED))
         self.runs.close(_CLOSED)
         await stop_processes(self.workers)
         self._finalizer()
@@ -497,11 +493,9 @@ class WorkerPool(Executor):
 
     def _unqueue(self, run: _Run) -> None:
         """A job cancelled before it had a worker leaves the queues."""
-        with contextlib.suppress(ValueError):
-            self._queue.remove(run)
-        for dedicated in self._dedicated.values():
-            with contextlib.suppress(ValueError):
-                dedicated.queue.remove(run)
+        for queue in (self._queue, *(w.queue for w in self._dedicated.values())):
+            if run in queue:
+                queue.remove(run)
 
     def _idle_timer(self, worker: _Worker) -> None:
         self._cancel_idle_timer(worker)

@@ -181,40 +181,33 @@ class WorkerProcess:
         if self._sock is not None:
             self.loop.remove_reader(self._sock.fileno())
 
-    def _on_pipe(self, fd: int) -> bool:
-        """Read once from a pipe; False when nothing more is there for now."""
+    def _on_pipe(self, fd: int, final: bool = False) -> bool:
+        """Read once from a pipe; False when nothing more is there for now. A last line
+        without its newline is passed on at the pipe's end, or now if ``final``."""
         try:
-            data = os.read(fd, 1 << 16)
+            data: bytes | None = os.read(fd, 1 << 16)
         except (BlockingIOError, InterruptedError):
-            return False
+            data = None
         except OSError:
             data = b""
         stdio, decoder, partial = self._pipes[fd]
-        if not data:
+        if data:
+            text = decoder.decode(data)
+            partial.append(text)
+            if "\n" in text:
+                *lines, rest = "".join(partial).split("\n")
+                partial.clear()
+                if rest:
+                    partial.append(rest)
+                for line in lines:
+                    self._line(stdio, line)
+            return True
+        if data is not None:
             self.loop.remove_reader(fd)
-            if partial:
-                self._line(stdio, "".join(partial))
-                partial.clear()
-            return False
-        text = decoder.decode(data)
-        partial.append(text)
-        if "\n" in text:
-            *lines, rest = "".join(partial).split("\n")
+        if partial and (final or data is not None):
+            self._line(stdio, "".join(partial))
             partial.clear()
-            if rest:
-                partial.append(rest)
-            for line in lines:
-                self._line(stdio, line)
-        return True
-
-    def _drain_pipe(self, fd: int) -> None:
-        while fd in self._pipes and self._on_pipe(fd):
-            pass
-        if fd in self._pipes:
-            stdio, _, partial = self._pipes[fd]
-            if partial:
-                self._line(stdio, "".join(partial))
-                partial.clear()
+        return False
 
     def _line(self, stdio: str, line: str) -> None:
         if stdio == "stderr":
@@ -317,8 +310,9 @@ class WorkerProcess:
             self.loop.call_later(0.005, self._reap)
             return
         self.read(drain=True)
-        for fd in list(self._pipes):
-            self._drain_pipe(fd)  # the last words, e.g. a faulthandler traceback
+        for fd in list(self._pipes):  # the last words, e.g. a faulthandler traceback
+            while self._on_pipe(fd, final=True):
+                pass
         self.returncode = returncode
         # What its blocks started dies with it (the worker leads its own process group).
         try:

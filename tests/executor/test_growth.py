@@ -48,9 +48,9 @@ def test_quick_jobs_never_grow_the_pool_below_one_per_core() -> None:
                                  job_seconds=0.01, busy_since=(9.999,)), GROW_AFTER) == 3
 
 
-def test_below_one_per_core_growth_stops_at_the_cores() -> None:
-    # One job held long on the only worker: the pool fills the cores, and going past
-    # them waits for the next look (when it sees whether those workers are held too).
+def test_below_one_per_core_growth_goes_past_the_cores_only_for_workers_held_long() -> None:
+    # A first job held long on the only worker, 49 waiting: one more for the other core
+    # and one for the held worker, not one per waiting job up to the limit.
     first_job = view(queued_since=(9.9,) * 49, workers=1, cpus=2, job_seconds=0.0,
                      busy_since=(9.9,))
-    assert workers_to_start(first_job, GROW_AFTER) == 1
+    assert workers_to_start(first_job, GROW_AFTER) == 2
