@@ -5,13 +5,17 @@
 Each trivial block returns its input + 1. The flows are generated in a temporary folder;
 one warm-up run starts the workers, then the runs alternate chain / fan-out so that
 machine noise hits both alike. Prints a markdown table of milliseconds per node: the
-median and the min-max over the runs, and the engine process's own CPU time per node
-(less sensitive to other work on the machine than the wall clock).
+median and the min-max over the runs, the engine process's own CPU time per node (less
+sensitive to other work on the machine than the wall clock), and the ratio of the median
+to the same shape of calls on a warm ``concurrent.futures.ProcessPoolExecutor``, each
+engine run followed by its pool run (a chain of calls, each waiting for the previous;
+one call, then the rest submitted at once and awaited).
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import statistics
 import sys
 import tempfile
@@ -25,6 +29,23 @@ from workloads import NUMBER_BLOCK  # noqa: E402
 import oocana_local  # noqa: E402
 
 BLOCK = NUMBER_BLOCK
+
+
+def inc(x: int) -> int:
+    return x + 1
+
+
+def pool_run(pool: concurrent.futures.ProcessPoolExecutor, name: str, nodes: int) -> float:
+    """Seconds the plain pool takes for the workload's shape of calls."""
+    start = time.perf_counter()
+    x = pool.submit(inc, 0).result()
+    if name == "chain":
+        for _ in range(nodes - 1):
+            x = pool.submit(inc, x).result()
+    else:
+        for future in [pool.submit(inc, x) for _ in range(nodes - 1)]:
+            future.result()
+    return time.perf_counter() - start
 
 
 def write_workspace(root: Path, nodes: int) -> tuple[Path, Path]:
@@ -62,12 +83,15 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, oocana_local.Engine() as engine:
+    with tempfile.TemporaryDirectory() as tmp, oocana_local.Engine() as engine, \
+            concurrent.futures.ProcessPoolExecutor() as pool:
         chain, fanout = write_workspace(Path(tmp), args.nodes)
         flows = {"chain": engine.load(chain), "fan-out": engine.load(fanout)}
-        for flow in flows.values():  # warm-up: start workers, import the block
+        for name, flow in flows.items():  # warm-up: start workers, import the block
             assert engine.run(flow).status == "completed"
+            pool_run(pool, name, args.nodes)
         times: dict[str, list[float]] = {name: [] for name in flows}
+        plain: dict[str, list[float]] = {name: [] for name in flows}
         cpu: dict[str, list[float]] = {name: [] for name in flows}
         for _ in range(args.repeat):
             for name, flow in flows.items():
@@ -78,12 +102,16 @@ def main() -> None:
                 if result.status != "completed":
                     raise SystemExit(f"{name} failed: {result.error}")
                 times[name].append(elapsed * 1000 / args.nodes)
+                plain[name].append(pool_run(pool, name, args.nodes) * 1000 / args.nodes)
     print(f"{args.nodes} trivial nodes, warm workers, {args.repeat} runs each\n")
-    print("| workload | ms/node median | min | max | engine CPU ms/node (median) |")
-    print("|---|---:|---:|---:|---:|")
+    print("| workload | ms/node median | min | max | engine CPU ms/node (median) "
+          "| ProcessPoolExecutor ms/node | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, values in times.items():
-        print(f"| {name} | {statistics.median(values):.3f} | {min(values):.3f} "
-              f"| {max(values):.3f} | {statistics.median(cpu[name]):.3f} |")
+        median, pool_median = statistics.median(values), statistics.median(plain[name])
+        print(f"| {name} | {median:.3f} | {min(values):.3f} | {max(values):.3f} "
+              f"| {statistics.median(cpu[name]):.3f} | {pool_median:.3f} "
+              f"| {median / pool_median:.2f} |")
 
 
 if __name__ == "__main__":

@@ -71,12 +71,14 @@ def _declared_npm(root: Path) -> set[str]:
     return names
 
 
-def missing_module_hint(error: str, package_dir: str) -> str | None:
-    """The install that fixes ``error`` when it says a module is missing, else None."""
+def missing_module_hint(error: str, block_dir: str) -> str | None:
+    """The install that fixes ``error`` when it says a module is missing, else None.
+    Its package is the nearest folder from ``block_dir`` up with a package.json or
+    package.oo.yaml (else ``block_dir`` itself)."""
     for pattern, kind in _MISSING:
         found = pattern.search(error)
         if found:
-            name, root = found.group(1), Path(package_dir)
+            name, root = found.group(1), _package_root(Path(block_dir))
             if kind == "npm package":
                 name = npm_name(name)
                 fix = npm_fix(name, root)
@@ -84,6 +86,13 @@ def missing_module_hint(error: str, package_dir: str) -> str | None:
                 fix = _python_fix(name, root)
             return f"hint: the {kind} {name!r} is not installed; {fix}"
     return None
+
+
+def _package_root(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / "package.json").is_file() or (folder / "package.oo.yaml").is_file():
+            return folder
+    return start
 
 
 def npm_name(spec: str) -> str:

@@ -143,3 +143,32 @@ def test_a_run_keeps_a_bounded_number_of_log_lines(tmp_path: Path, monkeypatch) 
     assert kept[-1]["log"] == "line 99"
     # streaming subscribers still see every line
     assert len([e for e in seen if e["type"] == "BlockLog"]) == 1000
+
+
+def test_a_loaded_flow_run_again_gets_each_runs_own_session(tmp_path: Path) -> None:
+    # The second run reuses the compiled graph and the job specs of the first: what is
+    # the session's (id, folder, environment) must still be its own.
+    block(tmp_path / "blocks" / "where", """
+        import os
+
+        def main(inputs, context):
+            return {"seen": [context.session_id, context.session_dir,
+                             os.environ.get("WHICH_RUN")]}
+    """, outputs=("seen",))
+    flow = tmp_path / "flows" / "f"
+    flow.mkdir(parents=True)
+    (flow / "flow.oo.yaml").write_text(
+        "nodes:\n  - node_id: w\n    task: ../../blocks/where\n"
+        "outputs_def: [{handle: seen}]\n"
+        "outputs_from: [{handle: seen, from_node: [{node_id: w, output_handle: seen}]}]\n")
+    with oocana_local.Engine() as engine:
+        loaded = engine.load(flow)
+        seen = []
+        for n in (1, 2):
+            options = oocana_local.RunOptions(session_id=f"run-{n}",
+                                              session_dir=str(tmp_path / f"s{n}"),
+                                              env={"WHICH_RUN": str(n)})
+            result = engine.run(loaded, options)
+            assert result.status == "completed", result.error
+            seen.append(result.outputs["seen"])
+    assert seen == [["run-1", str(tmp_path / "s1"), "1"], ["run-2", str(tmp_path / "s2"), "2"]]

@@ -11,7 +11,11 @@ process (minus those already starting), up to the limit. But
   ``grow_after`` seconds themselves (or wait on a ``run_block`` child): a queue of quick
   jobs drains faster on the warm workers than with a new process competing for the CPU;
 * below that, not while jobs average under ``QUICK_JOB`` seconds and none is held long:
-  the engine, not the workers, is then the bottleneck.
+  the engine, not the workers, is then the bottleneck; and in one step never further
+  than one per core plus one per worker held long (the rule past one per core).
+
+The pool reads its busy workers' sockets before it looks: an engine too busy to read a
+job's end would otherwise count that job as held long.
 """
 
 from __future__ import annotations
@@ -47,4 +51,6 @@ def workers_to_start(view: PoolView, grow_after: float) -> int:
         wanted = min(wanted, held - view.starting)
     elif not held and view.job_seconds < QUICK_JOB:
         wanted = 0
+    else:
+        wanted = min(wanted, view.cpus - view.workers + max(0, held - view.starting))
     return max(0, min(wanted, view.limit - view.workers))

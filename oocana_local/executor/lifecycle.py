@@ -120,9 +120,6 @@ class Runs(Generic[W]):
         """The runs in flight on ``worker``, oldest first."""
         return [run for run in self._live.values() if run.worker is worker]
 
-    def live(self, run: Run) -> bool:
-        return self._live.get(run.job.job_id) is run
-
     def end(self, run: Run, outcome: Outcome) -> None:
         """End ``run`` with ``outcome`` (e.g. it could not be sent to its worker)."""
         if self._live.get(run.job.job_id) is run:
@@ -229,7 +226,7 @@ class Runs(Generic[W]):
         for task in run.tasks:
             task.cancel()
         worker = run.worker
-        if worker is None or not self.live(run):
+        if worker is None or self._live.get(run.job.job_id) is not run:
             return
         del self._live[run.job.job_id]
         if self.on(worker):

@@ -65,6 +65,9 @@ class _Run(Run):
 
     def settle(self, outcome: Outcome) -> None:
         super().settle(outcome)
+        self.release()
+
+    def release(self) -> None:
         # The worker read them before the job could end; if it died or was killed first,
         # nobody else will (``release`` leaves alone an arena segment that was read).
         for claim in self.files:
@@ -130,9 +133,6 @@ class WorkerPool(Executor):
         """Every live worker, shared and dedicated."""
         return [*self._workers, *self._dedicated.values()]
 
-    def holder_of(self, key: str) -> _Worker | None:
-        return self.values.holder(key)
-
     async def start(self) -> None:
         self._bind()
         if not self._swept:  # shared-memory files of engines that died without cleaning up
@@ -177,13 +177,9 @@ class WorkerPool(Executor):
         self._closing = True
         if self._grow_timer is not None:
             self._grow_timer.cancel()
-        waiting = list(self._queue)
-        self._queue.clear()
-        for worker in self.workers:
-            waiting.extend(worker.queue)
-            worker.queue.clear()
-        for run in waiting:
-            run.settle(Outcome(OutcomeStatus.CANCELLED, error=_CLOSED))
+        for queue in (self._queue, *(w.queue for w in self.workers)):
+            while queue:
+                queue.popleft().settle(Outcome(OutcomeStatus.CANCELLED, error=_CLOSED))
         self.runs.close(_CLOSED)
         await stop_processes(self.workers)
         self._finalizer()
@@ -271,6 +267,9 @@ class WorkerPool(Executor):
         self._grow_timer = None
         if self._closing or not self._queue:
             return
+        for worker in self._workers:  # read what they said meanwhile: the engine may
+            if worker.job is not None:  # have been too busy to notice a job end
+                worker.read()
         view = PoolView(
             now=self._loop.time(),  # type: ignore[union-attr]
             queued_since=tuple(run.queued_at for run in self._queue),
@@ -308,10 +307,14 @@ class WorkerPool(Executor):
             return self._spawn(spawn_key)
         except WorkerError as exc:
             self._spawn_error = str(exc)
-            if spawn_key is None and not self._workers:
-                while self._queue:
-                    self._queue.popleft().settle(Outcome(OutcomeStatus.CRASHED, error=str(exc)))
+            if spawn_key is None:
+                self._fail_queue(str(exc))
             return None
+
+    def _fail_queue(self, error: str) -> None:
+        """No shared worker is left to run the waiting jobs: they fail with ``error``."""
+        while self._queue and not self._workers:
+            self._queue.popleft().settle(Outcome(OutcomeStatus.CRASHED, error=error))
 
     def _on_ready(self, worker: _Worker) -> None:
         if worker.is_ready and worker.alive and not self._closing:
@@ -400,14 +403,19 @@ class WorkerPool(Executor):
                 errors[key] = f"its value cannot be copied to another worker: {reason}"
         return blobs, errors
 
+    def _claim(self, run: _Run, blobs: dict[str, bytes]) -> None:
+        """The shared memory of blobs sent for ``run`` is released when it ends."""
+        for key, blob in blobs.items():
+            claim = None if key in self.values.parked else shm.blob_claim(blob)
+            if claim:
+                run.files.append(claim)
+
     async def _start_with_blobs(self, worker: _Worker, run: _Run,
                                 missing: list[str]) -> None:
         blobs, errors = await self._fetch(missing, worker, run.cached)
-        files = [shm.blob_claim(b) for k, b in blobs.items() if k not in self.values.parked]
-        run.files.extend(f for f in files if f)
+        self._claim(run, blobs)
         if worker.job is not run:  # cancelled meanwhile: nobody will read these
-            for claim in files:
-                shm.release(claim)
+            run.release()
             return
         if errors:
             handles = {var_key(v): h for h, v in run.job.inputs.items() if is_var_ref(v)}
@@ -478,19 +486,16 @@ class WorkerPool(Executor):
         error = f"could not start a worker process: {exc or describe_exit(worker.returncode or 0)}"
         for run in waiting:
             run.settle(Outcome(OutcomeStatus.CRASHED, error=error))
-        if worker.spawn_key is None and not self._workers:
-            while self._queue:
-                self._queue.popleft().settle(Outcome(OutcomeStatus.CRASHED, error=error))
+        if worker.spawn_key is None:
+            self._fail_queue(error)
 
     # -- cancelling and retiring ----------------------------------------------------------------
 
     def _unqueue(self, run: _Run) -> None:
         """A job cancelled before it had a worker leaves the queues."""
-        with contextlib.suppress(ValueError):
-            self._queue.remove(run)
-        for dedicated in self._dedicated.values():
-            with contextlib.suppress(ValueError):
-                dedicated.queue.remove(run)
+        for queue in (self._queue, *(w.queue for w in self._dedicated.values())):
+            if run in queue:
+                queue.remove(run)
 
     def _idle_timer(self, worker: _Worker) -> None:
         self._cancel_idle_timer(worker)
@@ -584,11 +589,7 @@ class _Link:
                 await before
         blobs = (await self._pool._fetch(missing, self._worker))[0] if missing else None
         if blobs:
-            files = self._run.files
-            for key, blob in blobs.items():
-                claim = None if key in self._pool.values.parked else shm.blob_claim(blob)
-                if claim:
-                    files.append(claim)
+            self._pool._claim(self._run, blobs)
         self._send(event, blobs)
 
     def _send(self, event: dict[str, Any], blobs: dict[str, bytes] | None) -> None:

@@ -29,6 +29,7 @@ from .prelaunch import Launched, launch, worker_command
 __all__ = ["WorkerProcess", "describe_exit", "worker_command"]
 
 _SMALL = 1 << 16
+_IOV_MAX = 512  # buffers per sendmsg (the OS allows at least 1024)
 _STDERR_TAIL = 40
 
 
@@ -113,7 +114,7 @@ class WorkerProcess:
         parent.setblocking(False)
         self._sock = parent
         loop = self.loop
-        loop.add_reader(parent.fileno(), self._on_readable)
+        loop.add_reader(parent.fileno(), self.read)
         for stream, stdio in ((self._popen.stdout, "stdout"), (self._popen.stderr, "stderr")):
             assert stream is not None
             fd = stream.fileno()
@@ -130,28 +131,33 @@ class WorkerProcess:
 
     # -- messages in ------------------------------------------------------------------------
 
-    def _on_readable(self) -> None:
-        sock = self._sock
-        if sock is None:
-            return
-        try:
-            messages = self._reader.read(sock)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            messages = None
-        except FrameError as exc:  # not our protocol: the worker cannot be trusted further
-            self.protocol_error = (f"the worker process sent a malformed message ({exc}); "
-                                   "it was stopped")
-            messages = None
-            self.kill()
-        if messages is None:
-            self._stop_reading()
-            if self._pidfd < 0:
-                self._poll_exit()
-            return
-        for message in messages:
-            self._dispatch(message)
+    def read(self, drain: bool = False) -> None:
+        """Handle what the worker sent so far (called when its socket is readable);
+        ``drain``: everything it wrote before it died, so that a late BlockFinished counts."""
+        while (sock := self._sock) is not None:
+            try:
+                messages = self._reader.read(sock)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                messages = None
+            except FrameError as exc:  # not our protocol: the worker cannot be trusted further
+                if drain:
+                    return
+                self.protocol_error = (f"the worker process sent a malformed message "
+                                       f"({exc}); it was stopped")
+                messages = None
+                self.kill()
+            if messages is None:
+                if not drain:
+                    self._stop_reading()
+                    if self._pidfd < 0:
+                        self._reap()
+                return
+            for message in messages:
+                self._dispatch(message)
+            if not drain:
+                return
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -171,57 +177,37 @@ class WorkerProcess:
                     "message": f"oocana-local: handling {kind!r} from {self!r} failed",
                     "exception": exc})
 
-    def _drain(self) -> None:
-        """Everything the worker wrote before it died, so a late BlockFinished counts."""
-        sock = self._sock
-        while sock is not None and self._sock is sock:
-            try:
-                messages = self._reader.read(sock)
-            except (BlockingIOError, InterruptedError, OSError, FrameError):
-                return
-            if messages is None:
-                return
-            for message in messages:
-                self._dispatch(message)
-
     def _stop_reading(self) -> None:
         if self._sock is not None:
             self.loop.remove_reader(self._sock.fileno())
 
-    def _on_pipe(self, fd: int) -> bool:
-        """Read once from a pipe; False when nothing more is there for now."""
+    def _on_pipe(self, fd: int, final: bool = False) -> bool:
+        """Read once from a pipe; False when nothing more is there for now. A last line
+        without its newline is passed on at the pipe's end, or now if ``final``."""
         try:
-            data = os.read(fd, 1 << 16)
+            data: bytes | None = os.read(fd, 1 << 16)
         except (BlockingIOError, InterruptedError):
-            return False
+            data = None
         except OSError:
             data = b""
         stdio, decoder, partial = self._pipes[fd]
-        if not data:
+        if data:
+            text = decoder.decode(data)
+            partial.append(text)
+            if "\n" in text:
+                *lines, rest = "".join(partial).split("\n")
+                partial.clear()
+                if rest:
+                    partial.append(rest)
+                for line in lines:
+                    self._line(stdio, line)
+            return True
+        if data is not None:
             self.loop.remove_reader(fd)
-            if partial:
-                self._line(stdio, "".join(partial))
-                partial.clear()
-            return False
-        text = decoder.decode(data)
-        partial.append(text)
-        if "\n" in text:
-            *lines, rest = "".join(partial).split("\n")
+        if partial and (final or data is not None):
+            self._line(stdio, "".join(partial))
             partial.clear()
-            if rest:
-                partial.append(rest)
-            for line in lines:
-                self._line(stdio, line)
-        return True
-
-    def _drain_pipe(self, fd: int) -> None:
-        while fd in self._pipes and self._on_pipe(fd):
-            pass
-        if fd in self._pipes:
-            stdio, _, partial = self._pipes[fd]
-            if partial:
-                self._line(stdio, "".join(partial))
-                partial.clear()
+        return False
 
     def _line(self, stdio: str, line: str) -> None:
         if stdio == "stderr":
@@ -241,22 +227,14 @@ class WorkerProcess:
             parts = [memoryview(head + payload)]
         else:
             parts = [memoryview(head), memoryview(payload)]
-        if self._pending:
-            self._pending.extend(parts)
+        pending = self._pending
+        if pending:  # behind what waits for the socket to take it
+            pending.extend(parts)
             return True
-        try:
-            sent = sock.sendmsg(parts)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:
+        pending.extend(parts)
+        if not self._flush():
             return False
-        for part in parts:
-            if sent >= len(part):
-                sent -= len(part)
-                continue
-            self._pending.append(part[sent:])
-            sent = 0
-        if self._pending:
+        if pending:
             self.loop.add_writer(sock.fileno(), self._on_writable)
         return True
 
@@ -265,23 +243,28 @@ class WorkerProcess:
         """One message's frame body (subclasses speak other encodings)."""
         return dumps(message, 5)
 
-    def _on_writable(self) -> None:
-        sock = self._sock
-        pending = self._pending
+    def _flush(self) -> bool:
+        """Send what is pending, as far as the socket takes it; False if the worker is gone."""
+        sock, pending = self._sock, self._pending
         while pending and sock is not None:
             try:
-                sent = sock.send(pending[0])
+                sent = sock.sendmsg(itertools.islice(pending, _IOV_MAX))
             except (BlockingIOError, InterruptedError):
-                return
+                return True
             except OSError:
                 pending.clear()
-                break
-            if sent < len(pending[0]):
-                pending[0] = pending[0][sent:]
-                return
-            pending.popleft()
-        if sock is not None:
-            self.loop.remove_writer(sock.fileno())
+                return False
+            while sent:
+                if sent < len(pending[0]):
+                    pending[0] = pending[0][sent:]
+                    break
+                sent -= len(pending.popleft())
+        return True
+
+    def _on_writable(self) -> None:
+        self._flush()
+        if not self._pending and self._sock is not None:
+            self.loop.remove_writer(self._sock.fileno())
 
     async def export(self, keys: list[str], *, keep: bool = False) -> dict[str, Any]:
         """Pickled copies of values this worker holds: the ``exported`` message. ``keep``:
@@ -310,7 +293,7 @@ class WorkerProcess:
         except PermissionError:
             os.kill(self.pid, signal.SIGKILL)
         if self._pidfd < 0:
-            self._poll_exit()
+            self._reap()
 
     def shutdown(self) -> None:
         """Ask the worker to exit; killed if it has not within a second."""
@@ -319,24 +302,17 @@ class WorkerProcess:
             return
         self.loop.call_later(1.0, self.kill)
 
-    def _poll_exit(self) -> None:
-        if self._popen is None or self.returncode is not None:
-            return
-        if self._popen.poll() is None:
-            self.loop.call_later(0.005, self._poll_exit)
-            return
-        self._reap()
-
     def _reap(self) -> None:
         if self.returncode is not None or self._popen is None:
             return
         returncode = self._popen.poll()
-        if returncode is None:  # woken early; look again soon
+        if returncode is None:  # woken early, or polling without a pidfd: look again soon
             self.loop.call_later(0.005, self._reap)
             return
-        self._drain()
-        for fd in list(self._pipes):
-            self._drain_pipe(fd)  # the last words, e.g. a faulthandler traceback
+        self.read(drain=True)
+        for fd in list(self._pipes):  # the last words, e.g. a faulthandler traceback
+            while self._on_pipe(fd, final=True):
+                pass
         self.returncode = returncode
         # What its blocks started dies with it (the worker leads its own process group).
         try:

@@ -9,7 +9,6 @@ here with an error naming both.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ..states import OutcomeStatus
@@ -74,7 +73,7 @@ class ExecutorRouter(Executor):
         if outcome.status is OutcomeStatus.FAILED and outcome.error:
             from ..install_hints import missing_module_hint
 
-            hint = missing_module_hint(outcome.error, _package_folder(job))
+            hint = missing_module_hint(outcome.error, job.spec.dir)
             if hint:
                 outcome.error = f"{outcome.error.rstrip()}\n{hint}"
         return outcome
@@ -101,15 +100,6 @@ class ExecutorRouter(Executor):
     async def close(self) -> None:
         for executor in list(self.executors.values()):
             await executor.close()
-
-
-def _package_folder(job: Job) -> str:
-    """The nearest folder above the block with a package.json or package.oo.yaml."""
-    start = Path(job.spec.dir)
-    for folder in (start, *start.parents):
-        if (folder / "package.json").is_file() or (folder / "package.oo.yaml").is_file():
-            return str(folder)
-    return job.spec.dir
 
 
 def _foreign_value(job: Job, language: str) -> str | None:

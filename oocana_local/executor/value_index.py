@@ -41,10 +41,6 @@ class ValueIndex(Generic[W]):
     def keys_of(self, worker: W) -> set[str]:
         return self._held.get(worker) or set()
 
-    def holds(self, worker: W, key: str) -> bool:
-        held = self._held.get(worker)
-        return held is not None and key in held
-
     def count_held(self, worker: W, keys: Iterable[str]) -> int:
         held = self._held.get(worker)
         return 0 if not held else sum(1 for k in keys if k in held)

@@ -27,15 +27,40 @@ __all__ = ["Session", "CompiledFlow"]
 
 
 class CompiledFlow:
-    """A flow compiled for one session (``Session.graph``), and the job specs of its task
-    nodes by node id, each built on the node's first run: every run of the graph in the
-    session (a slotflow's items, say) shares them."""
+    """A flow's compiled graph as one session runs it (``Session.graph``), and the job
+    specs of its task nodes by node id, each built on the node's first run: every run of
+    the graph in the session (a slotflow's items, say) shares them."""
 
-    __slots__ = ("graph", "specs")
+    __slots__ = ("graph", "specs", "templates")
 
-    def __init__(self, graph: RunGraph):
+    def __init__(self, graph: RunGraph, templates: dict[str, JobSpec]):
         self.graph = graph
         self.specs: dict[str, JobSpec] = {}
+        self.templates = templates
+        """The specs an earlier session built for the same graph: a node's next session
+        only puts in its own fields (``task_job.node_spec``)."""
+
+
+_SHARED: dict[tuple[int, int], tuple[RunGraph, dict[str, JobSpec]]] = {}
+"""Compiled graphs and spec templates by (flow, slot providers): a flow run again (a
+loaded flow, the server's runs) is not compiled again. The graph holds both objects
+(``RunGraph.sources``), so their ids stay theirs while they are cached here."""
+_SHARED_MAX = 32
+
+
+def _compiled(flow: Flow, providers: dict[str, SlotProvider] | None
+              ) -> tuple[RunGraph, dict[str, JobSpec]]:
+    from ..graph.compile import compile_flow
+
+    key = (id(flow), id(providers) if providers else 0)
+    shared = _SHARED.get(key)
+    if shared is None:
+        if len(_SHARED) >= _SHARED_MAX:  # forget them all: a new set of flows is running
+            _SHARED.clear()
+        graph = compile_flow(flow, providers)
+        graph.sources = (flow, providers)
+        shared = _SHARED[key] = (graph, {})
+    return shared
 
 
 class Session:
@@ -85,19 +110,16 @@ class Session:
 
     def graph(self, flow: Flow, providers: dict[str, SlotProvider] | None = None
               ) -> CompiledFlow:
-        """The compiled graph of a flow with the slot ``providers`` of the node running it,
-        compiled once per session. The key holds object ids: the graphs cached here keep
-        every flow and provider map they were compiled from alive. A slot's node has
-        another block under another provider map: its graph, and so its job spec, is
-        another one."""
-        from ..graph.compile import compile_flow
-
+        """The compiled graph of a flow with the slot ``providers`` of the node running it
+        (``_compiled``: shared with other sessions running the same objects), with this
+        session's job specs. The key holds object ids: the graphs cached here keep every
+        flow and provider map they were compiled from alive. A slot's node has another
+        block under another provider map: its graph, and so its job spec, is another
+        one."""
         key = (flow.path, id(flow), id(providers) if providers else 0)
         compiled = self._graphs.get(key)
         if compiled is None:
-            graph = compile_flow(flow, providers)
-            graph.sources = (flow, providers)
-            compiled = self._graphs[key] = CompiledFlow(graph)
+            compiled = self._graphs[key] = CompiledFlow(*_compiled(flow, providers))
         return compiled
 
     def masks(self) -> list[str] | None:

@@ -9,6 +9,7 @@ the block that asked. ``job_spec`` builds what the worker needs, once per node.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ManifestError
@@ -140,26 +141,32 @@ def _not_spawned(spec: JobSpec, target: InjectTarget) -> str:
 
 # -- the job spec ---------------------------------------------------------------------------
 
+def _session_fields(session: Session, flow: Flow, block: TaskBlock) -> dict[str, Any]:
+    """What a job spec takes from its session; the rest is the node's and the block's."""
+    tmp_dir = session.tmp_dir(flow)
+    package = block.package or flow.package
+    return {"session_id": session.session_id, "secrets_file": session.secrets_file,
+            "session_dir": str(session.session_dir), "tmp_dir": str(tmp_dir),
+            "tmp_pkg_dir": str(tmp_dir / (package.dir.name if package else "workspace")),
+            "pkg_dir": str(session.pkg_data_dir(package)), "env": session.env}
+
+
 def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
              inputs_def: dict[str, dict[str, Any]], outputs_def: dict[str, dict[str, Any]],
              patch: dict[str, list[dict[str, Any]]] | None = None,
              spawn_key: str | None = None, timeout: float | None = None,
              inject: InjectTarget | None = None, keeps_state: bool = False) -> JobSpec:
-    tmp_dir = session.tmp_dir(flow)
     package = block.package or flow.package
-    package_name = package.dir.name if package else "workspace"
     return JobSpec(
-        node_id=node_id, session_id=session.session_id, executor=block.executor,
-        dir=str(block.dir), entry=block.entry,
+        node_id=node_id, executor=block.executor, dir=str(block.dir), entry=block.entry,
         # Node.js blocks look up default, then main, when no function is named.
         function=(block.function or "main") if block.executor == "python"
         or block.options.get("function") else "",
         source=block.source, block_path=str(block.path) if block.path else None,
         inputs_def=inputs_def, outputs_def=outputs_def, inputs_def_patch=patch or None,
-        secrets_file=session.secrets_file, session_dir=str(session.session_dir),
-        tmp_dir=str(tmp_dir), tmp_pkg_dir=str(tmp_dir / package_name),
-        package_name=package_name, pkg_dir=str(session.pkg_data_dir(package)),
-        package_dir=str(package.dir) if package else None, env=session.env,
+        package_name=package.dir.name if package else "workspace",
+        package_dir=str(package.dir) if package else None,
+        **_session_fields(session, flow, block),
         spawn_key=None if block.service else spawn_key, timeout=timeout,
         inject=inject, keeps_state=keeps_state, service=block.service,
         resources=block.options.get("resources") or None,
@@ -170,8 +177,13 @@ def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
 
 
 def node_spec(scope: FlowScope, node: GraphNode, block: TaskBlock) -> JobSpec:
-    """The spec of a task node; built on the session's first run of the node."""
+    """The spec of a task node; built on the session's first run of the node, from the
+    spec an earlier session built for the same graph when there is one."""
     graph = scope.graph
+    template = scope.templates.get(node.node_id)
+    if template is not None:  # its wire dict too: the session's fields are the same keys
+        fields = _session_fields(scope.session, graph.flow, block)
+        return replace(template, _wire={**template.static_wire(), **fields}, **fields)
     inputs_def = {h: s.definition.wire() for h, s in node.inputs.items()}
     for handle, slot in node.inputs.items():
         if slot.serialize_for_cache:
@@ -194,10 +206,12 @@ def node_spec(scope: FlowScope, node: GraphNode, block: TaskBlock) -> JobSpec:
     keeps_state = block.spawn and any(
         getattr(getattr(other.node, "inject", None), "node_id", None) == node.node_id
         for other in graph.nodes.values())
-    return job_spec(scope.session, flow, block, node_id=node.node_id, inputs_def=inputs_def,
-                    outputs_def=outputs_def, patch=patch,
-                    spawn_key=_spawn_key(flow, node.node_id) if block.spawn else None,
-                    timeout=node.timeout, inject=inject, keeps_state=keeps_state)
+    spec = scope.templates[node.node_id] = job_spec(
+        scope.session, flow, block, node_id=node.node_id, inputs_def=inputs_def,
+        outputs_def=outputs_def, patch=patch,
+        spawn_key=_spawn_key(flow, node.node_id) if block.spawn else None,
+        timeout=node.timeout, inject=inject, keeps_state=keeps_state)
+    return spec
 
 
 def _spawn_key(flow: Flow, node_id: str) -> str:

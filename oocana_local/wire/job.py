@@ -159,7 +159,8 @@ class JobSpec:
         return Job(self, job_id, stacks, inputs, nested, masks)
 
     def static_wire(self) -> dict[str, Any]:
-        """The part of every job's wire dict that this spec fixes (built once)."""
+        """The part of every job's wire dict that this spec fixes (built once). A field
+        is under its own name (a spec made for another session updates it so)."""
         if self._wire is None:
             self._wire = {
                 "session_id": self.session_id, "node_id": self.node_id,

@@ -18,7 +18,7 @@ def view(**fields: object) -> PoolView:
 
 def test_jobs_that_waited_long_enough_each_ask_for_a_worker() -> None:
     # the one queued 10 ms ago has not waited long enough yet
-    assert workers_to_start(view(queued_since=(9.0, 9.5, 9.99)), GROW_AFTER) == 2
+    assert workers_to_start(view(queued_since=(9.0, 9.5, 9.99), cpus=16), GROW_AFTER) == 2
 
 
 def test_workers_already_starting_count_against_the_ask() -> None:
@@ -45,4 +45,12 @@ def test_quick_jobs_never_grow_the_pool_below_one_per_core() -> None:
                  busy_since=(9.999,))
     assert workers_to_start(quick, GROW_AFTER) == 0
     assert workers_to_start(view(queued_since=(9.0,) * 100, workers=1, cpus=4,
-                                 job_seconds=0.01, busy_since=(9.999,)), GROW_AFTER) == 7
+                                 job_seconds=0.01, busy_since=(9.999,)), GROW_AFTER) == 3
+
+
+def test_below_one_per_core_growth_goes_past_the_cores_only_for_workers_held_long() -> None:
+    # A first job held long on the only worker, 49 waiting: one more for the other core
+    # and one for the held worker, not one per waiting job up to the limit.
+    first_job = view(queued_since=(9.9,) * 49, workers=1, cpus=2, job_seconds=0.0,
+                     busy_since=(9.9,))
+    assert workers_to_start(first_job, GROW_AFTER) == 2

@@ -77,7 +77,7 @@ def test_same_worker_gets_the_identical_object(tmp_path: Path) -> None:
         made = await pool.run(make(), Recorder())
         used = await pool.run(use(made), Recorder())
         key = var_key(made.result["thing"])
-        return used, pool.holder_of(key) is pool.workers[0], len(pool.workers)
+        return used, pool.values.holder(key) is pool.workers[0], len(pool.workers)
 
     used, held, workers = with_pool(scenario, max_workers=1)
     assert used.status == "done", used.error
