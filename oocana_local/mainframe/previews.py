@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import html
 import json
 import os
 import re
@@ -138,6 +136,8 @@ _MEDIA_TAGS = {
 
 
 def _page(kind: str, url: str) -> str:
+    import html
+
     tag = _MEDIA_TAGS[kind].format(src=html.escape(url, quote=True))
     return ("<!doctype html>\n<html><head><meta charset=\"utf-8\">"
             "<style>html, body { height: 100%; margin: 0; }</style></head>\n"
@@ -257,6 +257,7 @@ def _csv_cell(value: Any) -> Any:
 
 
 def _csv(data: dict[str, Any]) -> str:
+    import csv
     import io
 
     out = io.StringIO()
