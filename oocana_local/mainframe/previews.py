@@ -28,11 +28,12 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from .._dataclass import lazy_dataclass
 from ..mime import sniff_image
 from ..wire import names
 
@@ -51,7 +52,7 @@ _DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.DOTALL)
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
-@dataclass
+@lazy_dataclass  # made with the first preview saved: most runs save none
 class SavedPreview:
     """Where one preview went."""
 
