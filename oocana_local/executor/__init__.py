@@ -1,24 +1,14 @@
-"""Executors run jobs: ``Executor.run(job, handler) -> Outcome`` (``base.py``).
+"""Executors run jobs: ``Executor.run(job, handler) -> Outcome`` (``base.py``). The names
+load on first use: the command line imports ``prelaunch`` before it pays for the pool."""
 
-Names are imported on first use: the command line imports ``prelaunch`` to start the
-first worker before it pays for the pool and asyncio.
-"""
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __all__ = ["Executor", "Job", "JobHandler", "Outcome", "OutcomeStatus", "WorkerPool"]
-
-if TYPE_CHECKING:
-    from .base import Executor, Job, JobHandler, Outcome, OutcomeStatus
-    from .pool import WorkerPool
 
 
 def __getattr__(name: str) -> Any:
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+    from importlib import import_module
 
-    module = importlib.import_module(".pool" if name == "WorkerPool" else ".base", __name__)
-    return getattr(module, name)
+    return getattr(import_module(".pool" if name == "WorkerPool" else ".base", __name__), name)
