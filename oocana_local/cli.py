@@ -7,9 +7,10 @@ usage or invalid manifests (``check --strict``: or any warning), 130 interrupted
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +76,21 @@ def _list_arg(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``command``, only that command's arguments (what
+    ``main`` is about to run: building the other commands costs every run milliseconds)."""
     parser = argparse.ArgumentParser(
         prog="oocana-local",
         description="Develop, test and run OOMOL blocks and flows on your own machine.")
     parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, add in _COMMANDS.items():
+        if command is None or name == command:
+            add(commands)
+    return parser
 
+
+def _add_run(commands: Any) -> None:
     run = commands.add_parser(
         "run", help="run a flow or a block",
         description="Run a flow (folder, flow.oo.yaml or subflow.oo.yaml) or a block "
@@ -114,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="session id (default: a new uuid)")
     add_debug_args(run)
 
+
+def _add_check(commands: Any) -> None:
     check = commands.add_parser(
         "check", help="validate every manifest under a path",
         description="Validate every *.oo.yaml under PATH, compile the python blocks "
@@ -128,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "exports and npm packages are still checked")
     _search_paths_arg(check)
 
+
+def _add_new(commands: Any) -> None:
     new = commands.add_parser(
         "new", help="start a block or a flow, with a passing test",
         description="Write blocks/NAME/ (block.oo.yaml, main.py, test_NAME.py) or flows/NAME/ "
@@ -144,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also write .vscode/launch.json to attach VS Code to a --debug run "
                           "(an existing one is left alone)")
 
+
+def _add_dev(commands: Any) -> None:
     dev = commands.add_parser(
         "dev", help="run, then re-run what changed on every save",
         description="Run a flow or block, then watch its files: on every saved change to a "
@@ -156,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     _cache_args(groups, "also reuse (and fill) the disk cache")
     add_debug_args(dev)
 
+
+def _add_bootstrap(commands: Any) -> None:
     boot = commands.add_parser(
         "bootstrap", help="install a package's dependencies (npm, pip, its own script)",
         description="Install what the blocks of the package at PATH need: its "
@@ -166,17 +183,32 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--node-tools", action="store_true",
                       help="install esbuild (TypeScript support) even if no .ts file is there")
 
-    from .serve.command import add_runs_parser, add_serve_parser
+
+def _add_serve(commands: Any) -> None:
+    from .serve.command import add_serve_parser
 
     add_serve_parser(commands)
+
+
+def _add_runs(commands: Any) -> None:
+    from .serve.command import add_runs_parser
+
     add_runs_parser(commands)
+
+
+def _add_view(commands: Any) -> None:
     from .serve.web.command import add_view_parser
 
     add_view_parser(commands)
+
+
+def _add_mcp(commands: Any) -> None:
     from .serve.mcp_command import add_mcp_parser
 
     add_mcp_parser(commands)
 
+
+def _add_cache(commands: Any) -> None:
     cache = commands.add_parser("cache", help="the node cache: where it is, clear it",
                                 description="The node cache of --use-cache.")
     cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION")
@@ -186,7 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                             help="the cache folder (default $OOCANA_CACHE_DIR or "
                                  "~/.oocana-local/cache)")
-    return parser
+
+
+_COMMANDS: dict[str, Callable[[Any], None]] = {
+    "run": _add_run, "check": _add_check, "new": _add_new, "dev": _add_dev,
+    "bootstrap": _add_bootstrap, "serve": _add_serve, "runs": _add_runs, "view": _add_view,
+    "mcp": _add_mcp, "cache": _add_cache}
+"""Each command and what adds it, in the order ``--help`` lists them."""
 
 
 class _Groups:
@@ -242,19 +280,38 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global _gc_paused
+    entry = argv is None  # the process's entry point (the console script, -m): it exits next
+    if entry and sys.argv[1:2] == ["run"]:
+        # Starting a run allocates much and frees little (imports, manifests): collecting
+        # meanwhile is wasted work (~10 ms). _resume_gc turns it on as the run starts.
+        gc.disable()
+        _gc_paused = True
     code = _dispatch(argv)
-    if argv is None:  # the process's entry point (the console script, -m): it exits next
-        import gc
-
+    if entry:
         # Exiting collects every object the engine made (~30 ms for a one-node run);
         # frozen objects are skipped, and the process frees them all at once.
         gc.freeze()
     return code
 
 
+_gc_paused = False
+
+
+def _resume_gc() -> None:
+    """Collect again (``main`` paused it), what start-up made frozen: it lives as long as
+    the process, and the collections of a long run need not trace it."""
+    global _gc_paused
+    if _gc_paused:
+        _gc_paused = False
+        gc.freeze()
+        gc.enable()
+
+
 def _dispatch(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(words[0] if words and words[0] in _COMMANDS else None)
+    args = parser.parse_args(words)
     from .cli_errors import reported
 
     with reported() as outcome:
@@ -472,6 +529,7 @@ def _run(args: argparse.Namespace, path: Path) -> int:
         try:
             if view is not None:
                 view.start()
+            _resume_gc()
             result = engine.run(target, options, subscribers=subscribers,
                                 handle_sigint=True)
         except UsageError as exc:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +28,8 @@ def missing_path_message(path: Path) -> str:
         names = [e.name for e in os.scandir(parent) if not e.name.startswith(".")]
     except OSError:
         return text
+    import difflib  # only on this error path
+
     close = difflib.get_close_matches(path.name, names, n=3, cutoff=0.6)
     if close:
         shown = [str(parent / name) if str(path.parent) not in ("", ".") else name

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
-from .base import Executor
+
+if TYPE_CHECKING:
+    from .base import Executor
 
 __all__ = ["EXECUTORS", "choose", "make_executor"]
 

@@ -116,17 +116,15 @@ _early: Launched | None = None
 
 
 def launch_early() -> None:
-    """Start the first worker now, for the pool to take later (at most one waits)."""
+    """Start the first worker now, for the pool to take later (at most one waits); the
+    caller calls ``discard_early`` once the run ends, taken or not."""
     global _early
     if _early is not None:
         return
     try:
         _early = launch(worker_env())
     except WorkerError:
-        return  # the pool will try again, and report it
-    import atexit
-
-    atexit.register(discard_early)
+        pass  # the pool will try again, and report it
 
 
 def take_early(env: dict[str, str]) -> Launched | None:

@@ -24,17 +24,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import html
 import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from .._dataclass import lazy_dataclass
 from ..mime import sniff_image
 from ..wire import names
 
@@ -53,7 +52,7 @@ _DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.DOTALL)
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
-@dataclass
+@lazy_dataclass  # made with the first preview saved: most runs save none
 class SavedPreview:
     """Where one preview went."""
 
@@ -138,6 +137,8 @@ _MEDIA_TAGS = {
 
 
 def _page(kind: str, url: str) -> str:
+    import html
+
     tag = _MEDIA_TAGS[kind].format(src=html.escape(url, quote=True))
     return ("<!doctype html>\n<html><head><meta charset=\"utf-8\">"
             "<style>html, body { height: 100%; margin: 0; }</style></head>\n"
@@ -257,6 +258,7 @@ def _csv_cell(value: Any) -> Any:
 
 
 def _csv(data: dict[str, Any]) -> str:
+    import csv
     import io
 
     out = io.StringIO()

@@ -20,7 +20,6 @@ service ``services/<name>/service.oo.yaml`` then ``blocks/<name>/service.oo.yaml
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -132,6 +131,8 @@ class Finder:
         self, ref: str, kind: Kind, base_dir: Path, package: PackageInfo | None
     ) -> list[str]:
         """Close matches among the references that would have worked."""
+        import difflib  # only for a did-you-mean
+
         if ref.startswith("self::"):
             roots = self._self_roots(base_dir, package)
             names = [n for r in roots for n in _block_names(r, kind)]
@@ -217,12 +218,16 @@ def _relative(base_dir: Path, ref: str) -> Path:
 
 def _close_siblings(path: Path, ref: str) -> list[str]:
     """Folders beside ``path`` whose names are close to it (what a typo could have meant)."""
+    import difflib  # only for a did-you-mean
+
     matches = difflib.get_close_matches(path.name, _subdirs(path.parent), n=3)
     prefix = ref[: len(ref) - len(path.name)] if ref.endswith(path.name) else ""
     return [prefix + m for m in matches]
 
 
 def _close(prefix: str, name: str, names: list[str]) -> list[str]:
+    import difflib  # only for a did-you-mean
+
     return [prefix + m for m in difflib.get_close_matches(name, sorted(set(names)), n=3)]
 
 

@@ -36,10 +36,8 @@ from .flow_nodes import build_flow
 from .node_refs import CallState, NodeRefs, TaskFile
 from .packages import Packages
 from .problems import Problem
-from .pycheck import check_python_blocks, python_blocks
 from .resolved import Block, Flow, Location, PackageInfo, TaskBlock
 from .schema import validate_model
-from .tscheck import check_typescript_blocks
 from .validate import executor_warning, validate_task
 from .yamlload import gc_paused, read_yaml
 
@@ -96,6 +94,9 @@ class Loader:
         """Validate every manifest under ``path`` (a folder, walked, or one file), compile
         every python block they use (``pycheck.py``) and, unless ``types`` is false,
         type-check their TypeScript blocks (``tscheck.py``)."""
+        from .pycheck import check_python_blocks, python_blocks  # not needed by a run
+        from .tscheck import check_typescript_blocks
+
         with gc_paused():
             state = self._begin()
             root = abspath(path)

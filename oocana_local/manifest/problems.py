@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
+from .._dataclass import lazy_dataclass
 from .resolved import Location
 
 __all__ = ["Problem"]
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)  # made with the first problem: most loads find none
 class Problem:
     """One thing wrong with a manifest.
 

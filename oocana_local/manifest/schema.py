@@ -8,7 +8,6 @@ same records (``pydantic_models.py``).
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from . import raw
@@ -115,6 +114,8 @@ def _describe(loc: tuple[Any, ...], data: Any) -> str:
 
 
 def _close_operator(text: str) -> list[str]:
+    import difflib  # only for a did-you-mean
+
     from .raw import OPERATORS
 
     swapped = [op for op in OPERATORS if sorted(op) == sorted(text)]  # `=<` for `<=`

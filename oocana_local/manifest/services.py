@@ -9,7 +9,6 @@ executor side (``executor/services.py``) keeps one worker per service.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,8 @@ def split_service_ref(ref: str) -> tuple[str, str] | None:
 def read_service(path: Path, package: PackageInfo | None
                  ) -> tuple[dict[str, TaskBlock] | None, list[Problem]]:
     """The blocks of the service in ``path``, by name, with the problems found."""
+    import hashlib
+
     doc, problems = read_yaml(path)
     if doc is None:
         return None, problems

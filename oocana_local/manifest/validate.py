@@ -8,7 +8,6 @@ the engine runs also runs here.
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
 import stat
@@ -303,6 +302,8 @@ def _check_inject(node: TaskNode, nodes: dict[str, Node], problems: list[Problem
               "remove `spawn: true` from its block, or remove `inject:`")
         return
     if target is None:
+        import difflib  # only for a did-you-mean
+
         close = difflib.get_close_matches(target_id, list(nodes), n=3)
         error(f"inject names node {target_id!r}, which is not in this flow",
               f"did you mean {_or(close)}?" if close else _existing("nodes", "", nodes))
@@ -398,6 +399,8 @@ def _check_outputs_from(flow: Flow, nodes: dict[str, Node], problems: list[Probl
 
 
 def _unknown_node(who: str, handle: str | None, src: FromNode, nodes: dict[str, Node]) -> Problem:
+    import difflib  # only for a did-you-mean
+
     where = f"{who} input {handle!r}" if handle else who
     close = difflib.get_close_matches(src.node_id, list(nodes), n=3)
     hint = f"did you mean {_or(close)}?" if close else _existing("nodes", "", nodes)
@@ -442,6 +445,8 @@ def _block_name(node: Node) -> str:
 
 def _existing(what: str, wrong: str, names: Iterable[str]) -> str:
     """``did you mean 'x'? the <what> are: a, b`` (or: there are no <what>)."""
+    import difflib  # only for a did-you-mean
+
     names = list(names)
     if not names:
         return f"there are no {what}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import difflib
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -108,6 +107,8 @@ def _refuse_mismatches(problems: list[str], where: str) -> None:
 
 
 def _unknown(what: str, names: list[str], known: Any, where: str) -> str:
+    import difflib  # only for a did-you-mean
+
     lines = []
     for name in names:
         close = difflib.get_close_matches(name, list(known), n=3)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import errno
-import ipaddress
 import json
 import os
-import secrets
 import socket
 import sys
 from pathlib import Path
@@ -82,6 +80,8 @@ def add_runs_parser(commands: Any) -> None:
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -111,6 +111,8 @@ def serve_command(args: argparse.Namespace) -> int:
             return 2
     if choose_executor(args) is None:
         return 2
+    import secrets
+
     from ..errors import UsageError
     token = token or secrets.token_urlsafe(24)
     try:

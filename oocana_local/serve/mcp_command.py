@@ -8,11 +8,9 @@ the original one.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import re
 import sys
-import uuid
 from io import TextIOWrapper
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,6 +90,9 @@ def secrets_redactor(secrets_file: str | None) -> Redactor:
 def engine_launch(engine: Engine) -> Launch:
     """Runs awaited on this loop, in the one engine; cancelling stops the run (and the
     worker running its block) before the cancellation goes on."""
+    import asyncio
+    import uuid
+
     from ..runtime.options import RunOptions
     from .mcp_server import Outcome
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from rich.console import RenderableType
 from rich.highlighter import ReprHighlighter
-from rich.pretty import pretty_repr
 from rich.text import Text
 
 from ...states import NodeState
@@ -25,6 +24,9 @@ _MAX_VALUE_LINES = 20
 _MAX_TRACEBACK_LINES = 60
 _MAX_NOT_RUN = 20
 _highlight = ReprHighlighter()
+_SCALARS = frozenset({int, float, bool, str, type(None)})
+"""Types whose ``pretty_repr`` is their ``repr`` (a string: when not cut): most outputs
+are, and importing ``rich.pretty`` costs a run ~25 ms (it imports ``attrs`` if there)."""
 
 
 def render_summary(state: RunState, *, max_rows: int = 30,
@@ -65,8 +67,14 @@ def format_value(value: Any, *, width: int = 80) -> Text:
         return _highlight(Text(f"{value[:keep]!r}{suffix}"))
     container = isinstance(value, (dict, list, tuple, set, frozenset))
     try:
-        text = pretty_repr(value, max_width=width, max_length=_MAX_VALUE_LINES,
-                           max_string=_MAX_VALUE_CHARS, max_depth=4)
+        if type(value) in _SCALARS and not (isinstance(value, str)
+                                            and len(value) > _MAX_VALUE_CHARS):
+            text = repr(value)
+        else:
+            from rich.pretty import pretty_repr
+
+            text = pretty_repr(value, max_width=width, max_length=_MAX_VALUE_LINES,
+                               max_string=_MAX_VALUE_CHARS, max_depth=4)
     except Exception:  # a broken __repr__ must not break the summary
         text = f"<{type(value).__name__} object>"
     if container:
