@@ -84,7 +84,8 @@ class TestLoading:
         (block / "lib.ts").write_text("export const v: number = 1;\n")
         (block / "main.ts").write_text('import { v } from "./lib";\n'
                                        "export default () => ({ v });\n")
-        session = "reload-session"
+        # one session for both runs (the same warm worker); its id unique on the machine
+        session = f"reload-{os.getpid()}-{id(tmp_path)}"
         assert engine.run(block, session_id=session).outputs == {"v": 1}
         time.sleep(0.01)
         (block / "lib.ts").write_text("export const v: number = 2;\n")
