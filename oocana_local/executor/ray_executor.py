@@ -12,9 +12,13 @@ reaches the handler in the order the block said it, requests (``run_block``,
   actor of its group, preferring one that holds its inputs; a group grows up to
   ``max_actors``. An actor that Ray cannot place yet (the cluster is full) joins when it
   can; jobs meanwhile take actors that become idle.
-* values: each actor puts non-JSON outputs into Ray's object store; the engine keeps only
-  the object refs (``key -> ObjectRef``) and hands them to the next actor, which fetches
-  the value itself. The engine never ``ray.get``s a value unless ``fetch`` is called.
+* values: a value stays in the actor that made it (``worker/ray_actor.py``), and a job
+  placed there gets the identical object; ``value_index.py`` knows which actors hold
+  which values, as for the pool. A job on another actor gets object refs: the holder
+  puts the value into Ray's object store once, when first asked, and the job fetches it
+  itself. The engine never ``ray.get``s a value unless ``fetch`` is called.
+* messages: ``run`` answers when the job ended, with what it said, so a quick job is
+  one remote call; a job still running after ``_QUICK`` seconds is polled meanwhile.
 * faults: an actor that dies fails its job as ``crashed`` with Ray's cause and is dropped
   (the next job gets a new actor); a cancelled or timed-out job kills its actor, which
   stops the Ray task. ``close`` kills every actor, and shuts down the Ray runtime if this
@@ -37,12 +41,14 @@ from ..wire.values import is_var_ref, var_key
 from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
 from .lifecycle import Run, Runs
 from .ray_resources import actor_options
+from .value_index import ValueIndex
 
 __all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
 
 RAY_MISSING = ("the Ray executor needs Ray: pip install \"oocana-local[ray]\" "
                "(or pip install ray)")
 _CLOSED = "the Ray executor was closed"
+_QUICK = 0.02  # seconds before a job's messages are polled for while it runs
 _PLACEMENT_PATIENCE = 5.0  # seconds an actor may wait for Ray to place it before idle
 # actors of other groups are stopped to make room
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -71,15 +77,11 @@ def _signature(options: dict[str, Any]) -> tuple[Any, ...]:
 
 
 class _Actor:
-    __slots__ = ("handle", "group", "keys", "owned", "alive")
+    __slots__ = ("handle", "group", "alive")
 
     def __init__(self, handle: Any, group: tuple[Any, ...]):
         self.handle = handle
         self.group = group
-        self.keys: set[str] = set()
-        """Var values this actor holds (made here or fetched)."""
-        self.owned: set[str] = set()
-        """Var values made here: Ray loses them with the actor (it owns them)."""
         self.alive = True
 
 
@@ -106,8 +108,11 @@ class RayExecutor(Executor):
         self.max_actors = max_actors
         self.init_options = dict(init_options or {})
         self.poll_seconds = poll_seconds
-        self.refs: dict[str, Any] = {}
-        """Object refs of the var values of the run, by key."""
+        self.values: ValueIndex[_Actor] = ValueIndex()
+        """Which actors hold which var values."""
+        self.exported: dict[str, tuple[_Actor, Any]] = {}
+        """Object refs of values put into the object store, and the actor that put (owns)
+        each: reused for every other actor that needs the value."""
         self.started_ray = False
         self.startup_seconds: float | None = None
         self._ray: Any = None
@@ -167,7 +172,8 @@ class RayExecutor(Executor):
         self.runs.close(_CLOSED)
         for actor in list(self._actors):
             self._kill(actor)
-        self.refs.clear()
+        self.values.clear()
+        self.exported.clear()
         if self.started_ray and self._ray is not None:
             self.started_ray = False
             await asyncio.to_thread(self._ray.shutdown)
@@ -176,23 +182,44 @@ class RayExecutor(Executor):
 
     async def free(self, keys: list[str]) -> None:
         for key in keys:
-            self.refs.pop(key, None)
-        wanted = set(keys)
-        for actor in self._actors:
-            held = actor.keys & wanted
-            if held:
-                actor.keys -= held
-                actor.handle.free.remote(sorted(held))
+            self.exported.pop(key, None)
+        by_actor, _ = self.values.forget(keys)
+        for actor, held in by_actor.items():
+            if actor.alive:
+                actor.handle.free.remote(held)
 
     def holds(self, keys: list[str]) -> bool:
-        return all(key in self.refs for key in keys)
+        return self.values.available(keys)
 
     async def fetch(self, key: str) -> Any:
         """The value of a var reference, pulled to this process (only when asked)."""
-        ref = self.refs.get(key)
-        if ref is None:
+        refs = await self._export([key])
+        if key not in refs:
             raise KeyError(key)
-        return await ref
+        return await refs[key]
+
+    async def _export(self, keys: list[str], exclude: _Actor | None = None
+                      ) -> dict[str, Any]:
+        """Object refs of ``keys``, from actors (other than ``exclude``) that hold them;
+        a key nobody holds is left out (the job that needs it fails saying so)."""
+        asks: dict[_Actor, list[str]] = {}
+        for key in keys:
+            holder = None if key in self.exported else self.values.holder(key, exclude)
+            if holder is not None:
+                asks.setdefault(holder, []).append(key)
+        replies = await asyncio.gather(*(a.handle.export.remote(k) for a, k in asks.items()),
+                                       return_exceptions=True)
+        for holder, reply in zip(asks, replies, strict=True):
+            if not isinstance(reply, BaseException):
+                self.exported.update((k, (holder, ref)) for k, ref in reply[0].items())
+        return {k: self.exported[k][1] for k in keys if k in self.exported}
+
+    async def _move(self, actor: _Actor, values: Iterable[Any]) -> dict[str, Any]:
+        """Object refs of the var values among ``values`` that ``actor`` does not hold
+        (it fetches them: from now on it holds them)."""
+        refs = await self._export(self.values.missing_on(actor, refs_in(values)), actor)
+        self.values.copied(actor, refs)
+        return refs
 
     # -- jobs ---------------------------------------------------------------------------
 
@@ -229,35 +256,32 @@ class RayExecutor(Executor):
         return run.future.result()
 
     async def _pump(self, actor: _Actor, run: Run) -> None:
-        """Start the job on its actor and route what it says until the job ended (the
-        actor's channel is a long poll, ``worker/ray_actor.py``)."""
-        job = run.job
-        refs = {k: self.refs[k] for k in refs_in(job.inputs.values())
-                if k in self.refs and k not in actor.keys}
-        pending = actor.handle.run.remote(job.wire(), refs, self.poll_seconds)
-        actor.keys.update(refs)
-        while not run.future.done():
-            try:
-                messages, made = await pending
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.runs.crash(actor, f"the Ray actor running node {job.node_id} died: "
-                                       f"{cause(exc)}")
-                self.drop(actor)
-                return
-            self.refs.update(made)
-            actor.keys.update(made)
-            actor.owned.update(made)
-            for message in messages:
-                self.runs.route(actor, message)
-            if not run.future.done():
-                pending = actor.handle.poll.remote(self.poll_seconds)
+        """Run the job on its actor and route what it says, in order."""
+        wire = run.job.wire()
+        wire["blobs"] = await self._move(actor, run.job.inputs.values())
+        ended = asyncio.wrap_future(actor.handle.run.remote(wire).future())
+        ended.add_done_callback(lambda f: f.cancelled() or f.exception())  # seen below
+        try:
+            if not (await asyncio.wait({ended}, timeout=_QUICK))[0]:
+                while not ended.done():  # a longer job: what it said so far
+                    for message in await actor.handle.poll.remote(self.poll_seconds):
+                        self.runs.route(actor, message)
+            messages = ended.result()
+        except asyncio.CancelledError:
+            ended.cancel()
+            raise
+        except Exception as exc:
+            self.runs.crash(actor, f"the Ray actor running node {run.job.node_id} died: "
+                                   f"{cause(exc)}")
+            self.drop(actor)
+            return
+        for message in messages:
+            self.runs.route(actor, message)
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------
 
     def made(self, actor: _Actor, values: Iterable[Any]) -> None:
-        pass  # the refs of what an actor made come with its poll
+        self.values.made(actor, refs_in(values))
 
     def link(self, actor: _Actor, run: Run, message: dict[str, Any]) -> _Link:
         return _Link(self, actor, message.get("request_id"))
@@ -279,7 +303,7 @@ class RayExecutor(Executor):
             group = self._groups[group_key] = _Group(
                 options, 1 if spawn_key is not None else self.max_actors)
         if group.idle:
-            best = max(group.idle, key=lambda a: len(a.keys.intersection(keys)))
+            best = max(group.idle, key=lambda a: self.values.count_held(a, keys))
             group.idle.remove(best)
             return best
         waiter: asyncio.Future[_Actor] = asyncio.get_running_loop().create_future()
@@ -336,7 +360,7 @@ class RayExecutor(Executor):
             if group_key == keep:
                 continue
             for actor in group.idle:
-                if not actor.owned.intersection(self.refs):
+                if not self.values.only_on(actor):
                     self._kill(actor)
                     return
 
@@ -361,6 +385,8 @@ class RayExecutor(Executor):
             group.idle.remove(actor)
         with contextlib.suppress(ValueError):
             self._actors.remove(actor)
+        self.values.drop_worker(actor)
+        self.exported = {k: v for k, v in self.exported.items() if v[0] is not actor}
         if group.waiters and group.count < group.limit and not self._closing:
             self._grow(actor.group, group)
 
@@ -382,7 +408,7 @@ class WorkerLost(Exception):
 
 class _Link:
     """A request of a job on an actor: the events of a ``RunBlock``'s job go to the actor
-    in order, with the refs of values it does not hold yet; then the response."""
+    in order, with object refs of values it does not hold yet; then the response."""
 
     def __init__(self, executor: RayExecutor, actor: _Actor, request_id: Any):
         self.executor = executor
@@ -400,12 +426,9 @@ class _Link:
         values: list[Any] = [event.get("output")]
         values.extend((event.get("outputs") or {}).values())
         values.extend((event.get("result") or {}).values())
-        refs = {k: self.executor.refs[k] for k in refs_in(values)
-                if k in self.executor.refs and k not in self.actor.keys}
-        self.actor.keys.update(refs)
         message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
-                   "event": event}
-        await self.actor.handle.deliver.remote(message, refs)
+                   "event": event, "blobs": await self.executor._move(self.actor, values)}
+        await self.actor.handle.deliver.remote(message)
 
     async def reply(self, message: dict[str, Any]) -> None:
         if self.tail is not None:
