@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
@@ -37,7 +38,7 @@ from typing import Any
 from ..errors import UsageError
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import is_var_ref, var_key
+from ..wire.values import carried, var_keys
 from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
 from .lifecycle import Run, Runs
 from .ray_resources import actor_options
@@ -62,10 +63,6 @@ def import_ray() -> Any:
     return ray
 
 
-def refs_in(values: Iterable[Any]) -> list[str]:
-    return [var_key(v) for v in values if is_var_ref(v)]
-
-
 def cause(exc: BaseException) -> str:
     text = str(exc).strip()
     return text or type(exc).__name__
@@ -74,15 +71,6 @@ def cause(exc: BaseException) -> str:
 def _signature(options: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else v)
                         for k, v in options.items()))
-
-
-class _Actor:
-    __slots__ = ("handle", "group", "alive")
-
-    def __init__(self, handle: Any, group: tuple[Any, ...]):
-        self.handle = handle
-        self.group = group
-        self.alive = True
 
 
 class _Group:
@@ -94,6 +82,15 @@ class _Group:
         self.idle: list[_Actor] = []
         self.count = 0  # live actors, placed or waiting to be placed
         self.waiters: deque[asyncio.Future[_Actor]] = deque()
+
+
+class _Actor:
+    __slots__ = ("handle", "group", "alive")
+
+    def __init__(self, handle: Any, group: _Group):
+        self.handle = handle
+        self.group = group
+        self.alive = True
 
 
 class RayExecutor(Executor):
@@ -119,7 +116,7 @@ class RayExecutor(Executor):
         self._actor_class: Any = None
         self._groups: dict[tuple[Any, ...], _Group] = {}
         self._actors: list[_Actor] = []
-        self._start_lock: asyncio.Lock | None = None
+        self._connecting: asyncio.Future[None] | None = None
         self._spawning: set[asyncio.Task[None]] = set()
         self._closing = False
         self.runs: Runs[_Actor] = Runs(self, "Ray")
@@ -129,16 +126,12 @@ class RayExecutor(Executor):
     async def start(self) -> None:
         if self._actor_class is not None:
             return
-        if self._start_lock is None:
-            self._start_lock = asyncio.Lock()
-        async with self._start_lock:
-            if self._actor_class is None:
-                loop = asyncio.get_running_loop()
-                began = loop.time()
-                await asyncio.to_thread(self._connect)
-                self.startup_seconds = loop.time() - began
+        if self._connecting is None:  # once: every job waits for the same connection
+            self._connecting = asyncio.ensure_future(asyncio.to_thread(self._connect))
+        await asyncio.shield(self._connecting)
 
     def _connect(self) -> None:
+        began = time.perf_counter()
         ray = import_ray()
         if not ray.is_initialized():
             options: dict[str, Any] = {"logging_level": "ERROR", "log_to_driver": False,
@@ -157,6 +150,7 @@ class RayExecutor(Executor):
 
         self._ray = ray
         self._actor_class = ray.remote(BlockActor)
+        self.startup_seconds = time.perf_counter() - began
 
     async def close(self) -> None:
         self._closing = True
@@ -217,7 +211,7 @@ class RayExecutor(Executor):
     async def _move(self, actor: _Actor, values: Iterable[Any]) -> dict[str, Any]:
         """Object refs of the var values among ``values`` that ``actor`` does not hold
         (it fetches them: from now on it holds them)."""
-        refs = await self._export(self.values.missing_on(actor, refs_in(values)), actor)
+        refs = await self._export(self.values.missing_on(actor, var_keys(values)), actor)
         self.values.copied(actor, refs)
         return refs
 
@@ -234,16 +228,15 @@ class RayExecutor(Executor):
         except UsageError as exc:
             return Outcome(OutcomeStatus.FAILED, error=str(exc))
         await self.start()
-        keys = refs_in(job.inputs.values())
-        target = None
         if job.spec.inject is not None:  # the actor of the spawn node it injects into
-            target = next((k for k, g in self._groups.items()
-                           if ("spawn", job.spec.inject.spawn_key) in k and g.count), None)
-            if target is None:
+            group = next((g for k, g in self._groups.items()
+                          if ("spawn", job.spec.inject.spawn_key) in k and g.count), None)
+            if group is None:
                 return injection_gone(job)
+        else:
+            group = self._group(options, job.spec.spawn_key, job.nested)
         try:
-            actor = await self._acquire(options, keys, job.spec.spawn_key, job.nested,
-                                        group_key=target)
+            actor = await self._acquire(group, var_keys(job.inputs.values()))
         except WorkerLost as exc:
             return Outcome(OutcomeStatus.CRASHED, error=str(exc))
         run = Run(job, handler, asyncio.get_running_loop().create_future())
@@ -281,7 +274,7 @@ class RayExecutor(Executor):
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------
 
     def made(self, actor: _Actor, values: Iterable[Any]) -> None:
-        self.values.made(actor, refs_in(values))
+        self.values.made(actor, var_keys(values))
 
     def link(self, actor: _Actor, run: Run, message: dict[str, Any]) -> _Link:
         return _Link(self, actor, message.get("request_id"))
@@ -291,17 +284,17 @@ class RayExecutor(Executor):
 
     # -- actors -------------------------------------------------------------------------
 
-    async def _acquire(self, options: dict[str, Any], keys: list[str],
-                       spawn_key: str | None = None, nested: bool = False,
-                       group_key: tuple[Any, ...] | None = None) -> _Actor:
+    def _group(self, options: dict[str, Any], spawn_key: str | None, nested: bool
+               ) -> _Group:
         # Jobs started by run_block get actors apart from their callers, which hold theirs
         # while they wait: callers filling every actor cannot starve the jobs they wait for.
-        if group_key is None:
-            group_key = (*_signature(options), ("spawn", spawn_key), ("nested", nested))
-        group = self._groups.get(group_key)
-        if group is None:
-            group = self._groups[group_key] = _Group(
-                options, 1 if spawn_key is not None else self.max_actors)
+        key = (*_signature(options), ("spawn", spawn_key), ("nested", nested))
+        if key not in self._groups:
+            limit = 1 if spawn_key is not None else self.max_actors
+            self._groups[key] = _Group(options, limit)
+        return self._groups[key]
+
+    async def _acquire(self, group: _Group, keys: list[str]) -> _Actor:
         if group.idle:
             best = max(group.idle, key=lambda a: self.values.count_held(a, keys))
             group.idle.remove(best)
@@ -309,7 +302,7 @@ class RayExecutor(Executor):
         waiter: asyncio.Future[_Actor] = asyncio.get_running_loop().create_future()
         group.waiters.append(waiter)
         if group.count < group.limit:
-            self._grow(group_key, group)
+            self._grow(group)
         try:
             return await waiter
         except asyncio.CancelledError:
@@ -319,19 +312,19 @@ class RayExecutor(Executor):
                 group.waiters.remove(waiter)
             raise
 
-    async def _spawn(self, group_key: tuple[Any, ...], group: _Group) -> None:
+    async def _spawn(self, group: _Group) -> None:
         pythonpath = os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])
         handle = self._actor_class.options(
             max_concurrency=8, max_restarts=0,
             runtime_env={"env_vars": {"PYTHONPATH": pythonpath}},
             **group.options).remote([_ROOT])
-        actor = _Actor(handle, group_key)
+        actor = _Actor(handle, group)
         self._actors.append(actor)
         ready = asyncio.ensure_future(handle.ready.remote())
         try:
             while not (await asyncio.wait({ready}, timeout=_PLACEMENT_PATIENCE))[0]:
                 if group.options:  # declared resources Ray may lack: free what idles
-                    self._evict_one(group_key)
+                    self._evict_one(group)
             ready.result()
         except asyncio.CancelledError:
             ready.cancel()
@@ -353,19 +346,16 @@ class RayExecutor(Executor):
             return
         self._release(actor)
 
-    def _evict_one(self, keep: tuple[Any, ...]) -> None:
+    def _evict_one(self, keep: _Group) -> None:
         """Stop one idle actor of another group whose values nobody needs any more, so
         that its resources go to an actor Ray could not place."""
-        for group_key, group in self._groups.items():
-            if group_key == keep:
-                continue
-            for actor in group.idle:
-                if not self.values.only_on(actor):
-                    self._kill(actor)
-                    return
+        for actor in (a for g in self._groups.values() if g is not keep for a in g.idle):
+            if not self.values.only_on(actor):
+                self._kill(actor)
+                return
 
     def _release(self, actor: _Actor) -> None:
-        group = self._groups[actor.group]
+        group = actor.group
         while group.waiters:
             waiter = group.waiters.popleft()
             if not waiter.done():
@@ -379,7 +369,7 @@ class RayExecutor(Executor):
             return
         actor.alive = False
         self.runs.crash(actor, "the Ray actor was stopped")
-        group = self._groups[actor.group]
+        group = actor.group
         group.count -= 1
         with contextlib.suppress(ValueError):
             group.idle.remove(actor)
@@ -388,11 +378,11 @@ class RayExecutor(Executor):
         self.values.drop_worker(actor)
         self.exported = {k: v for k, v in self.exported.items() if v[0] is not actor}
         if group.waiters and group.count < group.limit and not self._closing:
-            self._grow(actor.group, group)
+            self._grow(group)
 
-    def _grow(self, group_key: tuple[Any, ...], group: _Group) -> None:
+    def _grow(self, group: _Group) -> None:
         group.count += 1
-        task = asyncio.get_running_loop().create_task(self._spawn(group_key, group))
+        task = asyncio.get_running_loop().create_task(self._spawn(group))
         self._spawning.add(task)
         task.add_done_callback(self._spawning.discard)
 
@@ -423,11 +413,9 @@ class _Link:
         if before is not None:
             with contextlib.suppress(Exception):
                 await before
-        values: list[Any] = [event.get("output")]
-        values.extend((event.get("outputs") or {}).values())
-        values.extend((event.get("result") or {}).values())
+        blobs = await self.executor._move(self.actor, carried(event))
         message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
-                   "event": event, "blobs": await self.executor._move(self.actor, values)}
+                   "event": event, "blobs": blobs}
         await self.actor.handle.deliver.remote(message)
 
     async def reply(self, message: dict[str, Any]) -> None:
