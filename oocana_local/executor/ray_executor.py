@@ -7,18 +7,17 @@ reaches the handler in the order the block said it, requests (``run_block``,
 ``Executor.run``'s. What differs:
 
 * placement: actors are grouped by the resources their jobs declare
-  (``executor.options.resources`` of the block: ``num_cpus``, ``num_gpus``, ``memory``,
-  ``resources``), and a ``spawn`` block's node gets one actor of its own; Ray decides on which node each actor lives. A job waits for an idle
-  actor of its group, preferring one that holds its inputs; a group grows up to
-  ``max_actors``. An actor that Ray cannot place yet (the cluster is full) joins when it
-  can; jobs meanwhile take actors that become idle.
-* values: a value stays in the actor that made it (``worker/ray_actor.py``), and a job
-  placed there gets the identical object; ``value_index.py`` knows which actors hold
-  which values, as for the pool. A job on another actor gets object refs: the holder
-  puts the value into Ray's object store once, when first asked, and the job fetches it
-  itself. The engine never ``ray.get``s a value unless ``fetch`` is called.
-* messages: ``run`` answers when the job ended, with what it said, so a quick job is
-  one remote call; a job still running after ``_QUICK`` seconds is polled meanwhile.
+  (``executor.options.resources``: ``num_cpus``, ``num_gpus``, ``memory``, ``resources``),
+  and a ``spawn`` block's node gets one actor of its own; Ray decides where each actor
+  lives. A job waits for an idle actor of its group, preferring one that holds its
+  inputs; a group grows up to ``max_actors``. An actor Ray cannot place yet (the cluster
+  is full) joins when it can; jobs meanwhile take actors that become idle.
+* values stay in the actor that made them, as in a pool worker (a job there gets the
+  identical object); ``value_index.py`` says who holds what. A job on another actor gets
+  object refs: a holder puts a value into Ray's object store once, when first asked, and
+  the job fetches it itself. The engine ``ray.get``s a value only in ``fetch``.
+* a quick job is one remote call (``run`` answers when the job ended, with what it
+  said); one still running after ``_QUICK`` seconds is polled meanwhile.
 * faults: an actor that dies fails its job as ``crashed`` with Ray's cause and is dropped
   (the next job gets a new actor); a cancelled or timed-out job kills its actor, which
   stops the Ray task. ``close`` kills every actor, and shuts down the Ray runtime if this
@@ -29,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -52,7 +50,6 @@ _CLOSED = "the Ray executor was closed"
 _QUICK = 0.02  # seconds before a job's messages are polled for while it runs
 _PLACEMENT_PATIENCE = 5.0  # seconds an actor may wait for Ray to place it before idle
 # actors of other groups are stopped to make room
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def import_ray() -> Any:
@@ -146,10 +143,10 @@ class RayExecutor(Executor):
             except ConnectionError as exc:
                 raise UsageError(f"cannot join the Ray cluster at {self.address}: {exc}") from exc
             self.started_ray = True
-        from ..worker.ray_actor import BlockActor
+        from ..worker.ray_actor import actor_class
 
         self._ray = ray
-        self._actor_class = ray.remote(BlockActor)
+        self._actor_class = actor_class(ray)
         self.startup_seconds = time.perf_counter() - began
 
     async def close(self) -> None:
@@ -313,11 +310,7 @@ class RayExecutor(Executor):
             raise
 
     async def _spawn(self, group: _Group) -> None:
-        pythonpath = os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])
-        handle = self._actor_class.options(
-            max_concurrency=8, max_restarts=0,
-            runtime_env={"env_vars": {"PYTHONPATH": pythonpath}},
-            **group.options).remote([_ROOT])
+        handle = self._actor_class(group.options)
         actor = _Actor(handle, group)
         self._actors.append(actor)
         ready = asyncio.ensure_future(handle.ready.remote())

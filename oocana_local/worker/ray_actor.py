@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ..context import ValueStore
@@ -31,9 +32,25 @@ from .channel import masked
 from .job import JobRunner, user_traceback
 from .sink import SocketSink
 
-__all__ = ["BlockActor", "QueueChannel"]
+__all__ = ["BlockActor", "QueueChannel", "actor_class"]
 
 _DRAIN_SECONDS = 2.0  # how long os._exit waits for the engine to take what was said
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def actor_class(ray: Any) -> Callable[[dict[str, Any]], Any]:
+    """How the engine starts a ``BlockActor`` with the resource options of its group: a
+    few threads (``poll``, ``deliver``, ``export`` answer while ``run`` runs), no restart
+    (its values die with it), and this package importable wherever Ray places it."""
+    remote = ray.remote(BlockActor)
+    pythonpath = os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])
+
+    def start(options: dict[str, Any]) -> Any:
+        return remote.options(max_concurrency=8, max_restarts=0, **options,
+                              runtime_env={"env_vars": {"PYTHONPATH": pythonpath}}
+                              ).remote([_ROOT])
+
+    return start
 
 
 def _put(value: Any) -> Any:
