@@ -208,7 +208,10 @@ class RayExecutor(Executor):
     async def _move(self, actor: _Actor, values: Iterable[Any]) -> dict[str, Any]:
         """Object refs of the var values among ``values`` that ``actor`` does not hold
         (it fetches them: from now on it holds them)."""
-        refs = await self._export(self.values.missing_on(actor, var_keys(values)), actor)
+        missing = self.values.missing_on(actor, var_keys(values))
+        if not missing:  # the usual case: nothing to ask anyone
+            return {}
+        refs = await self._export(missing, actor)
         self.values.copied(actor, refs)
         return refs
 
