@@ -183,11 +183,9 @@ class RayExecutor(Executor):
         return self.values.available(keys)
 
     async def fetch(self, key: str) -> Any:
-        """The value of a var reference, pulled to this process (only when asked)."""
-        refs = await self._export([key])
-        if key not in refs:
-            raise KeyError(key)
-        return await refs[key]
+        """The value of a var reference, pulled to this process (only when asked); a
+        ``KeyError`` if no actor holds it."""
+        return await (await self._export([key]))[key]
 
     async def _export(self, keys: list[str], exclude: _Actor | None = None
                       ) -> dict[str, Any]:
@@ -313,10 +311,9 @@ class RayExecutor(Executor):
             raise
 
     async def _spawn(self, group: _Group) -> None:
-        handle = self._actor_class(group.options)
-        actor = _Actor(handle, group)
+        actor = _Actor(self._actor_class(group.options), group)
         self._actors.append(actor)
-        ready = asyncio.ensure_future(handle.ready.remote())
+        ready = asyncio.ensure_future(actor.handle.ready.remote())
         try:
             while not (await asyncio.wait({ready}, timeout=_PLACEMENT_PATIENCE))[0]:
                 if group.options:  # declared resources Ray may lack: free what idles
