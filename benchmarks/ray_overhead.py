@@ -174,7 +174,7 @@ def main() -> None:
     print("|---|---:|")
     rows = [("local pool, same worker (identical object)", local_same),
             ("local pool, across workers (pickle 5 + shared memory)", local_across),
-            ("Ray executor, same actor (identical object, ray.put once)", ray_same),
+            ("Ray executor, same actor (identical object, no copy)", ray_same),
             ("Ray executor, across actors (object store)", ray_across)]
     for label, times in rows:
         print(f"| {label} | {statistics.median(times) * 1000:.1f} |")

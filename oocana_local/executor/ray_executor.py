@@ -7,14 +7,17 @@ reaches the handler in the order the block said it, requests (``run_block``,
 ``Executor.run``'s. What differs:
 
 * placement: actors are grouped by the resources their jobs declare
-  (``executor.options.resources`` of the block: ``num_cpus``, ``num_gpus``, ``memory``,
-  ``resources``), and a ``spawn`` block's node gets one actor of its own; Ray decides on which node each actor lives. A job waits for an idle
-  actor of its group, preferring one that holds its inputs; a group grows up to
-  ``max_actors``. An actor that Ray cannot place yet (the cluster is full) joins when it
-  can; jobs meanwhile take actors that become idle.
-* values: each actor puts non-JSON outputs into Ray's object store; the engine keeps only
-  the object refs (``key -> ObjectRef``) and hands them to the next actor, which fetches
-  the value itself. The engine never ``ray.get``s a value unless ``fetch`` is called.
+  (``executor.options.resources``: ``num_cpus``, ``num_gpus``, ``memory``, ``resources``),
+  and a ``spawn`` block's node gets one actor of its own; Ray decides where each actor
+  lives. A job waits for an idle actor of its group, preferring one that holds its
+  inputs; a group grows up to ``max_actors``. An actor Ray cannot place yet (the cluster
+  is full) joins when it can; jobs meanwhile take actors that become idle.
+* values stay in the actor that made them, as in a pool worker (a job there gets the
+  identical object); ``value_index.py`` says who holds what. A job on another actor gets
+  object refs: a holder puts a value into Ray's object store once, when first asked, and
+  the job fetches it itself. The engine ``ray.get``s a value only in ``fetch``.
+* a quick job is one remote call (``run`` answers when the job ended, with what it
+  said); one still running after ``_QUICK`` seconds is polled meanwhile.
 * faults: an actor that dies fails its job as ``crashed`` with Ray's cause and is dropped
   (the next job gets a new actor); a cancelled or timed-out job kills its actor, which
   stops the Ray task. ``close`` kills every actor, and shuts down the Ray runtime if this
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
+import time
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
@@ -33,19 +36,20 @@ from typing import Any
 from ..errors import UsageError
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import is_var_ref, var_key
+from ..wire.values import carried, var_keys
 from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
 from .lifecycle import Run, Runs
 from .ray_resources import actor_options
+from .value_index import ValueIndex
 
 __all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
 
 RAY_MISSING = ("the Ray executor needs Ray: pip install \"oocana-local[ray]\" "
                "(or pip install ray)")
 _CLOSED = "the Ray executor was closed"
+_QUICK = 0.02  # seconds before a job's messages are polled for while it runs
 _PLACEMENT_PATIENCE = 5.0  # seconds an actor may wait for Ray to place it before idle
 # actors of other groups are stopped to make room
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def import_ray() -> Any:
@@ -54,10 +58,6 @@ def import_ray() -> Any:
     except ImportError:
         raise UsageError(RAY_MISSING) from None
     return ray
-
-
-def refs_in(values: Iterable[Any]) -> list[str]:
-    return [var_key(v) for v in values if is_var_ref(v)]
 
 
 def cause(exc: BaseException) -> str:
@@ -70,19 +70,6 @@ def _signature(options: dict[str, Any]) -> tuple[Any, ...]:
                         for k, v in options.items()))
 
 
-class _Actor:
-    __slots__ = ("handle", "group", "keys", "owned", "alive")
-
-    def __init__(self, handle: Any, group: tuple[Any, ...]):
-        self.handle = handle
-        self.group = group
-        self.keys: set[str] = set()
-        """Var values this actor holds (made here or fetched)."""
-        self.owned: set[str] = set()
-        """Var values made here: Ray loses them with the actor (it owns them)."""
-        self.alive = True
-
-
 class _Group:
     """Actors of one resource signature (and spawn key: one actor of its own)."""
 
@@ -92,6 +79,15 @@ class _Group:
         self.idle: list[_Actor] = []
         self.count = 0  # live actors, placed or waiting to be placed
         self.waiters: deque[asyncio.Future[_Actor]] = deque()
+
+
+class _Actor:
+    __slots__ = ("handle", "group", "alive")
+
+    def __init__(self, handle: Any, group: _Group):
+        self.handle = handle
+        self.group = group
+        self.alive = True
 
 
 class RayExecutor(Executor):
@@ -106,15 +102,18 @@ class RayExecutor(Executor):
         self.max_actors = max_actors
         self.init_options = dict(init_options or {})
         self.poll_seconds = poll_seconds
-        self.refs: dict[str, Any] = {}
-        """Object refs of the var values of the run, by key."""
+        self.values: ValueIndex[_Actor] = ValueIndex()
+        """Which actors hold which var values."""
+        self.exported: dict[str, tuple[_Actor, Any]] = {}
+        """Object refs of values put into the object store, and the actor that put (owns)
+        each: reused for every other actor that needs the value."""
         self.started_ray = False
         self.startup_seconds: float | None = None
         self._ray: Any = None
         self._actor_class: Any = None
         self._groups: dict[tuple[Any, ...], _Group] = {}
         self._actors: list[_Actor] = []
-        self._start_lock: asyncio.Lock | None = None
+        self._connecting: asyncio.Future[None] | None = None
         self._spawning: set[asyncio.Task[None]] = set()
         self._closing = False
         self.runs: Runs[_Actor] = Runs(self, "Ray")
@@ -124,16 +123,12 @@ class RayExecutor(Executor):
     async def start(self) -> None:
         if self._actor_class is not None:
             return
-        if self._start_lock is None:
-            self._start_lock = asyncio.Lock()
-        async with self._start_lock:
-            if self._actor_class is None:
-                loop = asyncio.get_running_loop()
-                began = loop.time()
-                await asyncio.to_thread(self._connect)
-                self.startup_seconds = loop.time() - began
+        if self._connecting is None:  # once: every job waits for the same connection
+            self._connecting = asyncio.ensure_future(asyncio.to_thread(self._connect))
+        await asyncio.shield(self._connecting)
 
     def _connect(self) -> None:
+        began = time.perf_counter()
         ray = import_ray()
         if not ray.is_initialized():
             options: dict[str, Any] = {"logging_level": "ERROR", "log_to_driver": False,
@@ -148,10 +143,11 @@ class RayExecutor(Executor):
             except ConnectionError as exc:
                 raise UsageError(f"cannot join the Ray cluster at {self.address}: {exc}") from exc
             self.started_ray = True
-        from ..worker.ray_actor import BlockActor
+        from ..worker.ray_actor import actor_class
 
         self._ray = ray
-        self._actor_class = ray.remote(BlockActor)
+        self._actor_class = actor_class(ray)
+        self.startup_seconds = time.perf_counter() - began
 
     async def close(self) -> None:
         self._closing = True
@@ -167,7 +163,8 @@ class RayExecutor(Executor):
         self.runs.close(_CLOSED)
         for actor in list(self._actors):
             self._kill(actor)
-        self.refs.clear()
+        self.values.clear()
+        self.exported.clear()
         if self.started_ray and self._ray is not None:
             self.started_ray = False
             await asyncio.to_thread(self._ray.shutdown)
@@ -176,23 +173,45 @@ class RayExecutor(Executor):
 
     async def free(self, keys: list[str]) -> None:
         for key in keys:
-            self.refs.pop(key, None)
-        wanted = set(keys)
-        for actor in self._actors:
-            held = actor.keys & wanted
-            if held:
-                actor.keys -= held
-                actor.handle.free.remote(sorted(held))
+            self.exported.pop(key, None)
+        by_actor, _ = self.values.forget(keys)
+        for actor, held in by_actor.items():
+            if actor.alive:
+                actor.handle.free.remote(held)
 
     def holds(self, keys: list[str]) -> bool:
-        return all(key in self.refs for key in keys)
+        return self.values.available(keys)
 
     async def fetch(self, key: str) -> Any:
-        """The value of a var reference, pulled to this process (only when asked)."""
-        ref = self.refs.get(key)
-        if ref is None:
-            raise KeyError(key)
-        return await ref
+        """The value of a var reference, pulled to this process (only when asked); a
+        ``KeyError`` if no actor holds it."""
+        return await (await self._export([key]))[key]
+
+    async def _export(self, keys: list[str], exclude: _Actor | None = None
+                      ) -> dict[str, Any]:
+        """Object refs of ``keys``, from actors (other than ``exclude``) that hold them;
+        a key nobody holds is left out (the job that needs it fails saying so)."""
+        asks: dict[_Actor, list[str]] = {}
+        for key in keys:
+            holder = None if key in self.exported else self.values.holder(key, exclude)
+            if holder is not None:
+                asks.setdefault(holder, []).append(key)
+        replies = await asyncio.gather(*(a.handle.export.remote(k) for a, k in asks.items()),
+                                       return_exceptions=True)
+        for holder, reply in zip(asks, replies, strict=True):
+            if not isinstance(reply, BaseException):
+                self.exported.update((k, (holder, ref)) for k, ref in reply[0].items())
+        return {k: self.exported[k][1] for k in keys if k in self.exported}
+
+    async def _move(self, actor: _Actor, values: Iterable[Any]) -> dict[str, Any]:
+        """Object refs of the var values among ``values`` that ``actor`` does not hold
+        (it fetches them: from now on it holds them)."""
+        missing = self.values.missing_on(actor, var_keys(values))
+        if not missing:  # the usual case: nothing to ask anyone
+            return {}
+        refs = await self._export(missing, actor)
+        self.values.copied(actor, refs)
+        return refs
 
     # -- jobs ---------------------------------------------------------------------------
 
@@ -207,16 +226,15 @@ class RayExecutor(Executor):
         except UsageError as exc:
             return Outcome(OutcomeStatus.FAILED, error=str(exc))
         await self.start()
-        keys = refs_in(job.inputs.values())
-        target = None
         if job.spec.inject is not None:  # the actor of the spawn node it injects into
-            target = next((k for k, g in self._groups.items()
-                           if ("spawn", job.spec.inject.spawn_key) in k and g.count), None)
-            if target is None:
+            group = next((g for k, g in self._groups.items()
+                          if ("spawn", job.spec.inject.spawn_key) in k and g.count), None)
+            if group is None:
                 return injection_gone(job)
+        else:
+            group = self._group(options, job.spec.spawn_key, job.nested)
         try:
-            actor = await self._acquire(options, keys, job.spec.spawn_key, job.nested,
-                                        group_key=target)
+            actor = await self._acquire(group, var_keys(job.inputs.values()))
         except WorkerLost as exc:
             return Outcome(OutcomeStatus.CRASHED, error=str(exc))
         run = Run(job, handler, asyncio.get_running_loop().create_future())
@@ -229,35 +247,32 @@ class RayExecutor(Executor):
         return run.future.result()
 
     async def _pump(self, actor: _Actor, run: Run) -> None:
-        """Start the job on its actor and route what it says until the job ended (the
-        actor's channel is a long poll, ``worker/ray_actor.py``)."""
-        job = run.job
-        refs = {k: self.refs[k] for k in refs_in(job.inputs.values())
-                if k in self.refs and k not in actor.keys}
-        pending = actor.handle.run.remote(job.wire(), refs, self.poll_seconds)
-        actor.keys.update(refs)
-        while not run.future.done():
-            try:
-                messages, made = await pending
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.runs.crash(actor, f"the Ray actor running node {job.node_id} died: "
-                                       f"{cause(exc)}")
-                self.drop(actor)
-                return
-            self.refs.update(made)
-            actor.keys.update(made)
-            actor.owned.update(made)
-            for message in messages:
-                self.runs.route(actor, message)
-            if not run.future.done():
-                pending = actor.handle.poll.remote(self.poll_seconds)
+        """Run the job on its actor and route what it says, in order."""
+        wire = run.job.wire()
+        wire["blobs"] = await self._move(actor, run.job.inputs.values())
+        ended = asyncio.wrap_future(actor.handle.run.remote(wire).future())
+        ended.add_done_callback(lambda f: f.cancelled() or f.exception())  # seen below
+        try:
+            if not (await asyncio.wait({ended}, timeout=_QUICK))[0]:
+                while not ended.done():  # a longer job: what it said so far
+                    for message in await actor.handle.poll.remote(self.poll_seconds):
+                        self.runs.route(actor, message)
+            messages = ended.result()
+        except asyncio.CancelledError:
+            ended.cancel()
+            raise
+        except Exception as exc:
+            self.runs.crash(actor, f"the Ray actor running node {run.job.node_id} died: "
+                                   f"{cause(exc)}")
+            self.drop(actor)
+            return
+        for message in messages:
+            self.runs.route(actor, message)
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------
 
     def made(self, actor: _Actor, values: Iterable[Any]) -> None:
-        pass  # the refs of what an actor made come with its poll
+        self.values.made(actor, var_keys(values))
 
     def link(self, actor: _Actor, run: Run, message: dict[str, Any]) -> _Link:
         return _Link(self, actor, message.get("request_id"))
@@ -267,25 +282,25 @@ class RayExecutor(Executor):
 
     # -- actors -------------------------------------------------------------------------
 
-    async def _acquire(self, options: dict[str, Any], keys: list[str],
-                       spawn_key: str | None = None, nested: bool = False,
-                       group_key: tuple[Any, ...] | None = None) -> _Actor:
+    def _group(self, options: dict[str, Any], spawn_key: str | None, nested: bool
+               ) -> _Group:
         # Jobs started by run_block get actors apart from their callers, which hold theirs
         # while they wait: callers filling every actor cannot starve the jobs they wait for.
-        if group_key is None:
-            group_key = (*_signature(options), ("spawn", spawn_key), ("nested", nested))
-        group = self._groups.get(group_key)
-        if group is None:
-            group = self._groups[group_key] = _Group(
-                options, 1 if spawn_key is not None else self.max_actors)
+        key = (*_signature(options), ("spawn", spawn_key), ("nested", nested))
+        if key not in self._groups:
+            limit = 1 if spawn_key is not None else self.max_actors
+            self._groups[key] = _Group(options, limit)
+        return self._groups[key]
+
+    async def _acquire(self, group: _Group, keys: list[str]) -> _Actor:
         if group.idle:
-            best = max(group.idle, key=lambda a: len(a.keys.intersection(keys)))
+            best = max(group.idle, key=lambda a: self.values.count_held(a, keys))
             group.idle.remove(best)
             return best
         waiter: asyncio.Future[_Actor] = asyncio.get_running_loop().create_future()
         group.waiters.append(waiter)
         if group.count < group.limit:
-            self._grow(group_key, group)
+            self._grow(group)
         try:
             return await waiter
         except asyncio.CancelledError:
@@ -295,19 +310,14 @@ class RayExecutor(Executor):
                 group.waiters.remove(waiter)
             raise
 
-    async def _spawn(self, group_key: tuple[Any, ...], group: _Group) -> None:
-        pythonpath = os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])
-        handle = self._actor_class.options(
-            max_concurrency=8, max_restarts=0,
-            runtime_env={"env_vars": {"PYTHONPATH": pythonpath}},
-            **group.options).remote([_ROOT])
-        actor = _Actor(handle, group_key)
+    async def _spawn(self, group: _Group) -> None:
+        actor = _Actor(self._actor_class(group.options), group)
         self._actors.append(actor)
-        ready = asyncio.ensure_future(handle.ready.remote())
+        ready = asyncio.ensure_future(actor.handle.ready.remote())
         try:
             while not (await asyncio.wait({ready}, timeout=_PLACEMENT_PATIENCE))[0]:
                 if group.options:  # declared resources Ray may lack: free what idles
-                    self._evict_one(group_key)
+                    self._evict_one(group)
             ready.result()
         except asyncio.CancelledError:
             ready.cancel()
@@ -329,19 +339,16 @@ class RayExecutor(Executor):
             return
         self._release(actor)
 
-    def _evict_one(self, keep: tuple[Any, ...]) -> None:
+    def _evict_one(self, keep: _Group) -> None:
         """Stop one idle actor of another group whose values nobody needs any more, so
         that its resources go to an actor Ray could not place."""
-        for group_key, group in self._groups.items():
-            if group_key == keep:
-                continue
-            for actor in group.idle:
-                if not actor.owned.intersection(self.refs):
-                    self._kill(actor)
-                    return
+        for actor in (a for g in self._groups.values() if g is not keep for a in g.idle):
+            if not self.values.only_on(actor):
+                self._kill(actor)
+                return
 
     def _release(self, actor: _Actor) -> None:
-        group = self._groups[actor.group]
+        group = actor.group
         while group.waiters:
             waiter = group.waiters.popleft()
             if not waiter.done():
@@ -355,18 +362,20 @@ class RayExecutor(Executor):
             return
         actor.alive = False
         self.runs.crash(actor, "the Ray actor was stopped")
-        group = self._groups[actor.group]
+        group = actor.group
         group.count -= 1
         with contextlib.suppress(ValueError):
             group.idle.remove(actor)
         with contextlib.suppress(ValueError):
             self._actors.remove(actor)
+        self.values.drop_worker(actor)
+        self.exported = {k: v for k, v in self.exported.items() if v[0] is not actor}
         if group.waiters and group.count < group.limit and not self._closing:
-            self._grow(actor.group, group)
+            self._grow(group)
 
-    def _grow(self, group_key: tuple[Any, ...], group: _Group) -> None:
+    def _grow(self, group: _Group) -> None:
         group.count += 1
-        task = asyncio.get_running_loop().create_task(self._spawn(group_key, group))
+        task = asyncio.get_running_loop().create_task(self._spawn(group))
         self._spawning.add(task)
         task.add_done_callback(self._spawning.discard)
 
@@ -382,7 +391,7 @@ class WorkerLost(Exception):
 
 class _Link:
     """A request of a job on an actor: the events of a ``RunBlock``'s job go to the actor
-    in order, with the refs of values it does not hold yet; then the response."""
+    in order, with object refs of values it does not hold yet; then the response."""
 
     def __init__(self, executor: RayExecutor, actor: _Actor, request_id: Any):
         self.executor = executor
@@ -397,15 +406,10 @@ class _Link:
         if before is not None:
             with contextlib.suppress(Exception):
                 await before
-        values: list[Any] = [event.get("output")]
-        values.extend((event.get("outputs") or {}).values())
-        values.extend((event.get("result") or {}).values())
-        refs = {k: self.executor.refs[k] for k in refs_in(values)
-                if k in self.executor.refs and k not in self.actor.keys}
-        self.actor.keys.update(refs)
+        blobs = await self.executor._move(self.actor, carried(event))
         message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
-                   "event": event}
-        await self.actor.handle.deliver.remote(message, refs)
+                   "event": event, "blobs": blobs}
+        await self.actor.handle.deliver.remote(message)
 
     async def reply(self, message: dict[str, Any]) -> None:
         if self.tail is not None:

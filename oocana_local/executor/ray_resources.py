@@ -14,7 +14,6 @@ from ..errors import UsageError
 __all__ = ["actor_options", "RESOURCE_KEYS"]
 
 RESOURCE_KEYS = ("num_cpus", "num_gpus", "memory", "resources")
-_RESOURCE_KEYS = RESOURCE_KEYS
 
 
 def actor_options(resources: dict[str, Any] | None) -> dict[str, Any]:
@@ -22,10 +21,10 @@ def actor_options(resources: dict[str, Any] | None) -> dict[str, Any]:
     Undeclared: none, so Ray's default for actors applies (placed with 1 CPU, holding
     none while alive); how many run at once is ``max_actors``, as for the local pool."""
     declared = dict(resources or {})
-    unknown = sorted(set(declared) - set(_RESOURCE_KEYS))
+    unknown = sorted(set(declared) - set(RESOURCE_KEYS))
     if unknown:
         raise UsageError(f"executor.options.resources: unknown key(s) {', '.join(unknown)}; "
-                         f"use {', '.join(_RESOURCE_KEYS)}")
+                         f"use {', '.join(RESOURCE_KEYS)}")
     options: dict[str, Any] = {}
     for key in ("num_cpus", "num_gpus"):
         if key in declared:

@@ -2,14 +2,16 @@
 
 The actor runs jobs through the worker's own code (``worker/job.py`` ``JobRunner``, the
 same ``capture`` and ``hooks``), one job at a time, so module imports are paid once per
-actor. Instead of a socket, the worker's channel is a queue that the engine drains with
-``poll`` (a long poll: it returns as soon as something was said, in order). Requests a
+actor. ``run`` runs the job on the thread Ray calls it on and returns what the job said
+that nobody polled yet: a quick job costs one remote call. Instead of a socket, the
+worker's channel is a queue that the engine drains with ``poll`` while a longer job runs
+(a long poll: it returns as soon as something was said, or the job ended). Requests a
 block makes (``run_block``, ``query_block``) wait for ``deliver``.
 
-Values: every non-JSON output (and ``oomol/var``) is kept here for jobs of this actor and
-put into Ray's object store once; ``poll`` hands the engine the object refs it did not
-see yet, and a job on another actor receives them as refs and fetches them itself, so a
-value never travels through the engine process.
+Values stay in this actor's ``ValueStore``, as in a local worker: a job of this actor
+gets the identical object. Only when a job on another actor (or the engine) needs one
+does ``export`` put it into Ray's object store; that job receives the object refs as its
+``blobs`` and fetches the values itself, so a value never travels through the engine.
 
 The module imports ``ray`` only inside the actor (and the executor only when asked for
 Ray), so the rest of the engine does not need it installed.
@@ -20,7 +22,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,45 +32,37 @@ from .channel import masked
 from .job import JobRunner, user_traceback
 from .sink import SocketSink
 
-__all__ = ["BlockActor", "RayValueStore", "QueueChannel"]
+__all__ = ["BlockActor", "QueueChannel", "actor_class"]
 
 _DRAIN_SECONDS = 2.0  # how long os._exit waits for the engine to take what was said
-_BATCH = 0.02  # seconds a poll keeps collecting after the first message, unless finished
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-class RayValueStore(ValueStore):
-    """A ``ValueStore`` whose every new value also goes into Ray's object store."""
+def actor_class(ray: Any) -> Callable[[dict[str, Any]], Any]:
+    """How the engine starts a ``BlockActor`` with the resource options of its group: a
+    few threads (``poll``, ``deliver``, ``export`` answer while ``run`` runs), no restart
+    (its values die with it), and this package importable wherever Ray places it."""
+    remote = ray.remote(BlockActor)
+    pythonpath = os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.new_refs: dict[str, Any] = {}
-        self._lock = threading.Lock()
+    def start(options: dict[str, Any]) -> Any:
+        return remote.options(max_concurrency=8, max_restarts=0, **options,
+                              runtime_env={"env_vars": {"PYTHONPATH": pythonpath}}
+                              ).remote([_ROOT])
 
-    def put(self, value: Any, *, handle: str, job_id: str, session_id: str) -> dict[str, Any]:
-        import ray
+    return start
 
-        ref = super().put(value, handle=handle, job_id=job_id, session_id=session_id)
-        object_ref = ray.put(value)
-        with self._lock:
-            self.new_refs[ref["value"]["key"]] = object_ref
-        return ref
 
-    def take_refs(self) -> dict[str, Any]:
-        with self._lock:
-            refs, self.new_refs = self.new_refs, {}
-        return refs
+def _put(value: Any) -> Any:
+    import ray
 
-    def adopt(self, refs: dict[str, Any]) -> None:
-        """Fetch the values of refs this actor does not hold yet (straight from the
-        object store of whichever node has them)."""
-        missing = {key: ref for key, ref in refs.items() if key not in self.values}
-        if not missing:
-            return
-        import ray
+    return ray.put(value)
 
-        fetched = ray.get(list(missing.values()))
-        for key, value in zip(missing, fetched, strict=True):
-            self.values[key] = value
+
+def _get(ref: Any) -> Any:
+    import ray
+
+    return ray.get(ref)
 
 
 class QueueChannel:
@@ -77,6 +70,7 @@ class QueueChannel:
 
     def __init__(self) -> None:
         self.redactor: Any = None
+        self.running = False
         self._messages: list[dict[str, Any]] = []
         self._ready = threading.Condition()
         self._polling = False  # a poll waits: the engine got every batch taken before
@@ -94,43 +88,40 @@ class QueueChannel:
         with self._ready:
             self._ready.wait_for(lambda: not self._messages and self._polling, timeout)
 
-    def take(self, timeout: float, until: Callable[[list[dict[str, Any]]], bool]
-             ) -> list[dict[str, Any]]:
-        """What was said so far; waits up to ``timeout`` for a first message, then up to
-        ``_BATCH`` more until ``until(messages)``: a quick job is one round trip, and a
-        message of a long one waits at most ``_BATCH``."""
+    def poll(self, timeout: float) -> list[dict[str, Any]]:
+        """What the running job said so far; waits up to ``timeout`` for a first message.
+        Once the job ended it takes nothing: what a thread the job left behind says goes
+        with the next job's answer, after this job's end."""
         with self._ready:
-            if not self._messages:
+            if self.running and not self._messages:
                 self._polling = True
                 self._ready.notify_all()
-                self._ready.wait(timeout)
+                self._ready.wait_for(lambda: self._messages or not self.running, timeout)
                 self._polling = False
-            if self._messages and not until(self._messages):
-                deadline = time.monotonic() + _BATCH
-                while not until(self._messages):
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._ready.wait(left)
-            taken, self._messages = self._messages, []
-            self._ready.notify_all()
+            return self._take() if self.running else []
+
+    def end(self) -> list[dict[str, Any]]:
+        """The job ended: what it said that no poll took (a waiting poll returns)."""
+        with self._ready:
+            self.running = False
+            return self._take()
+
+    def _take(self) -> list[dict[str, Any]]:
+        taken, self._messages = self._messages, []
+        self._ready.notify_all()
         return taken
 
 
-def _finished(messages: list[dict[str, Any]]) -> bool:
-    return messages[-1].get("type") == names.BLOCK_FINISHED
-
-
 class BlockActor:
-    """One warm worker. Ray runs its methods on a few threads (``max_concurrency``): the
-    job runs on its own thread, so ``poll`` / ``deliver`` / ``free`` answer meanwhile."""
+    """One warm worker. Ray runs its methods on a few threads (``max_concurrency``): while
+    ``run`` runs a job, ``poll`` / ``deliver`` / ``export`` / ``free`` answer."""
 
     def __init__(self, pythonpath: list[str] | None = None) -> None:
         for entry in reversed(pythonpath or []):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
         self.channel = QueueChannel()
-        self.store = RayValueStore()
+        self.store = ValueStore(dump=_put, load=_get)
         self.sink = SocketSink(self.channel)  # type: ignore[arg-type]
         self.runner = JobRunner(self.sink, self.store)
         shim = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -149,7 +140,6 @@ class BlockActor:
             _exit(code)
 
         os._exit = exit_after_drain  # type: ignore[assignment]
-        self._job: threading.Thread | None = None
 
     def ready(self) -> dict[str, Any]:
         """Where the actor runs (answered once it was placed)."""
@@ -157,44 +147,33 @@ class BlockActor:
 
         return {"pid": os.getpid(), "host": socket.gethostname()}
 
-    def run(self, job: dict[str, Any], refs: dict[str, Any], timeout: float = 1.0
-            ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Start a job, then answer as ``poll`` does."""
-        thread = threading.Thread(target=self._run, args=(job, refs), daemon=True,
-                                  name=f"oocana-job-{job.get('job_id')}")
-        self._job = thread
-        thread.start()
-        return self.poll(timeout)
-
-    def _run(self, job: dict[str, Any], refs: dict[str, Any]) -> None:
-        try:
-            self.store.adopt(refs)
-        except BaseException as exc:
-            self.channel.send({"type": names.BLOCK_FINISHED, "job_id": job.get("job_id"),
-                               "error": f"an input value could not be fetched from Ray's "
-                                        f"object store: {type(exc).__name__}: {exc}"})
-            return
+    def run(self, job: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run a job to its end; the messages it said that ``poll`` did not take, in order
+        (its ``blobs`` are object refs of values other actors made)."""
+        self.channel.running = True
         try:
             self.runner.run(job)
         except BaseException as exc:  # a bug of ours: still end the job
             self.channel.send({"type": names.BLOCK_FINISHED, "job_id": job.get("job_id"),
                                "error": "oocana-local worker failed:\n" + user_traceback(exc)})
+        return self.channel.end()
 
-    def poll(self, timeout: float = 1.0) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """The messages said since the last poll, in order, and the object refs of values
-        made meanwhile (put into the object store before their message was sent)."""
-        messages = self.channel.take(timeout, _finished)
-        return messages, self.store.take_refs() if messages else {}
+    def poll(self, timeout: float = 1.0) -> list[dict[str, Any]]:
+        """The messages the running job said since the last poll, in order."""
+        return self.channel.poll(timeout)
 
-    def deliver(self, message: dict[str, Any], refs: dict[str, Any] | None = None) -> None:
-        """A ``response`` to a request, or a ``run_block_event`` (with refs of values it
-        names that this actor does not hold)."""
+    def deliver(self, message: dict[str, Any]) -> None:
+        """A ``response`` to a request, or a ``run_block_event`` (with ``blobs``: object
+        refs of values it names that this actor does not hold)."""
         if message.get("type") == names.RESPONSE:
             self.sink.deliver_response(message)
-            return
-        if refs:
-            self.store.adopt(refs)
-        self.sink.deliver_event(message)
+        else:
+            self.sink.deliver_event(message)
+
+    def export(self, keys: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+        """Object refs of held values (put into the object store now), and why not for
+        the rest."""
+        return self.store.export(keys)
 
     def free(self, keys: list[str]) -> None:
         self.store.free(keys)

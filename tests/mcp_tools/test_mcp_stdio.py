@@ -9,8 +9,10 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import mcp.types as types
+import pytest
 from mcp_client import (
     PACKAGE,
     REPO,
@@ -266,3 +268,32 @@ def test_names_too_long_or_taken_get_a_stable_hash(tmp_path):
     assert names == {hashed, "x_y", f"x_y_{sha('x_y')}"}  # x.y sorts first and keeps x_y
     assert all(NAME.match(name) for name in names)
     assert result.structuredContent == {"ok": True}
+
+
+def test_with_the_ray_executor_calls_run_on_actors_and_a_cancelled_one_stops_its_actor(
+        tmp_path):
+    pytest.importorskip("ray", reason="the Ray executor needs the [ray] extra")
+    pid_file = tmp_path / "pid"
+    commands: list[bytes] = []
+
+    def started() -> int | None:
+        pid = pid_in(pid_file)()
+        if pid is not None:  # the block sleeps: its process is there to look at
+            commands.append(Path(f"/proc/{pid}/cmdline").read_bytes())
+        return pid
+
+    async def scenario():
+        async with stdio_session("--executor", "ray") as (session, _):
+            block = await session.call_tool("mcp-fixtures__echo", {"text": "hi", "times": 2})
+            flow = await session.call_tool("shout", {"text": "yo"})
+            pid = await call_and_cancel(session, "mcp-fixtures__wait",
+                                        {"pid_file": str(pid_file)}, started, process_gone)
+            after = await session.call_tool("mcp-fixtures__echo", {"text": "after"})
+            return block, flow, pid, after
+
+    block, flow, pid, after = run(scenario)
+    assert block.structuredContent == {"text": "hihi"}
+    assert flow.structuredContent == {"steps": 2, "text": "yoyo!"}
+    assert b"BlockActor" in commands[0]  # the block ran in a Ray actor
+    assert process_gone(pid)  # cancelling the call stopped that actor
+    assert after.structuredContent == {"text": "after"}  # and the server goes on

@@ -46,50 +46,55 @@ def test_a_flow_gives_what_the_local_pool_gives(path, engine, ray_engine):
     assert _summary(remote) == _summary(local)
 
 
-def test_a_dataframe_reaches_the_next_actor_as_an_object_ref(ray_engine, ray_runtime,
-                                                             tmp_path):
+_PASS_ON = (
+    "import os\n\n"
+    "def main(params):\n"
+    "    frame = params['frame']\n"
+    "    frame['x'] += 10  # seen by the next block only if it gets this very object\n"
+    "    return {'frame': frame, 'got': [os.getpid(), id(frame), int(frame['x'].sum())]}\n")
+
+
+def test_a_value_stays_the_identical_object_on_its_actor_and_moves_to_another(
+        ray_engine, tmp_path):
+    var = "{handle: frame, json_schema: {contentMediaType: oomol/var}}"
     (tmp_path / "make").mkdir()
     (tmp_path / "make" / "block.oo.yaml").write_text(
         "executor: {name: python, options: {entry: main.py}}\n"
-        "outputs_def: [{handle: frame, json_schema: {contentMediaType: oomol/var}}]\n")
+        f"outputs_def: [{var}, {{handle: made}}]\n")
     (tmp_path / "make" / "main.py").write_text(
         "import os\nimport pandas as pd\n\n"
         "def main(params):\n"
-        "    return {'frame': pd.DataFrame({'pid': [os.getpid()] * 3})}\n")
-    (tmp_path / "use").mkdir()
-    (tmp_path / "use" / "block.oo.yaml").write_text(
-        "executor: {name: python, options: {entry: main.py}}\n"
-        "inputs_def: [{handle: frame, json_schema: {contentMediaType: oomol/var}}]\n"
-        "outputs_def: [{handle: rows}, {handle: maker}]\n")
-    (tmp_path / "use" / "main.py").write_text(
-        "def main(params):\n"
-        "    frame = params['frame']\n"
-        "    return {'rows': len(frame), 'maker': int(frame['pid'][0])}\n")
+        "    frame = pd.DataFrame({'x': [1, 2, 3]})\n"
+        "    return {'frame': frame, 'made': [os.getpid(), id(frame)]}\n")
+    for name, options in (("same", ""), ("apart", ", spawn: true")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "block.oo.yaml").write_text(
+            f"executor: {{name: python, options: {{entry: main.py{options}}}}}\n"
+            f"inputs_def: [{var}]\noutputs_def: [{var}, {{handle: got}}]\n")
+        (tmp_path / name / "main.py").write_text(_PASS_ON)
     (tmp_path / "flow.oo.yaml").write_text(
         "nodes:\n"
         "  - {node_id: make, task: ./make}\n"
-        "  - node_id: use\n"
-        "    task: ./use\n"
+        "  - node_id: same\n"
+        "    task: ./same\n"
         "    inputs_from: [{handle: frame, from_node: [{node_id: make, output_handle: frame}]}]\n"
+        "  - node_id: apart\n"
+        "    task: ./apart\n"
+        "    inputs_from: [{handle: frame, from_node: [{node_id: same, output_handle: frame}]}]\n"
         )
 
-    executor = ray_engine.executor.python
-    held: list[Any] = []
-
-    def on_message(message: dict[str, Any]) -> None:
-        for value in [message.get("output"), *(message.get("result") or {}).values()]:
-            if isinstance(value, dict) and value.get("__OOMOL_TYPE__") == "oomol/var":
-                held.append(executor.refs[value["value"]["key"]])
-
-    result = ray_engine.run(tmp_path, subscribers=[on_message])
+    result = ray_engine.run(tmp_path)
 
     assert result.status == "completed", result.error
-    [used] = results_of(result, "use")
-    assert used["rows"] == 3
-    assert type(executor).__name__ == "RayExecutor"
-    assert [type(ref) for ref in held] == [ray_runtime.ObjectRef]
-    with open(f"/proc/{used['maker']}/cmdline", "rb") as cmdline:
-        assert b"BlockActor" in cmdline.read()  # the block ran in a Ray actor
+    [made] = results_of(result, "make")
+    [same] = results_of(result, "same")
+    [apart] = results_of(result, "apart")
+    pid, identity = made["made"]
+    assert same["got"] == [pid, identity, 36]  # the actor that made it: the same object
+    assert apart["got"][0] != pid  # an actor of its own: a copy, with what was done to it
+    assert apart["got"][2] == 66
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        assert b"BlockActor" in cmdline.read()  # the blocks ran in Ray actors
 
 
 def test_an_injected_node_runs_on_the_actor_of_its_spawn_node(ray_engine):
