@@ -98,8 +98,10 @@ class FlowJob:
                 if not any(isinstance(t, NodeTarget) and (self.limit is None or
                                                           t.node_id in self.limit)
                            for ts in self.graph.nodes[n].targets.values() for t in ts)]
-        mid = [n for n in runnable if n not in start and n not in ends]
-        self.reporter.nodes_will_run(start, mid, [n for n in ends if n not in start])
+        edge = {*start, *ends}  # sets: a fan-out of 1,000 would make these quadratic
+        first = set(start)
+        mid = [n for n in runnable if n not in edge]
+        self.reporter.nodes_will_run(start, mid, [n for n in ends if n not in first])
 
     def _finish(self) -> None:
         if self._done is None or self._done.done():

@@ -102,6 +102,9 @@ class Session:
         self._ids = itertools.count()
         self._graphs: dict[tuple[Path, int, int], CompiledFlow] = {}
         self._pkg_dirs: dict[str, Path] = {}
+        self.job_fields: dict[tuple[Path, str], dict[str, Any]] = {}
+        """What job specs take from the session, by flow file and package
+        (``task_job._session_fields``): the same for every node of a flow."""
         self._lock: Any = None
 
     def new_job_id(self) -> str:

@@ -143,12 +143,17 @@ def _not_spawned(spec: JobSpec, target: InjectTarget) -> str:
 
 def _session_fields(session: Session, flow: Flow, block: TaskBlock) -> dict[str, Any]:
     """What a job spec takes from its session; the rest is the node's and the block's."""
-    tmp_dir = session.tmp_dir(flow)
     package = block.package or flow.package
-    return {"session_id": session.session_id, "secrets_file": session.secrets_file,
+    key = (flow.path, package.name if package else "")
+    fields = session.job_fields.get(key)
+    if fields is None:
+        tmp_dir = session.tmp_dir(flow)
+        fields = session.job_fields[key] = {
+            "session_id": session.session_id, "secrets_file": session.secrets_file,
             "session_dir": str(session.session_dir), "tmp_dir": str(tmp_dir),
             "tmp_pkg_dir": str(tmp_dir / (package.dir.name if package else "workspace")),
             "pkg_dir": str(session.pkg_data_dir(package)), "env": session.env}
+    return fields
 
 
 def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
