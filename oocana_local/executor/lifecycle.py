@@ -25,30 +25,28 @@ and its end is here, the same for all of them:
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
-import os
-import signal
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
 
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import carried
-from .base import Job, JobHandler, Outcome
+from ..wire.values import carried, var_keys
+from .base import Executor, Job, JobHandler, Outcome
 from .requests import answer_request
+from .value_index import Holder, ValueIndex
 
-__all__ = ["Run", "Runs", "Link", "Adapter", "CANCEL_WAIT", "LATE_JOBS", "kill_groups",
-           "stop_processes"]
+__all__ = ["Run", "Runs", "Link", "Adapter", "CANCEL_WAIT", "LATE_JOBS"]
 
 CANCEL_WAIT = 5.0
 """Seconds a cancelled job waits for its worker to be gone."""
 LATE_JOBS = 256
 """Finished jobs whose late output is still delivered."""
 
-W = TypeVar("W", bound=Hashable)
-W_contra = TypeVar("W_contra", bound=Hashable, contravariant=True)
+W = TypeVar("W", bound=Holder)
 
 
 class Run:
@@ -71,29 +69,52 @@ class Run:
             task.cancel()
 
 
-class Link(Protocol):
-    """How one request of a job is answered on its worker."""
+class Link:
+    """How one request of a job is answered on its worker. As is, the events and the
+    response are sent as they come: enough for a worker that runs jobs concurrently."""
+
+    def __init__(self, worker: Any, request_id: Any):
+        self.worker = worker
+        self.request_id = request_id
 
     def emit(self, event: dict[str, Any]) -> None:
         """An event of the job a ``run_block`` request started, to the asking worker."""
+        self.worker.send({"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
+                          "event": event})
 
     async def reply(self, message: dict[str, Any]) -> None:
         """The ``response`` (after every event emitted before it)."""
+        self.worker.send(message)
 
     def close(self) -> None:
         """The request is over (answered or cancelled)."""
 
 
-class Adapter(Protocol[W_contra]):
-    """What the lifecycle asks of an executor about its workers."""
+class Adapter(Executor, Generic[W]):
+    """An executor over workers: its runs, where its workers' values are, and what the
+    lifecycle asks of it about its workers."""
 
-    def made(self, worker: W_contra, values: Iterable[Any]) -> None:
+    label = "Python"
+    """How its workers are named in errors."""
+
+    def __init__(self) -> None:
+        self.runs: Runs[W] = Runs(self, self.label)
+        self.values: ValueIndex[W] = ValueIndex()
+        """Where each var value lives (``value_index.py``)."""
+
+    def holds(self, keys: list[str]) -> bool:
+        return self.values.available(keys)
+
+    def made(self, worker: W, values: Iterable[Any]) -> None:
         """These values (var references among them) are now held by ``worker``."""
+        self.values.made(worker, var_keys(values))
 
-    def link(self, worker: W_contra, run: Run, message: dict[str, Any]) -> Link:
+    @abc.abstractmethod
+    def link(self, worker: W, run: Run, message: dict[str, Any]) -> Link:
         """How to answer ``message``, a request of ``run``."""
 
-    def finished(self, worker: W_contra, run: Run) -> None:
+    @abc.abstractmethod
+    def finished(self, worker: W, run: Run) -> None:
         """``run`` ended by itself (its outcome is set): the worker may take more."""
 
 
@@ -237,26 +258,3 @@ class Runs(Generic[W]):
         if exited is not None:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(exited), CANCEL_WAIT)
-
-
-class _Process(Protocol):
-    exited: asyncio.Future[int]
-
-    def kill(self) -> None: ...
-
-
-async def stop_processes(processes: Iterable[_Process], timeout: float = 1.0) -> None:
-    """Kill worker processes (their process groups) and wait for them, boundedly."""
-    processes = list(processes)
-    for process in processes:
-        process.kill()
-    exits = [p.exited for p in processes if not p.exited.done()]
-    if exits:
-        await asyncio.wait(exits, timeout=timeout)
-
-
-def kill_groups(pids: set[int]) -> None:
-    """Finalizer of a pool: no worker outlives the engine."""
-    for pid in list(pids):
-        with contextlib.suppress(OSError):
-            os.killpg(pid, signal.SIGKILL)

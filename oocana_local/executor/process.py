@@ -70,6 +70,7 @@ class WorkerProcess:
         self.ready_at = 0.0
         self.stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL)
         self.protocol_error: str | None = None
+        self.idle_timer: asyncio.TimerHandle | None = None  # its pool's (``processes.py``)
         self._exports: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._export_ids = itertools.count(1)
         self._popen: subprocess.Popen[bytes] | None = None

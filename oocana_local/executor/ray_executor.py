@@ -37,10 +37,9 @@ from ..errors import UsageError
 from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.values import carried, var_keys
-from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
-from .lifecycle import Run, Runs
+from .base import Job, JobHandler, Outcome, injection_gone, unsupported
+from .lifecycle import Adapter, Link, Run
 from .ray_resources import actor_options
-from .value_index import ValueIndex
 
 __all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
 
@@ -90,7 +89,9 @@ class _Actor:
         self.alive = True
 
 
-class RayExecutor(Executor):
+class RayExecutor(Adapter[_Actor]):
+    label = "Ray"
+
     def __init__(self, address: str | None = None, *, max_actors: int = 8,
                  init_options: dict[str, Any] | None = None, poll_seconds: float = 1.0):
         """``address``: None starts a local Ray runtime for this executor (unless this
@@ -98,12 +99,11 @@ class RayExecutor(Executor):
         cluster. ``init_options`` go to ``ray.init`` (e.g. ``runtime_env``)."""
         if max_actors < 1:
             raise ValueError("max_actors must be 1 or more")
+        super().__init__()
         self.address = address or None
         self.max_actors = max_actors
         self.init_options = dict(init_options or {})
         self.poll_seconds = poll_seconds
-        self.values: ValueIndex[_Actor] = ValueIndex()
-        """Which actors hold which var values."""
         self.exported: dict[str, tuple[_Actor, Any]] = {}
         """Object refs of values put into the object store, and the actor that put (owns)
         each: reused for every other actor that needs the value."""
@@ -116,7 +116,6 @@ class RayExecutor(Executor):
         self._connecting: asyncio.Future[None] | None = None
         self._spawning: set[asyncio.Task[None]] = set()
         self._closing = False
-        self.runs: Runs[_Actor] = Runs(self, "Ray")
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -178,9 +177,6 @@ class RayExecutor(Executor):
         for actor, held in by_actor.items():
             if actor.alive:
                 actor.handle.free.remote(held)
-
-    def holds(self, keys: list[str]) -> bool:
-        return self.values.available(keys)
 
     async def fetch(self, key: str) -> Any:
         """The value of a var reference, pulled to this process (only when asked); a
@@ -270,9 +266,6 @@ class RayExecutor(Executor):
             self.runs.route(actor, message)
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------
-
-    def made(self, actor: _Actor, values: Iterable[Any]) -> None:
-        self.values.made(actor, var_keys(values))
 
     def link(self, actor: _Actor, run: Run, message: dict[str, Any]) -> _Link:
         return _Link(self, actor, message.get("request_id"))
@@ -389,14 +382,13 @@ class WorkerLost(Exception):
     """The actor of a job died, or none could be started."""
 
 
-class _Link:
+class _Link(Link):
     """A request of a job on an actor: the events of a ``RunBlock``'s job go to the actor
     in order, with object refs of values it does not hold yet; then the response."""
 
     def __init__(self, executor: RayExecutor, actor: _Actor, request_id: Any):
+        super().__init__(actor, request_id)
         self.executor = executor
-        self.actor = actor
-        self.request_id = request_id
         self.tail: asyncio.Task[None] | None = None
 
     def emit(self, event: dict[str, Any]) -> None:
@@ -406,16 +398,13 @@ class _Link:
         if before is not None:
             with contextlib.suppress(Exception):
                 await before
-        blobs = await self.executor._move(self.actor, carried(event))
+        blobs = await self.executor._move(self.worker, carried(event))
         message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
                    "event": event, "blobs": blobs}
-        await self.actor.handle.deliver.remote(message)
+        await self.worker.handle.deliver.remote(message)
 
     async def reply(self, message: dict[str, Any]) -> None:
         if self.tail is not None:
             with contextlib.suppress(Exception):
                 await self.tail
-        await self.actor.handle.deliver.remote(message)
-
-    def close(self) -> None:
-        pass
+        await self.worker.handle.deliver.remote(message)
