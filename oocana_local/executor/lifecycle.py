@@ -21,6 +21,9 @@ and its end is here, the same for all of them:
   newest job running on that worker, or else to the job that finished on it last.
 * a handler that raises is reported to the event loop's exception handler, never fatal:
   the job, its worker and the other jobs go on.
+
+An adapter subclasses ``Adapter`` (its ``Runs``, the ``ValueIndex`` of its workers'
+values); the two over worker processes subclass ``ProcessExecutor``.
 """
 
 from __future__ import annotations
@@ -28,18 +31,22 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Generic, TypeVar
 
 from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.values import carried, var_keys
 from .base import Executor, Job, JobHandler, Outcome
+from .prelaunch import kill_group
+from .process import WorkerProcess, describe_exit
 from .requests import answer_request
 from .value_index import Holder, ValueIndex
 
-__all__ = ["Run", "Runs", "Link", "Adapter", "CANCEL_WAIT", "LATE_JOBS"]
+__all__ = ["Run", "Runs", "Link", "Adapter", "ProcessExecutor", "CANCEL_WAIT", "LATE_JOBS",
+           "start_task"]
 
 CANCEL_WAIT = 5.0
 """Seconds a cancelled job waits for its worker to be gone."""
@@ -47,6 +54,16 @@ LATE_JOBS = 256
 """Finished jobs whose late output is still delivered."""
 
 W = TypeVar("W", bound=Holder)
+P = TypeVar("P", bound=WorkerProcess)
+
+
+def start_task(work: Coroutine[Any, Any, Any], tasks: set[asyncio.Task[Any]]
+               ) -> asyncio.Task[Any]:
+    """``work`` as a task held in ``tasks`` (to cancel or await) until it ends."""
+    task = asyncio.get_running_loop().create_task(work)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    return task
 
 
 class Run:
@@ -101,6 +118,11 @@ class Adapter(Executor, Generic[W]):
         self.runs: Runs[W] = Runs(self, self.label)
         self.values: ValueIndex[W] = ValueIndex()
         """Where each var value lives (``value_index.py``)."""
+        self._closing = False
+
+    @property
+    def _closed(self) -> str:
+        return f"the {self.label} executor was closed"
 
     def holds(self, keys: list[str]) -> bool:
         return self.values.available(keys)
@@ -172,9 +194,7 @@ class Runs(Generic[W]):
                 return  # a finished job's leftover thread: nobody can answer it
             if message.get("action") == names.RUN_BLOCK:  # inputs the caller now holds
                 self._adapter.made(worker, carried(message))
-            task = asyncio.get_running_loop().create_task(self._answer(worker, run, message))
-            run.tasks.add(task)
-            task.add_done_callback(run.tasks.discard)
+            start_task(self._answer(worker, run, message), run.tasks)
             return
         if run is None:
             run = self._late.get(job_id)
@@ -258,3 +278,80 @@ class Runs(Generic[W]):
         if exited is not None:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(exited), CANCEL_WAIT)
+
+
+class ProcessExecutor(Adapter[P]):
+    """What the adapters over worker processes (``WorkerPool``, ``NodePool``) share: the
+    idle timer that retires a worker, how a worker's exit ends its runs, closing, and a
+    finalizer that kills the process groups of workers left when the engine exits
+    without closing the executor."""
+
+    idle_timeout: float
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pids: set[int] = set()
+        self._finalizer = weakref.finalize(self, kill_groups, self._pids)
+
+    @property
+    @abc.abstractmethod
+    def workers(self) -> list[P]:
+        """Every live worker."""
+
+    async def free(self, keys: list[str]) -> None:
+        self._forget_values(keys)
+
+    def _forget_values(self, keys: list[str]) -> list[bytes]:
+        """Tell the workers holding ``keys`` to drop them; the parked pickles dropped."""
+        by_worker, dropped = self.values.forget(keys)
+        for worker, held in by_worker.items():
+            worker.send({"type": names.FREE, "keys": held})
+        return dropped
+
+    async def close(self) -> None:
+        self._closing = True
+        self.runs.close(self._closed)
+        workers = self.workers
+        for worker in workers:
+            worker.kill()  # and its process group
+            self._cancel_idle_timer(worker)
+        exits = [w.exited for w in workers if not w.exited.done()]
+        if exits:
+            await asyncio.wait(exits, timeout=1.0)  # boundedly
+        self._finalizer()
+        self.values.clear()
+
+    # -- the end of a worker ------------------------------------------------------------------
+
+    def _exited(self, worker: P, returncode: int, prefix: str = "") -> None:
+        """``worker`` exited: its values went with it, its runs end ``crashed`` with why."""
+        self._pids.discard(worker.pid)
+        self._cancel_idle_timer(worker)
+        self.values.drop_worker(worker)
+        if worker.protocol_error is not None:
+            self.runs.crash(worker, worker.protocol_error)
+        else:
+            self.runs.crash(worker, prefix + describe_exit(returncode), worker.stderr_tail)
+
+    def _idle_timer(self, worker: P) -> None:
+        """``_retire_if_idle`` in ``idle_timeout`` seconds, unless it is busy again."""
+        self._cancel_idle_timer(worker)
+        worker.idle_timer = self._loop.call_later(  # type: ignore[union-attr]
+            self.idle_timeout, self._retire_if_idle, worker)
+
+    @staticmethod
+    def _cancel_idle_timer(worker: P) -> None:
+        if worker.idle_timer is not None:
+            worker.idle_timer.cancel()
+            worker.idle_timer = None
+
+    @abc.abstractmethod
+    def _retire_if_idle(self, worker: P) -> None:
+        """The idle timer of ``worker`` fired."""
+
+
+def kill_groups(pids: set[int]) -> None:
+    """Finalizer of a pool: no worker outlives the engine."""
+    for pid in list(pids):
+        kill_group(pid)

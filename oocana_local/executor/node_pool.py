@@ -32,10 +32,9 @@ from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.values import SECRET_PLACEHOLDER, is_var_ref, var_key
 from .base import Job, JobHandler, Outcome, injection_gone
-from .lifecycle import Link, Run
+from .lifecycle import Link, ProcessExecutor, Run
 from .node_process import NodeWorkerProcess
 from .process import WorkerProcess
-from .processes import ProcessExecutor
 
 __all__ = ["NodePool"]
 
@@ -144,8 +143,8 @@ class NodePool(ProcessExecutor[WorkerProcess]):
         try:
             if not worker.ready.done():
                 await asyncio.shield(worker.ready)
-        except asyncio.CancelledError:
-            await self._cancel(run)
+        except asyncio.CancelledError:  # JavaScript cannot be interrupted: its worker goes
+            await self.runs.cancel(run, worker.kill, worker.exited)
             raise
         except Exception as exc:  # it died before it was ready: on_exit settled the run
             self.runs.end(run, Outcome(OutcomeStatus.CRASHED,
@@ -162,7 +161,7 @@ class NodePool(ProcessExecutor[WorkerProcess]):
         try:
             return await run.future
         except asyncio.CancelledError:
-            await self._cancel(run)
+            await self.runs.cancel(run, worker.kill, worker.exited)
             raise
 
     # -- workers ------------------------------------------------------------------------------
@@ -228,11 +227,6 @@ class NodePool(ProcessExecutor[WorkerProcess]):
     def _retire_if_idle(self, worker: WorkerProcess) -> None:
         if worker not in self._pinned and not self.runs.on(worker):
             self._retire(worker)
-
-    async def _cancel(self, run: Run) -> None:
-        worker = run.worker
-        if worker is not None and worker.alive:  # JavaScript cannot be interrupted
-            await self.runs.cancel(run, worker.kill, worker.exited)
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------------
 

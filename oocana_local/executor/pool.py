@@ -36,10 +36,9 @@ from ..wire.values import carried, is_var_ref, var_key, var_keys
 from ..worker import blobs as shm
 from .base import Job, JobHandler, Outcome, injection_gone, unsupported
 from .growth import PoolView, workers_to_start
-from .lifecycle import Link, Run
+from .lifecycle import Link, ProcessExecutor, Run, start_task
 from .prelaunch import SHM_NAMESPACE, take_early, worker_env
 from .process import WorkerProcess, describe_exit
-from .processes import ProcessExecutor
 
 __all__ = ["WorkerPool"]
 
@@ -330,9 +329,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
         if not missing:
             self._send_run(worker, run, run.job.wire())
             return
-        task = self._loop.create_task(self._start_with_blobs(worker, run, missing))  # type: ignore[union-attr]
-        run.tasks.add(task)
-        task.add_done_callback(run.tasks.discard)
+        start_task(self._start_with_blobs(worker, run, missing), run.tasks)
 
     def _send_run(self, worker: _Worker, run: _Run, wire: dict[str, Any]) -> None:
         try:
@@ -346,10 +343,11 @@ class WorkerPool(ProcessExecutor[_Worker]):
         self.runs.end(run, Outcome(OutcomeStatus.FAILED, error=error))
         self._release(worker)
 
-    async def _fetch(self, keys: list[str], exclude: _Worker,
+    async def _fetch(self, keys: list[str], exclude: _Worker, run: _Run,
                      cached: set[str] | frozenset[str] = frozenset()
                      ) -> tuple[dict[str, bytes], dict[str, str]]:
-        """Pickled copies of ``keys`` from whichever worker (or parked blob) has them, and
+        """Pickled copies of ``keys`` from whichever worker (or parked blob) has them, for
+        ``run`` (the shared memory of copies made for it is released when it ends), and
         why each missing one could not be had (keys in ``cached`` held by nobody are left
         out silently: the worker reads their cache file)."""
         blobs: dict[str, bytes] = {}
@@ -373,22 +371,17 @@ class WorkerPool(ProcessExecutor[_Worker]):
             if isinstance(reply, BaseException):
                 errors.update({k: f"its value was lost: {reply}" for k in held})
                 continue
-            blobs.update(reply.get("blobs") or {})
+            for key, blob in (reply.get("blobs") or {}).items():
+                blobs[key] = blob
+                if claim := shm.blob_claim(blob):
+                    run.files.append(claim)
             for key, reason in (reply.get("errors") or {}).items():
                 errors[key] = f"its value cannot be copied to another worker: {reason}"
         return blobs, errors
 
-    def _claim(self, run: _Run, blobs: dict[str, bytes]) -> None:
-        """The shared memory of blobs sent for ``run`` is released when it ends."""
-        for key, blob in blobs.items():
-            claim = None if key in self.values.parked else shm.blob_claim(blob)
-            if claim:
-                run.files.append(claim)
-
     async def _start_with_blobs(self, worker: _Worker, run: _Run,
                                 missing: list[str]) -> None:
-        blobs, errors = await self._fetch(missing, worker, run.cached)
-        self._claim(run, blobs)
+        blobs, errors = await self._fetch(missing, worker, run, run.cached)
         if worker.job is not run:  # cancelled meanwhile: nobody will read these
             run.release()
             return
@@ -432,18 +425,12 @@ class WorkerPool(ProcessExecutor[_Worker]):
         if not worker.ready.done() or worker.ready.exception() is not None:
             self._spawn_failed(worker, waiting)
             return
-        for run in [r for r in waiting if r.job.spec.inject is not None]:
-            waiting.remove(run)  # a successor would not hold the state they need
-            run.settle(injection_gone(run.job))
-        if waiting:  # a dedicated worker died with jobs waiting for it: start its successor
-            successor = self._try_spawn(spawn_key=worker.spawn_key)
-            if successor is None:
-                for run in waiting:
-                    run.settle(Outcome(OutcomeStatus.CRASHED, error=self._spawn_error))
+        for run in waiting:  # a dedicated worker's waiting jobs go to its successor...
+            if run.job.spec.inject is not None:  # ...but for these it would not hold the state
+                run.settle(injection_gone(run.job))
             else:
-                successor.queue.extend(waiting)
-                successor.sessions.update(r.job.session_id for r in waiting)
-        elif self._queue and len(self._workers) < max(1, self.min_workers):
+                self._submit(run)
+        if self._queue and len(self._workers) < max(1, self.min_workers):
             self._try_spawn()
 
     def _spawn_failed(self, worker: _Worker, waiting: list[_Run]) -> None:
@@ -541,9 +528,7 @@ class _Link(Link):
         if before is not None:
             with contextlib.suppress(Exception):
                 await before
-        blobs = (await self._pool._fetch(missing, self.worker))[0] if missing else None
-        if blobs:
-            self._pool._claim(self._run, blobs)
+        blobs = (await self._pool._fetch(missing, self.worker, self._run))[0] if missing else None
         self._send(event, blobs)
 
     def _send(self, event: dict[str, Any], blobs: dict[str, bytes] | None) -> None:

@@ -38,14 +38,13 @@ from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.values import carried, var_keys
 from .base import Job, JobHandler, Outcome, injection_gone, unsupported
-from .lifecycle import Adapter, Link, Run
+from .lifecycle import Adapter, Link, Run, start_task
 from .ray_resources import actor_options
 
 __all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
 
 RAY_MISSING = ("the Ray executor needs Ray: pip install \"oocana-local[ray]\" "
                "(or pip install ray)")
-_CLOSED = "the Ray executor was closed"
 _QUICK = 0.02  # seconds before a job's messages are polled for while it runs
 _PLACEMENT_PATIENCE = 5.0  # seconds an actor may wait for Ray to place it before idle
 # actors of other groups are stopped to make room
@@ -115,7 +114,6 @@ class RayExecutor(Adapter[_Actor]):
         self._actors: list[_Actor] = []
         self._connecting: asyncio.Future[None] | None = None
         self._spawning: set[asyncio.Task[None]] = set()
-        self._closing = False
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -155,11 +153,9 @@ class RayExecutor(Adapter[_Actor]):
             task.cancel()
         await asyncio.gather(*spawning, return_exceptions=True)
         for group in self._groups.values():
-            while group.waiters:
-                waiter = group.waiters.popleft()
-                if not waiter.done():
-                    waiter.set_exception(asyncio.CancelledError())
-        self.runs.close(_CLOSED)
+            for waiter in group.waiters:
+                waiter.cancel()
+        self.runs.close(self._closed)
         for actor in list(self._actors):
             self._kill(actor)
         self.values.clear()
@@ -214,7 +210,7 @@ class RayExecutor(Adapter[_Actor]):
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         handler.on_start(False)
         if self._closing:
-            return Outcome(OutcomeStatus.CANCELLED, error=_CLOSED)
+            return Outcome(OutcomeStatus.CANCELLED, error=self._closed)
         if job.spec.executor != "python":
             return unsupported(job, "the Ray executor runs python")
         try:
@@ -368,9 +364,7 @@ class RayExecutor(Adapter[_Actor]):
 
     def _grow(self, group: _Group) -> None:
         group.count += 1
-        task = asyncio.get_running_loop().create_task(self._spawn(group))
-        self._spawning.add(task)
-        task.add_done_callback(self._spawning.discard)
+        start_task(self._spawn(group), self._spawning)
 
     def _kill(self, actor: _Actor) -> None:
         with contextlib.suppress(Exception):
