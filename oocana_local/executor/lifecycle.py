@@ -21,34 +21,49 @@ and its end is here, the same for all of them:
   newest job running on that worker, or else to the job that finished on it last.
 * a handler that raises is reported to the event loop's exception handler, never fatal:
   the job, its worker and the other jobs go on.
+
+An adapter subclasses ``Adapter`` (its ``Runs``, the ``ValueIndex`` of its workers'
+values); the two over worker processes subclass ``ProcessExecutor``.
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
-import os
-import signal
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any, Generic, TypeVar
 
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import carried
-from .base import Job, JobHandler, Outcome
+from ..wire.values import carried, var_keys
+from .base import Executor, Job, JobHandler, Outcome
+from .prelaunch import kill_group
+from .process import WorkerProcess, describe_exit
 from .requests import answer_request
+from .value_index import Holder, ValueIndex
 
-__all__ = ["Run", "Runs", "Link", "Adapter", "CANCEL_WAIT", "LATE_JOBS", "kill_groups",
-           "stop_processes"]
+__all__ = ["Run", "Runs", "Link", "Adapter", "ProcessExecutor", "CANCEL_WAIT", "LATE_JOBS",
+           "start_task"]
 
 CANCEL_WAIT = 5.0
 """Seconds a cancelled job waits for its worker to be gone."""
 LATE_JOBS = 256
 """Finished jobs whose late output is still delivered."""
 
-W = TypeVar("W", bound=Hashable)
-W_contra = TypeVar("W_contra", bound=Hashable, contravariant=True)
+W = TypeVar("W", bound=Holder)
+P = TypeVar("P", bound=WorkerProcess)
+
+
+def start_task(work: Coroutine[Any, Any, Any], tasks: set[asyncio.Task[Any]]
+               ) -> asyncio.Task[Any]:
+    """``work`` as a task held in ``tasks`` (to cancel or await) until it ends."""
+    task = asyncio.get_running_loop().create_task(work)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    return task
 
 
 class Run:
@@ -71,29 +86,57 @@ class Run:
             task.cancel()
 
 
-class Link(Protocol):
-    """How one request of a job is answered on its worker."""
+class Link:
+    """How one request of a job is answered on its worker. As is, the events and the
+    response are sent as they come: enough for a worker that runs jobs concurrently."""
+
+    def __init__(self, worker: Any, request_id: Any):
+        self.worker = worker
+        self.request_id = request_id
 
     def emit(self, event: dict[str, Any]) -> None:
         """An event of the job a ``run_block`` request started, to the asking worker."""
+        self.worker.send({"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
+                          "event": event})
 
     async def reply(self, message: dict[str, Any]) -> None:
         """The ``response`` (after every event emitted before it)."""
+        self.worker.send(message)
 
     def close(self) -> None:
         """The request is over (answered or cancelled)."""
 
 
-class Adapter(Protocol[W_contra]):
-    """What the lifecycle asks of an executor about its workers."""
+class Adapter(Executor, Generic[W]):
+    """An executor over workers: its runs, where its workers' values are, and what the
+    lifecycle asks of it about its workers."""
 
-    def made(self, worker: W_contra, values: Iterable[Any]) -> None:
+    label = "Python"
+    """How its workers are named in errors."""
+
+    def __init__(self) -> None:
+        self.runs: Runs[W] = Runs(self, self.label)
+        self.values: ValueIndex[W] = ValueIndex()
+        """Where each var value lives (``value_index.py``)."""
+        self._closing = False
+
+    @property
+    def _closed(self) -> str:
+        return f"the {self.label} executor was closed"
+
+    def holds(self, keys: list[str]) -> bool:
+        return self.values.available(keys)
+
+    def made(self, worker: W, values: Iterable[Any]) -> None:
         """These values (var references among them) are now held by ``worker``."""
+        self.values.made(worker, var_keys(values))
 
-    def link(self, worker: W_contra, run: Run, message: dict[str, Any]) -> Link:
+    @abc.abstractmethod
+    def link(self, worker: W, run: Run, message: dict[str, Any]) -> Link:
         """How to answer ``message``, a request of ``run``."""
 
-    def finished(self, worker: W_contra, run: Run) -> None:
+    @abc.abstractmethod
+    def finished(self, worker: W, run: Run) -> None:
         """``run`` ended by itself (its outcome is set): the worker may take more."""
 
 
@@ -151,9 +194,7 @@ class Runs(Generic[W]):
                 return  # a finished job's leftover thread: nobody can answer it
             if message.get("action") == names.RUN_BLOCK:  # inputs the caller now holds
                 self._adapter.made(worker, carried(message))
-            task = asyncio.get_running_loop().create_task(self._answer(worker, run, message))
-            run.tasks.add(task)
-            task.add_done_callback(run.tasks.discard)
+            start_task(self._answer(worker, run, message), run.tasks)
             return
         if run is None:
             run = self._late.get(job_id)
@@ -239,24 +280,78 @@ class Runs(Generic[W]):
                 await asyncio.wait_for(asyncio.shield(exited), CANCEL_WAIT)
 
 
-class _Process(Protocol):
-    exited: asyncio.Future[int]
+class ProcessExecutor(Adapter[P]):
+    """What the adapters over worker processes (``WorkerPool``, ``NodePool``) share: the
+    idle timer that retires a worker, how a worker's exit ends its runs, closing, and a
+    finalizer that kills the process groups of workers left when the engine exits
+    without closing the executor."""
 
-    def kill(self) -> None: ...
+    idle_timeout: float
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pids: set[int] = set()
+        self._finalizer = weakref.finalize(self, kill_groups, self._pids)
 
-async def stop_processes(processes: Iterable[_Process], timeout: float = 1.0) -> None:
-    """Kill worker processes (their process groups) and wait for them, boundedly."""
-    processes = list(processes)
-    for process in processes:
-        process.kill()
-    exits = [p.exited for p in processes if not p.exited.done()]
-    if exits:
-        await asyncio.wait(exits, timeout=timeout)
+    @property
+    @abc.abstractmethod
+    def workers(self) -> list[P]:
+        """Every live worker."""
+
+    async def free(self, keys: list[str]) -> None:
+        self._forget_values(keys)
+
+    def _forget_values(self, keys: list[str]) -> list[bytes]:
+        """Tell the workers holding ``keys`` to drop them; the parked pickles dropped."""
+        by_worker, dropped = self.values.forget(keys)
+        for worker, held in by_worker.items():
+            worker.send({"type": names.FREE, "keys": held})
+        return dropped
+
+    async def close(self) -> None:
+        self._closing = True
+        self.runs.close(self._closed)
+        workers = self.workers
+        for worker in workers:
+            worker.kill()  # and its process group
+            self._cancel_idle_timer(worker)
+        exits = [w.exited for w in workers if not w.exited.done()]
+        if exits:
+            await asyncio.wait(exits, timeout=1.0)  # boundedly
+        self._finalizer()
+        self.values.clear()
+
+    # -- the end of a worker ------------------------------------------------------------------
+
+    def _exited(self, worker: P, returncode: int, prefix: str = "") -> None:
+        """``worker`` exited: its values went with it, its runs end ``crashed`` with why."""
+        self._pids.discard(worker.pid)
+        self._cancel_idle_timer(worker)
+        self.values.drop_worker(worker)
+        if worker.protocol_error is not None:
+            self.runs.crash(worker, worker.protocol_error)
+        else:
+            self.runs.crash(worker, prefix + describe_exit(returncode), worker.stderr_tail)
+
+    def _idle_timer(self, worker: P) -> None:
+        """``_retire_if_idle`` in ``idle_timeout`` seconds, unless it is busy again."""
+        self._cancel_idle_timer(worker)
+        worker.idle_timer = self._loop.call_later(  # type: ignore[union-attr]
+            self.idle_timeout, self._retire_if_idle, worker)
+
+    @staticmethod
+    def _cancel_idle_timer(worker: P) -> None:
+        if worker.idle_timer is not None:
+            worker.idle_timer.cancel()
+            worker.idle_timer = None
+
+    @abc.abstractmethod
+    def _retire_if_idle(self, worker: P) -> None:
+        """The idle timer of ``worker`` fired."""
 
 
 def kill_groups(pids: set[int]) -> None:
     """Finalizer of a pool: no worker outlives the engine."""
     for pid in list(pids):
-        with contextlib.suppress(OSError):
-            os.killpg(pid, signal.SIGKILL)
+        kill_group(pid)

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import weakref
-from collections.abc import Iterable
 from typing import Any
 
 from ..errors import WorkerError
@@ -33,10 +31,10 @@ from ..node_tools import ensure_esbuild, find_esbuild, node_binary, tools_dir
 from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.values import SECRET_PLACEHOLDER, is_var_ref, var_key
-from .base import Executor, Job, JobHandler, Outcome, injection_gone
-from .lifecycle import Run, Runs, kill_groups, stop_processes
+from .base import Job, JobHandler, Outcome, injection_gone
+from .lifecycle import Link, ProcessExecutor, Run
 from .node_process import NodeWorkerProcess
-from .process import WorkerProcess, describe_exit
+from .process import WorkerProcess
 
 __all__ = ["NodePool"]
 
@@ -50,25 +48,19 @@ def _spawn_scope(session_id: str, spawn_key: str) -> str:
     return f"{session_id}{_SPAWN}{spawn_key}"
 
 
-class NodePool(Executor):
+class NodePool(ProcessExecutor[WorkerProcess]):
     def __init__(self, env: dict[str, str] | None = None, idle_timeout: float = 30.0,
                  scope: str | None = None):
+        super().__init__()
         self.env = dict(env or {})
         self.idle_timeout = idle_timeout
         self.scope = scope
         """When set, every job runs on the one worker of this scope (a service's)."""
-        self.holders: dict[str, WorkerProcess] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: dict[str, WorkerProcess] = {}  # scope -> its worker
         self._pinned: set[WorkerProcess] = set()
         """Spawn workers whose session lives: nodes may still inject into them."""
-        self._idle_timers: dict[WorkerProcess, asyncio.TimerHandle] = {}
         self._node = self._esbuild = False  # found (or installed) once
         self._installing = asyncio.Lock()
-        self._pids: set[int] = set()
-        self._closing = False
-        self.runs: Runs[WorkerProcess] = Runs(self, self.label)
-        self._finalizer = weakref.finalize(self, kill_groups, self._pids)
 
     @property
     def workers(self) -> list[WorkerProcess]:
@@ -80,10 +72,6 @@ class NodePool(Executor):
     # What makes these workers Node.js ones (``executor/services.py`` runs Python service
     # workers through this pool with its own four).
     label = "Node.js"
-
-    @property
-    def _closed(self) -> str:
-        return f"the {self.label} worker pool was closed"
 
     async def _prepare(self, job: Job) -> None:
         """What must be there before the job can run: node, and esbuild for TypeScript
@@ -155,8 +143,8 @@ class NodePool(Executor):
         try:
             if not worker.ready.done():
                 await asyncio.shield(worker.ready)
-        except asyncio.CancelledError:
-            await self._cancel(run)
+        except asyncio.CancelledError:  # JavaScript cannot be interrupted: its worker goes
+            await self.runs.cancel(run, worker.kill, worker.exited)
             raise
         except Exception as exc:  # it died before it was ready: on_exit settled the run
             self.runs.end(run, Outcome(OutcomeStatus.CRASHED,
@@ -173,29 +161,8 @@ class NodePool(Executor):
         try:
             return await run.future
         except asyncio.CancelledError:
-            await self._cancel(run)
+            await self.runs.cancel(run, worker.kill, worker.exited)
             raise
-
-    def holds(self, keys: list[str]) -> bool:
-        return all((w := self.holders.get(k)) is not None and w.alive for k in keys)
-
-    async def free(self, keys: list[str]) -> None:
-        by_worker: dict[WorkerProcess, list[str]] = {}
-        for key in keys:
-            worker = self.holders.pop(key, None)
-            if worker is not None and worker.alive:
-                by_worker.setdefault(worker, []).append(key)
-        for worker, held in by_worker.items():
-            worker.send({"type": names.FREE, "keys": held})
-
-    async def close(self) -> None:
-        self._closing = True
-        self.runs.close(self._closed)
-        await stop_processes(self.workers)
-        for timer in self._idle_timers.values():
-            timer.cancel()
-        self._idle_timers.clear()
-        self._finalizer()
 
     # -- workers ------------------------------------------------------------------------------
 
@@ -209,7 +176,7 @@ class NodePool(Executor):
             return _spawn_scope(job.session_id, spec.spawn_key)
         for value in job.inputs.values():  # Node values are usable only where they live
             if is_var_ref(value):
-                holder = self.holders.get(var_key(value))
+                holder = self.values.holder(var_key(value))
                 scope = self.scope_of(holder) if holder is not None else None
                 if scope is not None:
                     return scope
@@ -257,33 +224,14 @@ class NodePool(Executor):
                 if not self.runs.on(worker):
                     self._retire(worker)
 
-    def _idle_timer(self, worker: WorkerProcess) -> None:
-        if worker in self._pinned:
-            return
-        self._cancel_idle_timer(worker)
-        assert self._loop is not None
-        self._idle_timers[worker] = self._loop.call_later(
-            self.idle_timeout, lambda: None if self.runs.on(worker) else self._retire(worker))
-
-    def _cancel_idle_timer(self, worker: WorkerProcess) -> None:
-        timer = self._idle_timers.pop(worker, None)
-        if timer is not None:
-            timer.cancel()
-
-    async def _cancel(self, run: Run) -> None:
-        worker = run.worker
-        if worker is not None and worker.alive:  # JavaScript cannot be interrupted
-            await self.runs.cancel(run, worker.kill, worker.exited)
+    def _retire_if_idle(self, worker: WorkerProcess) -> None:
+        if worker not in self._pinned and not self.runs.on(worker):
+            self._retire(worker)
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------------
 
-    def made(self, worker: WorkerProcess, values: Iterable[Any]) -> None:
-        for value in values:
-            if is_var_ref(value):
-                self.holders[var_key(value)] = worker
-
-    def link(self, worker: WorkerProcess, run: Run, message: dict[str, Any]) -> _Link:
-        return _Link(worker, message.get("request_id"))
+    def link(self, worker: WorkerProcess, run: Run, message: dict[str, Any]) -> Link:
+        return Link(worker, message.get("request_id"))  # events and response sent as is
 
     def finished(self, worker: WorkerProcess, run: Run) -> None:
         if not self.runs.on(worker):
@@ -291,30 +239,6 @@ class NodePool(Executor):
             self._idle_timer(worker)
 
     def _on_exit(self, worker: Any, returncode: int) -> None:
-        self._pids.discard(worker.pid)
         self._forget(worker)
-        for key in [k for k, w in self.holders.items() if w is worker]:
-            del self.holders[key]
-        if worker.protocol_error is not None:
-            self.runs.crash(worker, worker.protocol_error)
-        else:
-            self.runs.crash(worker, f"{self.label} " + describe_exit(returncode),
-                            worker.stderr_tail)
+        self._exited(worker, returncode, f"{self.label} ")
 
-
-class _Link:
-    """A request of a job on a concurrent worker: events and the response, sent as is."""
-
-    def __init__(self, worker: WorkerProcess, request_id: Any):
-        self._worker = worker
-        self._request_id = request_id
-
-    def emit(self, event: dict[str, Any]) -> None:
-        self._worker.send({"type": names.RUN_BLOCK_EVENT, "request_id": self._request_id,
-                           "event": event})
-
-    async def reply(self, message: dict[str, Any]) -> None:
-        self._worker.send(message)
-
-    def close(self) -> None:
-        pass

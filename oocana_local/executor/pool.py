@@ -26,27 +26,21 @@ import asyncio
 import contextlib
 import math
 import os
-import weakref
 from collections import deque
-from collections.abc import Iterable
 from typing import Any
 
 from ..errors import WorkerError
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import carried, is_var_ref, var_key
+from ..wire.values import carried, is_var_ref, var_key, var_keys
 from ..worker import blobs as shm
-from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
+from .base import Job, JobHandler, Outcome, injection_gone, unsupported
 from .growth import PoolView, workers_to_start
-from .lifecycle import Run, Runs, kill_groups, stop_processes
+from .lifecycle import Link, ProcessExecutor, Run, start_task
 from .prelaunch import SHM_NAMESPACE, take_early, worker_env
 from .process import WorkerProcess, describe_exit
-from .value_index import ValueIndex
 
 __all__ = ["WorkerPool"]
-
-_CLOSED = "the worker pool was closed"
-
 
 class _Run(Run):
     """One job in the pool: what placement needs to know of it."""
@@ -85,21 +79,17 @@ class _Worker(WorkerProcess):
         # Sessions that placed a spawn job on this dedicated worker: it is not retired
         # while one of them lives (nodes may inject into it).
         self.sessions: set[str] = set()
-        self.idle_timer: asyncio.TimerHandle | None = None
         self.retiring = False
         self.waiting = 0  # run_block requests its job is waiting on
 
 
-def _refs(values: Iterable[Any]) -> list[str]:
-    return [var_key(v) for v in values if is_var_ref(v)]
-
-
-class WorkerPool(Executor):
+class WorkerPool(ProcessExecutor[_Worker]):
     def __init__(self, max_workers: int = 8, min_workers: int = 1, grow_after: float = 0.05,
                  idle_timeout: float = 30.0, env: dict[str, str] | None = None,
                  cpus: int | None = None):
         if max_workers < 1 or min_workers < 0 or min_workers > max_workers:
             raise ValueError("need 0 <= min_workers <= max_workers and max_workers >= 1")
+        super().__init__()
         self.max_workers = max_workers
         self.min_workers = min_workers
         self.grow_after = grow_after
@@ -107,24 +97,17 @@ class WorkerPool(Executor):
         self.env = dict(env or {})
         self.cpus = cpus or os.cpu_count() or 1
         """Cores the growth rule counts with (``growth.py``)."""
-        self.values: ValueIndex[_Worker] = ValueIndex()
-        """Where each var value lives (``value_index.py``)."""
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: list[_Worker] = []  # shared workers, starting or ready
         self._dedicated: dict[str, _Worker] = {}
         self._idle: list[_Worker] = []
         self._queue: deque[_Run] = deque()
         self._grow_timer: asyncio.TimerHandle | None = None
         self._job_seconds = 0.0  # moving average of how long a job holds its worker
-        self._pids: set[int] = set()
-        self._closing = False
         self._spawn_error = "no worker process could be started"
         self._swept = False
         self.shm_namespace = shm.new_namespace()
         """Its workers' shared-memory files are ``<shm_namespace>...``: its alone."""
         self._namespaces = {self.shm_namespace}  # and an adopted early worker's
-        self.runs: Runs[_Worker] = Runs(self, "Python")
-        self._finalizer = weakref.finalize(self, kill_groups, self._pids)
 
     # -- what the scheduler sees --------------------------------------------------------------
 
@@ -145,14 +128,11 @@ class WorkerPool(Executor):
             if isinstance(result, BaseException):
                 raise WorkerError(str(result)) from result
 
-    def holds(self, keys: list[str]) -> bool:
-        return self.values.available(keys)
-
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         self._bind()
         handler.on_start(False)
         if self._closing:
-            return Outcome(OutcomeStatus.CANCELLED, error=_CLOSED)
+            return Outcome(OutcomeStatus.CANCELLED, error=self._closed)
         if job.spec.executor != "python":
             return unsupported(job, "a worker pool runs python")
         run = _Run(job, handler, self._loop.create_future())  # type: ignore[union-attr]
@@ -167,11 +147,8 @@ class WorkerPool(Executor):
             raise
 
     async def free(self, keys: list[str]) -> None:
-        by_worker, dropped = self.values.forget(keys)
-        for parked in dropped:
+        for parked in self._forget_values(keys):
             shm.unlink(shm.blob_file(parked))
-        for worker, held in by_worker.items():
-            worker.send({"type": names.FREE, "keys": held})
 
     async def close(self) -> None:
         self._closing = True
@@ -179,11 +156,8 @@ class WorkerPool(Executor):
             self._grow_timer.cancel()
         for queue in (self._queue, *(w.queue for w in self.workers)):
             while queue:
-                queue.popleft().settle(Outcome(OutcomeStatus.CANCELLED, error=_CLOSED))
-        self.runs.close(_CLOSED)
-        await stop_processes(self.workers)
-        self._finalizer()
-        self.values.clear()
+                queue.popleft().settle(Outcome(OutcomeStatus.CANCELLED, error=self._closed))
+        await super().close()
         for namespace in self._namespaces:  # parked, in flight, half written; not another's
             shm.sweep(namespace)
 
@@ -355,9 +329,7 @@ class WorkerPool(Executor):
         if not missing:
             self._send_run(worker, run, run.job.wire())
             return
-        task = self._loop.create_task(self._start_with_blobs(worker, run, missing))  # type: ignore[union-attr]
-        run.tasks.add(task)
-        task.add_done_callback(run.tasks.discard)
+        start_task(self._start_with_blobs(worker, run, missing), run.tasks)
 
     def _send_run(self, worker: _Worker, run: _Run, wire: dict[str, Any]) -> None:
         try:
@@ -371,10 +343,11 @@ class WorkerPool(Executor):
         self.runs.end(run, Outcome(OutcomeStatus.FAILED, error=error))
         self._release(worker)
 
-    async def _fetch(self, keys: list[str], exclude: _Worker,
+    async def _fetch(self, keys: list[str], exclude: _Worker, run: _Run,
                      cached: set[str] | frozenset[str] = frozenset()
                      ) -> tuple[dict[str, bytes], dict[str, str]]:
-        """Pickled copies of ``keys`` from whichever worker (or parked blob) has them, and
+        """Pickled copies of ``keys`` from whichever worker (or parked blob) has them, for
+        ``run`` (the shared memory of copies made for it is released when it ends), and
         why each missing one could not be had (keys in ``cached`` held by nobody are left
         out silently: the worker reads their cache file)."""
         blobs: dict[str, bytes] = {}
@@ -398,22 +371,17 @@ class WorkerPool(Executor):
             if isinstance(reply, BaseException):
                 errors.update({k: f"its value was lost: {reply}" for k in held})
                 continue
-            blobs.update(reply.get("blobs") or {})
+            for key, blob in (reply.get("blobs") or {}).items():
+                blobs[key] = blob
+                if claim := shm.blob_claim(blob):
+                    run.files.append(claim)
             for key, reason in (reply.get("errors") or {}).items():
                 errors[key] = f"its value cannot be copied to another worker: {reason}"
         return blobs, errors
 
-    def _claim(self, run: _Run, blobs: dict[str, bytes]) -> None:
-        """The shared memory of blobs sent for ``run`` is released when it ends."""
-        for key, blob in blobs.items():
-            claim = None if key in self.values.parked else shm.blob_claim(blob)
-            if claim:
-                run.files.append(claim)
-
     async def _start_with_blobs(self, worker: _Worker, run: _Run,
                                 missing: list[str]) -> None:
-        blobs, errors = await self._fetch(missing, worker, run.cached)
-        self._claim(run, blobs)
+        blobs, errors = await self._fetch(missing, worker, run, run.cached)
         if worker.job is not run:  # cancelled meanwhile: nobody will read these
             run.release()
             return
@@ -429,9 +397,6 @@ class WorkerPool(Executor):
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------------
 
-    def made(self, worker: _Worker, values: Iterable[Any]) -> None:
-        self.values.made(worker, _refs(values))
-
     def link(self, worker: _Worker, run: Run, message: dict[str, Any]) -> _Link:
         assert isinstance(run, _Run)
         return _Link(self, worker, run, message)
@@ -445,7 +410,6 @@ class WorkerPool(Executor):
         self._release(worker)
 
     def _on_exit(self, worker: _Worker, returncode: int) -> None:
-        self._pids.discard(worker.pid)
         for namespace in self._namespaces:  # its reusable segments, unless one is being read
             shm.sweep_arena(worker.pid, namespace)
         if worker in self._workers:
@@ -454,30 +418,19 @@ class WorkerPool(Executor):
             self._idle.remove(worker)
         if worker.spawn_key is not None and self._dedicated.get(worker.spawn_key) is worker:
             del self._dedicated[worker.spawn_key]
-        self._cancel_idle_timer(worker)
-        self.values.drop_worker(worker)
-        if worker.protocol_error is not None:
-            self.runs.crash(worker, worker.protocol_error)
-        else:
-            self.runs.crash(worker, describe_exit(returncode), worker.stderr_tail)
+        self._exited(worker, returncode)
         if self._closing:
             return
         waiting = list(worker.queue)
         if not worker.ready.done() or worker.ready.exception() is not None:
             self._spawn_failed(worker, waiting)
             return
-        for run in [r for r in waiting if r.job.spec.inject is not None]:
-            waiting.remove(run)  # a successor would not hold the state they need
-            run.settle(injection_gone(run.job))
-        if waiting:  # a dedicated worker died with jobs waiting for it: start its successor
-            successor = self._try_spawn(spawn_key=worker.spawn_key)
-            if successor is None:
-                for run in waiting:
-                    run.settle(Outcome(OutcomeStatus.CRASHED, error=self._spawn_error))
+        for run in waiting:  # a dedicated worker's waiting jobs go to its successor...
+            if run.job.spec.inject is not None:  # ...but for these it would not hold the state
+                run.settle(injection_gone(run.job))
             else:
-                successor.queue.extend(waiting)
-                successor.sessions.update(r.job.session_id for r in waiting)
-        elif self._queue and len(self._workers) < max(1, self.min_workers):
+                self._submit(run)
+        if self._queue and len(self._workers) < max(1, self.min_workers):
             self._try_spawn()
 
     def _spawn_failed(self, worker: _Worker, waiting: list[_Run]) -> None:
@@ -496,17 +449,6 @@ class WorkerPool(Executor):
         for queue in (self._queue, *(w.queue for w in self._dedicated.values())):
             if run in queue:
                 queue.remove(run)
-
-    def _idle_timer(self, worker: _Worker) -> None:
-        self._cancel_idle_timer(worker)
-        worker.idle_timer = self._loop.call_later(  # type: ignore[union-attr]
-            self.idle_timeout, self._retire_if_idle, worker)
-
-    @staticmethod
-    def _cancel_idle_timer(worker: _Worker) -> None:
-        if worker.idle_timer is not None:
-            worker.idle_timer.cancel()
-            worker.idle_timer = None
 
     async def session_ended(self, session_id: str) -> None:
         """The dedicated workers the session kept may retire once idle."""
@@ -548,22 +490,21 @@ class WorkerPool(Executor):
         worker.shutdown()
 
 
-class _Link:
+class _Link(Link):
     """A request of a job on a pool worker: the events of a ``RunBlock``'s job go to the
     worker in order, with blobs for values it does not hold; then the response."""
 
     def __init__(self, pool: WorkerPool, worker: _Worker, run: _Run, message: dict[str, Any]):
+        super().__init__(worker, message.get("request_id"))
         self._pool = pool
-        self._worker = worker
         self._run = run
-        self._request_id = message.get("request_id")
         self._tail: asyncio.Task[None] | None = None
         self._waits = message.get("action") == names.RUN_BLOCK
         if self._waits:
             worker.waiting += 1
 
     def emit(self, event: dict[str, Any]) -> None:
-        missing = self._pool.values.missing_on(self._worker, _refs(carried(event)))
+        missing = self._pool.values.missing_on(self.worker, var_keys(carried(event)))
         if not missing and (self._tail is None or self._tail.done()):
             self._send(event, None)
             return
@@ -572,30 +513,28 @@ class _Link:
 
     async def reply(self, message: dict[str, Any]) -> None:
         try:
-            self._worker.send(message)
+            self.worker.send(message)
         except Exception as exc:  # e.g. a result that cannot be pickled
-            self._worker.send({"type": names.RESPONSE, "request_id": message["request_id"],
+            self.worker.send({"type": names.RESPONSE, "request_id": message["request_id"],
                                "error": f"cannot send the response: {exc}"})
 
     def close(self) -> None:
         if self._waits:
             self._waits = False
-            self._worker.waiting -= 1
+            self.worker.waiting -= 1
 
     async def _send_later(self, before: asyncio.Task[None] | None, event: dict[str, Any],
                           missing: list[str]) -> None:
         if before is not None:
             with contextlib.suppress(Exception):
                 await before
-        blobs = (await self._pool._fetch(missing, self._worker))[0] if missing else None
-        if blobs:
-            self._pool._claim(self._run, blobs)
+        blobs = (await self._pool._fetch(missing, self.worker, self._run))[0] if missing else None
         self._send(event, blobs)
 
     def _send(self, event: dict[str, Any], blobs: dict[str, bytes] | None) -> None:
-        message: dict[str, Any] = {"type": names.RUN_BLOCK_EVENT, "request_id": self._request_id,
+        message: dict[str, Any] = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
                                    "event": event}
         if blobs:
             message["blobs"] = blobs
-            self._pool.values.copied(self._worker, blobs)
-        self._worker.send(message)
+            self._pool.values.copied(self.worker, blobs)
+        self.worker.send(message)

@@ -11,6 +11,7 @@ environment, else it is stopped. Nothing here imports asyncio.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -21,7 +22,7 @@ from collections.abc import Callable
 
 from ..errors import WorkerError
 
-__all__ = ["Launched", "discard_early", "launch", "launch_early", "take_early",
+__all__ = ["Launched", "discard_early", "kill_group", "launch", "launch_early", "take_early",
            "worker_command", "worker_env", "SHM_NAMESPACE", "new_shm_namespace",
            "remove_shm_namespace"]
 
@@ -69,6 +70,12 @@ def worker_env(extra: dict[str, str] | None = None, *,
     return env
 
 
+def kill_group(pid: int) -> None:
+    """SIGKILL a worker and everything it started (it leads its own process group)."""
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 class Launched:
     """A started worker process and the engine's end of its socket."""
 
@@ -83,10 +90,7 @@ class Launched:
 
     def stop(self) -> None:
         self.sock.close()
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)  # its own session: the blocks it started go too
-        except OSError:
-            pass
+        kill_group(self.popen.pid)
         self.popen.wait()
         for stream in (self.popen.stdout, self.popen.stderr):
             if stream is not None:

@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import WorkerError
 from ..wire import names
 from ..wire.frames import FrameError, FrameReader, check_size, dumps, header
-from .prelaunch import Launched, launch, worker_command
+from .prelaunch import Launched, kill_group, launch, worker_command
 
 __all__ = ["WorkerProcess", "describe_exit", "worker_command"]
 
@@ -70,6 +70,7 @@ class WorkerProcess:
         self.ready_at = 0.0
         self.stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL)
         self.protocol_error: str | None = None
+        self.idle_timer: asyncio.TimerHandle | None = None  # its pool's (``processes.py``)
         self._exports: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._export_ids = itertools.count(1)
         self._popen: subprocess.Popen[bytes] | None = None
@@ -314,11 +315,7 @@ class WorkerProcess:
             while self._on_pipe(fd, final=True):
                 pass
         self.returncode = returncode
-        # What its blocks started dies with it (the worker leads its own process group).
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        kill_group(self.pid)  # what its blocks started dies with it
         self._close_fds()
         error = WorkerError(describe_exit(returncode))
         for future in self._exports.values():

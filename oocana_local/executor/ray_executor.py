@@ -37,16 +37,14 @@ from ..errors import UsageError
 from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.values import carried, var_keys
-from .base import Executor, Job, JobHandler, Outcome, injection_gone, unsupported
-from .lifecycle import Run, Runs
+from .base import Job, JobHandler, Outcome, injection_gone, unsupported
+from .lifecycle import Adapter, Link, Run, start_task
 from .ray_resources import actor_options
-from .value_index import ValueIndex
 
 __all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
 
 RAY_MISSING = ("the Ray executor needs Ray: pip install \"oocana-local[ray]\" "
                "(or pip install ray)")
-_CLOSED = "the Ray executor was closed"
 _QUICK = 0.02  # seconds before a job's messages are polled for while it runs
 _PLACEMENT_PATIENCE = 5.0  # seconds an actor may wait for Ray to place it before idle
 # actors of other groups are stopped to make room
@@ -90,7 +88,9 @@ class _Actor:
         self.alive = True
 
 
-class RayExecutor(Executor):
+class RayExecutor(Adapter[_Actor]):
+    label = "Ray"
+
     def __init__(self, address: str | None = None, *, max_actors: int = 8,
                  init_options: dict[str, Any] | None = None, poll_seconds: float = 1.0):
         """``address``: None starts a local Ray runtime for this executor (unless this
@@ -98,12 +98,11 @@ class RayExecutor(Executor):
         cluster. ``init_options`` go to ``ray.init`` (e.g. ``runtime_env``)."""
         if max_actors < 1:
             raise ValueError("max_actors must be 1 or more")
+        super().__init__()
         self.address = address or None
         self.max_actors = max_actors
         self.init_options = dict(init_options or {})
         self.poll_seconds = poll_seconds
-        self.values: ValueIndex[_Actor] = ValueIndex()
-        """Which actors hold which var values."""
         self.exported: dict[str, tuple[_Actor, Any]] = {}
         """Object refs of values put into the object store, and the actor that put (owns)
         each: reused for every other actor that needs the value."""
@@ -115,8 +114,6 @@ class RayExecutor(Executor):
         self._actors: list[_Actor] = []
         self._connecting: asyncio.Future[None] | None = None
         self._spawning: set[asyncio.Task[None]] = set()
-        self._closing = False
-        self.runs: Runs[_Actor] = Runs(self, "Ray")
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -156,11 +153,9 @@ class RayExecutor(Executor):
             task.cancel()
         await asyncio.gather(*spawning, return_exceptions=True)
         for group in self._groups.values():
-            while group.waiters:
-                waiter = group.waiters.popleft()
-                if not waiter.done():
-                    waiter.set_exception(asyncio.CancelledError())
-        self.runs.close(_CLOSED)
+            for waiter in group.waiters:
+                waiter.cancel()
+        self.runs.close(self._closed)
         for actor in list(self._actors):
             self._kill(actor)
         self.values.clear()
@@ -178,9 +173,6 @@ class RayExecutor(Executor):
         for actor, held in by_actor.items():
             if actor.alive:
                 actor.handle.free.remote(held)
-
-    def holds(self, keys: list[str]) -> bool:
-        return self.values.available(keys)
 
     async def fetch(self, key: str) -> Any:
         """The value of a var reference, pulled to this process (only when asked); a
@@ -218,7 +210,7 @@ class RayExecutor(Executor):
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         handler.on_start(False)
         if self._closing:
-            return Outcome(OutcomeStatus.CANCELLED, error=_CLOSED)
+            return Outcome(OutcomeStatus.CANCELLED, error=self._closed)
         if job.spec.executor != "python":
             return unsupported(job, "the Ray executor runs python")
         try:
@@ -270,9 +262,6 @@ class RayExecutor(Executor):
             self.runs.route(actor, message)
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------
-
-    def made(self, actor: _Actor, values: Iterable[Any]) -> None:
-        self.values.made(actor, var_keys(values))
 
     def link(self, actor: _Actor, run: Run, message: dict[str, Any]) -> _Link:
         return _Link(self, actor, message.get("request_id"))
@@ -375,9 +364,7 @@ class RayExecutor(Executor):
 
     def _grow(self, group: _Group) -> None:
         group.count += 1
-        task = asyncio.get_running_loop().create_task(self._spawn(group))
-        self._spawning.add(task)
-        task.add_done_callback(self._spawning.discard)
+        start_task(self._spawn(group), self._spawning)
 
     def _kill(self, actor: _Actor) -> None:
         with contextlib.suppress(Exception):
@@ -389,14 +376,13 @@ class WorkerLost(Exception):
     """The actor of a job died, or none could be started."""
 
 
-class _Link:
+class _Link(Link):
     """A request of a job on an actor: the events of a ``RunBlock``'s job go to the actor
     in order, with object refs of values it does not hold yet; then the response."""
 
     def __init__(self, executor: RayExecutor, actor: _Actor, request_id: Any):
+        super().__init__(actor, request_id)
         self.executor = executor
-        self.actor = actor
-        self.request_id = request_id
         self.tail: asyncio.Task[None] | None = None
 
     def emit(self, event: dict[str, Any]) -> None:
@@ -406,16 +392,13 @@ class _Link:
         if before is not None:
             with contextlib.suppress(Exception):
                 await before
-        blobs = await self.executor._move(self.actor, carried(event))
+        blobs = await self.executor._move(self.worker, carried(event))
         message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
                    "event": event, "blobs": blobs}
-        await self.actor.handle.deliver.remote(message)
+        await self.worker.handle.deliver.remote(message)
 
     async def reply(self, message: dict[str, Any]) -> None:
         if self.tail is not None:
             with contextlib.suppress(Exception):
                 await self.tail
-        await self.actor.handle.deliver.remote(message)
-
-    def close(self) -> None:
-        pass
+        await self.worker.handle.deliver.remote(message)

@@ -10,8 +10,8 @@ how long:
 
 * ``session_end`` (default): one instance per session, stopped when the session ends
   (``session_ended``, called by the run).
-* ``block_end``: per session too, stopped once it has been idle ``keep_alive`` seconds;
-  the next call starts a fresh instance.
+* ``block_end``: per session too, stopped once it has been idle ``keep_alive`` seconds
+  (its pool's idle timer retires the worker); the next call starts a fresh instance.
 * ``app_end`` / ``never``: one instance for the engine, stopped when the engine closes.
 
 ``start_at``: ``block_start`` (default) starts the instance with its first call;
@@ -25,13 +25,13 @@ the exit code) and the next call starts the service again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from ..states import OutcomeStatus
 from ..wire import names
 from .base import Executor, Job, JobHandler, Outcome
+from .lifecycle import start_task
 from .node_pool import NodePool
 from .prelaunch import SHM_NAMESPACE, new_shm_namespace, remove_shm_namespace, worker_env
 from .process import WorkerProcess
@@ -39,7 +39,7 @@ from .process import WorkerProcess
 __all__ = ["ServiceExecutor"]
 
 _GLOBAL = ("app_end", "never")
-_FOREVER = 10.0 ** 9  # a service worker is never retired by the pool's own idle rule
+_FOREVER = 10.0 ** 9  # only a block_end service's worker is retired for idling
 
 
 @dataclass
@@ -47,16 +47,7 @@ class _Instance:
     """One running service: its pool of exactly one worker and its calls in flight."""
 
     pool: NodePool
-    stop_at: str
-    keep_alive: float
     calls: int = 0
-    idle: asyncio.TimerHandle | None = None
-
-    def cancel_idle(self) -> None:
-        """A call came, or it is stopped anyway: no idle timer stops it."""
-        if self.idle is not None:
-            self.idle.cancel()
-            self.idle = None
 
 
 class _PythonServicePool(NodePool):
@@ -104,7 +95,7 @@ class ServiceExecutor(Executor):
         self.env = {**(env or {}), SHM_NAMESPACE: new_shm_namespace()}
         self._instances: dict[tuple[str, str | None], _Instance] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        """Starts and stops that run on their own; ``close`` waits for them."""
+        """Service starts (``prestart``) that run on their own; ``close`` waits for them."""
         self._closing = False
 
     async def start(self) -> None:
@@ -132,18 +123,8 @@ class ServiceExecutor(Executor):
         # The instance is taken now, not in the task: a session that ends before the task
         # runs then stops it (and the task, finding it stopped, stops what it started).
         key, instance = self._enter(job)
-        self._background(self._call(key, instance, job, _Quiet()))
-
-    def _background(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-
-        def done(task: asyncio.Task[Any]) -> None:
-            self._tasks.discard(task)
-            if not task.cancelled():
-                task.exception()  # retrieved: a stop that failed is no one's error
-
-        task.add_done_callback(done)
+        task = start_task(self._call(key, instance, job, _Quiet()), self._tasks)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # its first call tells
 
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         if self._closing:
@@ -160,10 +141,9 @@ class ServiceExecutor(Executor):
         instance = self._instances.get(key)
         if instance is None:  # every job of its pool goes to its one worker, concurrently
             pool = NodePool if job.spec.executor == "nodejs" else _PythonServicePool
+            idle = service.keep_alive if service.stop_at == "block_end" else _FOREVER
             instance = self._instances[key] = _Instance(
-                pool(env=self.env, idle_timeout=_FOREVER, scope=f"service\0{key[0]}\0{key[1]}"),
-                stop_at=service.stop_at, keep_alive=service.keep_alive)
-        instance.cancel_idle()
+                pool(env=self.env, idle_timeout=idle, scope=f"service\0{key[0]}\0{key[1]}"))
         instance.calls += 1
         return key, instance
 
@@ -173,31 +153,16 @@ class ServiceExecutor(Executor):
             return await instance.pool.run(job, handler)
         finally:
             instance.calls -= 1
-            if self._closing:
-                pass
-            elif self._instances.get(key) is not instance:
-                # Stopped while this job ran (its session ended): what the job may have
-                # started goes too.
-                if instance.calls == 0 and instance.pool.workers:
-                    await instance.pool.close()
-            elif instance.calls == 0 and instance.stop_at == "block_end":
-                instance.idle = asyncio.get_running_loop().call_later(
-                    instance.keep_alive, self._stop_idle, key, instance)
-
-    def _stop_idle(self, key: tuple[str, str | None], instance: _Instance) -> None:
-        instance.idle = None
-        if instance.calls or self._instances.get(key) is not instance:
-            return
-        del self._instances[key]
-        self._background(instance.pool.close())
+            # Stopped while this job ran (its session ended): what the job may have started
+            # goes too.
+            if not self._closing and self._instances.get(key) is not instance \
+                    and instance.calls == 0 and instance.pool.workers:
+                await instance.pool.close()
 
     async def session_ended(self, session_id: str) -> None:
         """Stop the services of this session (``session_end`` and ``block_end`` ones)."""
-        ending = [(k, i) for k, i in self._instances.items() if k[1] == session_id]
-        for key, instance in ending:
-            del self._instances[key]
-            instance.cancel_idle()
-        await asyncio.gather(*(i.pool.close() for _, i in ending), return_exceptions=True)
+        ending = [self._instances.pop(k) for k in list(self._instances) if k[1] == session_id]
+        await asyncio.gather(*(i.pool.close() for i in ending), return_exceptions=True)
 
     async def free(self, keys: list[str]) -> None:
         for instance in self._instances.values():
@@ -210,8 +175,6 @@ class ServiceExecutor(Executor):
         self._closing = True
         instances = list(self._instances.values())
         self._instances.clear()
-        for instance in instances:
-            instance.cancel_idle()
         await asyncio.gather(*(i.pool.close() for i in instances), *self._tasks,
                              return_exceptions=True)
         remove_shm_namespace(self.env[SHM_NAMESPACE])  # what its workers left, only that

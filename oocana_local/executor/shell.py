@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 from typing import Any
 
 from ..states import OutcomeStatus
 from ..wire import names
 from .base import Executor, Job, JobHandler, Outcome
+from .prelaunch import kill_group
 
 __all__ = ["ShellExecutor", "parse_envs"]
 
@@ -71,7 +71,7 @@ class ShellExecutor(Executor):
             await asyncio.gather(pump(proc.stdout, "stdout"), pump(proc.stderr, "stderr"))
             code = await proc.wait()
         except asyncio.CancelledError:
-            _kill(proc)
+            kill_group(proc.pid)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(proc.wait(), 5.0)
             raise
@@ -90,9 +90,4 @@ class ShellExecutor(Executor):
 
     async def close(self) -> None:
         for proc in list(self._procs):
-            _kill(proc)
-
-
-def _kill(proc: asyncio.subprocess.Process) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+            kill_group(proc.pid)

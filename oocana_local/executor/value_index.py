@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Generic, Protocol, TypeVar
 
-__all__ = ["ValueIndex"]
+__all__ = ["ValueIndex", "Holder"]
 
 
-class _Worker(Protocol):
+class Holder(Protocol):
+    """A worker (or actor) as the index sees it."""
+
     @property
     def alive(self) -> bool: ...
 
 
-W = TypeVar("W", bound=_Worker)
+W = TypeVar("W", bound=Holder)
 
 
 class ValueIndex(Generic[W]):
