@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .cli_debug import add_debug_args, debug_settings
-from .cli_options import choose_executor, executor_args
+from .cli_options import choose_executor, executor_args, list_arg, max_workers_arg, search_paths_arg
 from .wire import names
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -59,21 +59,6 @@ def _json_arg(flag: str, expect: type) -> Any:
         return value
 
     return parse
-
-
-def _workers_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--max-workers must be a whole number, got {text!r}"
-                                         ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--max-workers must be 1 or more, got {value}")
-    return value
-
-
-def _list_arg(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -137,7 +122,7 @@ def _add_check(commands: Any) -> None:
     check.add_argument("--no-types", dest="types", action="store_false",
                        help="do not type-check TypeScript blocks (tsc); their syntax, "
                             "exports and npm packages are still checked")
-    _search_paths_arg(check)
+    search_paths_arg(check)
 
 
 def _add_new(commands: Any) -> None:
@@ -259,18 +244,12 @@ def _target_args(parser: argparse.ArgumentParser, *, watched: bool = False) -> _
     groups.inputs.add_argument("--nodes-inputs", type=_json_arg("--nodes-inputs", dict),
                                default=None, metavar="JSON",
                                help='static values per node: \'{"node": {"handle": 1}}\'')
-    groups.execution.add_argument("--nodes", type=_list_arg, default=None, metavar="A,B",
+    groups.execution.add_argument("--nodes", type=list_arg, default=None, metavar="A,B",
                                   help="run only these nodes and what they need upstream")
-    groups.execution.add_argument("--max-workers", type=_workers_arg, default=None,
-                                  metavar="N", help="most worker processes at once (default 8)")
+    max_workers_arg(groups.execution)
     executor_args(groups.execution, groups.advanced)
-    _search_paths_arg(groups.advanced)
+    search_paths_arg(groups.advanced)
     return groups
-
-
-def _search_paths_arg(parser: Any) -> None:
-    parser.add_argument("--search-paths", type=_list_arg, default=[], metavar="A,B",
-                        help="package search paths (also $OOCANA_SEARCH_PATHS)")
 
 
 def _version() -> str:

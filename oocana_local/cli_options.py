@@ -4,7 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["executor_args"]
+__all__ = ["executor_args", "choose_executor", "list_arg", "max_workers_arg",
+           "search_paths_arg"]
+
+
+def list_arg(text: str) -> list[str]:
+    """``A,B`` as ``["A", "B"]`` (blanks dropped)."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _workers(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--max-workers must be a whole number, got {text!r}"
+                                         ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--max-workers must be 1 or more, got {value}")
+    return value
+
+
+def max_workers_arg(parser: Any) -> None:
+    parser.add_argument("--max-workers", type=_workers, default=None, metavar="N",
+                        help="most worker processes at once (default 8)")
+
+
+def search_paths_arg(parser: Any) -> None:
+    parser.add_argument("--search-paths", type=list_arg, default=[], metavar="A,B",
+                        help="package search paths (also $OOCANA_SEARCH_PATHS)")
 
 
 def executor_args(parser: Any, advanced: Any = None) -> None:

@@ -81,6 +81,11 @@ class TestBadArguments:
         err = _no_traceback(run_cli(*SQUARE, "--max-workers", count))
         assert f"--max-workers must be 1 or more, got {count}" in err
 
+    @pytest.mark.parametrize("command", ["serve", "mcp"])
+    def test_max_workers_below_one_in_the_long_lived_commands(self, command):
+        err = _no_traceback(run_cli(command, "blocks", "--max-workers", "0"))
+        assert "--max-workers must be 1 or more, got 0" in err
+
 
 class TestDevInputsFile:
     def test_a_file_directly_under_the_root(self):

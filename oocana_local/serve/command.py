@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli_options import choose_executor, executor_args
+from ..cli_options import choose_executor, executor_args, max_workers_arg, search_paths_arg
 
 __all__ = ["add_serve_parser", "add_runs_parser", "serve_command", "runs_command",
            "MISSING_EXTRA"]
@@ -42,12 +42,10 @@ def add_serve_parser(commands: Any) -> None:
                        help="events the run store keeps per task; beyond them only the "
                             "ends of blocks and flows, and a note of how many were not "
                             "stored (default 100000)")
-    serve.add_argument("--search-paths", default="", metavar="A,B",
-                       help="package search paths (also $OOCANA_SEARCH_PATHS)")
+    search_paths_arg(serve)
     serve.add_argument("--secrets", default=None, metavar="FILE",
                        help="secrets file for secret inputs (also $OOCANA_SECRETS_FILE)")
-    serve.add_argument("--max-workers", type=int, default=None, metavar="N",
-                       help="most worker processes at once (default 8)")
+    max_workers_arg(serve)
     serve.add_argument("--events", type=Path, action="append", default=[], metavar="FILE",
                        help="an events file of `run --events` (or a folder of them) for "
                             "the web view to list; repeatable")
@@ -126,7 +124,7 @@ def serve_command(args: argparse.Namespace) -> int:
         paths=args.paths, token=token, db=args.db, max_workers=args.max_workers,
         secrets_file=args.secrets, recorded=args.events,
         executor=args.executor, ray_address=args.ray_address,
-        search_paths=[p for p in args.search_paths.split(",") if p],
+        search_paths=args.search_paths,
         include_tests=args.include_tests,
         **({"max_concurrent": args.max_concurrent} if args.max_concurrent else {}),
         **({"max_task_events": args.max_task_events}

@@ -15,7 +15,7 @@ from io import TextIOWrapper
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..cli_options import choose_executor, executor_args
+from ..cli_options import choose_executor, executor_args, max_workers_arg, search_paths_arg
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,13 +42,11 @@ def add_mcp_parser(commands: Any) -> None:
                     "and its warm workers. Logs go to stderr.")
     mcp.add_argument("path", nargs="?", default=".", metavar="PATH",
                      help="the package (or a folder of flows and blocks); default .")
-    mcp.add_argument("--search-paths", default="", metavar="A,B",
-                     help="package search paths (also $OOCANA_SEARCH_PATHS)")
+    search_paths_arg(mcp)
     mcp.add_argument("--secrets", default=None, metavar="FILE",
                      help="secrets file for secret inputs (also $OOCANA_SECRETS_FILE); its "
                           "values are masked in everything sent to the client")
-    mcp.add_argument("--max-workers", type=int, default=None, metavar="N",
-                     help="most worker processes at once (default 8)")
+    max_workers_arg(mcp)
     executor_args(mcp)
     mcp.add_argument("--log-level", default="info",
                      choices=("debug", "info", "notice", "warning", "error"),
@@ -153,7 +151,7 @@ async def _serve_stdio(args: argparse.Namespace, protocol_out: Any) -> None:
     from .catalog import Catalog
     from .mcp_server import ToolServer
 
-    engine = Engine(search_paths=[*(p for p in args.search_paths.split(",") if p), args.path],
+    engine = Engine(search_paths=[*args.search_paths, args.path],
                     max_workers=args.max_workers, secrets_file=args.secrets,
                     executor=args.executor, ray_address=args.ray_address)
     catalog = Catalog([args.path])
