@@ -86,6 +86,9 @@ class FrameReader:
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        # Reads land in one buffer kept for good: a fresh CHUNK-sized bytes per read is
+        # an mmap, page faults and an mremap every message.
+        self._chunk = memoryview(bytearray(CHUNK))
         self._big: bytearray | None = None
         self._big_view: memoryview | None = None
         self._big_have = 0
@@ -95,12 +98,13 @@ class FrameReader:
         ``BlockingIOError`` when there is nothing to read, ``FrameError`` on garbage."""
         if self._big is not None:
             return self._read_big(sock)
-        data = sock.recv(CHUNK)
-        if not data:
+        got = sock.recv_into(self._chunk)
+        if not got:
             return None
+        data = self._chunk[:got]
         if self._buffer:
             self._buffer += data
-            source: bytes | bytearray = self._buffer
+            source: memoryview | bytearray = self._buffer
         else:
             source = data
         messages: list[dict[str, Any]] = []

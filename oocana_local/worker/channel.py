@@ -55,6 +55,7 @@ class Channel:
     def __init__(self, fd: int):
         self.fd = fd
         self._buffer = bytearray()
+        self._chunk = memoryview(bytearray(_CHUNK))  # reads land here (see FrameReader)
         self._send_lock = threading.Lock()
         self.redactor: Redactor | None = None
         """Set once a job held a secret: what a block says is masked from then on."""
@@ -83,12 +84,12 @@ class Channel:
 
     def _fill(self, size: int) -> bool:
         """Read until the buffer holds ``size`` bytes; False at end of stream."""
-        buffer = self._buffer
+        buffer, chunk = self._buffer, self._chunk
         while len(buffer) < size:
-            chunk = os.read(self.fd, max(_CHUNK, min(size - len(buffer), _BIG)))
-            if not chunk:
+            got = os.readv(self.fd, (chunk,))
+            if not got:
                 return False
-            buffer += chunk
+            buffer += chunk[:got]
         return True
 
     def _read_big(self, size: int) -> bytearray | None:
