@@ -67,6 +67,16 @@ class GraphNode:
     progress_weight: float = 1.0
     slotflow: bool = False
     """A subflow node that runs a slotflow in a slot's place (reported as ``Slotflow*``)."""
+    inputs_plan: Any = field(default=None, repr=False, compare=False)
+    """What every run's input queues start from (``runtime/node_inputs.py``), made once."""
+    _definitions: dict[str, HandleDef] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def definitions(self) -> dict[str, HandleDef]:
+        """Each input handle's definition (what its values are checked against)."""
+        if self._definitions is None:
+            self._definitions = {h: slot.definition for h, slot in self.inputs.items()}
+        return self._definitions
 
     @property
     def block(self) -> TaskBlock | Flow | None:

@@ -88,6 +88,8 @@ class FlowJob:
             await self._cancel_all()
             self._finish()
             raise
+        finally:
+            self.scope.close()
         return self.failure
 
     def _report_will_run(self, runnable: list[str]) -> None:

@@ -15,7 +15,7 @@ __all__ = ["timeout_error", "warn_mismatches"]
 
 def warn_mismatches(node: GraphNode, inputs: dict[str, Any], reporter: BlockReporter) -> None:
     """A ``BlockWarning`` per input value that does not fit its handle's json_schema."""
-    for problem in input_problems({h: s.definition for h, s in node.inputs.items()}, inputs):
+    for problem in input_problems(node.definitions, inputs):
         reporter.warning(f"{problem} (the block runs anyway, as in oocana)")
 
 

@@ -28,27 +28,22 @@ class NodeInputs:
 
     def __init__(self, node: GraphNode, nodes_inputs: dict[str, Any] | None = None):
         self.node = node
-        self.queues: dict[str, deque[Any]] = {}
-        self.statics: dict[str, Any] = {}
-        for handle, slot in node.inputs.items():
-            if slot.connected:
-                self.queues[handle] = deque()
-            else:
-                value = slot.static
-                if nodes_inputs and handle in nodes_inputs:
-                    value = nodes_inputs[handle]
-                if value is not MISSING:
-                    self.statics[handle] = value
+        plan = node.inputs_plan
+        if plan is None:
+            plan = node.inputs_plan = _Plan(node, None)
+        if nodes_inputs and any(h in node.inputs for h in nodes_inputs):
+            plan = _Plan(node, nodes_inputs)  # values given for this run: its own plan
+        self.queues: dict[str, deque[Any]] = {h: deque() for h in plan.connected}
+        self.statics = plan.statics
         # Connected handles with nothing to give (an empty queue and, for a remembered
         # handle, no memory either); the node runs only when this is 0.
         self.empty = len(self.queues)
-        # Unconnected handles without a value: the node can never run.
-        self.never = [h for h in node.inputs if h not in self.queues and h not in self.statics]
+        self.never = plan.never
+        """Unconnected handles without a value: the node can never run."""
         self.running = 0
         self.runs = 0
         self.started_once = False
-        self.remember = {h for h, slot in node.inputs.items() if slot.remember
-                         and h in self.queues}
+        self.remember = plan.remember
         self.memory: dict[str, Any] = {}
         self.kept: list[Any] = []
         """Values the last ``take`` leaves alive in the memory: each needs one more hold
@@ -105,3 +100,25 @@ class NodeInputs:
         """Values still waiting in the queues, by handle (remembered values are not
         waiting: they are memory)."""
         return {h: len(q) for h, q in self.queues.items() if q}
+
+
+class _Plan:
+    """What a node's inputs start as in every run: made once per compiled node (and
+    again for a run that gives the node values of its own). Read only."""
+
+    __slots__ = ("connected", "statics", "never", "remember")
+
+    def __init__(self, node: GraphNode, nodes_inputs: dict[str, Any] | None):
+        self.connected = [h for h, slot in node.inputs.items() if slot.connected]
+        self.statics: dict[str, Any] = {}
+        for handle, slot in node.inputs.items():
+            if not slot.connected:
+                value = slot.static
+                if nodes_inputs and handle in nodes_inputs:
+                    value = nodes_inputs[handle]
+                if value is not MISSING:
+                    self.statics[handle] = value
+        self.never = [h for h, slot in node.inputs.items()
+                      if not slot.connected and h not in self.statics]
+        self.remember = frozenset(h for h, slot in node.inputs.items()
+                                  if slot.remember and slot.connected)

@@ -89,7 +89,29 @@ class FlowScope:
         when the flow lists it in ``forward_previews``."""
         self.run_subflow = run_subflow
 
+    def close(self) -> None:
+        """The flow run is over: what a job says from now on (a thread it left behind)
+        is still reported, but routes nowhere. Dropping the flow job's methods also lets
+        the run be freed as soon as it ends, not at the next full garbage collection."""
+        produced = self.session.values.produced
+
+        def route_nowhere(node: GraphNode, handle: str, value: Any,
+                          options: dict[str, Any] | None) -> None:
+            produced(value)  # nobody receives it: freed
+
+        self.route = route_nowhere
+        self.progress = self.forward = _ignore
+        self.run_subflow = _no_subflow
+
     def stacks_for(self, node_id: str) -> list[Stack]:
         """The stacks of a job of ``node_id``: this flow's, plus this flow run."""
         return [*self.stacks, {"flow_job_id": self.job_id, "flow": self.flow,
                                "node_id": node_id}]
+
+
+def _ignore(*args: Any) -> None:
+    return None
+
+
+async def _no_subflow(compiled: CompiledFlow, **kwargs: Any) -> NodeFailure | None:
+    raise RuntimeError("the flow run is over: it cannot start a subflow")

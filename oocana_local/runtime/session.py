@@ -128,7 +128,8 @@ class Session:
     def masks(self) -> list[str] | None:
         """Secrets that blocks of the run received, for the next job: a value passed on
         is masked in its records too."""
-        return sorted(self.bus.redactor.values) or None
+        values = self.bus.redactor.values
+        return sorted(values) if values else None
 
     def tmp_dir(self, flow: Flow) -> Path:
         """Per-flow scratch folder, as oocana names it: ``<root>/<flow dir>-<hash8>``;
