@@ -100,7 +100,8 @@ class NodePool(ProcessExecutor[WorkerProcess]):
 
         spec = job.spec
         wire["inputs"], secrets = resolve_inputs(job.inputs, spec.inputs_def,
-                                                 spec.inputs_def_patch, spec.secrets_file)
+                                                 spec.inputs_def_patch,
+                                                 job.session.secrets_file)
         if secrets:  # the engine masks them in every record of the run
             handler.on_event({"type": names.BLOCK_SECRETS, "job_id": job.job_id,
                               "values": secrets})

@@ -50,7 +50,7 @@ class ShellExecutor(Executor):
         cwd = os.path.join(job.spec.dir, str(job.inputs.get("cwd") or "."))
         if not os.path.isdir(cwd):
             return Outcome(OutcomeStatus.FAILED, error=f"cwd {cwd!r} is not a folder")
-        env = {**os.environ, **self.env, **job.spec.env, **parse_envs(job.inputs.get("envs")),
+        env = {**os.environ, **self.env, **job.session.env, **parse_envs(job.inputs.get("envs")),
                "OOCANA_SESSION_ID": job.session_id, "OOCANA_JOB_ID": job.job_id}
         proc = await asyncio.create_subprocess_exec(
             "sh", "-c", command, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,

@@ -160,9 +160,9 @@ class NodeCache:
         manifest = _file_digest(Path(spec.block_path)) if spec.block_path is not None else None
         defs = json.dumps([spec.inputs_def, spec.outputs_def, spec.cache_identity,
                            spec.inputs_def_patch], sort_keys=True, default=repr)
-        secrets = spec.secrets_file
+        secrets = job.session.secrets_file
         head = _canonical({"v": CACHE_VERSION, "manifest": manifest, "code": code,
-                           "function": spec.function, "env": spec.env,
+                           "function": spec.function, "env": job.session.env,
                            "secrets": _file_digest(Path(secrets)) if secrets else None})
         digest = hashlib.sha256()
         for part in (head, defs, inputs):

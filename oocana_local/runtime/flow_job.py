@@ -241,7 +241,8 @@ class FlowJob:
                 self._cancel_others()
             elif self.failure is None and not self.cancelled:
                 self._try_start(state)
-                if all(task is asyncio.current_task() for task in self._tasks):
+                current = asyncio.current_task()
+                if all(task is current for task in self._tasks):
                     # The last job: the flow ends now, before the downstream of the
                     # values it just sent runs (as oocana reports a subflow's end).
                     self._finish()

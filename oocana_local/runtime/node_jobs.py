@@ -13,7 +13,7 @@ from ..graph.model import GraphNode
 from ..manifest.resolved import ConditionNode, Flow, TaskBlock
 from ..states import NodeState, OutcomeStatus
 from .condition import evaluate
-from .task_job import NodeSink, node_spec, run_task_job
+from .task_job import NodeSink, node_spec, run_task_job, session_fields
 
 if TYPE_CHECKING:
     from .scope import FlowScope
@@ -31,14 +31,13 @@ async def run_task(scope: FlowScope, node: GraphNode, inputs: dict[str, Any]) ->
     assert isinstance(block, TaskBlock)
     # The specs of this compiled graph: a slot's node holds another provider in another
     # graph of the same flow.
-    spec = scope.specs.get(node.node_id)
-    if spec is None:
-        spec = scope.specs[node.node_id] = node_spec(scope, node, block)
+    spec = scope.specs.get(node.node_id) or node_spec(scope, node, block)
     job_id = session.new_job_id()
     stacks = scope.stacks_for(node.node_id)
     reporter = session.reporter.block(job_id, spec.block_path, stacks)
-    return await run_task_job(scope, spec, job_id=job_id, stacks=stacks, inputs=inputs,
-                              reporter=reporter, sink=NodeSink(scope, node), node=node)
+    return await run_task_job(scope, spec, session_fields(session, scope.graph.flow, block),
+                              job_id=job_id, stacks=stacks, inputs=inputs, reporter=reporter,
+                              sink=NodeSink(scope, node), node=node)
 
 
 async def run_subflow(scope: FlowScope, node: GraphNode, inputs: dict[str, Any]) -> Outcome:

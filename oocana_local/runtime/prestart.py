@@ -14,7 +14,7 @@ from typing import Any
 
 from ..manifest.resolved import Flow, SubflowNode, TaskBlock, TaskNode
 from .session import Session
-from .task_job import job_spec
+from .task_job import job_spec, session_fields
 
 __all__ = ["prestart_services"]
 
@@ -48,7 +48,8 @@ def prestart_services(session: Session, flow: Flow, executor: Any) -> int:
         started.add(service.key)
         # No call: the worker only runs function(service).
         early = dataclasses.replace(block, service=dataclasses.replace(service, block=None))
-        spec = job_spec(session, owner, early, node_id=f"service::{service.name}",
+        spec = job_spec(owner, early, node_id=f"service::{service.name}",
                         inputs_def={}, outputs_def={})
-        executor.prestart(spec.job(session.new_job_id(), [], {}))
+        executor.prestart(spec.job(session.new_job_id(), [], {},
+                                   session=session_fields(session, owner, early)))
     return len(started)

@@ -61,7 +61,7 @@ class FlowScope:
     """One flow run as its node jobs see it. ``route``, ``progress`` and ``forward`` are
     the flow job's own (bound) methods: calling one costs what calling the flow job did."""
 
-    __slots__ = ("session", "graph", "specs", "templates", "job_id", "stacks", "flow", "route",
+    __slots__ = ("session", "graph", "specs", "job_id", "stacks", "flow", "route",
                  "progress", "forward", "run_subflow")
 
     def __init__(self, session: Session, compiled: CompiledFlow, *, job_id: str,
@@ -75,7 +75,6 @@ class FlowScope:
         self.graph = compiled.graph
         self.specs = compiled.specs
         """Job specs of the graph's task nodes, by node id (``CompiledFlow.specs``)."""
-        self.templates = compiled.templates
         self.job_id = job_id
         self.stacks = stacks
         self.flow = str(compiled.graph.flow.path)

@@ -20,30 +20,27 @@ if TYPE_CHECKING:
     from ..graph.model import RunGraph
     from ..manifest.loader import Loader
     from ..manifest.resolved import Flow, PackageInfo, SlotProvider
-    from ..wire.job import JobSpec
+    from ..wire.job import JobSpec, SessionFields
     from .cache import NodeCache
 
 __all__ = ["Session", "CompiledFlow"]
 
 
 class CompiledFlow:
-    """A flow's compiled graph as one session runs it (``Session.graph``), and the job
-    specs of its task nodes by node id, each built on the node's first run: every run of
-    the graph in the session (a slotflow's items, say) shares them."""
+    """A flow's compiled graph, and the job specs of its task nodes by node id, each built
+    on the node's first run: every run of the graph (a slotflow's items, another session)
+    shares them; a job takes its session's part apart (``wire/job.py``)."""
 
-    __slots__ = ("graph", "specs", "templates")
+    __slots__ = ("graph", "specs")
 
-    def __init__(self, graph: RunGraph, templates: dict[str, JobSpec]):
+    def __init__(self, graph: RunGraph, specs: dict[str, JobSpec]):
         self.graph = graph
-        self.specs: dict[str, JobSpec] = {}
-        self.templates = templates
-        """The specs an earlier session built for the same graph: a node's next session
-        only puts in its own fields (``task_job.node_spec``)."""
+        self.specs = specs
 
 
 _SHARED: dict[tuple[int, int], tuple[RunGraph, dict[str, JobSpec]]] = {}
-"""Compiled graphs and spec templates by (flow, slot providers): a flow run again (a
-loaded flow, the server's runs) is not compiled again. The graph holds both objects
+"""Compiled graphs and job specs by (flow, slot providers): a flow run again (a loaded
+flow, the server's runs) is not compiled again. The graph holds both objects
 (``RunGraph.sources``), so their ids stay theirs while they are cached here."""
 _SHARED_MAX = 32
 
@@ -102,9 +99,9 @@ class Session:
         self._ids = itertools.count()
         self._graphs: dict[tuple[Path, int, int], CompiledFlow] = {}
         self._pkg_dirs: dict[str, Path] = {}
-        self.job_fields: dict[tuple[Path, str], dict[str, Any]] = {}
-        """What job specs take from the session, by flow file and package
-        (``task_job._session_fields``): the same for every node of a flow."""
+        self.job_fields: dict[tuple[Path, str], SessionFields] = {}
+        """What jobs take from the session, by flow file and package
+        (``task_job.session_fields``): the same for every node of a flow."""
         self._lock: Any = None
 
     def new_job_id(self) -> str:

@@ -9,7 +9,6 @@ the block that asked. ``job_spec`` builds what the worker needs, once per node.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ManifestError
@@ -18,7 +17,7 @@ from ..graph.model import GraphNode, NodeTarget
 from ..manifest.resolved import Flow, TaskBlock, wire_handle
 from ..states import NodeState, OutcomeStatus
 from ..wire import names
-from ..wire.job import InjectTarget, JobSpec
+from ..wire.job import InjectTarget, JobSpec, SessionFields
 from ..wire.requests import EventSink, RunBlockRequest
 from . import queries
 from .node_answers import timeout_error, warn_mismatches
@@ -28,7 +27,8 @@ if TYPE_CHECKING:
     from .scope import FlowScope
     from .session import Session
 
-__all__ = ["run_task_job", "run_block", "job_spec", "node_spec", "TaskJobHandler",
+__all__ = ["run_task_job", "run_block", "job_spec", "node_spec", "session_fields",
+           "TaskJobHandler",
            "NodeSink", "CallerSink"]
 
 
@@ -99,12 +99,14 @@ class TaskJobHandler:
         return queries.query_downstream(self.scope, self.node, handles)
 
 
-async def run_task_job(scope: FlowScope, spec: JobSpec, *, job_id: str, stacks: list[Stack],
-                       inputs: dict[str, Any], reporter: BlockReporter, sink: OutputSink,
+async def run_task_job(scope: FlowScope, spec: JobSpec, fields: SessionFields, *,
+                       job_id: str, stacks: list[Stack], inputs: dict[str, Any],
+                       reporter: BlockReporter, sink: OutputSink,
                        node: GraphNode | None = None) -> Outcome:
     handler = TaskJobHandler(scope, node, reporter, sink, inputs)
     session = scope.session
-    job = spec.job(job_id, stacks, inputs, nested=node is None, masks=session.masks())
+    job = spec.job(job_id, stacks, inputs, session=fields, nested=node is None,
+                   masks=session.masks())
     spawned = session.spawned
     try:
         if spec.spawn_key is not None:
@@ -141,22 +143,23 @@ def _not_spawned(spec: JobSpec, target: InjectTarget) -> str:
 
 # -- the job spec ---------------------------------------------------------------------------
 
-def _session_fields(session: Session, flow: Flow, block: TaskBlock) -> dict[str, Any]:
-    """What a job spec takes from its session; the rest is the node's and the block's."""
+def session_fields(session: Session, flow: Flow, block: TaskBlock) -> SessionFields:
+    """What a job of ``block`` in ``flow`` takes from its session (made once per flow and
+    package of the session)."""
     package = block.package or flow.package
     key = (flow.path, package.name if package else "")
     fields = session.job_fields.get(key)
     if fields is None:
         tmp_dir = session.tmp_dir(flow)
-        fields = session.job_fields[key] = {
-            "session_id": session.session_id, "secrets_file": session.secrets_file,
-            "session_dir": str(session.session_dir), "tmp_dir": str(tmp_dir),
-            "tmp_pkg_dir": str(tmp_dir / (package.dir.name if package else "workspace")),
-            "pkg_dir": str(session.pkg_data_dir(package)), "env": session.env}
+        fields = session.job_fields[key] = SessionFields(
+            session_id=session.session_id, secrets_file=session.secrets_file,
+            session_dir=str(session.session_dir), tmp_dir=str(tmp_dir),
+            tmp_pkg_dir=str(tmp_dir / (package.dir.name if package else "workspace")),
+            pkg_dir=str(session.pkg_data_dir(package)), env=session.env)
     return fields
 
 
-def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
+def job_spec(flow: Flow, block: TaskBlock, *, node_id: str,
              inputs_def: dict[str, dict[str, Any]], outputs_def: dict[str, dict[str, Any]],
              patch: dict[str, list[dict[str, Any]]] | None = None,
              spawn_key: str | None = None, timeout: float | None = None,
@@ -171,7 +174,6 @@ def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
         inputs_def=inputs_def, outputs_def=outputs_def, inputs_def_patch=patch or None,
         package_name=package.dir.name if package else "workspace",
         package_dir=str(package.dir) if package else None,
-        **_session_fields(session, flow, block),
         spawn_key=None if block.service else spawn_key, timeout=timeout,
         inject=inject, keeps_state=keeps_state, service=block.service,
         resources=block.options.get("resources") or None,
@@ -182,13 +184,8 @@ def job_spec(session: Session, flow: Flow, block: TaskBlock, *, node_id: str,
 
 
 def node_spec(scope: FlowScope, node: GraphNode, block: TaskBlock) -> JobSpec:
-    """The spec of a task node; built on the session's first run of the node, from the
-    spec an earlier session built for the same graph when there is one."""
+    """The spec of a task node, built on the first run of the node in any session."""
     graph = scope.graph
-    template = scope.templates.get(node.node_id)
-    if template is not None:  # its wire dict too: the session's fields are the same keys
-        fields = _session_fields(scope.session, graph.flow, block)
-        return replace(template, _wire={**template.static_wire(), **fields}, **fields)
     inputs_def = {h: s.definition.wire() for h, s in node.inputs.items()}
     for handle, slot in node.inputs.items():
         if slot.serialize_for_cache:
@@ -211,8 +208,8 @@ def node_spec(scope: FlowScope, node: GraphNode, block: TaskBlock) -> JobSpec:
     keeps_state = block.spawn and any(
         getattr(getattr(other.node, "inject", None), "node_id", None) == node.node_id
         for other in graph.nodes.values())
-    spec = scope.templates[node.node_id] = job_spec(
-        scope.session, flow, block, node_id=node.node_id, inputs_def=inputs_def,
+    spec = scope.specs[node.node_id] = job_spec(
+        flow, block, node_id=node.node_id, inputs_def=inputs_def,
         outputs_def=outputs_def, patch=patch,
         spawn_key=_spawn_key(flow, node.node_id) if block.spawn else None,
         timeout=node.timeout, inject=inject, keeps_state=keeps_state)
@@ -323,12 +320,14 @@ async def run_block(scope: FlowScope, request: RunBlockRequest, events: EventSin
     outputs_def.update({d["handle"]: wire_handle(d, is_additional=True)
                         for d in request.additional_outputs_def if "handle" in d})
     # No spawn key: its own worker could be the one waiting for it.
-    spec = job_spec(session, scope.graph.flow, block, node_id=node_id, inputs_def=inputs_def,
+    flow = scope.graph.flow
+    spec = job_spec(flow, block, node_id=node_id, inputs_def=inputs_def,
                     outputs_def=outputs_def)
     reporter = session.reporter.block(job_id, spec.block_path, request.stacks,
                                       node_id=node_id)
-    await run_task_job(scope, spec, job_id=job_id, stacks=request.stacks, inputs=inputs,
-                       reporter=reporter, sink=CallerSink(session, events, job_id))
+    await run_task_job(scope, spec, session_fields(session, flow, block), job_id=job_id,
+                       stacks=request.stacks, inputs=inputs, reporter=reporter,
+                       sink=CallerSink(session, events, job_id))
 
 
 async def _run_block_subflow(scope: FlowScope, flow: Flow, job_id: str, stacks: list[Stack],

@@ -1,10 +1,12 @@
 """The job specification: everything a worker needs to run one block.
 
-``JobSpec`` is what does not change between runs of one node in one session (where the
-block is, its handle definitions, the session's folders and environment); it is built
-once per node. ``Job`` is one run of it: a job id, the stacks and the input values.
-``Job.wire()`` is the dict a worker receives (``WireJob``), plus ``blobs`` which the
-executor adds for var values the worker does not hold yet.
+``JobSpec`` is what does not change between runs of one node (where the block is, its
+handle definitions, its limits); it is built once per node of a compiled flow and serves
+every session. ``SessionFields`` is what a job takes from its session (its id, folders,
+environment), one per flow and package of a session. ``Job`` is one run: a spec, the
+session's fields, a job id, the stacks and the input values. ``Job.wire()`` is the dict a
+worker receives (``WireJob``), plus ``blobs`` which the executor adds for var values the
+worker does not hold yet.
 
 The worker never inspects schemas to find secrets: ``secret_handles`` names the inputs
 whose schema (or a flow's ``schema_overrides``) asks for secret or credential resolution.
@@ -12,12 +14,13 @@ whose schema (or a flow's ``schema_overrides``) asks for secret or credential re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from .values import CREDENTIAL_TYPE, SECRET_TYPE
 
-__all__ = ["JobSpec", "Job", "WireJob", "InjectTarget", "ServiceSpec", "secret_handles"]
+__all__ = ["JobSpec", "Job", "SessionFields", "WireJob", "InjectTarget", "ServiceSpec",
+           "secret_handles"]
 
 Stacks = list[dict[str, str]]
 
@@ -114,7 +117,6 @@ class JobSpec:
     """One block as one node (or one ``run_block`` call) of one session runs it."""
 
     node_id: str
-    session_id: str
     executor: str
     """The block's executor: ``python``, ``nodejs``, ``shell``."""
     dir: str
@@ -124,14 +126,8 @@ class JobSpec:
     block_path: str | None
     inputs_def: dict[str, dict[str, Any]]
     outputs_def: dict[str, dict[str, Any]]
-    session_dir: str
-    tmp_dir: str
-    tmp_pkg_dir: str
     package_name: str
-    pkg_dir: str | None = None
     package_dir: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    secrets_file: str | None = None
     inputs_def_patch: dict[str, list[dict[str, Any]]] | None = None
     """Flow ``schema_overrides`` per input handle (``[{path, schema}]``)."""
     spawn_key: str | None = None
@@ -155,35 +151,58 @@ class JobSpec:
     _wire: dict[str, Any] | None = None
 
     def job(self, job_id: str, stacks: Stacks, inputs: dict[str, Any], *,
-            nested: bool = False, masks: list[str] | None = None) -> Job:
-        return Job(self, job_id, stacks, inputs, nested, masks)
+            session: SessionFields, nested: bool = False,
+            masks: list[str] | None = None) -> Job:
+        return Job(self, session, job_id, stacks, inputs, nested, masks)
 
     def static_wire(self) -> dict[str, Any]:
-        """The part of every job's wire dict that this spec fixes (built once). A field
-        is under its own name (a spec made for another session updates it so)."""
+        """The part of every job's wire dict that this spec fixes (built once)."""
         if self._wire is None:
             self._wire = {
-                "session_id": self.session_id, "node_id": self.node_id,
+                "node_id": self.node_id,
                 "executor": self.executor, "dir": self.dir, "entry": self.entry,
                 "function": self.function, "source": self.source,
                 "block_path": self.block_path, "inputs_def": self.inputs_def,
                 "outputs_def": self.outputs_def, "inputs_def_patch": self.inputs_def_patch,
                 "secret_handles": secret_handles(self.inputs_def, self.inputs_def_patch),
-                "secrets_file": self.secrets_file, "session_dir": self.session_dir,
-                "tmp_dir": self.tmp_dir, "tmp_pkg_dir": self.tmp_pkg_dir,
-                "pkg_dir": self.pkg_dir, "package_name": self.package_name,
-                "package_dir": self.package_dir, "env": self.env,
+                "package_name": self.package_name, "package_dir": self.package_dir,
             }
             if self.service is not None:
                 self._wire["service"] = self.service.wire()
         return self._wire
 
 
+class SessionFields:
+    """What a job takes from its session: the same for every node of one flow and package
+    in one session (``runtime/task_job.py`` makes them once)."""
+
+    __slots__ = ("session_id", "session_dir", "tmp_dir", "tmp_pkg_dir", "pkg_dir", "env",
+                 "secrets_file", "wire")
+
+    def __init__(self, *, session_id: str, session_dir: str, tmp_dir: str, tmp_pkg_dir: str,
+                 pkg_dir: str | None = None, env: dict[str, str] | None = None,
+                 secrets_file: str | None = None):
+        self.session_id = session_id
+        self.session_dir = session_dir
+        self.tmp_dir = tmp_dir
+        self.tmp_pkg_dir = tmp_pkg_dir
+        self.pkg_dir = pkg_dir
+        self.env: dict[str, str] = env or {}
+        self.secrets_file = secrets_file
+        """Resolves secrets in block inputs, inside the worker."""
+        self.wire: dict[str, Any] = {
+            "session_id": session_id, "session_dir": session_dir, "tmp_dir": tmp_dir,
+            "tmp_pkg_dir": tmp_pkg_dir, "pkg_dir": pkg_dir, "env": self.env,
+            "secrets_file": secrets_file}
+        """Their part of a job's wire dict."""
+
+
 @dataclass(slots=True)
 class Job:
-    """One run of a ``JobSpec``."""
+    """One run of a ``JobSpec`` in a session."""
 
     spec: JobSpec
+    session: SessionFields
     job_id: str
     stacks: Stacks
     inputs: dict[str, Any]
@@ -199,7 +218,7 @@ class Job:
 
     @property
     def session_id(self) -> str:
-        return self.spec.session_id
+        return self.session.session_id
 
     @property
     def timeout(self) -> float | None:
@@ -207,7 +226,7 @@ class Job:
 
     def wire(self) -> dict[str, Any]:
         """The job as sent to a worker (without ``blobs``, which the executor adds)."""
-        wire = dict(self.spec.static_wire())
+        wire = {**self.spec.static_wire(), **self.session.wire}
         wire["job_id"] = self.job_id
         wire["stacks"] = self.stacks
         wire["inputs"] = self.inputs

@@ -11,7 +11,7 @@ from typing import Any
 
 from oocana_local.executor.base import Job, Outcome
 from oocana_local.executor.pool import WorkerPool
-from oocana_local.wire.job import JobSpec
+from oocana_local.wire.job import JobSpec, SessionFields
 from oocana_local.wire.requests import RunBlockRequest
 
 _ids = itertools.count(1)
@@ -77,17 +77,17 @@ def make_job(folder: Path, code: str | None = None, *, inputs: dict[str, Any] | 
     outputs_def: dict[str, Any] = {h: {"handle": h} for h in outputs}
     outputs_def.update({h: {"handle": h, "json_schema": VAR_SCHEMA} for h in var_outputs})
     inputs = inputs or {}
-    spec = JobSpec(node_id=node_id, session_id="session-1", executor="python",
+    spec = JobSpec(node_id=node_id, executor="python",
                    dir=str(folder), entry=None if source else entry, function=function,
                    source=textwrap.dedent(source) if source else None, block_path=None,
                    inputs_def={k: {"handle": k} for k in inputs}, outputs_def=outputs_def,
-                   session_dir=str(folder / "session"), tmp_dir=str(folder / "tmp"),
-                   tmp_pkg_dir=str(folder / "tmp" / "pkg"), package_name="pkg",
-                   pkg_dir=str(folder / "pkg_data"), env=env or {}, spawn_key=spawn_key,
-                   package_dir=package_dir)
+                   package_name="pkg", spawn_key=spawn_key, package_dir=package_dir)
+    session = SessionFields(session_id="session-1", session_dir=str(folder / "session"),
+                            tmp_dir=str(folder / "tmp"), tmp_pkg_dir=str(folder / "tmp" / "pkg"),
+                            pkg_dir=str(folder / "pkg_data"), env=env or {})
     return spec.job(job_id or f"job-{next(_ids)}",
                     [{"flow_job_id": "flow-1", "flow": "flow.oo.yaml", "node_id": node_id}],
-                    inputs)
+                    inputs, session=session)
 
 
 def with_pool(scenario: Callable[[WorkerPool], Awaitable[Any]], **pool_options: Any) -> Any:

@@ -100,7 +100,7 @@ def _job(kind: str, folder: Path, block: str, inputs: dict[str, Any],
         spec = job.spec
     if timeout is not None:
         spec = dataclasses.replace(spec, timeout=timeout)
-    return spec.job(job.job_id, job.stacks, job.inputs)
+    return spec.job(job.job_id, job.stacks, job.inputs, session=job.session)
 
 
 def _executor(kind: str) -> Executor:

@@ -27,7 +27,7 @@ READ = """
 
 def injected(job, target: str = "setup", key: str = "flow#setup"):
     spec = dataclasses.replace(job.spec, inject=InjectTarget(target, key), _wire=None)
-    return spec.job(job.job_id, job.stacks, job.inputs)
+    return spec.job(job.job_id, job.stacks, job.inputs, session=job.session)
 
 
 def test_an_injected_job_runs_where_its_target_ran_and_fails_once_that_process_is_gone(
@@ -79,7 +79,7 @@ def node_job(folder: Path, code: str, *, node_id: str, spawn_key: str | None = N
     job = make_job(folder, None, entry="main.mjs", node_id=node_id, spawn_key=spawn_key)
     spec = dataclasses.replace(job.spec, executor="nodejs", function="", inject=inject,
                                _wire=None)
-    return spec.job(job.job_id, job.stacks, job.inputs)
+    return spec.job(job.job_id, job.stacks, job.inputs, session=job.session)
 
 
 def test_a_nodejs_injected_job_shares_its_targets_process_until_it_is_gone(
