@@ -12,15 +12,19 @@ reaches the handler in the order the block said it, requests (``run_block``,
   lives. A job waits for an idle actor of its group, preferring one that holds its
   inputs; a group grows up to ``max_actors``. An actor Ray cannot place yet (the cluster
   is full) joins when it can; jobs meanwhile take actors that become idle.
+* jobs go over a direct channel: once placed, an actor listens on a TCP port of its node
+  and the engine connects to it (with a secret token as the first frame), then speaks
+  the frames of a local worker's socket (``FrameConnection``, ``process.py``): a job is
+  one frame out and its messages come back as they are said, with no Ray call. An
+  engine that cannot reach the node's address fails the job saying which host:port.
 * values stay in the actor that made them, as in a pool worker (a job there gets the
   identical object); ``value_index.py`` says who holds what. A job on another actor gets
   object refs: a holder puts a value into Ray's object store once, when first asked, and
-  the job fetches it itself. The engine ``ray.get``s a value only in ``fetch``.
-* a quick job is one remote call (``run`` answers when the job ended, with what it
-  said); one still running after ``_QUICK`` seconds is polled meanwhile.
-* faults: an actor that dies fails its job as ``crashed`` with Ray's cause and is dropped
-  (the next job gets a new actor); a cancelled or timed-out job kills its actor, which
-  stops the Ray task. ``close`` kills every actor, and shuts down the Ray runtime if this
+  the engine hands the refs to the job's actor with a Ray call (``take``) before the job;
+  the actor fetches the values itself. The engine ``ray.get``s a value only in ``fetch``.
+* faults: an actor whose channel closes fails its job as ``crashed`` with Ray's cause of
+  its death and is dropped (the next job gets a new actor); a cancelled or timed-out job
+  kills its actor. ``close`` kills every actor, and shuts down the Ray runtime if this
   executor started it.
 """
 
@@ -28,6 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
+import socket
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -36,16 +42,19 @@ from typing import Any
 from ..errors import UsageError
 from ..states import OutcomeStatus
 from ..wire import names
+from ..wire.frames import header
 from ..wire.values import carried, var_keys
 from .base import Job, JobHandler, Outcome, injection_gone, unsupported
 from .lifecycle import Adapter, Link, Run, start_task
+from .process import FrameConnection
 from .ray_resources import actor_options
 
 __all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
 
 RAY_MISSING = ("the Ray executor needs Ray: pip install \"oocana-local[ray]\" "
                "(or pip install ray)")
-_QUICK = 0.02  # seconds before a job's messages are polled for while it runs
+_CONNECT_WAIT = 10.0  # seconds to reach an actor's channel
+_CAUSE_WAIT = 5.0  # seconds to ask Ray why an actor whose channel closed died
 _PLACEMENT_PATIENCE = 5.0  # seconds an actor may wait for Ray to place it before idle
 # actors of other groups are stopped to make room
 
@@ -79,20 +88,63 @@ class _Group:
         self.waiters: deque[asyncio.Future[_Actor]] = deque()
 
 
-class _Actor:
-    __slots__ = ("handle", "group", "alive")
+class _Actor(FrameConnection):
+    """An actor and the engine's end of its channel."""
 
-    def __init__(self, handle: Any, group: _Group):
+    peer = "the Ray actor"
+
+    def __init__(self, executor: RayExecutor, handle: Any, group: _Group):
+        super().__init__(asyncio.get_running_loop())
+        self.executor = executor
         self.handle = handle
         self.group = group
         self.alive = True
+        self.address = ""
+        """host:port of its channel, once open."""
+
+    async def connect(self, host: str, port: int, token: bytes) -> None:
+        self.address = f"{host}:{port}"
+        try:
+            sock = await asyncio.wait_for(asyncio.to_thread(
+                socket.create_connection, (host, port), _CONNECT_WAIT), _CONNECT_WAIT + 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.sendall(header(len(token)) + token)
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise WorkerLost(f"cannot connect to the channel of the Ray actor at "
+                             f"{self.address} ({cause(exc)}): the engine must reach the "
+                             "addresses of the Ray nodes") from None
+        sock.setblocking(False)
+        if not self.alive:
+            sock.close()
+            return
+        self._sock = sock
+        self.loop.add_reader(sock.fileno(), self.read)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        self.executor.runs.route(self, message)
+
+    def _ended(self) -> None:
+        self.close()
+        if self.alive:
+            start_task(self.executor._lost(self), self.executor._spawning)
+
+    def kill(self) -> None:
+        self.executor._kill(self)
+
+    def close(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            self.loop.remove_reader(sock.fileno())
+            self.loop.remove_writer(sock.fileno())
+            sock.close()
+        self._pending.clear()
 
 
 class RayExecutor(Adapter[_Actor]):
     label = "Ray"
 
     def __init__(self, address: str | None = None, *, max_actors: int = 8,
-                 init_options: dict[str, Any] | None = None, poll_seconds: float = 1.0):
+                 init_options: dict[str, Any] | None = None):
         """``address``: None starts a local Ray runtime for this executor (unless this
         process is connected to Ray already); ``auto`` or ``ray://host:port`` joins a
         cluster. ``init_options`` go to ``ray.init`` (e.g. ``runtime_env``)."""
@@ -102,7 +154,6 @@ class RayExecutor(Adapter[_Actor]):
         self.address = address or None
         self.max_actors = max_actors
         self.init_options = dict(init_options or {})
-        self.poll_seconds = poll_seconds
         self.exported: dict[str, tuple[_Actor, Any]] = {}
         """Object refs of values put into the object store, and the actor that put (owns)
         each: reused for every other actor that needs the value."""
@@ -171,8 +222,7 @@ class RayExecutor(Adapter[_Actor]):
             self.exported.pop(key, None)
         by_actor, _ = self.values.forget(keys)
         for actor, held in by_actor.items():
-            if actor.alive:
-                actor.handle.free.remote(held)
+            actor.send({"type": names.FREE, "keys": held})
 
     async def fetch(self, key: str) -> Any:
         """The value of a var reference, pulled to this process (only when asked); a
@@ -195,15 +245,18 @@ class RayExecutor(Adapter[_Actor]):
                 self.exported.update((k, (holder, ref)) for k, ref in reply[0].items())
         return {k: self.exported[k][1] for k in keys if k in self.exported}
 
-    async def _move(self, actor: _Actor, values: Iterable[Any]) -> dict[str, Any]:
-        """Object refs of the var values among ``values`` that ``actor`` does not hold
-        (it fetches them: from now on it holds them)."""
+    async def _hand(self, actor: _Actor, message: dict[str, Any], values: Iterable[Any]
+                    ) -> None:
+        """Send ``message`` over ``actor``'s channel, after handing the actor object refs
+        of the var values among ``values`` it does not hold (it holds them from now on)."""
         missing = self.values.missing_on(actor, var_keys(values))
-        if not missing:  # the usual case: nothing to ask anyone
-            return {}
-        refs = await self._export(missing, actor)
-        self.values.copied(actor, refs)
-        return refs
+        if missing:  # the usual case: nothing to ask anyone
+            refs = await self._export(missing, actor)
+            self.values.copied(actor, refs)
+            if refs:
+                await actor.handle.take.remote(refs)
+                message["blobs"] = list(refs)
+        actor.send(message)
 
     # -- jobs ---------------------------------------------------------------------------
 
@@ -232,34 +285,29 @@ class RayExecutor(Adapter[_Actor]):
         run = Run(job, handler, asyncio.get_running_loop().create_future())
         self.runs.begin(run, actor)
         try:
-            await self._pump(actor, run)
+            await self._hand(actor, {"type": names.RUN, "job": job.wire()},
+                             job.inputs.values())
+            return await run.future
         except asyncio.CancelledError:
             await self.runs.cancel(run, lambda: self._kill(actor))
             raise
-        return run.future.result()
+        except Exception as exc:  # the actor died as the engine spoke to it
+            await self._lost(actor, exc)
+            return run.future.result()
 
-    async def _pump(self, actor: _Actor, run: Run) -> None:
-        """Run the job on its actor and route what it says, in order."""
-        wire = run.job.wire()
-        wire["blobs"] = await self._move(actor, run.job.inputs.values())
-        ended = asyncio.wrap_future(actor.handle.run.remote(wire).future())
-        ended.add_done_callback(lambda f: f.cancelled() or f.exception())  # seen below
-        try:
-            if not (await asyncio.wait({ended}, timeout=_QUICK))[0]:
-                while not ended.done():  # a longer job: what it said so far
-                    for message in await actor.handle.poll.remote(self.poll_seconds):
-                        self.runs.route(actor, message)
-            messages = ended.result()
-        except asyncio.CancelledError:
-            ended.cancel()
-            raise
-        except Exception as exc:
-            self.runs.crash(actor, f"the Ray actor running node {run.job.node_id} died: "
-                                   f"{cause(exc)}")
-            self.drop(actor)
-            return
-        for message in messages:
-            self.runs.route(actor, message)
+    async def _lost(self, actor: _Actor, exc: BaseException | None = None) -> None:
+        """``actor``'s channel closed (or a call to it failed): its job ends ``crashed``
+        with Ray's cause of its death, and it is dropped."""
+        if exc is None:
+            try:  # a dead actor's call fails with the cause; a live one's answers
+                await asyncio.wait_for(asyncio.ensure_future(
+                    actor.handle.export.remote([])), _CAUSE_WAIT)
+            except Exception as error:
+                exc = error
+        nodes = ", ".join(repr(r.job.node_id) for r in self.runs.on(actor))
+        why = cause(exc) if exc is not None else "its channel closed"
+        self.runs.crash(actor, f"the Ray actor running node {nodes} died: {why}")
+        self.drop(actor)
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------
 
@@ -300,14 +348,16 @@ class RayExecutor(Adapter[_Actor]):
             raise
 
     async def _spawn(self, group: _Group) -> None:
-        actor = _Actor(self._actor_class(group.options), group)
+        actor = _Actor(self, self._actor_class(group.options), group)
         self._actors.append(actor)
-        ready = asyncio.ensure_future(actor.handle.ready.remote())
+        token = secrets.token_bytes(32)
+        ready = asyncio.ensure_future(actor.handle.open_channel.remote(token))
         try:
             while not (await asyncio.wait({ready}, timeout=_PLACEMENT_PATIENCE))[0]:
                 if group.options:  # declared resources Ray may lack: free what idles
                     self._evict_one(group)
-            ready.result()
+            where = ready.result()
+            await actor.connect(where["host"], where["port"], token)
         except asyncio.CancelledError:
             ready.cancel()
             self._kill(actor)
@@ -350,7 +400,8 @@ class RayExecutor(Adapter[_Actor]):
         if not actor.alive:
             return
         actor.alive = False
-        self.runs.crash(actor, "the Ray actor was stopped")
+        actor.close()
+        self.runs.crash(actor, actor.protocol_error or "the Ray actor was stopped")
         group = actor.group
         group.count -= 1
         with contextlib.suppress(ValueError):
@@ -378,7 +429,8 @@ class WorkerLost(Exception):
 
 class _Link(Link):
     """A request of a job on an actor: the events of a ``RunBlock``'s job go to the actor
-    in order, with object refs of values it does not hold yet; then the response."""
+    in order, each after the object refs of values it does not hold yet; then the
+    response."""
 
     def __init__(self, executor: RayExecutor, actor: _Actor, request_id: Any):
         super().__init__(actor, request_id)
@@ -392,13 +444,12 @@ class _Link(Link):
         if before is not None:
             with contextlib.suppress(Exception):
                 await before
-        blobs = await self.executor._move(self.worker, carried(event))
-        message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
-                   "event": event, "blobs": blobs}
-        await self.worker.handle.deliver.remote(message)
+        await self.executor._hand(self.worker, {
+            "type": names.RUN_BLOCK_EVENT, "request_id": self.request_id, "event": event},
+            carried(event))
 
     async def reply(self, message: dict[str, Any]) -> None:
         if self.tail is not None:
             with contextlib.suppress(Exception):
                 await self.tail
-        await self.worker.handle.deliver.remote(message)
+        self.worker.send(message)
