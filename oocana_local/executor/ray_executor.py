@@ -1,31 +1,20 @@
-"""``RayExecutor``: Python jobs run on warm Ray actors (``worker/ray_actor.py``), placed
-by Ray; an adapter of the job lifecycle (``lifecycle.py``), like the worker pools.
+"""``RayExecutor``: Python jobs on warm Ray actors (``worker/ray_actor.py``); an adapter
+of the job lifecycle (``lifecycle.py``) with the ``WorkerPool``'s contract (one job at a
+time per actor, messages in the order said, requests answered, ``Executor.run``'s
+timeout). What differs:
 
-Same contract as the ``WorkerPool``: one job at a time per actor, every message of a job
-reaches the handler in the order the block said it, requests (``run_block``,
-``query_block``, ``query_downstream``) are answered by the handler, the timeout is
-``Executor.run``'s. What differs:
-
-* placement: actors are grouped by the resources their jobs declare
-  (``executor.options.resources``: ``num_cpus``, ``num_gpus``, ``memory``, ``resources``),
-  and a ``spawn`` block's node gets one actor of its own; Ray decides where each actor
-  lives. A job waits for an idle actor of its group, preferring one that holds its
-  inputs; a group grows up to ``max_actors``. An actor Ray cannot place yet (the cluster
-  is full) joins when it can; jobs meanwhile take actors that become idle.
-* jobs go over a direct channel: once placed, an actor listens on a TCP port of its node
-  and the engine connects to it (with a secret token as the first frame), then speaks
-  the frames of a local worker's socket (``FrameConnection``, ``process.py``): a job is
-  one frame out and its messages come back as they are said, with no Ray call. An
-  engine that cannot reach the node's address fails the job saying which host:port.
-* values stay in the actor that made them, as in a pool worker (a job there gets the
-  identical object); ``value_index.py`` says who holds what. A job on another actor gets
-  object refs: a holder puts a value into Ray's object store once, when first asked, and
-  the engine hands the refs to the job's actor with a Ray call (``take``) before the job;
-  the actor fetches the values itself. The engine ``ray.get``s a value only in ``fetch``.
-* faults: an actor whose channel closes fails its job as ``crashed`` with Ray's cause of
-  its death and is dropped (the next job gets a new actor); a cancelled or timed-out job
-  kills its actor. ``close`` kills every actor, and shuts down the Ray runtime if this
-  executor started it.
+* placement: Ray places the actors, grouped by the resources their jobs declare (a
+  ``spawn`` node's in a group of its own); a job takes an idle actor of its group,
+  preferring one that holds its inputs; a group grows up to ``max_actors``.
+* jobs go over a direct TCP channel to each placed actor (the engine connects to the
+  address the actor listens on, a secret token first), as frames of a worker's socket
+  (``FrameConnection``): no Ray call per job. An unreachable address fails the job
+  naming host:port.
+* values stay in the actor that made them; a job on another actor gets object refs
+  (the holder exports once), handed to its actor by a Ray call (``take``) before the job.
+* faults: a channel that closes crashes its job with Ray's cause of the death, and the
+  actor is dropped; cancel and timeout kill the actor; ``close`` kills them all (and
+  shuts down the Ray runtime it started).
 """
 
 from __future__ import annotations
@@ -99,24 +88,20 @@ class _Actor(FrameConnection):
         self.handle = handle
         self.group = group
         self.alive = True
-        self.address = ""
-        """host:port of its channel, once open."""
+        self.address = ""  # host:port of its channel, once open
 
     async def connect(self, host: str, port: int, token: bytes) -> None:
         self.address = f"{host}:{port}"
         try:
-            sock = await asyncio.wait_for(asyncio.to_thread(
-                socket.create_connection, (host, port), _CONNECT_WAIT), _CONNECT_WAIT + 1)
+            sock = await asyncio.to_thread(socket.create_connection, (host, port),
+                                           _CONNECT_WAIT)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.sendall(header(len(token)) + token)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except OSError as exc:
             raise WorkerLost(f"cannot connect to the channel of the Ray actor at "
                              f"{self.address} ({cause(exc)}): the engine must reach the "
                              "addresses of the Ray nodes") from None
         sock.setblocking(False)
-        if not self.alive:
-            sock.close()
-            return
         self._sock = sock
         self.loop.add_reader(sock.fileno(), self.read)
 
@@ -124,20 +109,13 @@ class _Actor(FrameConnection):
         self.executor.runs.route(self, message)
 
     def _ended(self) -> None:
-        self.close()
-        if self.alive:
-            start_task(self.executor._lost(self), self.executor._spawning)
+        self.close_socket()
+        with contextlib.suppress(ValueError):
+            self.group.idle.remove(self)  # no job may take it while Ray is asked why
+        start_task(self.executor._lost(self), self.executor._spawning)
 
     def kill(self) -> None:
         self.executor._kill(self)
-
-    def close(self) -> None:
-        sock, self._sock = self._sock, None
-        if sock is not None:
-            self.loop.remove_reader(sock.fileno())
-            self.loop.remove_writer(sock.fileno())
-            sock.close()
-        self._pending.clear()
 
 
 class RayExecutor(Adapter[_Actor]):
@@ -162,7 +140,8 @@ class RayExecutor(Adapter[_Actor]):
         self._ray: Any = None
         self._actor_class: Any = None
         self._groups: dict[tuple[Any, ...], _Group] = {}
-        self._actors: list[_Actor] = []
+        self.actors: list[_Actor] = []
+        """Live actors, placed or waiting to be placed."""
         self._connecting: asyncio.Future[None] | None = None
         self._spawning: set[asyncio.Task[None]] = set()
 
@@ -207,7 +186,7 @@ class RayExecutor(Adapter[_Actor]):
             for waiter in group.waiters:
                 waiter.cancel()
         self.runs.close(self._closed)
-        for actor in list(self._actors):
+        for actor in list(self.actors):
             self._kill(actor)
         self.values.clear()
         self.exported.clear()
@@ -245,10 +224,14 @@ class RayExecutor(Adapter[_Actor]):
                 self.exported.update((k, (holder, ref)) for k, ref in reply[0].items())
         return {k: self.exported[k][1] for k in keys if k in self.exported}
 
-    async def _hand(self, actor: _Actor, message: dict[str, Any], values: Iterable[Any]
-                    ) -> None:
-        """Send ``message`` over ``actor``'s channel, after handing the actor object refs
-        of the var values among ``values`` it does not hold (it holds them from now on)."""
+    async def _hand(self, actor: _Actor, message: dict[str, Any], values: Iterable[Any],
+                    before: asyncio.Task[Any] | None = None) -> bool:
+        """Send ``message`` over ``actor``'s channel (after ``before``), once the actor
+        got object refs of the var values among ``values`` that it does not hold; False
+        if the channel is closed."""
+        if before is not None:
+            with contextlib.suppress(Exception):
+                await before
         missing = self.values.missing_on(actor, var_keys(values))
         if missing:  # the usual case: nothing to ask anyone
             refs = await self._export(missing, actor)
@@ -256,7 +239,7 @@ class RayExecutor(Adapter[_Actor]):
             if refs:
                 await actor.handle.take.remote(refs)
                 message["blobs"] = list(refs)
-        actor.send(message)
+        return actor.send(message)
 
     # -- jobs ---------------------------------------------------------------------------
 
@@ -285,14 +268,15 @@ class RayExecutor(Adapter[_Actor]):
         run = Run(job, handler, asyncio.get_running_loop().create_future())
         self.runs.begin(run, actor)
         try:
-            await self._hand(actor, {"type": names.RUN, "job": job.wire()},
-                             job.inputs.values())
+            if not await self._hand(actor, {"type": names.RUN, "job": job.wire()},
+                                    job.inputs.values()):
+                raise WorkerLost("its channel closed")
             return await run.future
         except asyncio.CancelledError:
             await self.runs.cancel(run, lambda: self._kill(actor))
             raise
         except Exception as exc:  # the actor died as the engine spoke to it
-            await self._lost(actor, exc)
+            await self._lost(actor, None if isinstance(exc, WorkerLost) else exc)
             return run.future.result()
 
     async def _lost(self, actor: _Actor, exc: BaseException | None = None) -> None:
@@ -349,7 +333,7 @@ class RayExecutor(Adapter[_Actor]):
 
     async def _spawn(self, group: _Group) -> None:
         actor = _Actor(self, self._actor_class(group.options), group)
-        self._actors.append(actor)
+        self.actors.append(actor)
         token = secrets.token_bytes(32)
         ready = asyncio.ensure_future(actor.handle.open_channel.remote(token))
         try:
@@ -365,7 +349,7 @@ class RayExecutor(Adapter[_Actor]):
                 await ready  # let the wait for Ray's answer end before the loop closes
             raise
         except Exception as exc:
-            self.drop(actor)
+            self._kill(actor)  # placed but unreachable: it must not linger
             while group.waiters:  # nobody else is coming for them: say why
                 waiter = group.waiters.popleft()
                 if not waiter.done():
@@ -400,14 +384,14 @@ class RayExecutor(Adapter[_Actor]):
         if not actor.alive:
             return
         actor.alive = False
-        actor.close()
+        actor.close_socket()
         self.runs.crash(actor, actor.protocol_error or "the Ray actor was stopped")
         group = actor.group
         group.count -= 1
         with contextlib.suppress(ValueError):
             group.idle.remove(actor)
         with contextlib.suppress(ValueError):
-            self._actors.remove(actor)
+            self.actors.remove(actor)
         self.values.drop_worker(actor)
         self.exported = {k: v for k, v in self.exported.items() if v[0] is not actor}
         if group.waiters and group.count < group.limit and not self._closing:
@@ -429,27 +413,19 @@ class WorkerLost(Exception):
 
 class _Link(Link):
     """A request of a job on an actor: the events of a ``RunBlock``'s job go to the actor
-    in order, each after the object refs of values it does not hold yet; then the
-    response."""
+    in order, each once it got the values it names; then the response."""
 
     def __init__(self, executor: RayExecutor, actor: _Actor, request_id: Any):
         super().__init__(actor, request_id)
         self.executor = executor
-        self.tail: asyncio.Task[None] | None = None
+        self.tail: asyncio.Task[bool] | None = None
 
     def emit(self, event: dict[str, Any]) -> None:
-        self.tail = asyncio.get_running_loop().create_task(self._send(self.tail, event))
-
-    async def _send(self, before: asyncio.Task[None] | None, event: dict[str, Any]) -> None:
-        if before is not None:
-            with contextlib.suppress(Exception):
-                await before
-        await self.executor._hand(self.worker, {
-            "type": names.RUN_BLOCK_EVENT, "request_id": self.request_id, "event": event},
-            carried(event))
+        message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
+                   "event": event}
+        self.tail = asyncio.get_running_loop().create_task(
+            self.executor._hand(self.worker, message, carried(event), self.tail))
 
     async def reply(self, message: dict[str, Any]) -> None:
-        if self.tail is not None:
-            with contextlib.suppress(Exception):
-                await self.tail
-        self.worker.send(message)
+        with contextlib.suppress(Exception):  # a dead actor: its job crashes anyway
+            await self.executor._hand(self.worker, message, (), self.tail)

@@ -120,7 +120,7 @@ class BlockActor:
     def _accept(self, listener: socket.socket, token: bytes) -> None:
         while True:
             conn, _ = listener.accept()
-            if self.channel is not None or not _greeted(conn, token):
+            if not _greeted(conn, token) or self.channel is not None:
                 conn.close()
                 continue
             conn.settimeout(None)
