@@ -315,7 +315,8 @@ class RayExecutor(Adapter[_Actor]):
 
     async def _acquire(self, group: _Group, keys: list[str]) -> _Actor:
         if group.idle:
-            best = max(group.idle, key=lambda a: self.values.count_held(a, keys))
+            # the one holding most inputs, else the warmest: the last that went idle
+            best = max(reversed(group.idle), key=lambda a: self.values.count_held(a, keys))
             group.idle.remove(best)
             return best
         waiter: asyncio.Future[_Actor] = asyncio.get_running_loop().create_future()

@@ -135,21 +135,33 @@ class BlockActor:
     def _read(self) -> None:
         channel = self.channel
         assert channel is not None
-        while (message := channel.recv()) is not None:
-            kind = message.get("type")
-            if "blobs" in message:  # keys of refs ``take`` received: now the refs
-                message["blobs"] = {k: self.taken.pop(k) for k in message["blobs"]
-                                    if k in self.taken}
-            if kind == names.RUN:
-                message["job"]["blobs"] = message.get("blobs")
-                self.jobs.put(message["job"])
-            elif kind == names.RESPONSE:
-                self.sink.deliver_response(message)
-            elif kind == names.RUN_BLOCK_EVENT:
-                self.sink.deliver_event(message)
-            elif kind == names.FREE:
-                self.store.free(message.get("keys") or [])
-        os._exit(0)  # the engine closed the channel: nobody is left to report to
+        while True:
+            try:
+                message = channel.recv()
+            except Exception:  # not a frame of ours: the engine cannot be trusted further
+                message = None
+            if message is None:  # the engine closed it, and is killing this actor
+                return
+            try:
+                self._handle(message)
+            except Exception as exc:  # never let one bad message stop the reader
+                capture.emit(f"oocana-local worker: cannot handle {message.get('type')!r}: "
+                             f"{exc!r}", "stderr")
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if "blobs" in message:  # keys of refs ``take`` received: now the refs
+            message["blobs"] = {k: self.taken.pop(k) for k in message["blobs"]
+                                if k in self.taken}
+        if kind == names.RUN:
+            message["job"]["blobs"] = message.get("blobs")
+            self.jobs.put(message["job"])
+        elif kind == names.RESPONSE:
+            self.sink.deliver_response(message)
+        elif kind == names.RUN_BLOCK_EVENT:
+            self.sink.deliver_event(message)
+        elif kind == names.FREE:
+            self.store.free(message.get("keys") or [])
 
     def _run_jobs(self) -> None:
         while True:
