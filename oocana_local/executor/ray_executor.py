@@ -31,11 +31,11 @@ from typing import Any
 from ..errors import UsageError
 from ..states import OutcomeStatus
 from ..wire import names
+from ..wire.connection import FrameConnection
 from ..wire.frames import header
 from ..wire.values import carried, var_keys
 from .base import Job, JobHandler, Outcome, injection_gone, unsupported
 from .lifecycle import Adapter, Link, Run, start_task
-from .process import FrameConnection
 from .ray_resources import actor_options
 
 __all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
@@ -109,6 +109,8 @@ class _Actor(FrameConnection):
         self.executor.runs.route(self, message)
 
     def _ended(self) -> None:
+        if not self.alive:  # the engine stopped it
+            return
         self.close_socket()
         with contextlib.suppress(ValueError):
             self.group.idle.remove(self)  # no job may take it while Ray is asked why
@@ -281,7 +283,7 @@ class RayExecutor(Adapter[_Actor]):
 
     async def _lost(self, actor: _Actor, exc: BaseException | None = None) -> None:
         """``actor``'s channel closed (or a call to it failed): its job ends ``crashed``
-        with Ray's cause of its death, and it is dropped."""
+        with Ray's cause of its death, and it is stopped (if it is not dead)."""
         if exc is None:
             try:  # a dead actor's call fails with the cause; a live one's answers
                 await asyncio.wait_for(asyncio.ensure_future(
@@ -291,7 +293,7 @@ class RayExecutor(Adapter[_Actor]):
         nodes = ", ".join(repr(r.job.node_id) for r in self.runs.on(actor))
         why = cause(exc) if exc is not None else "its channel closed"
         self.runs.crash(actor, f"the Ray actor running node {nodes} died: {why}")
-        self.drop(actor)
+        self._kill(actor)
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------
 

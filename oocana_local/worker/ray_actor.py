@@ -115,7 +115,7 @@ class BlockActor:
         threading.Thread(target=self._accept, args=(listener, token), daemon=True,
                          name="oocana-channel").start()
         host, port = listener.getsockname()[:2]
-        return {"host": host, "port": port, "pid": os.getpid()}
+        return {"host": host, "port": port}
 
     def _accept(self, listener: socket.socket, token: bytes) -> None:
         while True:
@@ -161,7 +161,10 @@ class BlockActor:
         elif kind == names.RUN_BLOCK_EVENT:
             self.sink.deliver_event(message)
         elif kind == names.FREE:
-            self.store.free(message.get("keys") or [])
+            keys = message.get("keys") or []
+            self.store.free(keys)
+            for key in keys:  # refs taken for a job that never ran
+                self.taken.pop(key, None)
 
     def _run_jobs(self) -> None:
         while True:
