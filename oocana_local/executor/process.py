@@ -14,7 +14,6 @@ import codecs
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections import deque
@@ -23,13 +22,11 @@ from typing import Any
 
 from ..errors import WorkerError
 from ..wire import names
-from ..wire.frames import FrameError, FrameReader, check_size, dumps, header
+from ..wire.connection import FrameConnection
 from .prelaunch import Launched, kill_group, launch, worker_command
 
 __all__ = ["WorkerProcess", "describe_exit", "worker_command"]
 
-_SMALL = 1 << 16
-_IOV_MAX = 512  # buffers per sendmsg (the OS allows at least 1024)
 _STDERR_TAIL = 40
 
 
@@ -44,7 +41,7 @@ def describe_exit(returncode: int) -> str:
     return f"worker process died with exit code {returncode}"
 
 
-class WorkerProcess:
+class WorkerProcess(FrameConnection):
     """A live worker. ``ready`` resolves on its ``ready`` message, ``exited`` with its
     return code once it is reaped."""
 
@@ -55,8 +52,8 @@ class WorkerProcess:
                  on_output: Callable[[WorkerProcess, str, str], None],
                  on_exit: Callable[[WorkerProcess, int], None],
                  spawn_key: str | None = None):
+        super().__init__(loop)
         self.id = next(self._ids)
-        self.loop = loop
         self.spawn_key = spawn_key
         self._env = env
         self._on_message = on_message
@@ -69,14 +66,10 @@ class WorkerProcess:
         self.started_at = 0.0
         self.ready_at = 0.0
         self.stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL)
-        self.protocol_error: str | None = None
         self.idle_timer: asyncio.TimerHandle | None = None  # its pool's (``processes.py``)
         self._exports: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._export_ids = itertools.count(1)
         self._popen: subprocess.Popen[bytes] | None = None
-        self._sock: socket.socket | None = None
-        self._reader = FrameReader()
-        self._pending: deque[memoryview] = deque()
         self._pidfd = -1
         self._pipes: dict[int, tuple[str, Any, list[str]]] = {}
 
@@ -132,33 +125,9 @@ class WorkerProcess:
 
     # -- messages in ------------------------------------------------------------------------
 
-    def read(self, drain: bool = False) -> None:
-        """Handle what the worker sent so far (called when its socket is readable);
-        ``drain``: everything it wrote before it died, so that a late BlockFinished counts."""
-        while (sock := self._sock) is not None:
-            try:
-                messages = self._reader.read(sock)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                messages = None
-            except FrameError as exc:  # not our protocol: the worker cannot be trusted further
-                if drain:
-                    return
-                self.protocol_error = (f"the worker process sent a malformed message "
-                                       f"({exc}); it was stopped")
-                messages = None
-                self.kill()
-            if messages is None:
-                if not drain:
-                    self._stop_reading()
-                    if self._pidfd < 0:
-                        self._reap()
-                return
-            for message in messages:
-                self._dispatch(message)
-            if not drain:
-                return
+    def _ended(self) -> None:
+        if self._pidfd < 0:  # no pidfd tells of the exit: poll for it
+            self._reap()
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -177,10 +146,6 @@ class WorkerProcess:
                 self.loop.call_exception_handler({
                     "message": f"oocana-local: handling {kind!r} from {self!r} failed",
                     "exception": exc})
-
-    def _stop_reading(self) -> None:
-        if self._sock is not None:
-            self.loop.remove_reader(self._sock.fileno())
 
     def _on_pipe(self, fd: int, final: bool = False) -> bool:
         """Read once from a pipe; False when nothing more is there for now. A last line
@@ -214,58 +179,6 @@ class WorkerProcess:
         if stdio == "stderr":
             self.stderr_tail.append(line)
         self._on_output(self, line, stdio)
-
-    # -- messages out -----------------------------------------------------------------------
-
-    def send(self, message: dict[str, Any] | bytes) -> bool:
-        """Queue a message, or a body ``encode`` made, for the worker; False if it is gone."""
-        sock = self._sock
-        if sock is None or self.returncode is not None:
-            return False
-        payload = message if isinstance(message, bytes) else self.encode(message)
-        head = header(check_size(len(payload)))  # a value too big for a frame fails its job
-        if len(payload) < _SMALL:
-            parts = [memoryview(head + payload)]
-        else:
-            parts = [memoryview(head), memoryview(payload)]
-        pending = self._pending
-        if pending:  # behind what waits for the socket to take it
-            pending.extend(parts)
-            return True
-        pending.extend(parts)
-        if not self._flush():
-            return False
-        if pending:
-            self.loop.add_writer(sock.fileno(), self._on_writable)
-        return True
-
-    @staticmethod
-    def encode(message: dict[str, Any]) -> bytes:
-        """One message's frame body (subclasses speak other encodings)."""
-        return dumps(message, 5)
-
-    def _flush(self) -> bool:
-        """Send what is pending, as far as the socket takes it; False if the worker is gone."""
-        sock, pending = self._sock, self._pending
-        while pending and sock is not None:
-            try:
-                sent = sock.sendmsg(itertools.islice(pending, _IOV_MAX))
-            except (BlockingIOError, InterruptedError):
-                return True
-            except OSError:
-                pending.clear()
-                return False
-            while sent:
-                if sent < len(pending[0]):
-                    pending[0] = pending[0][sent:]
-                    break
-                sent -= len(pending.popleft())
-        return True
-
-    def _on_writable(self) -> None:
-        self._flush()
-        if not self._pending and self._sock is not None:
-            self.loop.remove_writer(self._sock.fileno())
 
     async def export(self, keys: list[str], *, keep: bool = False) -> dict[str, Any]:
         """Pickled copies of values this worker holds: the ``exported`` message. ``keep``:
@@ -338,12 +251,7 @@ class WorkerProcess:
             loop.remove_reader(self._pidfd)
             os.close(self._pidfd)
             self._pidfd = -1
-        if self._sock is not None:
-            loop.remove_reader(self._sock.fileno())
-            loop.remove_writer(self._sock.fileno())
-            self._sock.close()
-            self._sock = None
-        self._pending.clear()
+        self.close_socket()
         for fd in list(self._pipes):
             loop.remove_reader(fd)
         self._pipes.clear()

@@ -1,33 +1,28 @@
-"""``RayExecutor``: Python jobs run on warm Ray actors (``worker/ray_actor.py``), placed
-by Ray; an adapter of the job lifecycle (``lifecycle.py``), like the worker pools.
+"""``RayExecutor``: Python jobs on warm Ray actors (``worker/ray_actor.py``); an adapter
+of the job lifecycle (``lifecycle.py``) with the ``WorkerPool``'s contract (one job at a
+time per actor, messages in the order said, requests answered, ``Executor.run``'s
+timeout). What differs:
 
-Same contract as the ``WorkerPool``: one job at a time per actor, every message of a job
-reaches the handler in the order the block said it, requests (``run_block``,
-``query_block``, ``query_downstream``) are answered by the handler, the timeout is
-``Executor.run``'s. What differs:
-
-* placement: actors are grouped by the resources their jobs declare
-  (``executor.options.resources``: ``num_cpus``, ``num_gpus``, ``memory``, ``resources``),
-  and a ``spawn`` block's node gets one actor of its own; Ray decides where each actor
-  lives. A job waits for an idle actor of its group, preferring one that holds its
-  inputs; a group grows up to ``max_actors``. An actor Ray cannot place yet (the cluster
-  is full) joins when it can; jobs meanwhile take actors that become idle.
-* values stay in the actor that made them, as in a pool worker (a job there gets the
-  identical object); ``value_index.py`` says who holds what. A job on another actor gets
-  object refs: a holder puts a value into Ray's object store once, when first asked, and
-  the job fetches it itself. The engine ``ray.get``s a value only in ``fetch``.
-* a quick job is one remote call (``run`` answers when the job ended, with what it
-  said); one still running after ``_QUICK`` seconds is polled meanwhile.
-* faults: an actor that dies fails its job as ``crashed`` with Ray's cause and is dropped
-  (the next job gets a new actor); a cancelled or timed-out job kills its actor, which
-  stops the Ray task. ``close`` kills every actor, and shuts down the Ray runtime if this
-  executor started it.
+* placement: Ray places the actors, grouped by the resources their jobs declare (a
+  ``spawn`` node's in a group of its own); a job takes an idle actor of its group,
+  preferring one that holds its inputs; a group grows up to ``max_actors``.
+* jobs go over a direct TCP channel to each placed actor (the engine connects to the
+  address the actor listens on, a secret token first), as frames of a worker's socket
+  (``FrameConnection``): no Ray call per job. An unreachable address fails the job
+  naming host:port.
+* values stay in the actor that made them; a job on another actor gets object refs
+  (the holder exports once), handed to its actor by a Ray call (``take``) before the job.
+* faults: a channel that closes crashes its job with Ray's cause of the death, and the
+  actor is dropped; cancel and timeout kill the actor; ``close`` kills them all (and
+  shuts down the Ray runtime it started).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
+import socket
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -36,6 +31,8 @@ from typing import Any
 from ..errors import UsageError
 from ..states import OutcomeStatus
 from ..wire import names
+from ..wire.connection import FrameConnection
+from ..wire.frames import header
 from ..wire.values import carried, var_keys
 from .base import Job, JobHandler, Outcome, injection_gone, unsupported
 from .lifecycle import Adapter, Link, Run, start_task
@@ -45,7 +42,8 @@ __all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
 
 RAY_MISSING = ("the Ray executor needs Ray: pip install \"oocana-local[ray]\" "
                "(or pip install ray)")
-_QUICK = 0.02  # seconds before a job's messages are polled for while it runs
+_CONNECT_WAIT = 10.0  # seconds to reach an actor's channel
+_CAUSE_WAIT = 5.0  # seconds to ask Ray why an actor whose channel closed died
 _PLACEMENT_PATIENCE = 5.0  # seconds an actor may wait for Ray to place it before idle
 # actors of other groups are stopped to make room
 
@@ -79,20 +77,54 @@ class _Group:
         self.waiters: deque[asyncio.Future[_Actor]] = deque()
 
 
-class _Actor:
-    __slots__ = ("handle", "group", "alive")
+class _Actor(FrameConnection):
+    """An actor and the engine's end of its channel."""
 
-    def __init__(self, handle: Any, group: _Group):
+    peer = "the Ray actor"
+
+    def __init__(self, executor: RayExecutor, handle: Any, group: _Group):
+        super().__init__(asyncio.get_running_loop())
+        self.executor = executor
         self.handle = handle
         self.group = group
         self.alive = True
+        self.address = ""  # host:port of its channel, once open
+
+    async def connect(self, host: str, port: int, token: bytes) -> None:
+        self.address = f"{host}:{port}"
+        try:
+            sock = await asyncio.to_thread(socket.create_connection, (host, port),
+                                           _CONNECT_WAIT)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.sendall(header(len(token)) + token)
+        except OSError as exc:
+            raise WorkerLost(f"cannot connect to the channel of the Ray actor at "
+                             f"{self.address} ({cause(exc)}): the engine must reach the "
+                             "addresses of the Ray nodes") from None
+        sock.setblocking(False)
+        self._sock = sock
+        self.loop.add_reader(sock.fileno(), self.read)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        self.executor.runs.route(self, message)
+
+    def _ended(self) -> None:
+        if not self.alive:  # the engine stopped it
+            return
+        self.close_socket()
+        with contextlib.suppress(ValueError):
+            self.group.idle.remove(self)  # no job may take it while Ray is asked why
+        start_task(self.executor._lost(self), self.executor._spawning)
+
+    def kill(self) -> None:
+        self.executor._kill(self)
 
 
 class RayExecutor(Adapter[_Actor]):
     label = "Ray"
 
     def __init__(self, address: str | None = None, *, max_actors: int = 8,
-                 init_options: dict[str, Any] | None = None, poll_seconds: float = 1.0):
+                 init_options: dict[str, Any] | None = None):
         """``address``: None starts a local Ray runtime for this executor (unless this
         process is connected to Ray already); ``auto`` or ``ray://host:port`` joins a
         cluster. ``init_options`` go to ``ray.init`` (e.g. ``runtime_env``)."""
@@ -102,7 +134,6 @@ class RayExecutor(Adapter[_Actor]):
         self.address = address or None
         self.max_actors = max_actors
         self.init_options = dict(init_options or {})
-        self.poll_seconds = poll_seconds
         self.exported: dict[str, tuple[_Actor, Any]] = {}
         """Object refs of values put into the object store, and the actor that put (owns)
         each: reused for every other actor that needs the value."""
@@ -111,7 +142,8 @@ class RayExecutor(Adapter[_Actor]):
         self._ray: Any = None
         self._actor_class: Any = None
         self._groups: dict[tuple[Any, ...], _Group] = {}
-        self._actors: list[_Actor] = []
+        self.actors: list[_Actor] = []
+        """Live actors, placed or waiting to be placed."""
         self._connecting: asyncio.Future[None] | None = None
         self._spawning: set[asyncio.Task[None]] = set()
 
@@ -156,7 +188,7 @@ class RayExecutor(Adapter[_Actor]):
             for waiter in group.waiters:
                 waiter.cancel()
         self.runs.close(self._closed)
-        for actor in list(self._actors):
+        for actor in list(self.actors):
             self._kill(actor)
         self.values.clear()
         self.exported.clear()
@@ -171,8 +203,7 @@ class RayExecutor(Adapter[_Actor]):
             self.exported.pop(key, None)
         by_actor, _ = self.values.forget(keys)
         for actor, held in by_actor.items():
-            if actor.alive:
-                actor.handle.free.remote(held)
+            actor.send({"type": names.FREE, "keys": held})
 
     async def fetch(self, key: str) -> Any:
         """The value of a var reference, pulled to this process (only when asked); a
@@ -195,15 +226,22 @@ class RayExecutor(Adapter[_Actor]):
                 self.exported.update((k, (holder, ref)) for k, ref in reply[0].items())
         return {k: self.exported[k][1] for k in keys if k in self.exported}
 
-    async def _move(self, actor: _Actor, values: Iterable[Any]) -> dict[str, Any]:
-        """Object refs of the var values among ``values`` that ``actor`` does not hold
-        (it fetches them: from now on it holds them)."""
+    async def _hand(self, actor: _Actor, message: dict[str, Any], values: Iterable[Any],
+                    before: asyncio.Task[Any] | None = None) -> bool:
+        """Send ``message`` over ``actor``'s channel (after ``before``), once the actor
+        got object refs of the var values among ``values`` that it does not hold; False
+        if the channel is closed."""
+        if before is not None:
+            with contextlib.suppress(Exception):
+                await before
         missing = self.values.missing_on(actor, var_keys(values))
-        if not missing:  # the usual case: nothing to ask anyone
-            return {}
-        refs = await self._export(missing, actor)
-        self.values.copied(actor, refs)
-        return refs
+        if missing:  # the usual case: nothing to ask anyone
+            refs = await self._export(missing, actor)
+            self.values.copied(actor, refs)
+            if refs:
+                await actor.handle.take.remote(refs)
+                message["blobs"] = list(refs)
+        return actor.send(message)
 
     # -- jobs ---------------------------------------------------------------------------
 
@@ -232,34 +270,30 @@ class RayExecutor(Adapter[_Actor]):
         run = Run(job, handler, asyncio.get_running_loop().create_future())
         self.runs.begin(run, actor)
         try:
-            await self._pump(actor, run)
+            if not await self._hand(actor, {"type": names.RUN, "job": job.wire()},
+                                    job.inputs.values()):
+                raise WorkerLost("its channel closed")
+            return await run.future
         except asyncio.CancelledError:
             await self.runs.cancel(run, lambda: self._kill(actor))
             raise
-        return run.future.result()
+        except Exception as exc:  # the actor died as the engine spoke to it
+            await self._lost(actor, None if isinstance(exc, WorkerLost) else exc)
+            return run.future.result()
 
-    async def _pump(self, actor: _Actor, run: Run) -> None:
-        """Run the job on its actor and route what it says, in order."""
-        wire = run.job.wire()
-        wire["blobs"] = await self._move(actor, run.job.inputs.values())
-        ended = asyncio.wrap_future(actor.handle.run.remote(wire).future())
-        ended.add_done_callback(lambda f: f.cancelled() or f.exception())  # seen below
-        try:
-            if not (await asyncio.wait({ended}, timeout=_QUICK))[0]:
-                while not ended.done():  # a longer job: what it said so far
-                    for message in await actor.handle.poll.remote(self.poll_seconds):
-                        self.runs.route(actor, message)
-            messages = ended.result()
-        except asyncio.CancelledError:
-            ended.cancel()
-            raise
-        except Exception as exc:
-            self.runs.crash(actor, f"the Ray actor running node {run.job.node_id} died: "
-                                   f"{cause(exc)}")
-            self.drop(actor)
-            return
-        for message in messages:
-            self.runs.route(actor, message)
+    async def _lost(self, actor: _Actor, exc: BaseException | None = None) -> None:
+        """``actor``'s channel closed (or a call to it failed): its job ends ``crashed``
+        with Ray's cause of its death, and it is stopped (if it is not dead)."""
+        if exc is None:
+            try:  # a dead actor's call fails with the cause; a live one's answers
+                await asyncio.wait_for(asyncio.ensure_future(
+                    actor.handle.export.remote([])), _CAUSE_WAIT)
+            except Exception as error:
+                exc = error
+        nodes = ", ".join(repr(r.job.node_id) for r in self.runs.on(actor))
+        why = cause(exc) if exc is not None else "its channel closed"
+        self.runs.crash(actor, f"the Ray actor running node {nodes} died: {why}")
+        self._kill(actor)
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------
 
@@ -283,7 +317,8 @@ class RayExecutor(Adapter[_Actor]):
 
     async def _acquire(self, group: _Group, keys: list[str]) -> _Actor:
         if group.idle:
-            best = max(group.idle, key=lambda a: self.values.count_held(a, keys))
+            # the one holding most inputs, else the warmest: the last that went idle
+            best = max(reversed(group.idle), key=lambda a: self.values.count_held(a, keys))
             group.idle.remove(best)
             return best
         waiter: asyncio.Future[_Actor] = asyncio.get_running_loop().create_future()
@@ -300,14 +335,16 @@ class RayExecutor(Adapter[_Actor]):
             raise
 
     async def _spawn(self, group: _Group) -> None:
-        actor = _Actor(self._actor_class(group.options), group)
-        self._actors.append(actor)
-        ready = asyncio.ensure_future(actor.handle.ready.remote())
+        actor = _Actor(self, self._actor_class(group.options), group)
+        self.actors.append(actor)
+        token = secrets.token_bytes(32)
+        ready = asyncio.ensure_future(actor.handle.open_channel.remote(token))
         try:
             while not (await asyncio.wait({ready}, timeout=_PLACEMENT_PATIENCE))[0]:
                 if group.options:  # declared resources Ray may lack: free what idles
                     self._evict_one(group)
-            ready.result()
+            where = ready.result()
+            await actor.connect(where["host"], where["port"], token)
         except asyncio.CancelledError:
             ready.cancel()
             self._kill(actor)
@@ -315,7 +352,7 @@ class RayExecutor(Adapter[_Actor]):
                 await ready  # let the wait for Ray's answer end before the loop closes
             raise
         except Exception as exc:
-            self.drop(actor)
+            self._kill(actor)  # placed but unreachable: it must not linger
             while group.waiters:  # nobody else is coming for them: say why
                 waiter = group.waiters.popleft()
                 if not waiter.done():
@@ -350,13 +387,14 @@ class RayExecutor(Adapter[_Actor]):
         if not actor.alive:
             return
         actor.alive = False
-        self.runs.crash(actor, "the Ray actor was stopped")
+        actor.close_socket()
+        self.runs.crash(actor, actor.protocol_error or "the Ray actor was stopped")
         group = actor.group
         group.count -= 1
         with contextlib.suppress(ValueError):
             group.idle.remove(actor)
         with contextlib.suppress(ValueError):
-            self._actors.remove(actor)
+            self.actors.remove(actor)
         self.values.drop_worker(actor)
         self.exported = {k: v for k, v in self.exported.items() if v[0] is not actor}
         if group.waiters and group.count < group.limit and not self._closing:
@@ -378,27 +416,19 @@ class WorkerLost(Exception):
 
 class _Link(Link):
     """A request of a job on an actor: the events of a ``RunBlock``'s job go to the actor
-    in order, with object refs of values it does not hold yet; then the response."""
+    in order, each once it got the values it names; then the response."""
 
     def __init__(self, executor: RayExecutor, actor: _Actor, request_id: Any):
         super().__init__(actor, request_id)
         self.executor = executor
-        self.tail: asyncio.Task[None] | None = None
+        self.tail: asyncio.Task[bool] | None = None
 
     def emit(self, event: dict[str, Any]) -> None:
-        self.tail = asyncio.get_running_loop().create_task(self._send(self.tail, event))
-
-    async def _send(self, before: asyncio.Task[None] | None, event: dict[str, Any]) -> None:
-        if before is not None:
-            with contextlib.suppress(Exception):
-                await before
-        blobs = await self.executor._move(self.worker, carried(event))
         message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
-                   "event": event, "blobs": blobs}
-        await self.worker.handle.deliver.remote(message)
+                   "event": event}
+        self.tail = asyncio.get_running_loop().create_task(
+            self.executor._hand(self.worker, message, carried(event), self.tail))
 
     async def reply(self, message: dict[str, Any]) -> None:
-        if self.tail is not None:
-            with contextlib.suppress(Exception):
-                await self.tail
-        await self.worker.handle.deliver.remote(message)
+        with contextlib.suppress(Exception):  # a dead actor: its job crashes anyway
+            await self.executor._hand(self.worker, message, (), self.tail)
