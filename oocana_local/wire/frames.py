@@ -13,6 +13,7 @@ reads with blocking ``os.read`` (``worker/channel.py``) and checks the same boun
 from __future__ import annotations
 
 import os
+import threading
 
 try:
     from _pickle import dumps, loads
@@ -79,6 +80,20 @@ def _load(data: Any) -> dict[str, Any]:
     return check_message(message)
 
 
+_local = threading.local()
+
+
+def _landing() -> memoryview:
+    """Where a read lands: one buffer per thread, kept for good and shared by every
+    reader of the thread (a read leaves nothing in it). A fresh CHUNK-sized ``bytes`` per
+    read is an mmap, page faults and an mremap every message."""
+    try:
+        chunk: memoryview = _local.chunk
+    except AttributeError:
+        chunk = _local.chunk = memoryview(bytearray(CHUNK))
+    return chunk
+
+
 class FrameReader:
     decode = staticmethod(_load)
     """Frame body -> message; ``FrameError`` for anything else (subclasses read other
@@ -86,9 +101,6 @@ class FrameReader:
 
     def __init__(self) -> None:
         self._buffer = bytearray()
-        # Reads land in one buffer kept for good: a fresh CHUNK-sized bytes per read is
-        # an mmap, page faults and an mremap every message.
-        self._chunk = memoryview(bytearray(CHUNK))
         self._big: bytearray | None = None
         self._big_view: memoryview | None = None
         self._big_have = 0
@@ -98,10 +110,11 @@ class FrameReader:
         ``BlockingIOError`` when there is nothing to read, ``FrameError`` on garbage."""
         if self._big is not None:
             return self._read_big(sock)
-        got = sock.recv_into(self._chunk)
+        chunk = _landing()
+        got = sock.recv_into(chunk)
         if not got:
             return None
-        data = self._chunk[:got]
+        data = chunk[:got]
         if self._buffer:
             self._buffer += data
             source: memoryview | bytearray = self._buffer
