@@ -9,8 +9,7 @@ Placement: a job goes to an idle worker at once, preferring the one holding most
 var-reference inputs; values held by another worker are fetched from it (``export``) and
 sent along as ``blobs``. With no idle worker the job waits; when another process starts
 is ``growth.py``'s pure rule (quick fan-outs stay on a few warm workers, long jobs get
-parallelism; a second worker starts as soon as a job has to wait, on two cores or
-more). Jobs with a ``spawn_key`` get a worker of their own per key, kept while a
+parallelism). Jobs with a ``spawn_key`` get a worker of their own per key, kept while a
 session that used it lives; an injected job (``JobSpec.inject``) runs on the worker of
 its target's spawn key and fails when there is none (it is never started for it).
 
@@ -98,10 +97,6 @@ class WorkerPool(ProcessExecutor[_Worker]):
         self.env = dict(env or {})
         self.cpus = cpus or os.cpu_count() or 1
         """Cores the growth rule counts with (``growth.py``)."""
-        self._eager = min(2, self.cpus, max_workers)
-        # Workers started as soon as a job has to wait: with one, the engine's handling of
-        # each job's end and the worker's run take turns; with two they overlap (a quick
-        # fan-out runs about a third faster). More wait for the growth rule.
         self._workers: list[_Worker] = []  # shared workers, starting or ready
         self._dedicated: dict[str, _Worker] = {}
         self._idle: list[_Worker] = []
@@ -204,7 +199,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
             return
         run.queued_at = self._loop.time()  # type: ignore[union-attr]
         self._queue.append(run)
-        if len(self._workers) < max(self._eager, self.min_workers):
+        if len(self._workers) < max(1, self.min_workers):
             self._try_spawn()
         elif run.job.nested and self._starting() < self._nested_waiting() and \
                 len(self._workers) < self._limit():
