@@ -70,7 +70,7 @@ class Run:
     """One job handed to an executor: its handler, the future of its outcome, the worker
     it runs on once placed, and the tasks (request answers) that die with it."""
 
-    __slots__ = ("job", "handler", "future", "worker", "tasks")
+    __slots__ = ("job", "handler", "future", "worker", "tasks", "ahead")
 
     def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[Outcome]):
         self.job = job
@@ -78,6 +78,8 @@ class Run:
         self.future = future
         self.worker: Any = None
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.ahead = False
+        """Sent to a worker busy with another job; it has not begun (``pool.py``)."""
 
     def settle(self, outcome: Outcome) -> None:
         if not self.future.done():
@@ -159,6 +161,13 @@ class Runs(Generic[W]):
         run.worker = worker
         self._live[run.job.job_id] = run
 
+    def unplace(self, run: Run) -> None:
+        """``run`` never began on its worker and is taken back, to be placed again."""
+        if self._live.get(run.job.job_id) is run:
+            del self._live[run.job.job_id]
+        run.worker = None
+        run.ahead = False
+
     def on(self, worker: W) -> list[Run]:
         """The runs in flight on ``worker``, oldest first."""
         return [run for run in self._live.values() if run.worker is worker]
@@ -206,7 +215,7 @@ class Runs(Generic[W]):
 
     def output(self, worker: W, line: str, stdio: str) -> None:
         """A line the worker wrote to its own stdout/stderr, which names no job."""
-        running = self.on(worker)
+        running = [run for run in self.on(worker) if not run.ahead]
         run = running[-1] if running else self._last.get(worker)
         if run is not None:
             self.deliver(run, {"type": names.BLOCK_LOG, "job_id": run.job.job_id,

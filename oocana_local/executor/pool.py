@@ -9,7 +9,11 @@ Placement: a job goes to an idle worker at once, preferring the one holding most
 var-reference inputs; values held by another worker are fetched from it (``export``) and
 sent along as ``blobs``. With no idle worker the job waits; when another process starts
 is ``growth.py``'s pure rule (quick fan-outs stay on a few warm workers, long jobs get
-parallelism). Jobs with a ``spawn_key`` get a worker of their own per key, kept while a
+parallelism). While jobs are quick (under ``QUICK_AHEAD`` on average), one more job is
+sent ahead to a busy worker, which begins it as soon as its job ends: the engine's work on
+one job's end overlaps the worker's run of the next. A job sent ahead that has not begun
+after ``grow_after`` seconds (the job before it turned out long, or waits on another) is
+revoked and waits for a worker like the others. Jobs with a ``spawn_key`` get a worker of their own per key, kept while a
 session that used it lives; an injected job (``JobSpec.inject``) runs on the worker of
 its target's spawn key and fails when there is none (it is never started for it).
 
@@ -40,7 +44,11 @@ from .lifecycle import Link, ProcessExecutor, Run, start_task
 from .prelaunch import SHM_NAMESPACE, take_early, worker_env
 from .process import WorkerProcess, describe_exit
 
-__all__ = ["WorkerPool"]
+__all__ = ["WorkerPool", "QUICK_AHEAD"]
+
+QUICK_AHEAD = 0.005
+"""Seconds: jobs quicker than this on average, on a worker whose job began less than this
+ago, may be sent ahead to it."""
 
 class _Run(Run):
     """One job in the pool: what placement needs to know of it."""
@@ -81,6 +89,8 @@ class _Worker(WorkerProcess):
         self.sessions: set[str] = set()
         self.retiring = False
         self.waiting = 0  # run_block requests its job is waiting on
+        self.ahead: _Run | None = None  # the job it begins next (sent while ``job`` runs)
+        self.revoke_timer: asyncio.TimerHandle | None = None
 
 
 class WorkerPool(ProcessExecutor[_Worker]):
@@ -198,6 +208,10 @@ class WorkerPool(ProcessExecutor[_Worker]):
             self._start(worker, run)
             return
         run.queued_at = self._loop.time()  # type: ignore[union-attr]
+        worker = self._ahead_worker(run)
+        if worker is not None:
+            self._send_ahead(worker, run)
+            return
         self._queue.append(run)
         if len(self._workers) < max(1, self.min_workers):
             self._try_spawn()
@@ -259,7 +273,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
     def _spawn(self, spawn_key: str | None = None) -> _Worker:
         assert self._loop is not None
         env = worker_env(self.env, namespace=self.shm_namespace)
-        worker = _Worker(self._loop, env=env, on_message=self.runs.route,
+        worker = _Worker(self._loop, env=env, on_message=self._on_message,
                          on_output=self.runs.output, on_exit=self._on_exit,
                          spawn_key=spawn_key)
         early = take_early(env) if spawn_key is None else None  # the cli's early worker
@@ -331,17 +345,95 @@ class WorkerPool(ProcessExecutor[_Worker]):
             return
         start_task(self._start_with_blobs(worker, run, missing), run.tasks)
 
-    def _send_run(self, worker: _Worker, run: _Run, wire: dict[str, Any]) -> None:
+    # -- jobs sent ahead ------------------------------------------------------------------------
+
+    def _fits_ahead(self, worker: _Worker, run: _Run, now: float) -> bool:
+        """Whether ``run`` may be sent ahead to ``worker``: only while jobs are quick, a
+        job without a time limit (cancelling it would stop the job before it), not a
+        ``run_block`` child, to a worker whose job began just now and holds its inputs."""
+        job = worker.job
+        return (self._job_seconds < QUICK_AHEAD and not run.job.timeout
+                and not run.job.nested and job is not None and worker.ahead is None
+                and not worker.waiting and not worker.retiring
+                and now - job.started_at < QUICK_AHEAD
+                and not self.values.missing_on(worker, run.keys))
+
+    def _ahead_worker(self, run: _Run) -> _Worker | None:
+        now = self._loop.time()  # type: ignore[union-attr]
+        return next((w for w in self._workers if self._fits_ahead(w, run, now)), None)
+
+    def _send_ahead(self, worker: _Worker, run: _Run) -> None:
+        worker.ahead, run.ahead = run, True
+        self.runs.begin(run, worker)
+        if self._send_run(worker, run, run.job.wire()):
+            worker.revoke_timer = self._loop.call_later(  # type: ignore[union-attr]
+                self.grow_after, self._revoke, worker, run)
+
+    def _revoke(self, worker: _Worker, run: _Run) -> None:
+        worker.revoke_timer = None
+        if worker.ahead is run:
+            worker.send({"type": names.REVOKE, "job_id": run.job.job_id})
+
+    def _unahead(self, worker: _Worker) -> _Run | None:
+        """The job sent ahead to ``worker``, no longer ahead (None if none)."""
+        run, worker.ahead = worker.ahead, None
+        if worker.revoke_timer is not None:
+            worker.revoke_timer.cancel()
+            worker.revoke_timer = None
+        if run is not None:
+            run.ahead = False
+        return run
+
+    def _begin_ahead(self, worker: _Worker, run: _Run) -> None:
+        """The job before it ended: the worker begins ``run`` now."""
+        self._unahead(worker)
+        worker.job = run
+        run.started_at = self._loop.time()  # type: ignore[union-attr]
+        if self._queue and self._fits_ahead(worker, self._queue[0], run.started_at):
+            self._send_ahead(worker, self._queue.popleft())
+
+    def _take_back(self, worker: _Worker) -> _Run | None:
+        """The job sent ahead to ``worker``, which will not begin there, out of its runs
+        (None if there is none, or it was cancelled meanwhile)."""
+        run = self._unahead(worker)
+        if run is None:
+            return None
+        self.runs.unplace(run)
+        return None if run.future.done() else run
+
+    def _on_message(self, worker: WorkerProcess, message: dict[str, Any]) -> None:
+        if message.get("type") != names.REVOKED:
+            self.runs.route(worker, message)  # type: ignore[arg-type]
+            return
+        assert isinstance(worker, _Worker)
+        ahead = worker.ahead
+        if message.get("revoked") and ahead is not None \
+                and ahead.job.job_id == message.get("job_id") \
+                and (run := self._take_back(worker)) is not None:
+            idle = self._take_idle(run)  # first in line again, for any worker
+            if idle is not None:
+                self._start(idle, run)
+            else:
+                self._queue.appendleft(run)
+                self._schedule_growth()
+
+    def _send_run(self, worker: _Worker, run: _Run, wire: dict[str, Any]) -> bool:
         try:
             worker.send({"type": names.RUN, "job": wire})
         except Exception as exc:  # e.g. an input value that cannot be pickled
             self._fail_before_start(worker, run, f"cannot send the job to a worker: "
                                                  f"{type(exc).__name__}: {exc}")
+            return False
+        return True
 
     def _fail_before_start(self, worker: _Worker, run: _Run, error: str) -> None:
-        worker.job = None
+        if worker.ahead is run:
+            self._unahead(worker)
+        else:
+            worker.job = None
         self.runs.end(run, Outcome(OutcomeStatus.FAILED, error=error))
-        self._release(worker)
+        if worker.job is None:
+            self._release(worker)
 
     async def _fetch(self, keys: list[str], exclude: _Worker, run: _Run,
                      cached: set[str] | frozenset[str] = frozenset()
@@ -407,7 +499,10 @@ class WorkerPool(ProcessExecutor[_Worker]):
         spent = self._loop.time() - run.started_at  # type: ignore[union-attr]
         self._job_seconds += 0.2 * (spent - self._job_seconds)
         worker.stderr_tail.clear()
-        self._release(worker)
+        if worker.ahead is not None:
+            self._begin_ahead(worker, worker.ahead)
+        else:
+            self._release(worker)
 
     def _on_exit(self, worker: _Worker, returncode: int) -> None:
         for namespace in self._namespaces:  # its reusable segments, unless one is being read
@@ -418,9 +513,12 @@ class WorkerPool(ProcessExecutor[_Worker]):
             self._idle.remove(worker)
         if worker.spawn_key is not None and self._dedicated.get(worker.spawn_key) is worker:
             del self._dedicated[worker.spawn_key]
+        ahead = None if self._closing else self._take_back(worker)  # it never began
         self._exited(worker, returncode)
         if self._closing:
             return
+        if ahead is not None:
+            self._submit(ahead)
         waiting = list(worker.queue)
         if not worker.ready.done() or worker.ready.exception() is not None:
             self._spawn_failed(worker, waiting)

@@ -3,8 +3,9 @@ main thread that runs one job at a time. (A service's worker runs each call on a
 of its own instead: calls of one service run at the same time.)
 
 The reader queues ``run`` jobs for the main thread and answers the rest itself
-(``response``, ``run_block_event``, ``export``, ``free``, ``shutdown``), so values can be
-exported while a job runs. When the engine's end of the socket closes, the worker exits
+(``response``, ``run_block_event``, ``export``, ``free``, ``revoke``, ``shutdown``), so
+values can be exported while a job runs. The engine may send a job while another runs
+(``pool.py``: sent ahead); ``revoke`` takes it back as long as it has not begun. When the engine's end of the socket closes, the worker exits
 at once: the engine died and nobody is left to report to.
 """
 
@@ -56,6 +57,12 @@ class Worker:
         self.sink = SocketSink(self.channel)
         self.runner = JobRunner(self.sink, self.store)
         self.jobs: SimpleQueue[dict[str, Any]] = SimpleQueue()
+        self.waiting: set[Any] = set()
+        """Ids of the queued jobs that have not begun; a revoked one leaves it and is
+        skipped when its turn comes (``revoked``)."""
+        self.revoked: set[Any] = set()
+        self.begin = threading.Lock()
+        """Guards both sets: a job begins, or is revoked, never both."""
 
     def read_forever(self) -> None:
         channel, handle = self.channel, self.handle
@@ -81,7 +88,11 @@ class Worker:
                 threading.Thread(target=self.run_call, args=(job,), daemon=True,
                                  name=f"oocana-call-{job.get('job_id')}").start()
             else:
+                with self.begin:
+                    self.waiting.add(job.get("job_id"))
                 self.jobs.put(job)
+        elif kind == names.REVOKE:
+            self.revoke(message.get("job_id"))
         elif kind == names.RESPONSE:
             self.sink.deliver_response(message)
         elif kind == names.RUN_BLOCK_EVENT:
@@ -94,6 +105,14 @@ class Worker:
         elif kind == names.SHUTDOWN:
             blobs.close_arena()
             os._exit(0)
+
+    def revoke(self, job_id: Any) -> None:
+        with self.begin:
+            revoked = job_id in self.waiting
+            if revoked:
+                self.waiting.discard(job_id)
+                self.revoked.add(job_id)
+        self.channel.send({"type": names.REVOKED, "job_id": job_id, "revoked": revoked})
 
     def export(self, message: dict[str, Any]) -> None:
         exported, errors = self.store.export(list(message.get("keys") or []),
@@ -117,9 +136,16 @@ class Worker:
             runner.caller.close()
 
     def run_forever(self) -> None:
-        jobs, runner = self.jobs, self.runner
+        jobs, runner, begin, waiting, revoked = (self.jobs, self.runner, self.begin,
+                                                 self.waiting, self.revoked)
         while True:
             job = jobs.get()
+            with begin:
+                job_id = job.get("job_id")
+                if job_id in revoked:  # given back to the engine before it began
+                    revoked.discard(job_id)
+                    continue
+                waiting.discard(job_id)
             debug.before_job()
             try:
                 runner.run(job)

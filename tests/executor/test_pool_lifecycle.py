@@ -133,18 +133,16 @@ def test_long_jobs_get_parallel_workers(tmp_path: Path) -> None:
 
 def test_a_queue_waits_for_warm_workers_until_the_growth_rule_says_otherwise(
         tmp_path: Path) -> None:
-    """40 jobs queued at once do not start 40 processes: a second worker starts at once
-    (the engine's work on one job's end then overlaps the next job's run), and the rest
-    wait for these two until the growth rule (``growth.py``, tested on numbers in
-    ``test_growth.py``) lets the pool grow, which here it never does in time."""
+    """40 jobs queued at once do not start 40 processes: they wait for the warm worker
+    until the growth rule (``growth.py``, tested on numbers in ``test_growth.py``) lets
+    the pool grow, which here it never does in time."""
     async def scenario(pool):
         await pool.start()
-        await asyncio.gather(*(pool.run(make_job(tmp_path, PID), Recorder())
-                               for _ in range(40)))
-        return len(pool.workers)
+        outcomes = await asyncio.gather(*(pool.run(make_job(tmp_path, PID), Recorder())
+                                          for _ in range(40)))
+        return {o.result["out"] for o in outcomes}
 
-    assert with_pool(scenario, max_workers=8, grow_after=3600, cpus=4) == 2
-    assert with_pool(scenario, max_workers=8, grow_after=3600, cpus=1) == 1
+    assert len(with_pool(scenario, max_workers=8, grow_after=3600)) == 1
 
 
 def test_idle_workers_beyond_the_minimum_retire(tmp_path: Path) -> None:
@@ -394,3 +392,60 @@ def test_a_worker_that_cannot_start_fails_jobs_clearly(tmp_path: Path) -> None:
     assert outcome.status == "crashed"
     assert outcome.error.startswith("could not start a worker process: worker process died "
                                     "with exit code 1 before it was ready")
+
+
+# -- a job sent ahead to a busy worker --------------------------------------------------------
+
+def _waits_for(marker: Path) -> str:
+    return (f"import os, time\ndef main(inputs):\n"
+            f"    while not os.path.exists({str(marker)!r}):\n        time.sleep(0.01)\n"
+            f"    return {{'out': os.getpid()}}\n")
+
+
+def _makes(marker: Path) -> str:
+    return (f"import os\ndef main(inputs):\n    open({str(marker)!r}, 'w').close()\n"
+            f"    return {{'out': os.getpid()}}\n")
+
+
+def test_a_job_sent_ahead_behind_one_that_waits_for_it_is_given_back(tmp_path: Path) -> None:
+    """Jobs are quick, so the second goes to the busy worker, behind the first; but the
+    first waits for the second. The worker gives it back, unbegun, and it runs on a new
+    worker: no deadlock."""
+    marker = tmp_path / "made"
+
+    async def scenario(pool):
+        await pool.start()
+        waiter = asyncio.ensure_future(pool.run(make_job(tmp_path / "a", _waits_for(marker)),
+                                                Recorder()))
+        await asyncio.sleep(0)  # the first job is on the worker
+        maker = asyncio.ensure_future(pool.run(make_job(tmp_path / "b", _makes(marker)),
+                                               Recorder()))
+        await asyncio.sleep(0)
+        sent_ahead = any(w.ahead is not None for w in pool.workers)
+        return sent_ahead, await asyncio.wait_for(asyncio.gather(waiter, maker), 60)
+
+    sent_ahead, (waited, made) = with_pool(scenario, grow_after=0.05)
+    assert sent_ahead
+    assert waited.status == made.status == "done"
+    assert waited.result["out"] != made.result["out"]  # another worker ran the second
+
+
+def test_a_job_sent_ahead_to_a_worker_that_dies_runs_on_another(tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+    dies = (f"import os, time\ndef main(inputs):\n"
+            f"    while not os.path.exists({str(gate)!r}):\n        time.sleep(0.01)\n"
+            f"    os._exit(3)\n")
+
+    async def scenario(pool):
+        await pool.start()
+        first = asyncio.ensure_future(pool.run(make_job(tmp_path / "a", dies), Recorder()))
+        await asyncio.sleep(0)
+        second = asyncio.ensure_future(pool.run(make_job(tmp_path / "b", PID), Recorder()))
+        await asyncio.sleep(0)
+        sent_ahead = any(w.ahead is not None for w in pool.workers)
+        gate.touch()
+        return sent_ahead, await asyncio.wait_for(asyncio.gather(first, second), 60)
+
+    sent_ahead, (died, ran) = with_pool(scenario, grow_after=3600)
+    assert sent_ahead
+    assert died.status == "crashed" and ran.status == "done", ran.error
