@@ -15,6 +15,9 @@ jobs at once (JavaScript blocks mostly wait on I/O), as oocana's Node executor d
 
 The same bookkeeping serves a service's Python worker (``services.py``): ``label``,
 ``_prepare``, ``_wire`` and ``_new_process`` are what makes a worker a Node.js one.
+A Node.js worker process (``nodejs/worker.mjs``) has the same plumbing and frames as a
+Python worker, its pickles holding only JSON's values (``wire/plain.py``); values that
+are not JSON stay in it as ``oomol/var`` references (``nodejs/values.mjs``).
 
 The scheduler-facing contract is every executor's (``base.py``): ``run(job, handler)``
 ends in one ``Outcome``; the handler gets each message of the job and its requests.
@@ -24,19 +27,24 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 from typing import Any
 
 from ..errors import WorkerError
 from ..node_tools import ensure_esbuild, find_esbuild, node_binary, tools_dir
 from ..states import OutcomeStatus
 from ..wire import names
+from ..wire.plain import dumps_plain
 from ..wire.values import SECRET_PLACEHOLDER, is_var_ref, var_key
 from .base import Job, JobHandler, Outcome, injection_gone
 from .lifecycle import Link, ProcessExecutor, Run
-from .node_process import NodeWorkerProcess
 from .process import WorkerProcess
 
-__all__ = ["NodePool"]
+__all__ = ["NodePool", "NodeWorkerProcess", "WORKER_SCRIPT"]
+
+WORKER_SCRIPT = Path(__file__).resolve().parent.parent / "nodejs" / "worker.mjs"
+_NODE_FLAGS = ["--enable-source-maps", "--disable-warning=ExperimentalWarning",
+               "--disable-warning=MODULE_TYPELESS_PACKAGE_JSON"]
 
 _TS = (".ts", ".mts", ".tsx")
 _SPAWN = "\0spawn\0"
@@ -46,6 +54,15 @@ _PLACEHOLDER = SECRET_PLACEHOLDER.encode()
 def _spawn_scope(session_id: str, spawn_key: str) -> str:
     """The worker of a ``spawn: true`` node in one session."""
     return f"{session_id}{_SPAWN}{spawn_key}"
+
+
+class NodeWorkerProcess(WorkerProcess):
+    """A warm Node worker: it runs several jobs at once."""
+
+    encode = staticmethod(dumps_plain)
+
+    def command(self, fd: int) -> list[str]:
+        return [node_binary(), *_NODE_FLAGS, str(WORKER_SCRIPT), "--fd", str(fd)]
 
 
 class NodePool(ProcessExecutor[WorkerProcess]):
