@@ -17,6 +17,12 @@ workers, and a service's worker), ``RayExecutor`` (warm Ray actors) - all three 
 lifecycle (``lifecycle.py``) - ``CachingExecutor`` (``runtime/cache.py``: replays a
 previous result) and ``InProcessExecutor`` (tests).
 
+``submit(job, handler, done)`` is the same without a task to await: ``done(outcome)`` is
+called once, from the event loop, when the job ended, and the function it returns cancels
+the job (``done`` then gets a ``cancelled`` outcome). The scheduler starts a flow's task
+nodes so. By default it runs ``run`` in a task; the ``WorkerPool`` (through the router)
+does it without one, which a trivial job's cost can tell.
+
 Every executor implements ``_run`` (``run`` without the timeout) and inherits ``run``.
 One that hands jobs on to others (``ExecutorRouter``, ``CachingExecutor``) implements its
 ``_run`` with theirs: the timeout is applied once, by the outermost ``run``.
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -94,6 +101,27 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         """``run`` without the timeout; what an executor that wraps this one calls."""
+
+    def submit(self, job: Job, handler: JobHandler, done: Callable[[Outcome], None]
+               ) -> Callable[[], None]:
+        """Start the job; ``done(outcome)`` when it ended. Returns how to cancel it."""
+        task = asyncio.get_running_loop().create_task(self.run(job, handler))
+
+        def ended(task: asyncio.Task[Outcome]) -> None:
+            if task.cancelled():
+                done(Outcome(OutcomeStatus.CANCELLED, error="Cancelled"))
+            elif (exc := task.exception()) is not None:  # an engine bug: the job still ends
+                done(Outcome(OutcomeStatus.FAILED, error=f"oocana-local internal error: "
+                                                        f"{type(exc).__name__}: {exc}"))
+            else:
+                done(task.result())
+
+        task.add_done_callback(ended)
+
+        def cancel() -> None:
+            task.cancel()
+
+        return cancel
 
     @abc.abstractmethod
     async def free(self, keys: list[str]) -> None:

@@ -9,7 +9,7 @@ Placement: a job goes to an idle worker at once, preferring the one holding most
 var-reference inputs; values held by another worker are fetched from it (``export``) and
 sent along as ``blobs``. With no idle worker the job waits; when another process starts
 is ``growth.py``'s pure rule (quick fan-outs stay on a few warm workers, long jobs get
-parallelism). While jobs are quick (under ``QUICK_AHEAD`` on average), one more job is
+parallelism). While jobs are quick (under ``quick`` seconds on average), one more job is
 sent ahead to a busy worker, which begins it as soon as its job ends: the engine's work on
 one job's end overlaps the worker's run of the next. A job sent ahead that has not begun
 after ``grow_after`` seconds (the job before it turned out long, or waits on another) is
@@ -31,6 +31,7 @@ import contextlib
 import math
 import os
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import WorkerError
@@ -44,11 +45,11 @@ from .lifecycle import Link, ProcessExecutor, Run, start_task
 from .prelaunch import SHM_NAMESPACE, take_early, worker_env
 from .process import WorkerProcess, describe_exit
 
-__all__ = ["WorkerPool", "QUICK_AHEAD"]
+__all__ = ["WorkerPool"]
 
-QUICK_AHEAD = 0.005
-"""Seconds: jobs quicker than this on average, on a worker whose job began less than this
-ago, may be sent ahead to it."""
+def _nothing() -> None:
+    return None
+
 
 class _Run(Run):
     """One job in the pool: what placement needs to know of it."""
@@ -96,7 +97,7 @@ class _Worker(WorkerProcess):
 class WorkerPool(ProcessExecutor[_Worker]):
     def __init__(self, max_workers: int = 8, min_workers: int = 1, grow_after: float = 0.05,
                  idle_timeout: float = 30.0, env: dict[str, str] | None = None,
-                 cpus: int | None = None):
+                 cpus: int | None = None, quick: float = 0.005):
         if max_workers < 1 or min_workers < 0 or min_workers > max_workers:
             raise ValueError("need 0 <= min_workers <= max_workers and max_workers >= 1")
         super().__init__()
@@ -107,6 +108,9 @@ class WorkerPool(ProcessExecutor[_Worker]):
         self.env = dict(env or {})
         self.cpus = cpus or os.cpu_count() or 1
         """Cores the growth rule counts with (``growth.py``)."""
+        self.quick = quick
+        """Seconds: jobs quicker than this on average may be sent ahead to a worker whose
+        job began less than this ago."""
         self._workers: list[_Worker] = []  # shared workers, starting or ready
         self._dedicated: dict[str, _Worker] = {}
         self._idle: list[_Worker] = []
@@ -139,6 +143,44 @@ class WorkerPool(ProcessExecutor[_Worker]):
                 raise WorkerError(str(result)) from result
 
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
+        run = self._accept(job, handler)
+        if isinstance(run, Outcome):
+            return run
+        try:
+            return await run.future
+        except asyncio.CancelledError:
+            await self._stop(run)
+            raise
+
+    def submit(self, job: Job, handler: JobHandler, done: Callable[[Outcome], None]
+               ) -> Callable[[], None]:
+        if job.timeout:  # ``run`` keeps the time
+            return super().submit(job, handler, done)
+        run = self._accept(job, handler)
+        loop = self._loop
+        assert loop is not None
+        if isinstance(run, Outcome):
+            loop.call_soon(done, run)
+            return _nothing
+        future = run.future
+
+        def ended(future: asyncio.Future[Outcome]) -> None:
+            if not future.cancelled():  # cancelled: ``cancel`` calls ``done``
+                done(future.result())
+
+        future.add_done_callback(ended)
+
+        def cancel() -> None:
+            if not future.done():
+                future.cancel()
+                stopped = loop.create_task(self._stop(run))
+                stopped.add_done_callback(lambda _: done(Outcome(
+                    OutcomeStatus.CANCELLED, error="Cancelled")))
+
+        return cancel
+
+    def _accept(self, job: Job, handler: JobHandler) -> _Run | Outcome:
+        """The job placed (or queued), or the outcome it ends with at once."""
         self._bind()
         handler.on_start(False)
         if self._closing:
@@ -147,14 +189,14 @@ class WorkerPool(ProcessExecutor[_Worker]):
             return unsupported(job, "a worker pool runs python")
         run = _Run(job, handler, self._loop.create_future())  # type: ignore[union-attr]
         self._submit(run)
-        try:
-            return await run.future
-        except asyncio.CancelledError:
-            if run.worker is None:
-                self._unqueue(run)
-            else:
-                await self.runs.cancel(run, run.worker.kill, run.worker.exited)
-            raise
+        return run
+
+    async def _stop(self, run: _Run) -> None:
+        """``run`` is cancelled: out of the queue, or its worker stopped."""
+        if run.worker is None:
+            self._unqueue(run)
+        else:
+            await self.runs.cancel(run, run.worker.kill, run.worker.exited)
 
     async def free(self, keys: list[str]) -> None:
         for parked in self._forget_values(keys):
@@ -352,10 +394,10 @@ class WorkerPool(ProcessExecutor[_Worker]):
         job without a time limit (cancelling it would stop the job before it), not a
         ``run_block`` child, to a worker whose job began just now and holds its inputs."""
         job = worker.job
-        return (self._job_seconds < QUICK_AHEAD and not run.job.timeout
+        return (self._job_seconds < self.quick and not run.job.timeout
                 and not run.job.nested and job is not None and worker.ahead is None
                 and not worker.waiting and not worker.retiring
-                and now - job.started_at < QUICK_AHEAD
+                and now - job.started_at < self.quick
                 and not self.values.missing_on(worker, run.keys))
 
     def _ahead_worker(self, run: _Run) -> _Worker | None:

@@ -9,6 +9,7 @@ here with an error naming both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..states import OutcomeStatus
@@ -69,14 +70,16 @@ class ExecutorRouter(Executor):
             return Outcome(OutcomeStatus.FAILED, error=problem)
         if name != "python":
             await executor.start()
-        outcome = await executor._run(job, handler)
-        if outcome.status is OutcomeStatus.FAILED and outcome.error:
-            from ..install_hints import missing_module_hint
+        return _hinted(await executor._run(job, handler), job)
 
-            hint = missing_module_hint(outcome.error, job.spec.dir)
-            if hint:
-                outcome.error = f"{outcome.error.rstrip()}\n{hint}"
-        return outcome
+    def submit(self, job: Job, handler: JobHandler, done: Callable[[Outcome], None]
+               ) -> Callable[[], None]:
+        """A Python job without a time limit goes straight to the pool's ``submit``."""
+        if job.spec.executor != "python" or job.spec.service is not None or job.timeout \
+                or _foreign_value(job, "python") is not None:
+            return super().submit(job, handler, done)
+        return self.executors["python"].submit(job, handler,
+                                               lambda outcome: done(_hinted(outcome, job)))
 
     def prestart(self, job: Job) -> None:
         """Start a service before its first call (``start_at``; ``runtime/prestart.py``)."""
@@ -100,6 +103,17 @@ class ExecutorRouter(Executor):
     async def close(self) -> None:
         for executor in list(self.executors.values()):
             await executor.close()
+
+
+def _hinted(outcome: Outcome, job: Job) -> Outcome:
+    """A failure for want of a module says how to install it."""
+    if outcome.status is OutcomeStatus.FAILED and outcome.error:
+        from ..install_hints import missing_module_hint
+
+        hint = missing_module_hint(outcome.error, job.spec.dir)
+        if hint:
+            outcome.error = f"{outcome.error.rstrip()}\n{hint}"
+    return outcome
 
 
 def _foreign_value(job: Job, language: str) -> str | None:

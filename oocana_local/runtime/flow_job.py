@@ -9,6 +9,7 @@ over once no job runs. The first failing job fails the flow and cancels the othe
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..executor.base import Outcome
@@ -17,8 +18,9 @@ from ..mainframe.messages import FlowReporter, Stack
 from ..states import NodeState, OutcomeStatus
 from .leftovers import Unconsumed, lost_error, unconsumed
 from .node_inputs import NodeInputs
-from .node_jobs import run_condition, run_empty_slot, run_subflow, run_task
+from .node_jobs import begin_task, run_condition, run_empty_slot, run_subflow
 from .scope import FlowScope, NodeFailure, OutputCallback, PreviewForward
+from .task_job import end_task_job
 
 if TYPE_CHECKING:
     from .session import CompiledFlow, Session
@@ -27,6 +29,17 @@ __all__ = ["FlowJob"]
 
 
 _CANCELLED = Outcome(OutcomeStatus.CANCELLED, error="Cancelled")
+
+
+def _not_begun() -> None:
+    """Cancelling a task node's job that has not begun: it sees the flow's state."""
+
+
+def _internal_error(exc: Exception) -> Outcome:
+    import traceback
+
+    return Outcome(OutcomeStatus.FAILED, error=f"oocana-local internal error: {exc}\n"
+                                               f"{traceback.format_exc()}")
 
 
 class FlowJob:
@@ -59,6 +72,10 @@ class FlowJob:
         """Values left queued at nodes that ran, when the run ended (``leftovers.py``)."""
         self.cancelled = False
         self._tasks: set[asyncio.Task[None]] = set()
+        """Node jobs running in a task of their own: subflows, conditions."""
+        self._jobs: dict[object, Callable[[], None]] = {}
+        """Task nodes' jobs with the executor, and how to cancel each."""
+        self._drained: asyncio.Future[None] | None = None
         self._done: asyncio.Future[None] | None = None
         self._progress: dict[str, float] = {}
         self.scope = FlowScope(session, compiled, job_id=job_id, stacks=stacks,
@@ -79,7 +96,7 @@ class FlowJob:
         for handle, value in self.inputs.items():
             for target in self.graph.flow_inputs.get(handle, ()):
                 self._deliver(target, value)
-        if not self._tasks:
+        if not self._tasks and not self._jobs:
             self._finish()
         try:
             await self._done
@@ -200,19 +217,53 @@ class FlowJob:
             state.running += 1
             state.runs += 1
             self.status.setdefault(node.node_id, NodeState.RUNNING)
+            if node.kind == "task":  # begins once what started it is over, as a task would
+                key = object()
+                self._jobs[key] = _not_begun
+                asyncio.get_running_loop().call_soon(self._start_task, key, state, inputs)
+                continue
             task = asyncio.get_running_loop().create_task(self._run_node(state, inputs))
             self._tasks.add(task)
             # A done callback, not the coroutine's own ``finally``: a task cancelled before
             # it ever ran (a sibling failed first) never executes its body.
             task.add_done_callback(self._job_done)
 
+    def _start_task(self, key: object, state: NodeInputs, inputs: dict[str, Any]) -> None:
+        """A task node's job goes to the executor with a callback for its end, not in a
+        task of its own (a trivial block would spend a tenth of its time on that)."""
+        if self.failure is not None or self.cancelled:  # before it began
+            self._task_ended(key, state, inputs, _CANCELLED)
+            return
+        try:
+            handler, outcome = begin_task(self.scope, state.node, inputs)
+        except Exception as exc:  # an engine bug must still end the flow cleanly
+            self._task_ended(key, state, inputs, _internal_error(exc))
+            return
+        if outcome is not None:
+            self._task_ended(key, state, inputs, end_task_job(handler, outcome))
+            return
+
+        def done(outcome: Outcome) -> None:
+            try:
+                outcome = end_task_job(handler, outcome)
+            except Exception as exc:
+                outcome = _internal_error(exc)
+            self._task_ended(key, state, inputs, outcome)
+
+        self._jobs[key] = self.session.executor.submit(handler.job, handler, done)
+
+    def _task_ended(self, key: object, state: NodeInputs, inputs: dict[str, Any],
+                    outcome: Outcome) -> None:
+        self._jobs.pop(key, None)
+        self._ended(state, inputs, outcome, None)
+        if not self._jobs and self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
     async def _run_node(self, state: NodeInputs, inputs: dict[str, Any]) -> None:
         node = state.node
         outcome = _CANCELLED
         try:
-            if node.kind == "task":
-                outcome = await run_task(self.scope, node, inputs)
-            elif node.kind == "subflow":
+            if node.kind == "subflow":
                 outcome = await run_subflow(self.scope, node, inputs)
             elif node.kind == "slot":
                 outcome = run_empty_slot(self.scope, node, inputs)
@@ -221,35 +272,38 @@ class FlowJob:
         except asyncio.CancelledError:
             outcome = _CANCELLED
         except Exception as exc:  # an engine bug must still end the flow cleanly
-            import traceback
-
-            outcome = Outcome(OutcomeStatus.FAILED,
-                              error=f"oocana-local internal error: {exc}\n"
-                                    f"{traceback.format_exc()}")
+            outcome = _internal_error(exc)
         finally:
-            self.session.values.release(inputs.values())
-            state.running -= 1
-            node_state = NodeState.of(outcome.status)
-            if self.status.get(node.node_id) in (None, NodeState.RUNNING, NodeState.DONE):
-                self.status[node.node_id] = node_state
-            if node_state is NodeState.DONE and self.stacks:
-                self.node_progress(node.node_id, 100.0)
-            if not outcome.ok and node_state is not NodeState.CANCELLED \
-                    and self.failure is None:
-                self.failure = NodeFailure(node.node_id, outcome.error or str(node_state),
-                                           node_state)
-                self._cancel_others()
-            elif self.failure is None and not self.cancelled:
-                self._try_start(state)
-                current = asyncio.current_task()
-                if all(task is current for task in self._tasks):
-                    # The last job: the flow ends now, before the downstream of the
-                    # values it just sent runs (as oocana reports a subflow's end).
-                    self._finish()
+            self._ended(state, inputs, outcome, asyncio.current_task())
+
+    def _ended(self, state: NodeInputs, inputs: dict[str, Any], outcome: Outcome,
+               task: asyncio.Task[Any] | None) -> None:
+        """A job of ``state``'s node ended (``task``: the one it ran in, if any)."""
+        node = state.node
+        self.session.values.release(inputs.values())
+        state.running -= 1
+        node_state = NodeState.of(outcome.status)
+        if self.status.get(node.node_id) in (None, NodeState.RUNNING, NodeState.DONE):
+            self.status[node.node_id] = node_state
+        if node_state is NodeState.DONE and self.stacks:
+            self.node_progress(node.node_id, 100.0)
+        if not outcome.ok and node_state is not NodeState.CANCELLED \
+                and self.failure is None:
+            self.failure = NodeFailure(node.node_id, outcome.error or str(node_state),
+                                       node_state)
+            self._cancel_others()
+        elif self.failure is None and not self.cancelled:
+            self._try_start(state)
+            if not self._jobs and all(t is task for t in self._tasks):
+                # The last job: the flow ends now, before the downstream of the
+                # values it just sent runs (as oocana reports a subflow's end).
+                self._finish()
+        if not self._jobs and not self._tasks and task is None:
+            self._finish()  # the last job, cancelled or failed
 
     def _job_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if not self._tasks:
+        if not self._tasks and not self._jobs:
             self._finish()
 
     def _cancel_others(self) -> None:
@@ -257,13 +311,20 @@ class FlowJob:
         for task in list(self._tasks):
             if task is not current:
                 task.cancel()
+        for cancel in list(self._jobs.values()):
+            cancel()
 
     async def _cancel_all(self) -> None:
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
+        for cancel in list(self._jobs.values()):
+            cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self._jobs:  # their ends come through the executor's callbacks
+            self._drained = asyncio.get_running_loop().create_future()
+            await self._drained
 
     # -- progress of a subflow, as the weighted mean of its nodes' ------------------
 

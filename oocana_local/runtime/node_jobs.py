@@ -1,7 +1,8 @@
 """The three kinds of node job: a task on an executor, a subflow, a condition.
 
 Each ends in one ``Outcome`` (``executor/base.py``), which the flow job turns into the
-node's state.
+node's state. A task's job is begun here and handed to the executor by the flow job,
+which ends it (``task_job.end_task_job``) when the executor calls back.
 """
 
 from __future__ import annotations
@@ -13,19 +14,21 @@ from ..graph.model import GraphNode
 from ..manifest.resolved import ConditionNode, Flow, TaskBlock
 from ..states import NodeState, OutcomeStatus
 from .condition import evaluate
-from .task_job import NodeSink, node_spec, run_task_job, session_fields
+from .task_job import NodeSink, TaskJobHandler, begin_task_job, node_spec, session_fields
 
 if TYPE_CHECKING:
     from .scope import FlowScope
 
-__all__ = ["run_task", "run_subflow", "run_condition", "run_empty_slot", "EMPTY_SLOT"]
+__all__ = ["begin_task", "run_subflow", "run_condition", "run_empty_slot", "EMPTY_SLOT"]
 
 EMPTY_SLOT = "Cannot run Slot Block directly"
 
 _DONE = Outcome(OutcomeStatus.DONE)
 
 
-async def run_task(scope: FlowScope, node: GraphNode, inputs: dict[str, Any]) -> Outcome:
+def begin_task(scope: FlowScope, node: GraphNode, inputs: dict[str, Any]
+               ) -> tuple[TaskJobHandler, Outcome | None]:
+    """A task node's job, ready for the executor (``task_job.begin_task_job``)."""
     session = scope.session
     block = node.block
     assert isinstance(block, TaskBlock)
@@ -35,9 +38,9 @@ async def run_task(scope: FlowScope, node: GraphNode, inputs: dict[str, Any]) ->
     job_id = session.new_job_id()
     stacks = scope.stacks_for(node.node_id)
     reporter = session.reporter.block(job_id, spec.block_path, stacks)
-    return await run_task_job(scope, spec, session_fields(session, scope.graph.flow, block),
-                              job_id=job_id, stacks=stacks, inputs=inputs, reporter=reporter,
-                              sink=NodeSink(scope, node), node=node)
+    return begin_task_job(scope, spec, session_fields(session, scope.graph.flow, block),
+                          job_id=job_id, stacks=stacks, inputs=inputs, reporter=reporter,
+                          sink=NodeSink(scope, node), node=node)
 
 
 async def run_subflow(scope: FlowScope, node: GraphNode, inputs: dict[str, Any]) -> Outcome:

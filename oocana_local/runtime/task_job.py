@@ -17,7 +17,7 @@ from ..graph.model import GraphNode, NodeTarget
 from ..manifest.resolved import Flow, TaskBlock, wire_handle
 from ..states import NodeState, OutcomeStatus
 from ..wire import names
-from ..wire.job import InjectTarget, JobSpec, SessionFields
+from ..wire.job import InjectTarget, Job, JobSpec, SessionFields
 from ..wire.requests import EventSink, RunBlockRequest
 from . import queries
 from .node_answers import timeout_error, warn_mismatches
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from .scope import FlowScope
     from .session import Session
 
-__all__ = ["run_task_job", "run_block", "job_spec", "node_spec", "session_fields",
+__all__ = ["run_task_job", "begin_task_job", "end_task_job", "run_block", "job_spec",
+           "node_spec", "session_fields",
            "TaskJobHandler",
            "NodeSink", "CallerSink"]
 
@@ -50,15 +51,17 @@ class TaskJobHandler:
     """What a task job says, published on the bus and passed to its sink; what it asks,
     answered in the scope of its flow."""
 
-    __slots__ = ("scope", "node", "reporter", "sink", "inputs")
+    __slots__ = ("scope", "node", "reporter", "sink", "inputs", "spec", "job")
 
     def __init__(self, scope: FlowScope, node: GraphNode | None, reporter: BlockReporter,
-                 sink: OutputSink, inputs: dict[str, Any]):
+                 sink: OutputSink, inputs: dict[str, Any], spec: JobSpec, job: Job):
         self.scope = scope
         self.node = node
         self.reporter = reporter
         self.sink = sink
         self.inputs = inputs
+        self.spec = spec
+        self.job = job
 
     def on_start(self, cached: bool) -> None:
         self.reporter.started(self.inputs, cached=cached)
@@ -99,39 +102,56 @@ class TaskJobHandler:
         return queries.query_downstream(self.scope, self.node, handles)
 
 
-async def run_task_job(scope: FlowScope, spec: JobSpec, fields: SessionFields, *,
-                       job_id: str, stacks: list[Stack], inputs: dict[str, Any],
-                       reporter: BlockReporter, sink: OutputSink,
-                       node: GraphNode | None = None) -> Outcome:
-    handler = TaskJobHandler(scope, node, reporter, sink, inputs)
+def begin_task_job(scope: FlowScope, spec: JobSpec, fields: SessionFields, *,
+                   job_id: str, stacks: list[Stack], inputs: dict[str, Any],
+                   reporter: BlockReporter, sink: OutputSink, node: GraphNode | None = None
+                   ) -> tuple[TaskJobHandler, Outcome | None]:
+    """The job and its handler, ready for the executor; with the outcome it ends with at
+    once when it cannot run (it injects into a process that does not exist)."""
     session = scope.session
     job = spec.job(job_id, stacks, inputs, session=fields, nested=node is None,
                    masks=session.masks())
+    handler = TaskJobHandler(scope, node, reporter, sink, inputs, spec, job)
     spawned = session.spawned
-    try:
-        if spec.spawn_key is not None:
-            spawned.add(spec.spawn_key)
-        if spec.inject is not None and spec.inject.spawn_key not in spawned:
-            handler.on_start(False)
-            outcome = Outcome(OutcomeStatus.FAILED, error=_not_spawned(spec, spec.inject))
-        else:
-            outcome = await session.executor.run(job, handler)
-    except asyncio.CancelledError:
-        reporter.finished(error="Cancelled", status=NodeState.CANCELLED)
-        raise
+    if spec.spawn_key is not None:
+        spawned.add(spec.spawn_key)
+    if spec.inject is not None and spec.inject.spawn_key not in spawned:
+        handler.on_start(False)
+        return handler, Outcome(OutcomeStatus.FAILED, error=_not_spawned(spec, spec.inject))
+    return handler, None
+
+
+def end_task_job(handler: TaskJobHandler, outcome: Outcome) -> Outcome:
+    """Report the job's end and hand its result to its sink."""
+    reporter = handler.reporter
     if outcome.ok:
         reporter.finished(result=outcome.result,
                           cached_duration=outcome.cached_duration
                           if outcome.status is OutcomeStatus.CACHED else None)
     else:
         if outcome.status is OutcomeStatus.TIMEOUT:
-            reporter.error(f"{job_id} timeout after {spec.timeout}s")
-            if node is not None:
-                outcome.error = timeout_error(node)
+            reporter.error(f"{handler.job.job_id} timeout after {handler.spec.timeout}s")
+            if handler.node is not None:
+                outcome.error = timeout_error(handler.node)
         outcome.error = outcome.error or outcome.status.value
         reporter.finished(error=outcome.error, status=NodeState.of(outcome.status))
-    sink.finished(outcome)
+    handler.sink.finished(outcome)
     return outcome
+
+
+async def run_task_job(scope: FlowScope, spec: JobSpec, fields: SessionFields, *,
+                       job_id: str, stacks: list[Stack], inputs: dict[str, Any],
+                       reporter: BlockReporter, sink: OutputSink,
+                       node: GraphNode | None = None) -> Outcome:
+    handler, outcome = begin_task_job(scope, spec, fields, job_id=job_id, stacks=stacks,
+                                      inputs=inputs, reporter=reporter, sink=sink, node=node)
+    if outcome is None:
+        try:
+            outcome = await scope.session.executor.run(handler.job, handler)
+        except asyncio.CancelledError:
+            reporter.finished(error="Cancelled", status=NodeState.CANCELLED)
+            raise
+    return end_task_job(handler, outcome)
 
 
 def _not_spawned(spec: JobSpec, target: InjectTarget) -> str:

@@ -424,7 +424,7 @@ def test_a_job_sent_ahead_behind_one_that_waits_for_it_is_given_back(tmp_path: P
         sent_ahead = any(w.ahead is not None for w in pool.workers)
         return sent_ahead, await asyncio.wait_for(asyncio.gather(waiter, maker), 60)
 
-    sent_ahead, (waited, made) = with_pool(scenario, grow_after=0.05)
+    sent_ahead, (waited, made) = with_pool(scenario, grow_after=0.05, quick=3600)
     assert sent_ahead
     assert waited.status == made.status == "done"
     assert waited.result["out"] != made.result["out"]  # another worker ran the second
@@ -446,6 +446,6 @@ def test_a_job_sent_ahead_to_a_worker_that_dies_runs_on_another(tmp_path: Path) 
         gate.touch()
         return sent_ahead, await asyncio.wait_for(asyncio.gather(first, second), 60)
 
-    sent_ahead, (died, ran) = with_pool(scenario, grow_after=3600)
+    sent_ahead, (died, ran) = with_pool(scenario, grow_after=3600, quick=3600)
     assert sent_ahead
     assert died.status == "crashed" and ran.status == "done", ran.error
