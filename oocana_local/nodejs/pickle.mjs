@@ -3,8 +3,22 @@
 // written as JSON.stringify would, NaN and infinities read as null. Pickle because the
 // engine's pickle reads and writes a list of numbers about 15x as fast as its json module.
 
+const PACKED_MODULE = "oocana_local.wire.packed";
+const UNPACK = Symbol("unpack");
+const PACKED_MIN = 1 << 16;  // wire/packed.py's THRESHOLD
+
+/** A big output value, written as a pickle of its own inside the frame (`unpack(<pickle>)`,
+ * as wire/packed.py writes it): the engine reads it as any value and can send those bytes
+ * on to the next worker as they are. Under PACKED_MIN bytes it is written inline. */
+export class Packed {
+  constructor(value, key) {
+    this.value = value;
+    this.key = key;  // its name in the message, for a toJSON(key) as JSON.stringify calls it
+  }
+}
+
 /** A pickle of plain values (protocol 2 to 5: no classes) as a value; tuples and sets
- * become arrays, bytes Buffers. */
+ * become arrays, bytes Buffers; `unpack(<pickle>)` is the value of that pickle. */
 export function loads(buf) {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const stack = [];
@@ -44,13 +58,30 @@ export function loads(buf) {
       case 0x4a: stack.push(view.getInt32(pos, true)); pos += 4; break;  // BININT
       case 0x8a: { const n = buf[pos]; pos += 1; stack.push(long(buf, pos, n)); pos += n; break; }
       case 0x8b: { const n = view.getInt32(pos, true); pos += 4; stack.push(long(buf, pos, n)); pos += n; break; }
-      case 0x47: pos = floats(buf, view, pos, stack); break;  // BINFLOAT
+      case 0x47: pos = floats(buf, view, pos, stack, marks); break;  // BINFLOAT
       case 0x8c: { const n = buf[pos]; pos += 1; stack.push(text(n)); break; }  // SHORT_BINUNICODE
       case 0x58: { const n = view.getUint32(pos, true); pos += 4; stack.push(text(n)); break; }
       case 0x8d: { const n = Number(view.getBigUint64(pos, true)); pos += 8; stack.push(text(n)); break; }
       case 0x43: { const n = buf[pos]; pos += 1; stack.push(bytes(n)); break; }  // SHORT_BINBYTES
       case 0x42: { const n = view.getUint32(pos, true); pos += 4; stack.push(bytes(n)); break; }
       case 0x8e: case 0x96: { const n = Number(view.getBigUint64(pos, true)); pos += 8; stack.push(bytes(n)); break; }
+      case 0x93: {  // STACK_GLOBAL: only the engine's unpack (a packed value, wire/packed.py)
+        const name = stack.pop();
+        const module = stack.pop();
+        if (module !== PACKED_MODULE || name !== "unpack") {
+          throw new Error(`a frame names ${module}.${name}, which is not a plain value`);
+        }
+        stack.push(UNPACK);
+        break;
+      }
+      case 0x52: {  // REDUCE: unpack(the value's own pickle)
+        const args = stack.pop();
+        if (stack.pop() !== UNPACK || !Array.isArray(args) || !Buffer.isBuffer(args[0])) {
+          throw new Error(`a frame calls something other than unpack at byte ${pos - 1}`);
+        }
+        stack.push(loads(args[0]));
+        break;
+      }
       case 0x94: memo.push(stack[stack.length - 1]); break;  // MEMOIZE
       case 0x68: stack.push(copy(memo[buf[pos]])); pos += 1; break;  // BINGET
       case 0x6a: stack.push(copy(memo[view.getUint32(pos, true)])); pos += 4; break;  // LONG_BINGET
@@ -66,15 +97,27 @@ export function loads(buf) {
   }
 }
 
-/** A run of BINFLOATs (a list of numbers): a small loop of its own is compiled at once. */
-function floats(buf, view, pos, stack) {
-  for (;;) {
+/** A run of BINFLOATs (a list of numbers): a small loop of its own is compiled at once.
+ * A run that APPENDS closes goes straight into its list, as unboxed doubles, rather than
+ * through the stack, where each number would be an object of its own. */
+function floats(buf, view, pos, stack, marks) {
+  let end = pos + 8;
+  while (buf[end] === 0x47) end += 9;
+  if (buf[end] === 0x65 && marks.length && Array.isArray(stack[marks[marks.length - 1] - 1])) {
+    const mark = marks.pop();
+    const list = stack[mark - 1];
+    append(stack, mark);
+    for (; pos < end; pos += 9) {
+      const x = view.getFloat64(pos);
+      list.push(Number.isFinite(x) ? x : null);
+    }
+    return end + 1;
+  }
+  for (; pos < end; pos += 9) {
     const x = view.getFloat64(pos);
     stack.push(Number.isFinite(x) ? x : null);
-    pos += 8;
-    if (buf[pos] !== 0x47) return pos;
-    pos += 1;
   }
+  return end;
 }
 
 /** APPENDS: the items above the mark onto the list below it. */
@@ -176,6 +219,10 @@ function write(value, depth) {
     write(value.valueOf(), depth);
     return;
   }
+  if (value instanceof Packed) {
+    writePacked(json(value.value, value.key), depth);
+    return;
+  }
   room(2);
   if (Array.isArray(value)) {
     out[at++] = 0x5d;  // EMPTY_LIST
@@ -196,6 +243,32 @@ function write(value, depth) {
   }
   room(1);
   out[at++] = 0x75;  // SETITEMS
+}
+
+function writePacked(value, depth) {
+  const start = at;
+  writeString(PACKED_MODULE);
+  writeString("unpack");
+  room(8);
+  out[at++] = 0x93;  // STACK_GLOBAL
+  out[at++] = 0x42;  // BINBYTES, its length once known
+  const lengthAt = at;
+  at += 4;
+  const inner = at;
+  out[at++] = 0x80;  // PROTO 4
+  out[at++] = 4;
+  write(value, depth);
+  room(3);
+  out[at++] = 0x2e;  // STOP
+  const n = at - inner;
+  if (n < PACKED_MIN) {  // small: the value's own opcodes, inline
+    out.copyWithin(start, inner + 2, at - 1);
+    at = start + n - 3;
+    return;
+  }
+  outView.setUint32(lengthAt, n, true);
+  out[at++] = 0x85;  // TUPLE1
+  out[at++] = 0x52;  // REDUCE
 }
 
 function writeItems(list, depth) {  // a small loop of its own: compiled at once

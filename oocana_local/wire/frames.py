@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 
+from . import packed
+
 try:
     from _pickle import dumps, loads
 except ImportError:  # not CPython
@@ -85,6 +87,7 @@ class FrameReader:
     encodings)."""
 
     def __init__(self) -> None:
+        packed.recording = True  # only the engine reads with this class
         self._buffer = bytearray()
         self._big: bytearray | None = None
         self._big_view: memoryview | None = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from .packed import swap
 from .values import CREDENTIAL_TYPE, SECRET_TYPE
 
 __all__ = ["JobSpec", "Job", "WireJob", "InjectTarget", "ServiceSpec", "secret_handles"]
@@ -210,6 +211,6 @@ class Job:
         wire = dict(self.spec.static_wire())
         wire["job_id"] = self.job_id
         wire["stacks"] = self.stacks
-        wire["inputs"] = self.inputs
+        wire["inputs"] = swap(self.inputs)  # big values as the pickles they came in
         wire["masks"] = self.masks
         return wire
