@@ -92,9 +92,9 @@ def pack_message(message: dict[str, Any]) -> dict[str, Any]:
         value = message.get("output")
         packed = pack(value)
         return message if packed is value else {**message, "output": packed}
-    key = "result" if kind == names.BLOCK_FINISHED else \
-        "outputs" if kind == names.BLOCK_OUTPUTS else None
-    values = message.get(key) if key else None
+    key = "result" if kind == names.BLOCK_FINISHED else "outputs"
+    values = message.get(key) if kind == names.BLOCK_FINISHED or \
+        kind == names.BLOCK_OUTPUTS else None
     if type(values) is not dict:
         return message
     out = values
