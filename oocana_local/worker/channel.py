@@ -117,7 +117,7 @@ class Channel:
             return None
         size = check_size(int.from_bytes(self._buffer[:4], "big"))
         del self._buffer[:4]
-        if size > _BIG and len(self._buffer) < size:
+        if size > _CHUNK and len(self._buffer) < size:
             data = self._read_big(size)
             if data is None:
                 return None
