@@ -97,27 +97,28 @@ export function loads(buf) {
   }
 }
 
-/** A run of BINFLOATs (a list of numbers): a small loop of its own is compiled at once.
- * A run that APPENDS closes goes straight into its list, as unboxed doubles, rather than
- * through the stack, where each number would be an object of its own. */
+/** A run of BINFLOATs (a list of numbers; FRAMEs may fall inside it): a small loop of its
+ * own is compiled at once. A run that APPENDS closes goes straight into its list, as
+ * unboxed doubles, rather than through the stack, where each number would be an object. */
 function floats(buf, view, pos, stack, marks) {
-  let end = pos + 8;
-  while (buf[end] === 0x47) end += 9;
-  if (buf[end] === 0x65 && marks.length && Array.isArray(stack[marks[marks.length - 1] - 1])) {
+  let stop = pos + 8;  // past the run: the opcode after it
+  for (let op = buf[stop]; op === 0x47 || op === 0x95; op = buf[stop]) stop += 9;
+  let into = stack;
+  let next = stop;
+  if (buf[stop] === 0x65 && marks.length && Array.isArray(stack[marks[marks.length - 1] - 1])) {
     const mark = marks.pop();
-    const list = stack[mark - 1];
+    into = stack[mark - 1];
     append(stack, mark);
-    for (; pos < end; pos += 9) {
-      const x = view.getFloat64(pos);
-      list.push(Number.isFinite(x) ? x : null);
-    }
-    return end + 1;
+    next = stop + 1;  // the APPENDS, done
   }
-  for (; pos < end; pos += 9) {
-    const x = view.getFloat64(pos);
-    stack.push(Number.isFinite(x) ? x : null);
+  let x = view.getFloat64(pos);
+  into.push(Number.isFinite(x) ? x : null);
+  for (let p = pos + 8; p < stop; p += 9) {
+    if (buf[p] !== 0x47) continue;  // a FRAME
+    x = view.getFloat64(p + 1);
+    into.push(Number.isFinite(x) ? x : null);
   }
-  return end;
+  return next;
 }
 
 /** APPENDS: the items above the mark onto the list below it. */
