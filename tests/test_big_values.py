@@ -170,3 +170,22 @@ class TestBigValuesBetweenPythonAndNode:
             assert end["result"] == {"last": "******"}
         [ts_start] = events(result, "BlockStarted", "ts")
         assert ts_start["inputs"]["items"][-1] == "${{OO_SECRET:Custom,db,password}}"
+
+    def test_big_inputs_given_to_a_node_block_keep_their_shape(self, engine, tmp_path):
+        block(tmp_path / "shape", "nodejs", "main.ts",
+              "export default (p: { rows: unknown[] }) => ({ rows: p.rows,"
+              " n: p.rows.length });\n", ["rows"], ["rows", "n"])
+        # Floats in tuples, sets and lists next to each other: each run of numbers goes
+        # where its own container closes.
+        rows = [(i + 0.5, i + 0.25, i * 2.0, -i - 0.5) if i % 3 else [i + 0.5, [0.5, 1.5]]
+                for i in range(6000)]
+        rows.append({0.5, 1.5})
+
+        result = engine.run(tmp_path / "shape", inputs={"rows": rows})
+
+        assert result.status == "completed", result.error
+        assert result.outputs["n"] == len(rows)
+        assert result.outputs["rows"][:-1] == [
+            [int(x) if x.is_integer() else x for x in row] if isinstance(row, tuple)
+            else [row[0], [0.5, 1.5]] for row in rows[:-1]]
+        assert sorted(result.outputs["rows"][-1]) == [0.5, 1.5]
