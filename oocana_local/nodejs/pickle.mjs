@@ -24,6 +24,7 @@ export function loads(buf) {
   const stack = [];
   const marks = [];
   const memo = [];
+  const fill = { list: null, at: 0 };  // a list being filled by index (floats)
   let pos = 0;
   const text = (n) => buf.toString("utf8", pos, (pos += n));
   const bytes = (n) => Buffer.from(buf.subarray(pos, (pos += n)));
@@ -58,7 +59,7 @@ export function loads(buf) {
       case 0x4a: stack.push(view.getInt32(pos, true)); pos += 4; break;  // BININT
       case 0x8a: { const n = buf[pos]; pos += 1; stack.push(long(buf, pos, n)); pos += n; break; }
       case 0x8b: { const n = view.getInt32(pos, true); pos += 4; stack.push(long(buf, pos, n)); pos += n; break; }
-      case 0x47: pos = floats(buf, view, pos, stack, marks); break;  // BINFLOAT
+      case 0x47: pos = floats(buf, view, pos, stack, marks, fill); break;  // BINFLOAT
       case 0x8c: { const n = buf[pos]; pos += 1; stack.push(text(n)); break; }  // SHORT_BINUNICODE
       case 0x58: { const n = view.getUint32(pos, true); pos += 4; stack.push(text(n)); break; }
       case 0x8d: { const n = Number(view.getBigUint64(pos, true)); pos += 8; stack.push(text(n)); break; }
@@ -97,20 +98,36 @@ export function loads(buf) {
   }
 }
 
-/** A run of BINFLOATs (a list of numbers; FRAMEs may fall inside it): a small loop of its
- * own is compiled at once. A run that APPENDS closes goes straight into its list, as
- * unboxed doubles, rather than through the stack, where each number would be an object. */
-function floats(buf, view, pos, stack, marks) {
+/** A run of BINFLOATs (a list of numbers; FRAMEs may fall inside it): small loops of their
+ * own are compiled at once. A run that APPENDS closes goes straight into its list, as
+ * unboxed doubles, rather than through the stack, where each number would be an object;
+ * a fresh list is given at once the length of all its batches of numbers (`fill` follows
+ * it), which spares growing it a push at a time. */
+function floats(buf, view, pos, stack, marks, fill) {
   let stop = pos + 8;  // past the run: the opcode after it
   for (let op = buf[stop]; op === 0x47 || op === 0x95; op = buf[stop]) stop += 9;
-  let into = stack;
-  let next = stop;
-  if (buf[stop] === 0x65 && marks.length && Array.isArray(stack[marks[marks.length - 1] - 1])) {
-    const mark = marks.pop();
-    into = stack[mark - 1];
-    append(stack, mark);
-    next = stop + 1;  // the APPENDS, done
+  if (buf[stop] !== 0x65 || !marks.length || !Array.isArray(stack[marks[marks.length - 1] - 1])) {
+    pushFloats(stack, view, buf, pos, stop);
+    return stop;
   }
+  const mark = marks.pop();
+  const list = stack[mark - 1];
+  if (list !== fill.list && list.length === 0 && stack.length === mark) {
+    fill.list = list;
+    fill.at = 0;
+    list.length = countFloats(buf, pos, stop);
+  }
+  append(stack, mark);
+  if (list === fill.list) {
+    fill.at = storeFloats(list, fill.at, view, buf, pos, stop);
+    if (fill.at === list.length) fill.list = null;
+  } else {
+    pushFloats(list, view, buf, pos, stop);
+  }
+  return stop + 1;  // the APPENDS, done
+}
+
+function pushFloats(into, view, buf, pos, stop) {
   let x = view.getFloat64(pos);
   into.push(Number.isFinite(x) ? x : null);
   for (let p = pos + 8; p < stop; p += 9) {
@@ -118,7 +135,40 @@ function floats(buf, view, pos, stack, marks) {
     x = view.getFloat64(p + 1);
     into.push(Number.isFinite(x) ? x : null);
   }
-  return next;
+}
+
+function storeFloats(list, i, view, buf, pos, stop) {
+  let x = view.getFloat64(pos);
+  list[i++] = Number.isFinite(x) ? x : null;
+  for (let p = pos + 8; p < stop; p += 9) {
+    if (buf[p] !== 0x47) continue;  // a FRAME
+    x = view.getFloat64(p + 1);
+    list[i++] = Number.isFinite(x) ? x : null;
+  }
+  return i;
+}
+
+/** The numbers of the run at `pos` (APPENDS at `stop`) and of the batches after it that
+ * hold numbers only (`MARK BINFLOAT... APPENDS`, FRAMEs anywhere): all go to one list. */
+function countFloats(buf, pos, stop) {
+  let n = 1;
+  for (let p = pos + 8; p < stop; p += 9) if (buf[p] === 0x47) n++;
+  let q = stop + 1;
+  for (;;) {
+    while (buf[q] === 0x95) q += 9;
+    if (buf[q] !== 0x28) return n;  // MARK
+    q += 1;
+    while (buf[q] === 0x95) q += 9;
+    let batch = 0;
+    let r = q;
+    for (let op = buf[r]; op === 0x47 || op === 0x95; op = buf[r]) {
+      if (op === 0x47) batch++;
+      r += 9;
+    }
+    if (batch === 0 || buf[r] !== 0x65) return n;  // not numbers only: the stack takes it
+    n += batch;
+    q = r + 1;
+  }
 }
 
 /** APPENDS: the items above the mark onto the list below it. */
