@@ -325,8 +325,18 @@ function writePacked(value, depth) {
 function writeItems(list, depth) {  // a small loop of its own: compiled at once
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
-    if (typeof item === "number") writeNumber(item);
-    else write(json(item, i), depth);
+    if (typeof item !== "number") write(json(item, i), depth);
+    else if (Number.isInteger(item) && item >= -0x80000000 && item <= 0x7fffffff) {
+      room(5);  // BININT: most integers, written here without the checks below
+      out[at] = 0x4a;
+      outView.setInt32(at + 1, item, true);
+      at += 5;
+    } else if (Number.isFinite(item) && !Number.isInteger(item)) {
+      room(9);  // BINFLOAT
+      out[at] = 0x47;
+      outView.setFloat64(at + 1, item);
+      at += 9;
+    } else writeNumber(item);
   }
 }
 
