@@ -324,6 +324,11 @@ function writePacked(value, depth) {
 
 function writeItems(list, depth) {  // a small loop of its own: compiled at once
   for (let i = 0; i < list.length; i++) {
+    if (i % 1000 === 0 && i > 0) {  // in batches, as Python's pickler writes them: the
+      room(2);                       // reader's stack stays small (~1.3 ms less for 95,000)
+      out[at++] = 0x65;  // APPENDS
+      out[at++] = 0x28;  // MARK
+    }
     const item = list[i];
     if (typeof item !== "number") write(json(item, i), depth);
     else if (Number.isInteger(item) && item >= -0x80000000 && item <= 0x7fffffff) {
