@@ -120,7 +120,7 @@ export class Context {
     const encoded = encodeOutput(value, { handle, def: this.outputsDef[handle], job: this.#job,
                                           warn: (w) => this.warning(w) });
     // A big list or object travels as its own pickle, which the engine can pass on.
-    return encoded !== null && typeof encoded === "object" ? new Packed(encoded, handle) : encoded;
+    return encoded !== null && typeof encoded === "object" ? new Packed(encoded) : encoded;
   }
 
   #encodeAll(values) {

@@ -11,10 +11,7 @@ const PACKED_MIN = 1 << 16;  // wire/packed.py's THRESHOLD
  * as wire/packed.py writes it): the engine reads it as any value and can send those bytes
  * on to the next worker as they are. Under PACKED_MIN bytes it is written inline. */
 export class Packed {
-  constructor(value, key) {
-    this.value = value;
-    this.key = key;  // its name in the message, for a toJSON(key) as JSON.stringify calls it
-  }
+  constructor(value) { this.value = value; }  // a value of a message's dict (its outputs)
 }
 
 /** A pickle of plain values (protocol 2 to 5: no classes) as a value; tuples and sets
@@ -270,10 +267,6 @@ function write(value, depth) {
     write(value.valueOf(), depth);
     return;
   }
-  if (value instanceof Packed) {
-    writePacked(json(value.value, value.key), depth);
-    return;
-  }
   room(2);
   if (Array.isArray(value)) {
     out[at++] = 0x5d;  // EMPTY_LIST
@@ -287,10 +280,12 @@ function write(value, depth) {
   out[at++] = 0x7d;  // EMPTY_DICT
   out[at++] = 0x28;  // MARK
   for (const key of Object.keys(value)) {
-    const item = json(value[key], key);
+    const packed = value[key] instanceof Packed;  // a value the worker packs: JSON sees it
+    const item = json(packed ? value[key].value : value[key], key);
     if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
     writeString(key);
-    write(item, depth + 1);
+    if (packed) writePacked(item, depth + 1);
+    else write(item, depth + 1);
   }
   room(1);
   out[at++] = 0x75;  // SETITEMS
