@@ -78,10 +78,15 @@ def keep(value: Any, data: bytes) -> None:
 def pack(value: Any) -> Any:
     """``value``, or a ``Packed`` of it when it is a list or dict with a big pickle."""
     kind = type(value)
-    if kind is not list and kind is not dict or not value:
+    if kind is not list and kind is not dict:
         return value
     made = _made.pop(id(value), None) if _made else None
-    data = made[1] if made is not None and made[0] is value else dumps(value, 5)
+    if made is not None and made[0] is value:
+        return Packed(made[1])
+    # Too few items to make a big pickle (9 bytes a float, 16 an entry): not pickled twice.
+    if len(value) * (9 if kind is list else 16) < THRESHOLD:
+        return value
+    data = dumps(value, 5)
     return Packed(data) if len(data) >= THRESHOLD else value
 
 
