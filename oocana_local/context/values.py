@@ -13,6 +13,8 @@ import math
 import pickle
 
 from ..wire.errors import JobSetupError
+from ..wire.packed import keep
+from ..wire.plain import pickle_plain
 from ..wire.values import VAR_TYPE, is_var_ref, var_key
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
@@ -29,6 +31,7 @@ _INF = float("inf")
 _BASIC = (int, float, str, bool)
 _ATOMS = frozenset({str, int, bool, type(None)})
 _NUMBERS = frozenset({float, int, bool})
+_MANY = 4096  # items of a list worth checking by pickling it
 
 
 class NotJSON(TypeError):
@@ -51,6 +54,8 @@ def _convert(value: Any) -> Any:
     if t is float:
         return value if (value == value and value != _INF and value != -_INF) else None
     if t is list:
+        if len(value) >= _MANY and _numbers(value):
+            return value
         kinds = set(map(type, value))  # a list of numbers or of text, seen at C speed
         if kinds <= _ATOMS or (kinds <= _NUMBERS and _finite(value)):
             return value
@@ -76,6 +81,23 @@ def _convert(value: Any) -> Any:
     if t is tuple:
         return [_convert(item) for item in value]
     return _convert_other(value)
+
+
+def _numbers(value: list[Any]) -> bool:
+    """Whether a long list holds finite built-in numbers only: its sum is finite (so each
+    item is a number) and the plain pickler takes it (so each is an int, float or bool and
+    nothing else), which is quicker than looking at each type; the pickle is kept to be
+    sent (``wire/packed.py``)."""
+    try:
+        if not math.isfinite(sum(value)):
+            return False
+    except (TypeError, OverflowError):
+        return False
+    data = pickle_plain(value)
+    if data is None:
+        return False
+    keep(value, data)
+    return True
 
 
 def _finite(numbers: list[Any]) -> bool:

@@ -26,6 +26,7 @@ __all__ = ["Launched", "discard_early", "kill_group", "launch", "launch_early", 
            "worker_command", "worker_env", "SHM_NAMESPACE", "new_shm_namespace",
            "remove_shm_namespace"]
 
+_SOCKET_BUFFER = 4 << 20  # bytes; the kernel caps it (net.core.wmem_max)
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -102,6 +103,8 @@ def launch(env: dict[str, str],
     """Start a worker process (``command(fd)``: a Python worker unless told otherwise);
     raise ``WorkerError`` when it cannot start."""
     parent, child = socket.socketpair()
+    for end in (parent, child):  # a big value in one write, not a write per 200 KB read
+        end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_BUFFER)
     try:
         started_at = time.perf_counter()
         popen = subprocess.Popen(

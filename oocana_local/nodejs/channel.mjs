@@ -4,13 +4,19 @@
 import net from "node:net";
 import { frame, loads } from "./pickle.mjs";
 
+const READ = 1 << 16;
+
 export class Channel {
   constructor(fd, onMessage) {
-    this.socket = new net.Socket({ fd, readable: true, writable: true });
     this.chunks = [];
     this.have = 0;
     this.need = 0;  // bytes the first incomplete frame needs, counted from this.chunks[0]
-    this.socket.on("data", (data) => this.#receive(data, onMessage));
+    // Each read gets a buffer of its own, as large as the rest of a big frame: it arrives
+    // in one or two reads rather than one per 64 KB.
+    this.socket = new net.Socket({ fd, readable: true, writable: true, onread: {
+      buffer: () => Buffer.allocUnsafe(Math.max(this.need - this.have, READ)),
+      callback: (n, buffer) => { this.#receive(buffer.subarray(0, n), onMessage); },
+    } });
     // The engine is gone: nothing here is of use to anyone any more.
     this.socket.on("end", () => process.exit(0));
     this.socket.on("error", () => process.exit(0));

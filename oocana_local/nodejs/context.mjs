@@ -1,5 +1,6 @@
 // The Context a Node block gets (the oocana-node 0.24 surface).
 import { randomBytes } from "node:crypto";
+import { Packed } from "./pickle.mjs";
 import { encodeOutput, decodeValue } from "./values.mjs";
 
 export const KEEP_ALIVE = Symbol.for("oocana.keepAlive");
@@ -116,8 +117,10 @@ export class Context {
   }
 
   #encode(handle, value) {
-    return encodeOutput(value, { handle, def: this.outputsDef[handle], job: this.#job,
-                                 warn: (w) => this.warning(w) });
+    const encoded = encodeOutput(value, { handle, def: this.outputsDef[handle], job: this.#job,
+                                          warn: (w) => this.warning(w) });
+    // A big list or object travels as its own pickle, which the engine can pass on.
+    return encoded !== null && typeof encoded === "object" ? new Packed(encoded) : encoded;
   }
 
   #encodeAll(values) {

@@ -3,13 +3,25 @@
 // written as JSON.stringify would, NaN and infinities read as null. Pickle because the
 // engine's pickle reads and writes a list of numbers about 15x as fast as its json module.
 
+const PACKED_MODULE = "oocana_local.wire.packed";
+const UNPACK = Symbol("unpack");
+const PACKED_MIN = 1 << 16;  // wire/packed.py's THRESHOLD
+
+/** A big output value, written as a pickle of its own inside the frame (`unpack(<pickle>)`,
+ * as wire/packed.py writes it): the engine reads it as any value and can send those bytes
+ * on to the next worker as they are. Under PACKED_MIN bytes it is written inline. */
+export class Packed {
+  constructor(value) { this.value = value; }  // a value of a message's dict (its outputs)
+}
+
 /** A pickle of plain values (protocol 2 to 5: no classes) as a value; tuples and sets
- * become arrays, bytes Buffers. */
+ * become arrays, bytes Buffers; `unpack(<pickle>)` is the value of that pickle. */
 export function loads(buf) {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const stack = [];
   const marks = [];
   const memo = [];
+  const fill = { list: null, at: 0 };  // a list being filled by index (floats)
   let pos = 0;
   const text = (n) => buf.toString("utf8", pos, (pos += n));
   const bytes = (n) => Buffer.from(buf.subarray(pos, (pos += n)));
@@ -44,13 +56,30 @@ export function loads(buf) {
       case 0x4a: stack.push(view.getInt32(pos, true)); pos += 4; break;  // BININT
       case 0x8a: { const n = buf[pos]; pos += 1; stack.push(long(buf, pos, n)); pos += n; break; }
       case 0x8b: { const n = view.getInt32(pos, true); pos += 4; stack.push(long(buf, pos, n)); pos += n; break; }
-      case 0x47: pos = floats(buf, view, pos, stack); break;  // BINFLOAT
+      case 0x47: pos = floats(buf, view, pos, stack, marks, fill); break;  // BINFLOAT
       case 0x8c: { const n = buf[pos]; pos += 1; stack.push(text(n)); break; }  // SHORT_BINUNICODE
       case 0x58: { const n = view.getUint32(pos, true); pos += 4; stack.push(text(n)); break; }
       case 0x8d: { const n = Number(view.getBigUint64(pos, true)); pos += 8; stack.push(text(n)); break; }
       case 0x43: { const n = buf[pos]; pos += 1; stack.push(bytes(n)); break; }  // SHORT_BINBYTES
       case 0x42: { const n = view.getUint32(pos, true); pos += 4; stack.push(bytes(n)); break; }
       case 0x8e: case 0x96: { const n = Number(view.getBigUint64(pos, true)); pos += 8; stack.push(bytes(n)); break; }
+      case 0x93: {  // STACK_GLOBAL: only the engine's unpack (a packed value, wire/packed.py)
+        const name = stack.pop();
+        const module = stack.pop();
+        if (module !== PACKED_MODULE || name !== "unpack") {
+          throw new Error(`a frame names ${module}.${name}, which is not a plain value`);
+        }
+        stack.push(UNPACK);
+        break;
+      }
+      case 0x52: {  // REDUCE: unpack(the value's own pickle)
+        const args = stack.pop();
+        if (stack.pop() !== UNPACK || !Array.isArray(args) || !Buffer.isBuffer(args[0])) {
+          throw new Error(`a frame calls something other than unpack at byte ${pos - 1}`);
+        }
+        stack.push(loads(args[0]));
+        break;
+      }
       case 0x94: memo.push(stack[stack.length - 1]); break;  // MEMOIZE
       case 0x68: stack.push(copy(memo[buf[pos]])); pos += 1; break;  // BINGET
       case 0x6a: stack.push(copy(memo[view.getUint32(pos, true)])); pos += 4; break;  // LONG_BINGET
@@ -66,14 +95,76 @@ export function loads(buf) {
   }
 }
 
-/** A run of BINFLOATs (a list of numbers): a small loop of its own is compiled at once. */
-function floats(buf, view, pos, stack) {
+/** A run of BINFLOATs (a list of numbers; FRAMEs may fall inside it): small loops of their
+ * own are compiled at once. A run that APPENDS closes goes straight into its list, as
+ * unboxed doubles, rather than through the stack, where each number would be an object;
+ * a fresh list is given at once the length of all its batches of numbers (`fill` follows
+ * it), which spares growing it a push at a time. */
+function floats(buf, view, pos, stack, marks, fill) {
+  let stop = pos + 8;  // past the run: the opcode after it
+  for (let op = buf[stop]; op === 0x47 || op === 0x95; op = buf[stop]) stop += 9;
+  if (buf[stop] !== 0x65 || !marks.length || !Array.isArray(stack[marks[marks.length - 1] - 1])) {
+    pushFloats(stack, view, buf, pos, stop);
+    return stop;
+  }
+  const mark = marks.pop();
+  const list = stack[mark - 1];
+  if (list !== fill.list && list.length === 0 && stack.length === mark) {
+    fill.list = list;
+    fill.at = 0;
+    list.length = countFloats(buf, pos, stop);
+  }
+  append(stack, mark);
+  if (list === fill.list) {
+    fill.at = storeFloats(list, fill.at, view, buf, pos, stop);
+    if (fill.at === list.length) fill.list = null;
+  } else {
+    pushFloats(list, view, buf, pos, stop);
+  }
+  return stop + 1;  // the APPENDS, done
+}
+
+function pushFloats(into, view, buf, pos, stop) {
+  let x = view.getFloat64(pos);
+  into.push(Number.isFinite(x) ? x : null);
+  for (let p = pos + 8; p < stop; p += 9) {
+    if (buf[p] !== 0x47) continue;  // a FRAME
+    x = view.getFloat64(p + 1);
+    into.push(Number.isFinite(x) ? x : null);
+  }
+}
+
+function storeFloats(list, i, view, buf, pos, stop) {
+  let x = view.getFloat64(pos);
+  list[i++] = Number.isFinite(x) ? x : null;
+  for (let p = pos + 8; p < stop; p += 9) {
+    if (buf[p] !== 0x47) continue;  // a FRAME
+    x = view.getFloat64(p + 1);
+    list[i++] = Number.isFinite(x) ? x : null;
+  }
+  return i;
+}
+
+/** The numbers of the run at `pos` (APPENDS at `stop`) and of the batches after it that
+ * hold numbers only (`MARK BINFLOAT... APPENDS`, FRAMEs anywhere): all go to one list. */
+function countFloats(buf, pos, stop) {
+  let n = 1;
+  for (let p = pos + 8; p < stop; p += 9) if (buf[p] === 0x47) n++;
+  let q = stop + 1;
   for (;;) {
-    const x = view.getFloat64(pos);
-    stack.push(Number.isFinite(x) ? x : null);
-    pos += 8;
-    if (buf[pos] !== 0x47) return pos;
-    pos += 1;
+    while (buf[q] === 0x95) q += 9;
+    if (buf[q] !== 0x28) return n;  // MARK
+    q += 1;
+    while (buf[q] === 0x95) q += 9;
+    let batch = 0;
+    let r = q;
+    for (let op = buf[r]; op === 0x47 || op === 0x95; op = buf[r]) {
+      if (op === 0x47) batch++;
+      r += 9;
+    }
+    if (batch === 0 || buf[r] !== 0x65) return n;  // not numbers only: the stack takes it
+    n += batch;
+    q = r + 1;
   }
 }
 
@@ -189,20 +280,63 @@ function write(value, depth) {
   out[at++] = 0x7d;  // EMPTY_DICT
   out[at++] = 0x28;  // MARK
   for (const key of Object.keys(value)) {
-    const item = json(value[key], key);
+    const packed = value[key] instanceof Packed;  // a value the worker packs: JSON sees it
+    const item = json(packed ? value[key].value : value[key], key);
     if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
     writeString(key);
-    write(item, depth + 1);
+    if (packed) writePacked(item, depth + 1);
+    else write(item, depth + 1);
   }
   room(1);
   out[at++] = 0x75;  // SETITEMS
 }
 
+function writePacked(value, depth) {
+  const start = at;
+  writeString(PACKED_MODULE);
+  writeString("unpack");
+  room(8);
+  out[at++] = 0x93;  // STACK_GLOBAL
+  out[at++] = 0x42;  // BINBYTES, its length once known
+  const lengthAt = at;
+  at += 4;
+  const inner = at;
+  out[at++] = 0x80;  // PROTO 4
+  out[at++] = 4;
+  write(value, depth);
+  room(3);
+  out[at++] = 0x2e;  // STOP
+  const n = at - inner;
+  if (n < PACKED_MIN) {  // small: the value's own opcodes, inline
+    out.copyWithin(start, inner + 2, at - 1);
+    at = start + n - 3;
+    return;
+  }
+  outView.setUint32(lengthAt, n, true);
+  out[at++] = 0x85;  // TUPLE1
+  out[at++] = 0x52;  // REDUCE
+}
+
 function writeItems(list, depth) {  // a small loop of its own: compiled at once
   for (let i = 0; i < list.length; i++) {
+    if (i % 1000 === 0 && i > 0) {  // in batches, as Python's pickler writes them: the
+      room(2);                       // reader's stack stays small (~1.3 ms less for 95,000)
+      out[at++] = 0x65;  // APPENDS
+      out[at++] = 0x28;  // MARK
+    }
     const item = list[i];
-    if (typeof item === "number") writeNumber(item);
-    else write(json(item, i), depth);
+    if (typeof item !== "number") write(json(item, i), depth);
+    else if (Number.isInteger(item) && item >= -0x80000000 && item <= 0x7fffffff) {
+      room(5);  // BININT: most integers, written here without the checks below
+      out[at] = 0x4a;
+      outView.setInt32(at + 1, item, true);
+      at += 5;
+    } else if (Number.isFinite(item) && !Number.isInteger(item)) {
+      room(9);  // BINFLOAT
+      out[at] = 0x47;
+      outView.setFloat64(at + 1, item);
+      at += 9;
+    } else writeNumber(item);
   }
 }
 

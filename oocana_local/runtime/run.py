@@ -18,7 +18,7 @@ from ..manifest.resolved import (
     TaskNode,
 )
 from ..states import NodeState, RunStatus
-from ..wire import names
+from ..wire import names, packed
 from . import session_folders
 from .defaults import with_defaults
 from .flow_job import FlowJob
@@ -193,6 +193,7 @@ async def _run(session: Session, flow: Flow, compiled: CompiledFlow, inputs: dic
             await asyncio.shield(session.values.free_all())
         except (asyncio.CancelledError, Exception):
             pass
+        packed.forget()  # and the engine the pickles it kept to send big values on
         session_folders.finish(session.session_dir)
     if cancelled:
         status, error = RunStatus.CANCELLED, "Cancelled"

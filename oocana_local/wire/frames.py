@@ -5,8 +5,9 @@ message dict. A length above ``MAX_FRAME`` is refused: whoever sent it is not sp
 this protocol (or is broken), and trusting it would make the reader allocate gigabytes.
 
 ``FrameReader`` reads a non-blocking socket on the engine side: small frames are parsed
-straight out of what ``recv`` returned; a frame larger than ``BIG`` gets a buffer of its
-own that ``recv_into`` fills, so a big value is copied once on its way in. The worker
+straight out of what ``recv`` returned; a frame larger than ``CHUNK`` gets a buffer of its
+own that ``recv_into`` fills with all there is, so a big value is copied once on its way
+in. The worker
 reads with blocking ``os.read`` (``worker/channel.py``) and checks the same bound.
 """
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import os
 import threading
+
+from . import packed
 
 try:
     from _pickle import dumps, loads
@@ -100,6 +103,7 @@ class FrameReader:
     encodings)."""
 
     def __init__(self) -> None:
+        packed.recording = True  # only the engine reads with this class
         self._buffer = bytearray()
         self._big: bytearray | None = None
         self._big_view: memoryview | None = None
@@ -128,7 +132,7 @@ class FrameReader:
                 size = check_size(int.from_bytes(view[pos:pos + 4], "big"))
                 stop = pos + 4 + size
                 if stop > end:
-                    if size > BIG:
+                    if size > CHUNK:
                         self._start_big(view[pos + 4:end], size)
                         pos = end
                     break
@@ -149,12 +153,14 @@ class FrameReader:
 
     def _read_big(self, sock: socket.socket) -> list[dict[str, Any]] | None:
         assert self._big is not None and self._big_view is not None
-        n = sock.recv_into(self._big_view[self._big_have:])
-        if not n:
-            return None
-        self._big_have += n
-        if self._big_have < len(self._big):
-            return []
+        while self._big_have < len(self._big):  # as much as there is: one wake-up, not one per chunk
+            try:
+                n = sock.recv_into(self._big_view[self._big_have:])
+            except (BlockingIOError, InterruptedError):
+                return []
+            if not n:
+                return None
+            self._big_have += n
         self._big_view.release()
         data, self._big, self._big_view = self._big, None, None
         return [self.decode(data)]

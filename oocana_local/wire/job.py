@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from .packed import swap
 from .values import CREDENTIAL_TYPE, SECRET_TYPE
 
 __all__ = ["JobSpec", "Job", "SessionFields", "WireJob", "InjectTarget", "ServiceSpec",
@@ -229,6 +230,6 @@ class Job:
         wire = {**self.spec.static_wire(), **self.session.wire}
         wire["job_id"] = self.job_id
         wire["stacks"] = self.stacks
-        wire["inputs"] = self.inputs
+        wire["inputs"] = swap(self.inputs)  # big values as the pickles they came in
         wire["masks"] = self.masks
         return wire

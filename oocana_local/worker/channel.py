@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import threading
 
-from ..wire import names
+from ..wire import names, packed
 from ..wire.frames import BIG as _BIG
 from ..wire.frames import CHUNK as _CHUNK
 from ..wire.frames import check_size, dumps, header, loads
+from ..wire.packed import THRESHOLD, pack_message
+from ..wire.values import SECRET_PLACEHOLDER
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from ..redact import Redactor
 
 __all__ = ["Channel", "masked"]
+
+_PLACEHOLDER = SECRET_PLACEHOLDER.encode()
 
 # What a block says, field by field, masked on its way out once a job held a secret.
 # Outputs and results travel unmasked (a downstream block needs the value; the engine
@@ -59,6 +63,7 @@ class Channel:
         self._send_lock = threading.Lock()
         self.redactor: Redactor | None = None
         """Set once a job held a secret: what a block says is masked from then on."""
+        packed.keeping = True  # pickles made while checking outputs are sent as they are
         # A block may fork (multiprocessing): the child must not inherit a held lock.
         os.register_at_fork(after_in_child=self._renew_lock)
 
@@ -68,7 +73,7 @@ class Channel:
     def send(self, message: dict[str, Any]) -> None:
         if self.redactor:
             message = masked(message, self.redactor)
-        payload = dumps(message, 5)
+        payload = dumps(pack_message(message), 5)
         head = header(check_size(len(payload)))  # too big: the block's call raises
         with self._send_lock:
             try:
@@ -113,13 +118,19 @@ class Channel:
             return None
         size = check_size(int.from_bytes(self._buffer[:4], "big"))
         del self._buffer[:4]
-        if size > _BIG and len(self._buffer) < size:
+        if size > _CHUNK and len(self._buffer) < size:
             data = self._read_big(size)
             if data is None:
                 return None
-            return loads(data)
-        if not self._fill(size):
-            return None
-        data = self._buffer[:size]
-        del self._buffer[:size]
-        return loads(data)
+        else:
+            if not self._fill(size):
+                return None
+            data = self._buffer[:size]
+            del self._buffer[:size]
+        message = loads(data)
+        if size >= THRESHOLD and message.get("type") == names.RUN \
+                and _PLACEHOLDER not in data:
+            # A pickle holds each string as its UTF-8 bytes: no placeholder in the frame is
+            # none in the inputs, known without a walk over a big value.
+            message["job"]["placeholder_free"] = True
+        return message

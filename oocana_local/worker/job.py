@@ -28,7 +28,8 @@ def _may_need_secrets(job: dict[str, Any]) -> bool:
     """Whether the inputs may hold a secret or credential (then ``oocana_local.secrets``
     is imported and walks them); cheap for the usual job that has none. The engine names
     the inputs whose schema asks for it (``wire/job.py``)."""
-    return bool(job.get("secret_handles")) or has_secret_placeholder(job["inputs"].values())
+    return bool(job.get("secret_handles")) or not job.get("placeholder_free") and \
+        has_secret_placeholder(job["inputs"].values())
 
 
 class JobRunner:
