@@ -10,7 +10,6 @@ import os
 import threading
 
 from ..wire import names, packed
-from ..wire.frames import BIG as _BIG
 from ..wire.frames import CHUNK as _CHUNK
 from ..wire.frames import check_size, dumps, header, loads
 from ..wire.packed import THRESHOLD, pack_message
