@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from oocana_local.executor.pool import WorkerPool  # noqa: E402
-from oocana_local.wire.job import Job, JobSpec  # noqa: E402
+from oocana_local.wire.job import Job, JobSpec, SessionFields  # noqa: E402
 
 
 class Quiet:
@@ -49,12 +49,13 @@ class Quiet:
 
 
 def make_job(root: Path, n: int) -> Job:
-    spec = JobSpec(node_id="inc", session_id="bench", executor="python", dir=str(root),
+    spec = JobSpec(node_id="inc", executor="python", dir=str(root),
                    entry="main.py", function="main", source=None, block_path=None,
                    inputs_def={"x": {"handle": "x"}}, outputs_def={"x": {"handle": "x"}},
-                   session_dir=str(root / "session"), tmp_dir=str(root / "tmp"),
-                   tmp_pkg_dir=str(root / "tmp" / "bench"), package_name="bench")
-    return spec.job(f"job-{n}", [{"node_id": "inc"}], {"x": n})
+                   package_name="bench")
+    session = SessionFields(session_id="bench", session_dir=str(root / "session"),
+                            tmp_dir=str(root / "tmp"), tmp_pkg_dir=str(root / "tmp" / "bench"))
+    return spec.job(f"job-{n}", [{"node_id": "inc"}], {"x": n}, session=session)
 
 
 async def spawn_times(root: Path, spawns: int) -> tuple[list[float], list[float]]:
