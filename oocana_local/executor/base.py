@@ -105,18 +105,17 @@ class Executor(abc.ABC):
     def submit(self, job: Job, handler: JobHandler, done: Callable[[Outcome], None]
                ) -> Callable[[], None]:
         """Start the job; ``done(outcome)`` when it ended. Returns how to cancel it."""
-        task = asyncio.get_running_loop().create_task(self.run(job, handler))
+        async def run() -> None:
+            try:
+                outcome = await self.run(job, handler)
+            except asyncio.CancelledError:
+                outcome = Outcome(OutcomeStatus.CANCELLED, error="Cancelled")
+            except Exception as exc:  # an engine bug: the job still ends
+                outcome = Outcome(OutcomeStatus.FAILED, error=f"oocana-local internal error: "
+                                                             f"{type(exc).__name__}: {exc}")
+            done(outcome)  # in the same turn as ``run`` returned, as an awaiting caller
 
-        def ended(task: asyncio.Task[Outcome]) -> None:
-            if task.cancelled():
-                done(Outcome(OutcomeStatus.CANCELLED, error="Cancelled"))
-            elif (exc := task.exception()) is not None:  # an engine bug: the job still ends
-                done(Outcome(OutcomeStatus.FAILED, error=f"oocana-local internal error: "
-                                                        f"{type(exc).__name__}: {exc}"))
-            else:
-                done(task.result())
-
-        task.add_done_callback(ended)
+        task = asyncio.get_running_loop().create_task(run())
 
         def cancel() -> None:
             task.cancel()
