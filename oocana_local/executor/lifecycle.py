@@ -18,7 +18,8 @@ and its end is here, the same for all of them:
 * late output: what a job says after it finished (a thread or a callback it left behind)
   still goes to that job's handler, for the last ``LATE_JOBS`` jobs the executor finished.
   Output that names no job (written straight to a worker's stdout/stderr) goes to the
-  newest job running on that worker, or else to the job that finished on it last.
+  newest job running on that worker (not one sent ahead that has not begun), or else to
+  the job that finished on it last.
 * a handler that raises is reported to the event loop's exception handler, never fatal:
   the job, its worker and the other jobs go on.
 
