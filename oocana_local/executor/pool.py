@@ -91,7 +91,7 @@ class _Worker(WorkerProcess):
         self.retiring = False
         self.waiting = 0  # run_block requests its job is waiting on
         self.ahead: _Run | None = None  # the job it begins next (sent while ``job`` runs)
-        self.revoke_timer: asyncio.TimerHandle | None = None
+        self.revoking = False  # ``ahead`` is asked back
 
 
 class WorkerPool(ProcessExecutor[_Worker]):
@@ -116,6 +116,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
         self._idle: list[_Worker] = []
         self._queue: deque[_Run] = deque()
         self._grow_timer: asyncio.TimerHandle | None = None
+        self._revoke_timer: asyncio.TimerHandle | None = None
         self._job_seconds = 0.0  # moving average of how long a job holds its worker
         self._spawn_error = "no worker process could be started"
         self._swept = False
@@ -204,8 +205,9 @@ class WorkerPool(ProcessExecutor[_Worker]):
 
     async def close(self) -> None:
         self._closing = True
-        if self._grow_timer is not None:
-            self._grow_timer.cancel()
+        for timer in (self._grow_timer, self._revoke_timer):
+            if timer is not None:
+                timer.cancel()
         for queue in (self._queue, *(w.queue for w in self.workers)):
             while queue:
                 queue.popleft().settle(Outcome(OutcomeStatus.CANCELLED, error=self._closed))
@@ -406,22 +408,31 @@ class WorkerPool(ProcessExecutor[_Worker]):
 
     def _send_ahead(self, worker: _Worker, run: _Run) -> None:
         worker.ahead, run.ahead = run, True
+        run.started_at = self._loop.time()  # type: ignore[union-attr]  # sent; begun later
         self.runs.begin(run, worker)
-        if self._send_run(worker, run, run.job.wire()):
-            worker.revoke_timer = self._loop.call_later(  # type: ignore[union-attr]
-                self.grow_after, self._revoke, worker, run)
+        if self._send_run(worker, run, run.job.wire()) and self._revoke_timer is None:
+            self._revoke_timer = self._loop.call_later(  # type: ignore[union-attr]
+                self.grow_after, self._revoke_stale)
 
-    def _revoke(self, worker: _Worker, run: _Run) -> None:
-        worker.revoke_timer = None
-        if worker.ahead is run:
-            worker.send({"type": names.REVOKE, "job_id": run.job.job_id})
+    def _revoke_stale(self) -> None:
+        """Ask back each job sent ahead ``grow_after`` ago that has not begun (one timer
+        for the pool: not one per job)."""
+        self._revoke_timer = None
+        now = self._loop.time()  # type: ignore[union-attr]
+        for worker in self._workers:
+            run = worker.ahead
+            if run is None or worker.revoking:
+                continue
+            if now - run.started_at >= self.grow_after:
+                worker.revoking = True
+                worker.send({"type": names.REVOKE, "job_id": run.job.job_id})
+            elif self._revoke_timer is None:
+                self._revoke_timer = self._loop.call_at(  # type: ignore[union-attr]
+                    run.started_at + self.grow_after, self._revoke_stale)
 
     def _unahead(self, worker: _Worker) -> _Run | None:
         """The job sent ahead to ``worker``, no longer ahead (None if none)."""
-        run, worker.ahead = worker.ahead, None
-        if worker.revoke_timer is not None:
-            worker.revoke_timer.cancel()
-            worker.revoke_timer = None
+        run, worker.ahead, worker.revoking = worker.ahead, None, False
         if run is not None:
             run.ahead = False
         return run

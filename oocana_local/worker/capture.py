@@ -249,12 +249,16 @@ class LineWriter(io.TextIOBase):
             emit(line, self.stdio, job_id)
 
     def flush_job(self, job_id: str) -> None:
+        if not self._by_job:  # the usual case, twice a job: no lock for nothing
+            return
         with self._lock:
             rest = self._by_job.pop(job_id, "")
         if rest:
             emit(rest, self.stdio, job_id)
 
     def flush_partial(self) -> None:
+        if not self._partial:
+            return
         with self._lock:
             if self._partial:
                 line = "".join(self._partial)

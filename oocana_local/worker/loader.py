@@ -31,6 +31,8 @@ _paths: dict[str, str] = {}
 """module name -> abs path, for every block module this worker knows of."""
 _sources: dict[str, str] = {}
 """scriptlet path -> the source this worker last wrote there."""
+_entries: dict[tuple[str, str], str] = {}
+"""(dir, entry) -> the block file's normalised path (without a ".." to resolve)."""
 
 
 class LoadError(JobSetupError):
@@ -165,11 +167,15 @@ def entry_path(job: dict[str, Any]) -> tuple[str, str]:
         path = _write_scriptlet(directory, job.get("node_id") or "none", job["source"])
         return path, path
     entry = job.get("entry") or "index.py"
+    known = _entries.get((directory, entry))
+    if known is not None:
+        return known, entry
     path = entry if os.path.isabs(entry) else os.path.join(directory, entry)
     head, sep, tail = path.rpartition(os.sep + ".." + os.sep)
     if sep:  # ".." as the file system sees it: through a symlinked folder too
         return os.path.join(os.path.realpath(head + os.sep + ".."), os.path.normpath(tail)), entry
-    return os.path.normpath(path), entry
+    path = _entries[(directory, entry)] = os.path.normpath(path)  # the same text every job
+    return path, entry
 
 
 def _ran_block_code(exc: BaseException) -> bool:
