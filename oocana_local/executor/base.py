@@ -105,7 +105,10 @@ class Executor(abc.ABC):
     def submit(self, job: Job, handler: JobHandler, done: Callable[[Outcome], None]
                ) -> Callable[[], None]:
         """Start the job; ``done(outcome)`` when it ended. Returns how to cancel it."""
+        ended = False
+
         async def run() -> None:
+            nonlocal ended
             try:
                 outcome = await self.run(job, handler)
             except asyncio.CancelledError:
@@ -113,9 +116,15 @@ class Executor(abc.ABC):
             except Exception as exc:  # an engine bug: the job still ends
                 outcome = Outcome(OutcomeStatus.FAILED, error=f"oocana-local internal error: "
                                                              f"{type(exc).__name__}: {exc}")
+            ended = True
             done(outcome)  # in the same turn as ``run`` returned, as an awaiting caller
 
+        def never_ran(task: asyncio.Task[None]) -> None:
+            if not ended:  # cancelled before its first step: its body never ran
+                done(Outcome(OutcomeStatus.CANCELLED, error="Cancelled"))
+
         task = asyncio.get_running_loop().create_task(run())
+        task.add_done_callback(never_ran)
 
         def cancel() -> None:
             task.cancel()
