@@ -13,9 +13,10 @@ parallelism). While jobs are quick (under ``quick`` seconds on average), one mor
 sent ahead to a busy worker, which begins it as soon as its job ends: the engine's work on
 one job's end overlaps the worker's run of the next. A job sent ahead that has not begun
 after ``grow_after`` seconds (the job before it turned out long, or waits on another) is
-revoked and waits for a worker like the others. Jobs with a ``spawn_key`` get a worker of their own per key, kept while a
-session that used it lives; an injected job (``JobSpec.inject``) runs on the worker of
-its target's spawn key and fails when there is none (it is never started for it).
+revoked and waits for a worker like the others. Jobs with a ``spawn_key`` get a worker of
+their own per key, kept while a session that used it lives; an injected job
+(``JobSpec.inject``) runs on the worker of its target's spawn key and fails when there is
+none (it is never started for it).
 
 Life of a worker: started on demand (``start()`` warms ``min_workers``), replaced on
 demand when it dies, retired after ``idle_timeout`` idle seconds beyond ``min_workers``
@@ -419,6 +420,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
         for the pool: not one per job)."""
         self._revoke_timer = None
         now = self._loop.time()  # type: ignore[union-attr]
+        next_at = math.inf
         for worker in self._workers:
             run = worker.ahead
             if run is None or worker.revoking:
@@ -426,9 +428,11 @@ class WorkerPool(ProcessExecutor[_Worker]):
             if now - run.started_at >= self.grow_after:
                 worker.revoking = True
                 worker.send({"type": names.REVOKE, "job_id": run.job.job_id})
-            elif self._revoke_timer is None:
-                self._revoke_timer = self._loop.call_at(  # type: ignore[union-attr]
-                    run.started_at + self.grow_after, self._revoke_stale)
+            else:
+                next_at = min(next_at, run.started_at + self.grow_after)
+        if next_at < math.inf:
+            self._revoke_timer = self._loop.call_at(  # type: ignore[union-attr]
+                next_at, self._revoke_stale)
 
     def _unahead(self, worker: _Worker) -> _Run | None:
         """The job sent ahead to ``worker``, no longer ahead (None if none)."""

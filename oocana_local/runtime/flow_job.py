@@ -243,14 +243,25 @@ class FlowJob:
             self._task_ended(key, state, inputs, end_task_job(handler, outcome))
             return
 
+        ended = False
+
         def done(outcome: Outcome) -> None:
+            nonlocal ended
+            ended = True
             try:
                 outcome = end_task_job(handler, outcome)
             except Exception as exc:
                 outcome = _internal_error(exc)
             self._task_ended(key, state, inputs, outcome)
 
-        self._jobs[key] = self.session.executor.submit(handler.job, handler, done)
+        try:
+            cancel = self.session.executor.submit(handler.job, handler, done)
+        except Exception as exc:  # an engine bug must still end the flow cleanly
+            if not ended:
+                done(_internal_error(exc))
+            return
+        if not ended:  # (an executor may end a job before ``submit`` returns)
+            self._jobs[key] = cancel
 
     def _task_ended(self, key: object, state: NodeInputs, inputs: dict[str, Any],
                     outcome: Outcome) -> None:
