@@ -88,10 +88,7 @@ def _numbers(value: list[Any]) -> bool:
     item is a number) and the plain pickler takes it (so each is an int, float or bool and
     nothing else), which is quicker than looking at each type; the pickle is kept to be
     sent (``wire/packed.py``)."""
-    try:
-        if not math.isfinite(sum(value)):
-            return False
-    except (TypeError, OverflowError):
+    if not _finite(value):
         return False
     data = pickle_plain(value)
     if data is None:
@@ -101,10 +98,11 @@ def _numbers(value: list[Any]) -> bool:
 
 
 def _finite(numbers: list[Any]) -> bool:
-    """Whether no number is NaN or infinite: the sum is finite (an overflow says no)."""
+    """Whether every item is a number, none NaN or infinite: their sum is finite (a
+    non-number or an overflow says no)."""
     try:
         return math.isfinite(sum(numbers))
-    except OverflowError:
+    except (TypeError, OverflowError):
         return False
 
 
