@@ -93,6 +93,8 @@ OTHER_IMPORTS: dict[tuple[str, str], str] = {
                                                    "(the worker side, run in an actor)",
     ("executor.pool", "worker.blobs"): "the shared-memory segments values cross workers in",
     ("executor.prelaunch", "worker.blobs"): "the shared-memory namespace of a worker's env",
+    ("executor.services", "worker.blobs"): "the shared-memory namespace of its workers, "
+                                           "removed when it closes",
     ("errors", "manifest.problems"): "a type annotation only: `ManifestError.problems`",
 }
 

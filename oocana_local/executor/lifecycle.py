@@ -6,8 +6,9 @@ job, how a worker is started and how to speak to it. What happens between a job'
 and its end is here, the same for all of them:
 
 * ``Runs`` is the table of runs in flight, and ``Runs.route`` the one message router: a
-  job's events go to its handler, its requests are answered (``requests.py``) over the
-  adapter's ``Link``, its ``BlockFinished`` ends it.
+  job's events go to its handler, its requests are answered (``requests.py``) over a
+  ``Link`` (in order, values the worker lacks supplied by the adapter), its
+  ``BlockFinished`` ends it.
 * finish: ``BlockFinished`` ends the job ``done`` with its result, or ``failed`` with the
   error the block raised.
 * crash: a worker that dies ends every job running on it ``crashed``, with the cause (why
@@ -40,7 +41,7 @@ from typing import Any, Generic, TypeVar
 from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.values import carried, var_keys
-from .base import Executor, Job, JobHandler, Outcome
+from .base import Executor, Job, JobHandler, Outcome, unsupported
 from .prelaunch import kill_group
 from .process import WorkerProcess, describe_exit
 from .requests import answer_request
@@ -71,7 +72,7 @@ class Run:
     """One job handed to an executor: its handler, the future of its outcome, the worker
     it runs on once placed, and the tasks (request answers) that die with it."""
 
-    __slots__ = ("job", "handler", "future", "worker", "tasks", "ahead")
+    __slots__ = ("job", "handler", "future", "worker", "tasks", "ahead", "waiting")
 
     def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[Outcome]):
         self.job = job
@@ -81,6 +82,8 @@ class Run:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.ahead = False
         """Sent to a worker busy with another job; it has not begun (``pool.py``)."""
+        self.waiting = 0
+        """``run_block`` requests it waits on."""
 
     def settle(self, outcome: Outcome) -> None:
         if not self.future.done():
@@ -90,24 +93,48 @@ class Run:
 
 
 class Link:
-    """How one request of a job is answered on its worker. As is, the events and the
-    response are sent as they come: enough for a worker that runs jobs concurrently."""
+    """How one request of a job is answered on its worker: the events of the job a
+    ``run_block`` request started, then the response, in the order said. A message that
+    names values its worker lacks waits for the adapter to ``supply`` them (and those
+    after it wait for it); the rest go at once."""
 
-    def __init__(self, worker: Any, request_id: Any):
+    def __init__(self, adapter: Adapter[Any], worker: Any, run: Run, request_id: Any):
+        self.adapter = adapter
         self.worker = worker
+        self.run = run
         self.request_id = request_id
+        self._tail: asyncio.Task[None] | None = None
 
     def emit(self, event: dict[str, Any]) -> None:
         """An event of the job a ``run_block`` request started, to the asking worker."""
-        self.worker.send({"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
-                          "event": event})
+        message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
+                   "event": event}
+        missing = self.adapter.values.missing_on(self.worker, var_keys(carried(event)))
+        if not missing and (self._tail is None or self._tail.done()):
+            self.worker.send(message)
+        else:
+            self._tail = asyncio.get_running_loop().create_task(
+                self._send_later(self._tail, message, missing))
 
-    async def reply(self, message: dict[str, Any]) -> None:
-        """The ``response`` (after every event emitted before it)."""
+    async def _send_later(self, before: asyncio.Task[None] | None, message: dict[str, Any],
+                          missing: list[str]) -> None:
+        if before is not None:
+            with contextlib.suppress(Exception):
+                await before
+        if missing:
+            await self.adapter.supply(self.worker, self.run, message, missing)
         self.worker.send(message)
 
-    def close(self) -> None:
-        """The request is over (answered or cancelled)."""
+    async def reply(self, message: dict[str, Any]) -> None:
+        """The ``response``, after every event emitted before it."""
+        if self._tail is not None:
+            with contextlib.suppress(Exception):
+                await self._tail
+        try:
+            self.worker.send(message)
+        except Exception as exc:  # e.g. a result that cannot be pickled
+            self.worker.send({"type": names.RESPONSE, "request_id": message["request_id"],
+                              "error": f"cannot send the response: {exc}"})
 
 
 class Adapter(Executor, Generic[W]):
@@ -130,13 +157,24 @@ class Adapter(Executor, Generic[W]):
     def holds(self, keys: list[str]) -> bool:
         return self.values.available(keys)
 
+    def refused(self, job: Job, handler: JobHandler, runs: str = "") -> Outcome | None:
+        """The job accepted (``on_start``), and the outcome it ends with at once: the
+        executor is closing, or (``runs`` says what it runs) it cannot run the block."""
+        handler.on_start(False)
+        if self._closing:
+            return Outcome(OutcomeStatus.CANCELLED, error=self._closed)
+        if runs and job.spec.executor != "python":
+            return unsupported(job, runs)
+        return None
+
     def made(self, worker: W, values: Iterable[Any]) -> None:
         """These values (var references among them) are now held by ``worker``."""
         self.values.made(worker, var_keys(values))
 
-    @abc.abstractmethod
-    def link(self, worker: W, run: Run, message: dict[str, Any]) -> Link:
-        """How to answer ``message``, a request of ``run``."""
+    async def supply(self, worker: W, run: Run, message: dict[str, Any],
+                     missing: list[str]) -> None:
+        """Get ``worker`` the values ``missing`` (held by other workers) before ``message``
+        of ``run`` goes to it. As is, nothing: the worker says what it lacks."""
 
     @abc.abstractmethod
     def finished(self, worker: W, run: Run) -> None:
@@ -250,12 +288,13 @@ class Runs(Generic[W]):
         self._adapter.finished(worker, run)
 
     async def _answer(self, worker: W, run: Run, message: dict[str, Any]) -> None:
-        link = self._adapter.link(worker, run, message)
+        link = Link(self._adapter, worker, run, message.get("request_id"))
+        waits = message.get("action") == names.RUN_BLOCK
+        run.waiting += waits
         try:
-            reply = await answer_request(run.handler, message, link.emit)
-            await link.reply(reply)
+            await link.reply(await answer_request(run.handler, message, link.emit))
         finally:
-            link.close()
+            run.waiting -= waits
 
     # -- the end of a worker ------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ ends in one ``Outcome``; the handler gets each message of the job and its reques
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from ..wire import names
 from ..wire.plain import dumps_plain
 from ..wire.values import SECRET_PLACEHOLDER, is_var_ref, var_key
 from .base import Job, JobHandler, Outcome, injection_gone
-from .lifecycle import Link, ProcessExecutor, Run
+from .lifecycle import ProcessExecutor, Run
 from .process import WorkerProcess
 
 __all__ = ["NodePool", "NodeWorkerProcess", "WORKER_SCRIPT"]
@@ -140,9 +141,8 @@ class NodePool(ProcessExecutor[WorkerProcess]):
 
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         loop = self._loop = asyncio.get_running_loop()
-        handler.on_start(False)
-        if self._closing:
-            return Outcome(OutcomeStatus.CANCELLED, error=self._closed)
+        if refusal := self.refused(job, handler):
+            return refusal
         try:
             await self._prepare(job)
         except WorkerError as exc:
@@ -158,25 +158,19 @@ class NodePool(ProcessExecutor[WorkerProcess]):
         run = Run(job, handler, loop.create_future())
         self.runs.begin(run, worker)
         self._cancel_idle_timer(worker)
-        try:
+        try:  # JavaScript cannot be interrupted: a cancelled job's worker goes
             if not worker.ready.done():
-                await asyncio.shield(worker.ready)
-        except asyncio.CancelledError:  # JavaScript cannot be interrupted: its worker goes
-            await self.runs.cancel(run, worker.kill, worker.exited)
-            raise
-        except Exception as exc:  # it died before it was ready: on_exit settled the run
-            self.runs.end(run, Outcome(OutcomeStatus.CRASHED,
-                                       error=f"could not start a {self.label} worker: {exc}"))
-        if not run.future.done():
-            try:
-                message = self._wire(job, handler)
-            except LookupError as exc:  # SecretError: a missing secret fails the job
-                self.runs.end(run, Outcome(OutcomeStatus.FAILED, error=str(exc)))
-            else:
-                if not worker.send(message):
-                    self.runs.end(run, Outcome(OutcomeStatus.CRASHED,
-                                               error=f"the {self.label} worker is gone"))
-        try:
+                with contextlib.suppress(Exception):  # died first: its exit ended the run
+                    await asyncio.shield(worker.ready)
+            if not run.future.done():
+                try:
+                    message = self._wire(job, handler)
+                except LookupError as exc:  # SecretError: a missing secret fails the job
+                    self.runs.end(run, Outcome(OutcomeStatus.FAILED, error=str(exc)))
+                else:
+                    if not worker.send(message):
+                        self.runs.end(run, Outcome(OutcomeStatus.CRASHED,
+                                                   error=f"the {self.label} worker is gone"))
             return await run.future
         except asyncio.CancelledError:
             await self.runs.cancel(run, worker.kill, worker.exited)
@@ -247,9 +241,6 @@ class NodePool(ProcessExecutor[WorkerProcess]):
             self._retire(worker)
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------------
-
-    def link(self, worker: WorkerProcess, run: Run, message: dict[str, Any]) -> Link:
-        return Link(worker, message.get("request_id"))  # events and response sent as is
 
     def finished(self, worker: WorkerProcess, run: Run) -> None:
         if not self.runs.on(worker):

@@ -28,7 +28,6 @@ the engine exits without closing the pool; a worker whose engine died exits by i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import os
 from collections import deque
@@ -38,11 +37,11 @@ from typing import Any
 from ..errors import WorkerError
 from ..states import OutcomeStatus
 from ..wire import names
-from ..wire.values import carried, is_var_ref, var_key, var_keys
+from ..wire.values import is_var_ref, var_key
 from ..worker import blobs as shm
-from .base import Job, JobHandler, Outcome, injection_gone, unsupported
+from .base import Job, JobHandler, Outcome, injection_gone
 from .growth import PoolView, workers_to_start
-from .lifecycle import Link, ProcessExecutor, Run, start_task
+from .lifecycle import ProcessExecutor, Run, start_task
 from .prelaunch import SHM_NAMESPACE, take_early, worker_env
 from .process import WorkerProcess, describe_exit
 
@@ -90,7 +89,6 @@ class _Worker(WorkerProcess):
         # while one of them lives (nodes may inject into it).
         self.sessions: set[str] = set()
         self.retiring = False
-        self.waiting = 0  # run_block requests its job is waiting on
         self.ahead: _Run | None = None  # the job it begins next (sent while ``job`` runs)
         self.revoking = False  # ``ahead`` is asked back
 
@@ -184,11 +182,8 @@ class WorkerPool(ProcessExecutor[_Worker]):
     def _accept(self, job: Job, handler: JobHandler) -> _Run | Outcome:
         """The job placed (or queued), or the outcome it ends with at once."""
         self._bind()
-        handler.on_start(False)
-        if self._closing:
-            return Outcome(OutcomeStatus.CANCELLED, error=self._closed)
-        if job.spec.executor != "python":
-            return unsupported(job, "a worker pool runs python")
+        if refusal := self.refused(job, handler, "a worker pool runs python"):
+            return refusal
         run = _Run(job, handler, self._loop.create_future())  # type: ignore[union-attr]
         self._submit(run)
         return run
@@ -271,7 +266,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
     def _limit(self) -> int:
         """``max_workers``, plus one per worker held by a job waiting on ``run_block``:
         parents waiting for children never use up the pool."""
-        return self.max_workers + sum(1 for w in self._workers if w.waiting)
+        return self.max_workers + sum(1 for w in self._workers if w.job and w.job.waiting)
 
     def _starting(self) -> int:
         return sum(1 for w in self._workers if not w.ready.done())
@@ -306,7 +301,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
         view = PoolView(
             now=self._loop.time(),  # type: ignore[union-attr]
             queued_since=tuple(run.queued_at for run in self._queue),
-            busy_since=tuple(-math.inf if w.waiting else w.job.started_at
+            busy_since=tuple(-math.inf if w.job.waiting else w.job.started_at
                              for w in self._workers if w.job is not None),
             workers=len(self._workers), starting=self._starting(), limit=self._limit(),
             job_seconds=self._job_seconds, cpus=self.cpus)
@@ -399,7 +394,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
         job = worker.job
         return (self._job_seconds < self.quick and not run.job.timeout
                 and not run.job.nested and job is not None and worker.ahead is None
-                and not worker.waiting and not worker.retiring
+                and not job.waiting and not worker.retiring
                 and now - job.started_at < self.quick
                 and not self.values.missing_on(worker, run.keys))
 
@@ -546,9 +541,13 @@ class WorkerPool(ProcessExecutor[_Worker]):
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------------
 
-    def link(self, worker: _Worker, run: Run, message: dict[str, Any]) -> _Link:
+    async def supply(self, worker: _Worker, run: Run, message: dict[str, Any],
+                     missing: list[str]) -> None:
         assert isinstance(run, _Run)
-        return _Link(self, worker, run, message)
+        blobs = (await self._fetch(missing, worker, run))[0]
+        if blobs:
+            message["blobs"] = blobs
+            self.values.copied(worker, blobs)
 
     def finished(self, worker: _Worker, run: Run) -> None:
         assert isinstance(run, _Run)
@@ -643,53 +642,3 @@ class WorkerPool(ProcessExecutor[_Worker]):
                 return
             self.values.parked.update(reply.get("blobs") or {})
         worker.shutdown()
-
-
-class _Link(Link):
-    """A request of a job on a pool worker: the events of a ``RunBlock``'s job go to the
-    worker in order, with blobs for values it does not hold; then the response."""
-
-    def __init__(self, pool: WorkerPool, worker: _Worker, run: _Run, message: dict[str, Any]):
-        super().__init__(worker, message.get("request_id"))
-        self._pool = pool
-        self._run = run
-        self._tail: asyncio.Task[None] | None = None
-        self._waits = message.get("action") == names.RUN_BLOCK
-        if self._waits:
-            worker.waiting += 1
-
-    def emit(self, event: dict[str, Any]) -> None:
-        missing = self._pool.values.missing_on(self.worker, var_keys(carried(event)))
-        if not missing and (self._tail is None or self._tail.done()):
-            self._send(event, None)
-            return
-        self._tail = asyncio.get_running_loop().create_task(
-            self._send_later(self._tail, event, missing))
-
-    async def reply(self, message: dict[str, Any]) -> None:
-        try:
-            self.worker.send(message)
-        except Exception as exc:  # e.g. a result that cannot be pickled
-            self.worker.send({"type": names.RESPONSE, "request_id": message["request_id"],
-                               "error": f"cannot send the response: {exc}"})
-
-    def close(self) -> None:
-        if self._waits:
-            self._waits = False
-            self.worker.waiting -= 1
-
-    async def _send_later(self, before: asyncio.Task[None] | None, event: dict[str, Any],
-                          missing: list[str]) -> None:
-        if before is not None:
-            with contextlib.suppress(Exception):
-                await before
-        blobs = (await self._pool._fetch(missing, self.worker, self._run))[0] if missing else None
-        self._send(event, blobs)
-
-    def _send(self, event: dict[str, Any], blobs: dict[str, bytes] | None) -> None:
-        message: dict[str, Any] = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
-                                   "event": event}
-        if blobs:
-            message["blobs"] = blobs
-            self._pool.values.copied(self.worker, blobs)
-        self.worker.send(message)

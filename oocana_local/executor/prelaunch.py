@@ -23,8 +23,7 @@ from collections.abc import Callable
 from ..errors import WorkerError
 
 __all__ = ["Launched", "discard_early", "kill_group", "launch", "launch_early", "take_early",
-           "worker_command", "worker_env", "SHM_NAMESPACE", "new_shm_namespace",
-           "remove_shm_namespace"]
+           "worker_command", "worker_env", "SHM_NAMESPACE"]
 
 _SOCKET_BUFFER = 4 << 20  # bytes; the kernel caps it (net.core.wmem_max)
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -39,20 +38,6 @@ def worker_command(fd: int) -> list[str]:
 
 
 SHM_NAMESPACE = "OOCANA_LOCAL_SHM_PREFIX"
-
-
-def new_shm_namespace() -> str:
-    """A fresh shared-memory namespace for the workers of one executor."""
-    from ..worker.blobs import new_namespace
-
-    return new_namespace()
-
-
-def remove_shm_namespace(namespace: str) -> None:
-    """Remove every shared-memory file of ``namespace`` (its executor closed)."""
-    from ..worker.blobs import sweep
-
-    sweep(namespace)
 
 
 def worker_env(extra: dict[str, str] | None = None, *,

@@ -103,12 +103,9 @@ class WorkerProcess(FrameConnection):
             launched = launch(self._env, self.command)
         self.started_at = launched.started_at
         self._popen = launched.popen
-        parent = launched.sock
         self.pid = self._popen.pid
-        parent.setblocking(False)
-        self._sock = parent
+        self.attach(launched.sock)
         loop = self.loop
-        loop.add_reader(parent.fileno(), self.read)
         for stream, stdio in ((self._popen.stdout, "stdout"), (self._popen.stderr, "stderr")):
             assert stream is not None
             fd = stream.fileno()

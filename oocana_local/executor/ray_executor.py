@@ -22,20 +22,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-import socket
 import time
 from collections import deque
-from collections.abc import Iterable
 from typing import Any
 
 from ..errors import UsageError
 from ..states import OutcomeStatus
 from ..wire import names
 from ..wire.connection import FrameConnection
-from ..wire.frames import header
-from ..wire.values import carried, var_keys
-from .base import Job, JobHandler, Outcome, injection_gone, unsupported
-from .lifecycle import Adapter, Link, Run, start_task
+from ..wire.values import var_keys
+from .base import Job, JobHandler, Outcome, injection_gone
+from .lifecycle import Adapter, Run, start_task
 from .ray_resources import actor_options
 
 __all__ = ["RayExecutor", "import_ray", "RAY_MISSING", "WorkerLost"]
@@ -89,21 +86,6 @@ class _Actor(FrameConnection):
         self.group = group
         self.alive = True
         self.address = ""  # host:port of its channel, once open
-
-    async def connect(self, host: str, port: int, token: bytes) -> None:
-        self.address = f"{host}:{port}"
-        try:
-            sock = await asyncio.to_thread(socket.create_connection, (host, port),
-                                           _CONNECT_WAIT)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.sendall(header(len(token)) + token)
-        except OSError as exc:
-            raise WorkerLost(f"cannot connect to the channel of the Ray actor at "
-                             f"{self.address} ({cause(exc)}): the engine must reach the "
-                             "addresses of the Ray nodes") from None
-        sock.setblocking(False)
-        self._sock = sock
-        self.loop.add_reader(sock.fileno(), self.read)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         self.executor.runs.route(self, message)
@@ -226,31 +208,20 @@ class RayExecutor(Adapter[_Actor]):
                 self.exported.update((k, (holder, ref)) for k, ref in reply[0].items())
         return {k: self.exported[k][1] for k in keys if k in self.exported}
 
-    async def _hand(self, actor: _Actor, message: dict[str, Any], values: Iterable[Any],
-                    before: asyncio.Task[Any] | None = None) -> bool:
-        """Send ``message`` over ``actor``'s channel (after ``before``), once the actor
-        got object refs of the var values among ``values`` that it does not hold; False
-        if the channel is closed."""
-        if before is not None:
-            with contextlib.suppress(Exception):
-                await before
-        missing = self.values.missing_on(actor, var_keys(values))
-        if missing:  # the usual case: nothing to ask anyone
-            refs = await self._export(missing, actor)
-            self.values.copied(actor, refs)
-            if refs:
-                await actor.handle.take.remote(refs)
-                message["blobs"] = list(refs)
-        return actor.send(message)
+    async def supply(self, actor: _Actor, run: Run, message: dict[str, Any],
+                     missing: list[str]) -> None:
+        """Object refs of ``missing``, handed to ``actor`` by a Ray call (``take``)."""
+        refs = await self._export(missing, actor)
+        self.values.copied(actor, refs)
+        if refs:
+            await actor.handle.take.remote(refs)
+            message["blobs"] = list(refs)
 
     # -- jobs ---------------------------------------------------------------------------
 
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
-        handler.on_start(False)
-        if self._closing:
-            return Outcome(OutcomeStatus.CANCELLED, error=self._closed)
-        if job.spec.executor != "python":
-            return unsupported(job, "the Ray executor runs python")
+        if refusal := self.refused(job, handler, "the Ray executor runs python"):
+            return refusal
         try:
             options = actor_options(job.spec.resources)
         except UsageError as exc:
@@ -270,8 +241,11 @@ class RayExecutor(Adapter[_Actor]):
         run = Run(job, handler, asyncio.get_running_loop().create_future())
         self.runs.begin(run, actor)
         try:
-            if not await self._hand(actor, {"type": names.RUN, "job": job.wire()},
-                                    job.inputs.values()):
+            message = {"type": names.RUN, "job": job.wire()}
+            missing = self.values.missing_on(actor, var_keys(job.inputs.values()))
+            if missing:  # rarely: most values stay where they were made
+                await self.supply(actor, run, message, missing)
+            if not actor.send(message):
                 raise WorkerLost("its channel closed")
             return await run.future
         except asyncio.CancelledError:
@@ -296,9 +270,6 @@ class RayExecutor(Adapter[_Actor]):
         self._kill(actor)
 
     # -- the lifecycle's questions (``lifecycle.Adapter``) -------------------------------
-
-    def link(self, actor: _Actor, run: Run, message: dict[str, Any]) -> _Link:
-        return _Link(self, actor, message.get("request_id"))
 
     def finished(self, actor: _Actor, run: Run) -> None:
         self._release(actor)
@@ -344,7 +315,13 @@ class RayExecutor(Adapter[_Actor]):
                 if group.options:  # declared resources Ray may lack: free what idles
                     self._evict_one(group)
             where = ready.result()
-            await actor.connect(where["host"], where["port"], token)
+            actor.address = f"{where['host']}:{where['port']}"
+            try:
+                await actor.connect(where["host"], where["port"], token, _CONNECT_WAIT)
+            except OSError as exc:
+                raise WorkerLost(f"cannot connect to the channel of the Ray actor at "
+                                 f"{actor.address} ({cause(exc)}): the engine must reach "
+                                 "the addresses of the Ray nodes") from None
         except asyncio.CancelledError:
             ready.cancel()
             self._kill(actor)
@@ -412,23 +389,3 @@ class RayExecutor(Adapter[_Actor]):
 
 class WorkerLost(Exception):
     """The actor of a job died, or none could be started."""
-
-
-class _Link(Link):
-    """A request of a job on an actor: the events of a ``RunBlock``'s job go to the actor
-    in order, each once it got the values it names; then the response."""
-
-    def __init__(self, executor: RayExecutor, actor: _Actor, request_id: Any):
-        super().__init__(actor, request_id)
-        self.executor = executor
-        self.tail: asyncio.Task[bool] | None = None
-
-    def emit(self, event: dict[str, Any]) -> None:
-        message = {"type": names.RUN_BLOCK_EVENT, "request_id": self.request_id,
-                   "event": event}
-        self.tail = asyncio.get_running_loop().create_task(
-            self.executor._hand(self.worker, message, carried(event), self.tail))
-
-    async def reply(self, message: dict[str, Any]) -> None:
-        with contextlib.suppress(Exception):  # a dead actor: its job crashes anyway
-            await self.executor._hand(self.worker, message, (), self.tail)

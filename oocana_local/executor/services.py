@@ -30,10 +30,11 @@ from typing import Any
 
 from ..states import OutcomeStatus
 from ..wire import names
+from ..worker import blobs as shm
 from .base import Executor, Job, JobHandler, Outcome
 from .lifecycle import start_task
 from .node_pool import NodePool
-from .prelaunch import SHM_NAMESPACE, new_shm_namespace, remove_shm_namespace, worker_env
+from .prelaunch import SHM_NAMESPACE, worker_env
 from .process import WorkerProcess
 
 __all__ = ["ServiceExecutor"]
@@ -92,7 +93,7 @@ class _Quiet:
 class ServiceExecutor(Executor):
     def __init__(self, env: dict[str, str] | None = None):
         # One shared-memory namespace for all its workers, removed when it closes.
-        self.env = {**(env or {}), SHM_NAMESPACE: new_shm_namespace()}
+        self.env = {**(env or {}), SHM_NAMESPACE: shm.new_namespace()}
         self._instances: dict[tuple[str, str | None], _Instance] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         """Service starts (``prestart``) that run on their own; ``close`` waits for them."""
@@ -177,4 +178,4 @@ class ServiceExecutor(Executor):
         self._instances.clear()
         await asyncio.gather(*(i.pool.close() for i in instances), *self._tasks,
                              return_exceptions=True)
-        remove_shm_namespace(self.env[SHM_NAMESPACE])  # what its workers left, only that
+        shm.sweep(self.env[SHM_NAMESPACE])  # what its workers left, only that

@@ -7,6 +7,7 @@ process's socket (``executor/process.py``) and a Ray actor's channel
 from __future__ import annotations
 
 import itertools
+import socket
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,6 @@ from .frames import FrameError, FrameReader, check_size, dumps, header
 
 if TYPE_CHECKING:
     import asyncio
-    import socket
 
 __all__ = ["FrameConnection"]
 
@@ -35,6 +35,26 @@ class FrameConnection:
         self._sock: socket.socket | None = None
         self._reader = FrameReader()
         self._pending: deque[memoryview] = deque()
+
+    def attach(self, sock: socket.socket) -> None:
+        """Speak over ``sock``, a connected socket: non-blocking, read on the loop."""
+        sock.setblocking(False)
+        self._sock = sock
+        self.loop.add_reader(sock.fileno(), self.read)
+
+    async def connect(self, host: str, port: int, token: bytes, wait: float) -> None:
+        """Connect over TCP to a listener that expects ``token`` first (a Ray actor's
+        channel), giving up after ``wait`` seconds; ``OSError`` when it cannot."""
+        import asyncio
+
+        sock = await asyncio.to_thread(socket.create_connection, (host, port), wait)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.sendall(header(len(token)) + token)
+        except OSError:
+            sock.close()
+            raise
+        self.attach(sock)
 
     def read(self, drain: bool = False) -> None:
         """Handle what the other end sent so far (called when the socket is readable);

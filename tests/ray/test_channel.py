@@ -13,7 +13,7 @@ import types
 from helpers import FLOWS
 
 import oocana_local
-from oocana_local.executor import ray_executor
+from oocana_local.wire import connection
 from oocana_local.wire.frames import encode, header
 
 
@@ -66,7 +66,7 @@ def test_an_actor_the_engine_cannot_reach_fails_the_job_naming_its_address(
         raise ConnectionRefusedError(111, "Connection refused")
 
     with oocana_local.Engine(executor="ray") as engine:
-        monkeypatch.setattr(ray_executor, "socket",
+        monkeypatch.setattr(connection, "socket",
                             types.SimpleNamespace(create_connection=unreachable))
         cut_off = engine.run(FLOWS / "chain")
         monkeypatch.undo()
