@@ -360,6 +360,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
             return
         if self._queue:
             self._start(worker, self._next_for(worker))
+            self._ahead_from_queue(worker)
             return
         self._idle.append(worker)
         self._idle_timer(worker)
@@ -441,7 +442,13 @@ class WorkerPool(ProcessExecutor[_Worker]):
         self._unahead(worker)
         worker.job = run
         run.started_at = self._loop.time()  # type: ignore[union-attr]
-        if self._queue and self._fits_ahead(worker, self._queue[0], run.started_at):
+        self._ahead_from_queue(worker)
+
+    def _ahead_from_queue(self, worker: _Worker) -> None:
+        """The first waiting job, sent ahead to ``worker`` if it fits: a fan-out queued
+        at once keeps its worker's next job at hand."""
+        now = self._loop.time()  # type: ignore[union-attr]
+        if self._queue and self._fits_ahead(worker, self._queue[0], now):
             self._send_ahead(worker, self._queue.popleft())
 
     def _take_back(self, worker: _Worker) -> _Run | None:
