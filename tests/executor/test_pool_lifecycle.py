@@ -449,3 +449,32 @@ def test_a_job_sent_ahead_to_a_worker_that_dies_runs_on_another(tmp_path: Path) 
     sent_ahead, (died, ran) = with_pool(scenario, grow_after=3600, quick=3600)
     assert sent_ahead
     assert died.status == "crashed" and ran.status == "done", ran.error
+
+
+def test_jobs_waiting_in_a_queue_are_sent_ahead_again_once_jobs_are_quick(
+        tmp_path: Path) -> None:
+    """A slow first job makes jobs look slow, so none is sent ahead when it ends; as the
+    quick ones behind it bring the average down, a worker taking a waiting job gets the
+    next one sent ahead again (a fan-out queued at once keeps its worker busy)."""
+    slow = "import time\ndef main(inputs):\n    time.sleep(1.5)\n    return {'out': 0}\n"
+
+    async def scenario(pool):
+        await pool.start()
+        sent = []
+        send_ahead = pool._send_ahead
+
+        def counted(worker, run):
+            sent.append(run.job.job_id)
+            send_ahead(worker, run)
+
+        pool._send_ahead = counted
+        jobs = [make_job(tmp_path / "slow", slow)]
+        jobs += [make_job(tmp_path / f"q{i}", TRIVIAL) for i in range(12)]
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(*(pool.run(job, Recorder()) for job in jobs)), 60)
+        return [job.job_id for job in jobs], sent, outcomes
+
+    ids, sent, outcomes = with_pool(scenario, max_workers=1, grow_after=3600, quick=0.2)
+    assert all(outcome.status == "done" for outcome in outcomes)
+    assert sent[0] == ids[1]  # behind the slow job, while it had just begun
+    assert len(sent) > 1 and set(sent[1:]) <= set(ids[3:])  # again, later in the queue
