@@ -465,16 +465,30 @@ class WorkerPool(ProcessExecutor[_Worker]):
             self.runs.route(worker, message)  # type: ignore[arg-type]
             return
         assert isinstance(worker, _Worker)
-        ahead = worker.ahead
-        if message.get("revoked") and ahead is not None \
-                and ahead.job.job_id == message.get("job_id") \
-                and (run := self._take_back(worker)) is not None:
+        job_id, run, freed = message.get("job_id"), None, False
+        if not message.get("revoked"):
+            return  # it began: it ends like any job
+        if worker.ahead is not None and worker.ahead.job.job_id == job_id:
+            run = self._take_back(worker)
+        elif worker.job is not None and worker.job.job.job_id == job_id:
+            # The end of the job before it came first, so the engine took it as begun;
+            # the worker gave it back and begins the one sent ahead after it, if any.
+            taken, worker.job = worker.job, None
+            self.runs.unplace(taken)
+            run = None if taken.future.done() else taken
+            if worker.ahead is not None:
+                self._begin_ahead(worker, worker.ahead)
+            else:
+                freed = True
+        if run is not None:
             idle = self._take_idle(run)  # first in line again, for any worker
             if idle is not None:
                 self._start(idle, run)
             else:
                 self._queue.appendleft(run)
                 self._schedule_growth()
+        if freed:
+            self._release(worker)
 
     def _send_run(self, worker: _Worker, run: _Run, wire: dict[str, Any]) -> bool:
         try:

@@ -60,9 +60,11 @@ class Worker:
         self.waiting: set[Any] = set()
         """Ids of the queued jobs that have not begun; a revoked one leaves it and is
         skipped when its turn comes (``revoked``)."""
-        self.revoked: set[Any] = set()
+        self.revoked: dict[Any, int] = {}
+        """Revoked copies of a job still in the queue, by id: a job given back may be sent
+        again, and given back again, before its first copy's turn came."""
         self.begin = threading.Lock()
-        """Guards both sets: a job begins, or is revoked, never both."""
+        """Guards both: a job begins, or is revoked, never both."""
 
     def read_forever(self) -> None:
         channel, handle = self.channel, self.handle
@@ -111,7 +113,7 @@ class Worker:
             revoked = job_id in self.waiting
             if revoked:
                 self.waiting.discard(job_id)
-                self.revoked.add(job_id)
+                self.revoked[job_id] = self.revoked.get(job_id, 0) + 1
         self.channel.send({"type": names.REVOKED, "job_id": job_id, "revoked": revoked})
 
     def export(self, message: dict[str, Any]) -> None:
@@ -142,8 +144,10 @@ class Worker:
             job = jobs.get()
             with begin:
                 job_id = job.get("job_id")
-                if job_id in revoked:  # given back to the engine before it began
-                    revoked.discard(job_id)
+                copies = revoked.pop(job_id, 0)
+                if copies:  # this copy was given back to the engine before it began
+                    if copies > 1:
+                        revoked[job_id] = copies - 1
                     continue
                 waiting.discard(job_id)
             debug.before_job()

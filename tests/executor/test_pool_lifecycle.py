@@ -478,3 +478,25 @@ def test_jobs_waiting_in_a_queue_are_sent_ahead_again_once_jobs_are_quick(
     assert all(outcome.status == "done" for outcome in outcomes)
     assert sent[0] == ids[1]  # behind the slow job, while it had just begun
     assert len(sent) > 1 and set(sent[1:]) <= set(ids[3:])  # again, later in the queue
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_jobs_sent_ahead_and_revoked_at_once_each_run_exactly_once(tmp_path: Path,
+                                                                     round_: int) -> None:
+    """Jobs are sent ahead and asked back as soon as they can be: a revoke and the end of
+    the job before it cross on the wire (the worker gives the job back after the engine
+    saw it begin). Every job still runs, once."""
+    ran = tmp_path / "ran"
+    block = (f"def main(inputs):\n    with open({str(ran)!r}, 'a') as f:\n"
+             f"        f.write(str(inputs['i']) + '\\n')\n    return {{'out': inputs['i']}}\n")
+
+    async def scenario(pool):
+        await pool.start()
+        make_job(tmp_path / "block", block, inputs={"i": 0})  # writes the block once
+        jobs = [make_job(tmp_path / "block", None, inputs={"i": i}) for i in range(300)]
+        return await asyncio.wait_for(
+            asyncio.gather(*(pool.run(job, Recorder()) for job in jobs)), 120)
+
+    outcomes = with_pool(scenario, max_workers=2, grow_after=0.0005, quick=3600)
+    assert [o.result["out"] for o in outcomes] == list(range(300))
+    assert sorted(int(line) for line in ran.read_text().split()) == list(range(300))
