@@ -70,6 +70,7 @@ class HandleDef:
     is_additional: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
     """The item as written (unknown keys kept), sent to blocks as their ``inputs_def`` entry."""
+    _wire: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def content_media_type(self) -> str | None:
@@ -83,7 +84,13 @@ class HandleDef:
 
     def wire(self) -> dict[str, Any]:
         """The definition as blocks see it (``context.inputs_def[h]``, ``outputs_def``,
-        ``query_block``, ``query_downstream``): see ``wire_handle``."""
+        ``query_block``, ``query_downstream``): see ``wire_handle``. Made once (every
+        node of a block shares its definitions); each caller gets a copy of its own."""
+        if self._wire is None:
+            self._wire = self._written()
+        return dict(self._wire)
+
+    def _written(self) -> dict[str, Any]:
         written = dict(self.raw) if self.raw else {}
         written.update(handle=self.handle, json_schema=self.json_schema, kind=self.kind,
                        nullable=self.nullable, description=self.description)
