@@ -54,7 +54,7 @@ def _nothing() -> None:
 class _Run(Run):
     """One job in the pool: what placement needs to know of it."""
 
-    __slots__ = ("keys", "cached", "queued_at", "started_at", "files")
+    __slots__ = ("keys", "cached", "queued_at", "started_at", "files", "sent")
 
     def __init__(self, job: Job, handler: JobHandler, future: asyncio.Future[Outcome]):
         super().__init__(job, handler, future)
@@ -65,6 +65,7 @@ class _Run(Run):
         self.queued_at = 0.0
         self.started_at = 0.0
         self.files: list[Any] = []  # claims on the shared memory of blobs sent for this job
+        self.sent = False  # its ``run`` message went to its worker (no more values to copy)
 
     def settle(self, outcome: Outcome) -> None:
         super().settle(outcome)
@@ -377,7 +378,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
         return self._queue.popleft()
 
     def _start(self, worker: _Worker, run: _Run) -> None:
-        worker.job = run
+        worker.job, run.sent = run, False  # (again, if it was given back)
         run.started_at = self._loop.time()  # type: ignore[union-attr]
         self.runs.begin(run, worker)
         missing = self.values.missing_on(worker, run.keys)
@@ -391,10 +392,12 @@ class WorkerPool(ProcessExecutor[_Worker]):
     def _fits_ahead(self, worker: _Worker, run: _Run, now: float) -> bool:
         """Whether ``run`` may be sent ahead to ``worker``: only while jobs are quick, a
         job without a time limit (cancelling it would stop the job before it), not a
-        ``run_block`` child, to a worker whose job began just now and holds its inputs."""
+        ``run_block`` child, to a worker whose job began just now (and went to it: it is
+        not waiting for values copied from another worker) and that holds its inputs."""
         job = worker.job
         return (self._job_seconds < self.quick and not run.job.timeout
-                and not run.job.nested and job is not None and worker.ahead is None
+                and not run.job.nested and job is not None and job.sent
+                and worker.ahead is None
                 and not job.waiting and not worker.retiring
                 and now - job.started_at < self.quick
                 and not self.values.missing_on(worker, run.keys))
@@ -497,6 +500,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
             self._fail_before_start(worker, run, f"cannot send the job to a worker: "
                                                  f"{type(exc).__name__}: {exc}")
             return False
+        run.sent = True
         return True
 
     def _fail_before_start(self, worker: _Worker, run: _Run, error: str) -> None:

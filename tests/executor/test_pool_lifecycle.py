@@ -500,3 +500,45 @@ def test_jobs_sent_ahead_and_revoked_at_once_each_run_exactly_once(tmp_path: Pat
     outcomes = with_pool(scenario, max_workers=2, grow_after=0.0005, quick=3600)
     assert [o.result["out"] for o in outcomes] == list(range(300))
     assert sorted(int(line) for line in ran.read_text().split()) == list(range(300))
+
+
+def test_no_job_is_sent_ahead_of_one_still_waiting_for_its_inputs(tmp_path: Path) -> None:
+    """A job placed on a worker that lacks its input waits while the value is copied from
+    the worker holding it. A job submitted meanwhile is not sent ahead to that worker: it
+    would get there first and run before the job it was meant to follow."""
+    gate = tmp_path / "gate"
+    folder = tmp_path / "blocks"
+    folder.mkdir()
+    (folder / "b.py").write_text(textwrap.dedent(f"""
+        import os, time
+        def make(inputs):
+            return {{"thing": {{1, 2, 3}}}}
+        def hold(inputs):
+            while not os.path.exists({str(gate)!r}):
+                time.sleep(0.01)
+            return {{"out": os.getpid()}}
+        def use(inputs):
+            return {{"out": sorted(inputs["thing"])}}
+        def trivial(inputs):
+            return {{"out": os.getpid()}}
+    """))
+
+    def job(function: str, inputs: dict | None = None, **options):
+        return make_job(folder, entry="b.py", function=function, inputs=inputs, **options)
+
+    async def scenario(pool):
+        await pool.start()
+        made = await pool.run(job("make", outputs=(), var_outputs=("thing",)), Recorder())
+        thing = {"thing": made.result["thing"]}
+        holding = asyncio.ensure_future(pool.run(job("hold", thing), Recorder()))
+        await asyncio.sleep(0.5)  # its worker's job began longer than `quick` ago
+        using = asyncio.ensure_future(pool.run(job("use", thing), Recorder()))
+        trivial = asyncio.ensure_future(pool.run(job("trivial"), Recorder()))
+        await asyncio.sleep(0)
+        gate.touch()
+        return await asyncio.wait_for(asyncio.gather(holding, using, trivial), 60)
+
+    held, used, ran = with_pool(scenario, min_workers=2, max_workers=2, grow_after=3600,
+                                quick=0.2)
+    assert held.status == used.status == ran.status == "done", (held, used, ran)
+    assert used.result["out"] == [1, 2, 3]
