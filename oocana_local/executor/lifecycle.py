@@ -15,7 +15,8 @@ and its end is here, the same for all of them:
   the engine stopped it, or how it exited) and the last lines it wrote to stderr.
 * timeout: ``Executor.run`` (``base.py``) cancels a job that runs too long.
 * cancel: the job's worker is stopped (its whole process group) and its exit awaited at
-  most ``CANCEL_WAIT`` seconds; other jobs on that worker end ``crashed`` saying why.
+  most ``CANCEL_WAIT`` seconds; other jobs on that worker end ``crashed`` saying why. (A
+  pool's job sent ahead that has not begun is asked back instead: ``pool.py``.)
 * late output: what a job says after it finished (a thread or a callback it left behind)
   still goes to that job's handler, for the last ``LATE_JOBS`` jobs the executor finished.
   Output that names no job (written straight to a worker's stdout/stderr) goes to the

@@ -123,6 +123,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
         self.shm_namespace = shm.new_namespace()
         """Its workers' shared-memory files are ``<shm_namespace>...``: its alone."""
         self._namespaces = {self.shm_namespace}  # and an adopted early worker's
+        self._revokes: dict[str, asyncio.Future[bool]] = {}  # cancelled jobs sent ahead
 
     # -- what the scheduler sees --------------------------------------------------------------
 
@@ -190,11 +191,23 @@ class WorkerPool(ProcessExecutor[_Worker]):
         return run
 
     async def _stop(self, run: _Run) -> None:
-        """``run`` is cancelled: out of the queue, or its worker stopped."""
-        if run.worker is None:
+        """``run`` is cancelled: out of the queue, or its worker stopped. One sent ahead is
+        asked back first: the job its worker runs (maybe another run's) goes on."""
+        worker = run.worker
+        if worker is None:
             self._unqueue(run)
-        else:
-            await self.runs.cancel(run, run.worker.kill, run.worker.exited)
+            return
+        if worker.ahead is run and worker.alive:
+            job_id, loop = run.job.job_id, asyncio.get_running_loop()
+            answer = self._revokes.setdefault(job_id, loop.create_future())
+            if not worker.revoking:
+                worker.revoking = True
+                worker.send({"type": names.REVOKE, "job_id": job_id})
+            await asyncio.wait({answer, worker.exited}, return_when=asyncio.FIRST_COMPLETED)
+            self._revokes.pop(job_id, None)
+            if answer.done() and answer.result():
+                return  # given back: it never began
+        await self.runs.cancel(run, worker.kill, worker.exited)
 
     async def free(self, keys: list[str]) -> None:
         for parked in self._forget_values(keys):
@@ -469,6 +482,9 @@ class WorkerPool(ProcessExecutor[_Worker]):
             return
         assert isinstance(worker, _Worker)
         job_id, run, freed = message.get("job_id"), None, False
+        answer = self._revokes.pop(job_id, None)  # type: ignore[arg-type]
+        if answer is not None and not answer.done():
+            answer.set_result(bool(message.get("revoked")))
         if not message.get("revoked"):
             return  # it began: it ends like any job
         if worker.ahead is not None and worker.ahead.job.job_id == job_id:

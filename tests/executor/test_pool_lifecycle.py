@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -542,3 +543,35 @@ def test_no_job_is_sent_ahead_of_one_still_waiting_for_its_inputs(tmp_path: Path
                                 quick=0.2)
     assert held.status == used.status == ran.status == "done", (held, used, ran)
     assert used.result["out"] == [1, 2, 3]
+
+
+def test_cancelling_a_job_sent_ahead_leaves_the_job_its_worker_runs_alone(
+        tmp_path: Path) -> None:
+    """The job sent ahead is asked back, not its worker stopped: the job the worker runs
+    (in a server, maybe another run's) finishes on the same process."""
+    gate = tmp_path / "gate"
+    waits = (f"import os, time\ndef main(inputs):\n"
+             f"    while not os.path.exists({str(gate)!r}):\n        time.sleep(0.01)\n"
+             f"    return {{'out': os.getpid()}}\n")
+
+    async def scenario(pool):
+        await pool.start()
+        running = asyncio.ensure_future(pool.run(make_job(tmp_path / "a", waits), Recorder()))
+        await asyncio.sleep(0)
+        ahead = asyncio.ensure_future(pool.run(make_job(tmp_path / "b", PID), Recorder()))
+        await asyncio.sleep(0)
+        sent_ahead = any(w.ahead is not None for w in pool.workers)
+        pid = pool.workers[0].pid
+        ahead.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ahead
+        gate.touch()
+        ran = await asyncio.wait_for(running, 60)
+        after = await pool.run(make_job(tmp_path / "c", PID), Recorder())
+        return sent_ahead, pid, ran, after
+
+    sent_ahead, pid, ran, after = with_pool(scenario, max_workers=1, grow_after=3600,
+                                            quick=3600)
+    assert sent_ahead
+    assert ran.status == "done" and ran.result["out"] == pid, ran
+    assert after.status == "done" and after.result["out"] == pid  # the worker lived on
