@@ -11,12 +11,13 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pool_harness import Recorder, make_job, pid_alive, run_block, run_job, with_pool
 
 from oocana_local.errors import WorkerError
-from oocana_local.executor.base import Outcome, OutcomeStatus
+from oocana_local.executor.base import Job, Outcome, OutcomeStatus
 
 TRIVIAL = "def main(inputs):\n    return {'out': 1}\n"
 PID = "import os\ndef main(inputs):\n    return {'out': os.getpid()}\n"
@@ -397,10 +398,20 @@ def test_a_worker_that_cannot_start_fails_jobs_clearly(tmp_path: Path) -> None:
 
 # -- a job sent ahead to a busy worker --------------------------------------------------------
 
-def _waits_for(marker: Path) -> str:
+def _waits_for(marker: Path, then: str = "return {'out': os.getpid()}") -> str:
     return (f"import os, time\ndef main(inputs):\n"
             f"    while not os.path.exists({str(marker)!r}):\n        time.sleep(0.01)\n"
-            f"    return {{'out': os.getpid()}}\n")
+            f"    {then}\n")
+
+
+async def _one_behind_another(pool, first: Job, second: Job) -> tuple[Any, Any, bool]:
+    """``first`` on the pool's worker, then ``second``; whether it was sent ahead."""
+    await pool.start()
+    running = asyncio.ensure_future(pool.run(first, Recorder()))
+    await asyncio.sleep(0)  # the first job is on the worker
+    behind = asyncio.ensure_future(pool.run(second, Recorder()))
+    await asyncio.sleep(0)
+    return running, behind, any(w.ahead is not None for w in pool.workers)
 
 
 def _makes(marker: Path) -> str:
@@ -415,14 +426,9 @@ def test_a_job_sent_ahead_behind_one_that_waits_for_it_is_given_back(tmp_path: P
     marker = tmp_path / "made"
 
     async def scenario(pool):
-        await pool.start()
-        waiter = asyncio.ensure_future(pool.run(make_job(tmp_path / "a", _waits_for(marker)),
-                                                Recorder()))
-        await asyncio.sleep(0)  # the first job is on the worker
-        maker = asyncio.ensure_future(pool.run(make_job(tmp_path / "b", _makes(marker)),
-                                               Recorder()))
-        await asyncio.sleep(0)
-        sent_ahead = any(w.ahead is not None for w in pool.workers)
+        waiter, maker, sent_ahead = await _one_behind_another(
+            pool, make_job(tmp_path / "a", _waits_for(marker)),
+            make_job(tmp_path / "b", _makes(marker)))
         return sent_ahead, await asyncio.wait_for(asyncio.gather(waiter, maker), 60)
 
     sent_ahead, (waited, made) = with_pool(scenario, grow_after=0.05, quick=3600)
@@ -433,17 +439,11 @@ def test_a_job_sent_ahead_behind_one_that_waits_for_it_is_given_back(tmp_path: P
 
 def test_a_job_sent_ahead_to_a_worker_that_dies_runs_on_another(tmp_path: Path) -> None:
     gate = tmp_path / "gate"
-    dies = (f"import os, time\ndef main(inputs):\n"
-            f"    while not os.path.exists({str(gate)!r}):\n        time.sleep(0.01)\n"
-            f"    os._exit(3)\n")
 
     async def scenario(pool):
-        await pool.start()
-        first = asyncio.ensure_future(pool.run(make_job(tmp_path / "a", dies), Recorder()))
-        await asyncio.sleep(0)
-        second = asyncio.ensure_future(pool.run(make_job(tmp_path / "b", PID), Recorder()))
-        await asyncio.sleep(0)
-        sent_ahead = any(w.ahead is not None for w in pool.workers)
+        first, second, sent_ahead = await _one_behind_another(
+            pool, make_job(tmp_path / "a", _waits_for(gate, "os._exit(3)")),
+            make_job(tmp_path / "b", PID))
         gate.touch()
         return sent_ahead, await asyncio.wait_for(asyncio.gather(first, second), 60)
 
@@ -550,17 +550,10 @@ def test_cancelling_a_job_sent_ahead_leaves_the_job_its_worker_runs_alone(
     """The job sent ahead is asked back, not its worker stopped: the job the worker runs
     (in a server, maybe another run's) finishes on the same process."""
     gate = tmp_path / "gate"
-    waits = (f"import os, time\ndef main(inputs):\n"
-             f"    while not os.path.exists({str(gate)!r}):\n        time.sleep(0.01)\n"
-             f"    return {{'out': os.getpid()}}\n")
 
     async def scenario(pool):
-        await pool.start()
-        running = asyncio.ensure_future(pool.run(make_job(tmp_path / "a", waits), Recorder()))
-        await asyncio.sleep(0)
-        ahead = asyncio.ensure_future(pool.run(make_job(tmp_path / "b", PID), Recorder()))
-        await asyncio.sleep(0)
-        sent_ahead = any(w.ahead is not None for w in pool.workers)
+        running, ahead, sent_ahead = await _one_behind_another(
+            pool, make_job(tmp_path / "a", _waits_for(gate)), make_job(tmp_path / "b", PID))
         pid = pool.workers[0].pid
         ahead.cancel()
         with contextlib.suppress(asyncio.CancelledError):
