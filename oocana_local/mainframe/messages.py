@@ -183,12 +183,13 @@ class BlockReporter:
         self.bus.publish(msg)
 
     def started(self, inputs: dict[str, Any], *, cached: bool = False) -> None:
+        msg = self._msg(names.BLOCK_STARTED)
+        msg["inputs"] = inputs
+        msg["create_at"] = now_ms()
+        msg["node_id"] = self.node_id
         if cached:
-            self.publish(names.BLOCK_STARTED, inputs=inputs, create_at=now_ms(),
-                         node_id=self.node_id, cached=True)
-        else:
-            self.publish(names.BLOCK_STARTED, inputs=inputs, create_at=now_ms(),
-                         node_id=self.node_id)
+            msg["cached"] = True
+        self.bus.publish(msg)
 
     def output(self, handle: str, value: Any, options: dict[str, Any] | None = None) -> None:
         if options is None:

@@ -73,10 +73,16 @@ def value_problem(value: Any, schema: Any, where: str = "", depth: int = 0) -> s
     if isinstance(value, dict) and "__OOMOL_TYPE__" in value:
         return None
     expected = schema.get("type")
-    names = [expected] if isinstance(expected, str) else (
-        [n for n in expected if isinstance(n, str)] if isinstance(expected, list) else [])
+    names: list[str]
+    if isinstance(expected, str):  # the usual case, in one test
+        names = [] if _is_type(value, expected) else [expected]
+    else:
+        names = [n for n in expected if isinstance(n, str)] if isinstance(expected, list) \
+            else []
+        if any(_is_type(value, n) for n in names):
+            names = []
     at = f" at {where}" if where else ""
-    if names and not any(_is_type(value, n) for n in names):
+    if names:
         return (f"expected type {' or '.join(names)}{at}, got {_short(value)} "
                 f"(a {_kind(value)})")
     enum = schema.get("enum")
