@@ -58,3 +58,15 @@ def test_worker_and_oocana_import_benchmarks_run(tmp_path: Path) -> None:
     assert imports.returncode == 0, imports.stdout + imports.stderr
     rows = [line for line in imports.stdout.splitlines() if line.startswith("from oocana")]
     assert len(rows) == 5 and not any("ImportError" in row for row in rows)
+
+
+def test_pool_ratio_benchmark_prints_a_ratio_per_workload() -> None:
+    done = subprocess.run([sys.executable, str(BENCH.parent / "pool_ratio.py"), "--rounds",
+                           "1", "--workloads", "chain:5,fanout:5"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {line.split(" | ")[0]: line.split(" | ")[1:] for line in done.stdout.splitlines()
+            if line.startswith("| chain") or line.startswith("| fanout")}
+    assert set(rows) == {"| chain 5", "| fanout 5"}, done.stdout
+    for cells in rows.values():  # oocana-local, pool ms per block; the ratio
+        assert all(float(cell.strip(" |")) > 0 for cell in cells), cells
