@@ -200,9 +200,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
         if worker.ahead is run and worker.alive:
             job_id, loop = run.job.job_id, asyncio.get_running_loop()
             answer = self._revokes.setdefault(job_id, loop.create_future())
-            if not worker.revoking:
-                worker.revoking = True
-                worker.send({"type": names.REVOKE, "job_id": job_id})
+            self._revoke(worker)
             await asyncio.wait({answer, worker.exited}, return_when=asyncio.FIRST_COMPLETED)
             self._revokes.pop(job_id, None)
             if answer.done() and answer.result():
@@ -438,13 +436,19 @@ class WorkerPool(ProcessExecutor[_Worker]):
             if run is None or worker.revoking:
                 continue
             if now - run.started_at >= self.grow_after:
-                worker.revoking = True
-                worker.send({"type": names.REVOKE, "job_id": run.job.job_id})
+                self._revoke(worker)
             else:
                 next_at = min(next_at, run.started_at + self.grow_after)
         if next_at < math.inf:
             self._revoke_timer = self._loop.call_at(  # type: ignore[union-attr]
                 next_at, self._revoke_stale)
+
+    @staticmethod
+    def _revoke(worker: _Worker) -> None:
+        """Ask the worker to give back the job sent ahead to it (once)."""
+        if worker.ahead is not None and not worker.revoking:
+            worker.revoking = True
+            worker.send({"type": names.REVOKE, "job_id": worker.ahead.job.job_id})
 
     def _unahead(self, worker: _Worker) -> _Run | None:
         """The job sent ahead to ``worker``, no longer ahead (None if none)."""

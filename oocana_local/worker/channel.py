@@ -17,6 +17,7 @@ from ..wire.values import SECRET_PLACEHOLDER
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from ..redact import Redactor
@@ -110,6 +111,25 @@ class Channel:
             have += n
         view.release()
         return data
+
+    def each(self, handle: Callable[[dict[str, Any]], None],
+             emit: Callable[[str, str], None]) -> None:
+        """Hand every message the engine sends to ``handle`` until its end closes (or
+        sends what is not a frame of ours: it cannot be trusted further). A message
+        ``handle`` fails on is reported on stderr (``emit(line, "stderr")``), and the next
+        ones still go to it."""
+        while True:
+            try:
+                message = self.recv()
+            except Exception:
+                return
+            if message is None:
+                return
+            try:
+                handle(message)
+            except Exception as exc:
+                emit(f"oocana-local worker: cannot handle {message.get('type')!r}: {exc!r}",
+                     "stderr")
 
     def recv(self) -> dict[str, Any] | None:
         """The next message, or None when the engine closed its end."""

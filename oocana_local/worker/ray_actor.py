@@ -133,20 +133,8 @@ class BlockActor:
             threading.Thread(target=self._run_jobs, daemon=True, name="oocana-jobs").start()
 
     def _read(self) -> None:
-        channel = self.channel
-        assert channel is not None
-        while True:
-            try:
-                message = channel.recv()
-            except Exception:  # not a frame of ours: the engine cannot be trusted further
-                message = None
-            if message is None:  # the engine closed it, and is killing this actor
-                return
-            try:
-                self._handle(message)
-            except Exception as exc:  # never let one bad message stop the reader
-                capture.emit(f"oocana-local worker: cannot handle {message.get('type')!r}: "
-                             f"{exc!r}", "stderr")
+        assert self.channel is not None
+        self.channel.each(self._handle, capture.emit)  # until the engine closes it and kills this actor
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")

@@ -67,20 +67,9 @@ class Worker:
         """Guards both: a job begins, or is revoked, never both."""
 
     def read_forever(self) -> None:
-        channel, handle = self.channel, self.handle
-        while True:
-            try:
-                message = channel.recv()
-            except Exception:
-                message = None
-            if message is None:
-                blobs.close_arena()
-                os._exit(0)
-            try:
-                handle(message)
-            except Exception as exc:  # never let one bad message stop the reader
-                capture.emit(f"oocana-local worker: cannot handle {message.get('type')!r}: "
-                             f"{exc!r}", "stderr")
+        self.channel.each(self.handle, capture.emit)
+        blobs.close_arena()  # the engine's end closed: it died, nobody is left to report to
+        os._exit(0)
 
     def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
