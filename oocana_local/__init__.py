@@ -39,6 +39,7 @@ __all__ = [
     "Bus",
     "JsonlRecorder",
     "MESSAGE_TYPES",
+    "DebugSettings",
 ]
 
 _LAZY = {
@@ -59,9 +60,11 @@ _LAZY = {
     "Bus": "oocana_local.mainframe.bus",
     "JsonlRecorder": "oocana_local.mainframe.recorder",
     "MESSAGE_TYPES": "oocana_local.mainframe.messages",
+    "DebugSettings": "oocana_local.debug_settings",
 }
 
 if TYPE_CHECKING:
+    from .debug_settings import DebugSettings
     from .engine import Engine, run
     from .errors import ManifestError, OocanaLocalError, RunError, UsageError, WorkerError
     from .mainframe.bus import Bus

@@ -41,6 +41,6 @@ def debug_settings(args: argparse.Namespace) -> Any:
     """The run's ``DebugSettings``, or None without ``--debug``."""
     if not getattr(args, "debug", False):
         return None
-    from .executor.debug import DebugSettings
+    from .debug_settings import DebugSettings
 
     return DebugSettings(python_port=args.debug_port, node_port=args.node_debug_port)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from .mainframe.bus import Bus, Subscriber
 
 if TYPE_CHECKING:
+    from .debug_settings import DebugSettings
     from .executor.base import Executor
-    from .executor.debug import DebugSettings
     from .manifest.problems import Problem
     from .manifest.resolved import Flow, TaskBlock
     from .runtime.cache import NodeCache
@@ -66,8 +66,8 @@ class Engine:
         self._max_workers = max_workers
         self.debug = debug
         if debug is not None:
+            from .debug_settings import check_debug_settings
             from .errors import UsageError
-            from .executor.debug import check_debug_settings
 
             if self.executor_name != "local":
                 raise UsageError("--debug runs blocks in local workers; leave out "
@@ -81,9 +81,9 @@ class Engine:
     @property
     def executor(self) -> Executor:
         if self._executor is None and self.debug is not None:
-            from .executor.debug import make_debug_executor
+            from .executor.debug import DebugExecutor
 
-            self._executor = make_debug_executor(self.debug)
+            self._executor = DebugExecutor(self.debug)
         if self._executor is None:
             from .executor.choice import make_executor
 

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "oocana_local"
 DOCS = PACKAGE.parent / "docs" / "architecture.md"
 
 LEAVES = {"states", "paths", "errors", "wire", "redact", "mime", "_dataclass", "secrets",
-          "node_tools", "bootstrap", "install_hints", "inputs_file"}
+          "node_tools", "bootstrap", "install_hints", "inputs_file", "debug_settings"}
 """Anyone may import them; they import only each other."""
 
 FRONT_ENDS = {"cli", "cli_errors", "cli_paths", "cli_options", "cli_debug", "__main__",
@@ -55,8 +55,6 @@ FRONT_END_IMPORTS: dict[tuple[str, str], str] = {
     ("cli", "runtime.cache"): "the `cache` command and `--cache-dir` open the node cache",
     ("cli", "runtime.session_folders"): "`--keep-session` marks the session folder kept",
     ("cli_options", "executor.choice"): "`--executor` is checked before an engine exists",
-    ("cli_debug", "executor.debug"): "`--debug` becomes the `DebugSettings` the engine is "
-                                     "given",
     ("cli", "executor.prelaunch"): "the first worker starts before the engine is imported",
     ("devmode", "manifest.problems"): "`Problem`, what a reload's check reports",
     ("devmode", "manifest.resolved"): "`Flow` / `TaskBlock`, what `Engine.load` returns",

@@ -1,11 +1,12 @@
 """Debug runs: blocks stop at breakpoints in a debugger attached from outside.
 
-``DebugSettings`` says where the debuggers listen; ``make_debug_executor`` builds the
-engine's executor for such a run: one Python worker under debugpy (``worker/debug.py``
-listens on the port, and waits for a client before its first job) and Node.js workers
-with the V8 inspector (``nodejs/debug.mjs``). ``DebugExecutor`` wraps it: jobs run one
-at a time, timeouts are suspended (a block paused at a breakpoint is not a hung one),
-and before the first job of each language the run says on stderr where to attach.
+``DebugSettings`` (``debug_settings.py``) says where the debuggers listen and is checked
+before the run; ``DebugExecutor`` is the engine's executor for such a run: the router of
+one Python worker under debugpy (``worker/debug.py`` listens on the port, and waits for
+a client before its first job) and Node.js workers with the V8 inspector
+(``nodejs/debug.mjs``). Jobs run one at a time, timeouts are suspended (a block paused at
+a breakpoint is not a hung one), and before the first job of each language the run says
+on stderr where to attach.
 
 A worker learns it is debugged from its environment (``PYTHON_PORT_ENV``,
 ``NODE_PORT_ENV``); nothing else in the pools knows about debugging.
@@ -15,84 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib.util
-import socket
-import sys
-from collections.abc import Callable
 from typing import Any
 
-from ..errors import UsageError
+from ..debug_settings import NODE_PORT_ENV, PYTHON_PORT_ENV, DebugSettings
 from .base import Executor, Job, JobHandler, Outcome
+from .pool import WorkerPool
+from .router import ExecutorRouter
 
-__all__ = ["DebugExecutor", "DebugSettings", "NODE_PORT_ENV", "PYTHON_PORT_ENV",
-           "check_debug_settings", "make_debug_executor"]
-
-PYTHON_PORT_ENV = "OOCANA_LOCAL_DEBUG_PORT"
-NODE_PORT_ENV = "OOCANA_LOCAL_NODE_DEBUG_PORT"
-HOST = "127.0.0.1"
-
-DEBUGPY_MISSING = ("--debug needs debugpy in the Python that runs oocana-local: "
-                   "pip install 'oocana-local[debug]' (or pip install debugpy)")
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
-@dataclasses.dataclass(frozen=True)
-class DebugSettings:
-    """Where the debuggers of a debug run listen (always on 127.0.0.1)."""
-
-    python_port: int = 5678
-    node_port: int = 9229
-    announce: Callable[[str], None] = _stderr
-    """Says where to attach (one line per language); stderr by default."""
-
-    def python_line(self) -> str:
-        return (f"oocana-local: Python blocks wait for a debugger on {HOST}:{self.python_port}"
-                " - attach with VS Code's \"Python: Remote Attach\" (port "
-                f"{self.python_port}) or any DAP client; Ctrl-C stops")
-
-    def node_line(self) -> str:
-        return (f"oocana-local: Node.js blocks wait for an inspector client on "
-                f"{HOST}:{self.node_port} - open chrome://inspect in Chrome, or attach "
-                f"VS Code (\"Attach\", port {self.node_port}); Ctrl-C stops")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def check_debug_settings(settings: DebugSettings) -> None:
-    """``UsageError`` before anything starts: debugpy missing, a bad or busy port."""
-    if importlib.util.find_spec("debugpy") is None:
-        raise UsageError(DEBUGPY_MISSING)
-    for flag, port in (("--debug-port", settings.python_port),
-                       ("--node-debug-port", settings.node_port)):
-        if not 1 <= port <= 65535:
-            raise UsageError(f"{flag} must be a port number from 1 to 65535, got {port}")
-        if not _port_free(port):
-            raise UsageError(f"{HOST}:{port} is already in use (another debug run or "
-                             f"debugger?); choose a free port with {flag} N")
-    if settings.python_port == settings.node_port:
-        raise UsageError("--debug-port and --node-debug-port must differ")
-
-
-def make_debug_executor(settings: DebugSettings) -> DebugExecutor:
-    """One Python worker under debugpy and Node.js workers with the inspector, behind
-    a ``DebugExecutor``."""
-    from .pool import WorkerPool
-    from .router import ExecutorRouter
-
-    python = WorkerPool(max_workers=1, min_workers=1,
-                        env={PYTHON_PORT_ENV: str(settings.python_port)})
-    router = ExecutorRouter(python, env={NODE_PORT_ENV: str(settings.node_port)})
-    return DebugExecutor(router, settings)
+__all__ = ["DebugExecutor", "DebugSettings"]
 
 
 def _without_timeout(job: Job) -> Job:
@@ -126,34 +57,37 @@ class _LendingHandler:
         return getattr(self._inner, name)
 
 
-class DebugExecutor(Executor):
-    """Runs jobs one at a time, without timeouts, saying once per language where its
-    debugger listens. A job that waits on ``run_block`` lets the jobs it started run."""
+class DebugExecutor(ExecutorRouter):
+    """The router of a debug run, over one Python worker under debugpy and Node.js
+    workers with the inspector. It runs jobs one at a time, without timeouts, saying
+    once per language where its debugger listens. A job that waits on ``run_block`` lets
+    the jobs it started run."""
 
-    def __init__(self, inner: Any, settings: DebugSettings):
-        self.inner = inner
+    def __init__(self, settings: DebugSettings):
+        python = WorkerPool(max_workers=1, min_workers=1,
+                            env={PYTHON_PORT_ENV: str(settings.python_port)})
+        super().__init__(python, env={NODE_PORT_ENV: str(settings.node_port)})
         self.settings = settings
         self._turn: asyncio.Lock | None = None
         """One job at a time."""
         self._announced: set[str] = set()
 
-    async def start(self) -> None:
-        await self.inner.start()
-
     async def run(self, job: Job, handler: JobHandler) -> Outcome:
         return await self._run(job, handler)  # no timeout: a paused block is not hung
+
+    submit = Executor.submit  # each job waits for its turn: none goes straight to the pool
 
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         job = _without_timeout(job)
         if job.spec.service is not None:  # a service's jobs live as long as it does
-            return await self.inner.run(job, handler)
+            return await super()._run(job, handler)
         if self._turn is None:
             self._turn = asyncio.Lock()
         await self._turn.acquire()
         lending = _LendingHandler(handler, self._turn)
         try:
             await self._announce(job)
-            return await self.inner.run(job, lending)
+            return await super()._run(job, lending)
         finally:
             if lending.holding:
                 self._turn.release()
@@ -166,22 +100,7 @@ class DebugExecutor(Executor):
         if key in self._announced or language not in ("python", "nodejs"):
             return
         if language == "python":
-            await self.inner.python.start()  # listening once it is ready
+            await self.python.start()  # listening once it is ready
         self._announced.add(key)
         self.settings.announce(self.settings.python_line() if language == "python"
                                else self.settings.node_line())
-
-    async def free(self, keys: list[str]) -> None:
-        await self.inner.free(keys)
-
-    def holds(self, keys: list[str]) -> bool:
-        return bool(self.inner.holds(keys))
-
-    async def session_ended(self, session_id: str) -> None:
-        await self.inner.session_ended(session_id)
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-    def __getattr__(self, name: str) -> Any:  # what else callers ask of the router
-        return getattr(self.inner, name)

@@ -168,6 +168,16 @@ class Adapter(Executor, Generic[W]):
             return unsupported(job, runs)
         return None
 
+    async def free(self, keys: list[str]) -> None:
+        self._forget_values(keys)
+
+    def _forget_values(self, keys: list[str]) -> list[bytes]:
+        """Tell the workers holding ``keys`` to drop them; the parked pickles dropped."""
+        by_worker, dropped = self.values.forget(keys)
+        for worker, held in by_worker.items():
+            worker.send({"type": names.FREE, "keys": held})
+        return dropped
+
     def made(self, worker: W, values: Iterable[Any]) -> None:
         """These values (var references among them) are now held by ``worker``."""
         self.values.made(worker, var_keys(values))
@@ -348,16 +358,6 @@ class ProcessExecutor(Adapter[P]):
     @abc.abstractmethod
     def workers(self) -> list[P]:
         """Every live worker."""
-
-    async def free(self, keys: list[str]) -> None:
-        self._forget_values(keys)
-
-    def _forget_values(self, keys: list[str]) -> list[bytes]:
-        """Tell the workers holding ``keys`` to drop them; the parked pickles dropped."""
-        by_worker, dropped = self.values.forget(keys)
-        for worker, held in by_worker.items():
-            worker.send({"type": names.FREE, "keys": held})
-        return dropped
 
     async def close(self) -> None:
         self._closing = True

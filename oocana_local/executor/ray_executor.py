@@ -183,9 +183,7 @@ class RayExecutor(Adapter[_Actor]):
     async def free(self, keys: list[str]) -> None:
         for key in keys:
             self.exported.pop(key, None)
-        by_actor, _ = self.values.forget(keys)
-        for actor, held in by_actor.items():
-            actor.send({"type": names.FREE, "keys": held})
+        self._forget_values(keys)
 
     async def fetch(self, key: str) -> Any:
         """The value of a var reference, pulled to this process (only when asked); a

@@ -9,7 +9,7 @@ copy, what does this worker hold, what would be lost with it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 __all__ = ["ValueIndex", "Holder"]
 
@@ -19,6 +19,8 @@ class Holder(Protocol):
 
     @property
     def alive(self) -> bool: ...
+
+    def send(self, message: Any) -> bool: ...
 
 
 W = TypeVar("W", bound=Holder)

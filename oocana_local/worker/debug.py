@@ -1,6 +1,6 @@
 """A Python worker under a debugger, and ``breakpoint()`` in a worker that is not.
 
-In a debug run (``executor/debug.py``) the engine names a port in the worker's
+In a debug run (``executor/debug.py``, ``debug_settings.py``) the engine names a port in the worker's
 environment: the worker listens there with debugpy before it says ``ready``, and waits
 for a client before its first job, so a breakpoint in the first block already hits. A
 second worker (one that a waiting ``run_block`` needs) finds the port taken and listens
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PORT_ENV", "before_job", "install_breakpoint_hook", "listen"]
 
-PORT_ENV = "OOCANA_LOCAL_DEBUG_PORT"  # executor/debug.py's PYTHON_PORT_ENV
+PORT_ENV = "OOCANA_LOCAL_DEBUG_PORT"  # debug_settings.py's PYTHON_PORT_ENV
 _HOST = "127.0.0.1"
 
 _waiting = False
