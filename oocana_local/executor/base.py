@@ -83,9 +83,9 @@ class JobHandler(Protocol):
 class Executor(abc.ABC):
     """Runs jobs somewhere; the scheduler never blocks on it."""
 
-    @abc.abstractmethod
     async def start(self) -> None:
-        """Get ready (e.g. warm a first worker); cheap to call twice."""
+        """Get ready (e.g. warm a first worker); cheap to call twice. Nothing by default."""
+        return None
 
     async def run(self, job: Job, handler: JobHandler) -> Outcome:
         """Run the job to its end. Cancelling the awaiting task cancels the job (its
@@ -131,9 +131,10 @@ class Executor(abc.ABC):
 
         return cancel
 
-    @abc.abstractmethod
     async def free(self, keys: list[str]) -> None:
-        """Forget stored values (var references) no longer reachable."""
+        """Forget stored values (var references) no longer reachable (an executor that
+        keeps none: nothing)."""
+        return None
 
     def holds(self, keys: list[str]) -> bool:
         """Whether every one of these var values is still held somewhere."""

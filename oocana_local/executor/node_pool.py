@@ -136,9 +136,6 @@ class NodePool(ProcessExecutor[WorkerProcess]):
         return NodeWorkerProcess(self._loop, env=env, on_message=self.runs.route,
                                  on_output=self.runs.output, on_exit=self._on_exit)
 
-    async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         loop = self._loop = asyncio.get_running_loop()
         if refusal := self.refused(job, handler):

@@ -47,9 +47,6 @@ from .process import WorkerProcess, describe_exit
 
 __all__ = ["WorkerPool"]
 
-def _nothing() -> None:
-    return None
-
 
 class _Run(Run):
     """One job in the pool: what placement needs to know of it."""
@@ -163,7 +160,7 @@ class WorkerPool(ProcessExecutor[_Worker]):
         assert loop is not None
         if isinstance(run, Outcome):
             loop.call_soon(done, run)
-            return _nothing
+            return lambda: None
         future = run.future
 
         def ended(future: asyncio.Future[Outcome]) -> None:
@@ -267,8 +264,8 @@ class WorkerPool(ProcessExecutor[_Worker]):
         self._queue.append(run)
         if len(self._workers) < max(1, self.min_workers):
             self._try_spawn()
-        elif run.job.nested and self._starting() < self._nested_waiting() and \
-                len(self._workers) < self._limit():
+        elif run.job.nested and len(self._workers) < self._limit() and \
+                self._starting() < sum(1 for r in self._queue if r.job.nested):
             # A run_block child: its parent holds a worker while it waits, so waiting for
             # growth would only add latency (or deadlock once every worker is a parent).
             self._try_spawn()
@@ -282,9 +279,6 @@ class WorkerPool(ProcessExecutor[_Worker]):
 
     def _starting(self) -> int:
         return sum(1 for w in self._workers if not w.ready.done())
-
-    def _nested_waiting(self) -> int:
-        return sum(1 for r in self._queue if r.job.nested)
 
     def _take_idle(self, run: _Run) -> _Worker | None:
         idle = self._idle

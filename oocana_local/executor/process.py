@@ -183,10 +183,8 @@ class WorkerProcess(FrameConnection):
         request_id = next(self._export_ids)
         future = self.loop.create_future()
         self._exports[request_id] = future
-        message: dict[str, Any] = {"type": names.EXPORT, "request_id": request_id, "keys": keys}
-        if keep:
-            message["keep"] = True
-        if not self.send(message):
+        if not self.send({"type": names.EXPORT, "request_id": request_id, "keys": keys,
+                          "keep": keep}):
             self._exports.pop(request_id, None)
             raise WorkerError(f"{self!r} is gone")
         return await future

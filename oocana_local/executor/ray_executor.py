@@ -54,8 +54,7 @@ def import_ray() -> Any:
 
 
 def cause(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text or type(exc).__name__
+    return str(exc).strip() or type(exc).__name__
 
 
 def _signature(options: dict[str, Any]) -> tuple[Any, ...]:

@@ -7,7 +7,6 @@ worker waits for.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from ..wire import names
@@ -35,9 +34,7 @@ async def answer_request(handler: JobHandler, message: dict[str, Any],
                 [str(h) for h in handles] if isinstance(handles, list) else None)
         else:
             raise ValueError(f"oocana-local does not support the {action!r} request yet")
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
+    except Exception as exc:  # (not a cancel: ``CancelledError`` is no ``Exception``)
         return {"type": names.RESPONSE, "request_id": request_id,
                 "error": str(exc) or type(exc).__name__}
     return {"type": names.RESPONSE, "request_id": request_id, "result": result}

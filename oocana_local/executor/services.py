@@ -99,9 +99,6 @@ class ServiceExecutor(Executor):
         """Service starts (``prestart``) that run on their own; ``close`` waits for them."""
         self._closing = False
 
-    async def start(self) -> None:
-        pass
-
     @staticmethod
     def key_of(job: Job) -> tuple[str, str | None]:
         service = job.spec.service

@@ -39,9 +39,6 @@ class ShellExecutor(Executor):
         self.env = dict(env or {})
         self._procs: set[asyncio.subprocess.Process] = set()
 
-    async def start(self) -> None:
-        return None
-
     async def _run(self, job: Job, handler: JobHandler) -> Outcome:
         handler.on_start(False)
         command = job.inputs.get("command")
@@ -84,9 +81,6 @@ class ShellExecutor(Executor):
                               + ("\n" + "\n".join(tail) if tail else ""))
         return Outcome(OutcomeStatus.DONE, result={"stdout": "".join(texts["stdout"]),
                                           "stderr": "".join(texts["stderr"])})
-
-    async def free(self, keys: list[str]) -> None:
-        return None
 
     async def close(self) -> None:
         for proc in list(self._procs):
