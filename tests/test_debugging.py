@@ -258,6 +258,19 @@ def test_a_busy_debug_port_is_a_usage_error(package):
     assert "--debug-port" in done.stderr
 
 
+def test_the_python_api_checks_debug_settings_before_anything_runs():
+    import oocana_local
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(oocana_local.UsageError, match=f"127.0.0.1:{port} is already in use"):
+            oocana_local.Engine(debug=oocana_local.DebugSettings(python_port=port))
+    with pytest.raises(oocana_local.UsageError, match="must differ"):
+        oocana_local.Engine(debug=oocana_local.DebugSettings(python_port=port, node_port=port))
+
+
 def test_debug_options_are_in_the_help_of_run_and_dev():
     for command in ("run", "dev"):
         done = subprocess.run(cli(command, "--help"), env=cli_env(), capture_output=True,
