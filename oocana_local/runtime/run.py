@@ -162,11 +162,9 @@ async def run_session(target: Flow | TaskBlock, options: RunOptions, *, executor
             await asyncio.shield(executor.session_ended(session.session_id))
         finally:
             # A completed run's scratch folders go; a failed one's stay to be looked into.
-            if succeeded:
-                await asyncio.shield(asyncio.to_thread(session.tmp_dirs.close,
-                                                       succeeded=True))
-            else:
-                session.tmp_dirs.close(succeeded=False)
+            doomed = session.tmp_dirs.close(succeeded=succeeded)
+            if doomed:  # what blocks wrote there may be big: deleted off the loop
+                await asyncio.shield(asyncio.to_thread(session.tmp_dirs.remove, doomed))
 
 
 async def _run(session: Session, flow: Flow, compiled: CompiledFlow, inputs: dict[str, Any],

@@ -11,6 +11,7 @@ from ..errors import UnsafeFolderError, UsageError
 from ..mainframe.bus import Bus
 from ..mainframe.messages import SessionReporter
 from ..paths import data_root, own_tmp_root, session_root, user_folder
+from . import session_folders
 from .options import RunOptions
 from .refs import ValueRefs
 from .tmp_dirs import TmpDirs
@@ -105,7 +106,8 @@ class Session:
         self._lock: Any = None
 
     def new_job_id(self) -> str:
-        # Unique and readable in logs; uuid4 per job costs more.
+        # Unique and readable in logs; uuid4 per job costs more. What comes before the
+        # last "-" names this run: a worker makes the run's folders once by it.
         return f"{self._job_prefix}-{next(self._ids)}"
 
     def graph(self, flow: Flow, providers: dict[str, SlotProvider] | None = None
@@ -152,7 +154,7 @@ class Session:
                 self.session_dir.mkdir(parents=True, exist_ok=True)
             else:  # a folder the caller named
                 user_folder(self.session_dir, "session folder")
-            lock = open(self.session_dir / ".oocana-local.lock", "a+")  # noqa: SIM115
+            lock = open(self.session_dir / session_folders.LOCK, "a+")  # noqa: SIM115
         except UnsafeFolderError:
             raise
         except OSError as exc:

@@ -22,11 +22,12 @@ from pathlib import Path
 
 from ..paths import session_root
 
-__all__ = ["session_root", "begin", "finish", "keep", "prune", "KEEP_DEFAULT"]
+__all__ = ["session_root", "begin", "finish", "keep", "prune", "KEEP_DEFAULT", "LOCK"]
 
 KEEP_DEFAULT = 10
 _FINISHED = ".finished"  # <root>/.finished/<session id>: one empty file per finished run
 _KEPT = ".keep"  # inside a kept session folder
+LOCK = ".oocana-local.lock"  # inside a session folder a run uses (``Session.claim``)
 _SWEPT = ".swept"  # <root>/.swept: when leftovers of killed runs were last looked for
 _STALE = 24 * 3600.0  # seconds after which an unfinished folder is a leftover
 
@@ -53,10 +54,18 @@ def begin(folder: Path) -> None:
 def finish(folder: Path) -> None:
     """The run of ``folder`` ended; a run that wrote nothing has no folder to mark."""
     if folder.parent == session_root(check=False) and folder.is_dir():
+        mark = folder.parent / _FINISHED / folder.name
         with contextlib.suppress(OSError):
-            index = folder.parent / _FINISHED
-            index.mkdir(exist_ok=True)
-            (index / folder.name).touch()
+            try:
+                _touch(mark)
+            except FileNotFoundError:  # the first mark of the index
+                mark.parent.mkdir(exist_ok=True)
+                _touch(mark)
+
+
+def _touch(path: Path) -> None:
+    """``path`` exists, modified now (its time orders the index), in two calls."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600))
 
 
 def keep(folder: Path) -> None:
@@ -79,12 +88,29 @@ def prune(root: Path | None = None, *, now: float | None = None) -> list[Path]:
     removed = []
     for _, name in finished[_kept_count():]:
         folder = root / name
-        if not (folder / _KEPT).exists():
-            shutil.rmtree(folder, ignore_errors=True)
+        if _remove(folder):
             removed.append(folder)
         with contextlib.suppress(OSError):
             (index / name).unlink()
     return removed + _sweep(root, now, {name for _, name in finished})
+
+
+def _remove(folder: Path) -> bool:
+    """Delete a session folder unless it is kept. Most hold only their lock file: two
+    calls remove them (the file operations of ``rmtree`` count at every run start)."""
+    with contextlib.suppress(OSError):
+        os.unlink(folder / LOCK)
+    try:
+        os.rmdir(folder)
+        return True
+    except FileNotFoundError:
+        return True
+    except OSError:  # not empty (or kept: its ``.keep`` file stays)
+        pass
+    if (folder / _KEPT).exists():
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
 
 
 def _sweep(root: Path, now: float, finished: set[str]) -> list[Path]:

@@ -47,9 +47,9 @@ class TmpDirs:
         return folder
 
     def close(self, *, succeeded: bool) -> list[Path]:
-        """The run ended: on success remove the folders no other run holds. Returns the
-        removed ones. Blocking file work: call it off the event loop."""
-        removed = []
+        """The run ended: on success take the folders no other run holds out of the way
+        (renamed). Returns what is left to delete (``remove``): a folder holding only
+        empty folders (what a worker makes for a run) is deleted here already."""
         doomed = []
         for folder, lock in self._locks.items():
             try:
@@ -59,14 +59,32 @@ class TmpDirs:
                         fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                         trash = folder.with_name(f".{folder.name}.{os.urandom(4).hex()}.gone")
                         folder.rename(trash)
-                        doomed.append(trash)
-                        removed.append(folder)
+                        if not _remove_empty(trash):
+                            doomed.append(trash)
             finally:
                 lock.close()  # drops the lock
         self._locks.clear()
+        return doomed
+
+    @staticmethod
+    def remove(doomed: list[Path]) -> None:
+        """Delete what ``close`` left: blocking file work, to run off the event loop."""
         for trash in doomed:
             shutil.rmtree(trash, ignore_errors=True)
-        return removed
+
+
+def _remove_empty(folder: Path) -> bool:
+    """Delete ``folder`` if it holds only empty folders; False (it stays) otherwise."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.is_dir(follow_symlinks=False):
+                    return False
+                os.rmdir(entry.path)
+        os.rmdir(folder)
+    except OSError:
+        return False
+    return True
 
 
 def _claim(folder: Path, lock: IO[bytes]) -> None:

@@ -45,12 +45,23 @@ def job_env(job: Mapping[str, Any]) -> dict[str, str]:
     return env
 
 
+_made: set[tuple[str, str]] = set()
+"""(run, folder) pairs made sure of: the jobs of one run share its folders."""
+
+
 def ensure_dirs(job: Mapping[str, Any]) -> None:
+    """The job's folders exist, made (as oocana's engine does) once per run: a run's job
+    ids share everything before their last ``-`` (``Session.new_job_id``)."""
+    run = str(job.get("job_id") or "").rpartition("-")[0]
     for key in ("session_dir", "tmp_dir", "tmp_pkg_dir", "pkg_dir"):
         folder = job.get(key)
-        if folder and not os.path.isdir(folder):
-            _own_root_of(folder)
-            os.makedirs(folder, exist_ok=True)
+        if folder and (run, folder) not in _made:
+            if not os.path.isdir(folder):
+                _own_root_of(folder)
+                os.makedirs(folder, exist_ok=True)
+            if len(_made) > 256:  # runs come and go; only the current ones matter
+                _made.clear()
+            _made.add((run, folder))
 
 
 def _own_root_of(folder: str) -> None:
