@@ -9,8 +9,6 @@ oocana (``manifest_meta`` inserts a node's extra only where the block has no suc
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .resolved import (
     ConditionNode,
     HandleDef,
@@ -77,5 +75,5 @@ def _with_extras(declared: dict[str, HandleDef], extras: list[HandleDef],
     if allowed:
         for extra in extras:
             if extra.handle not in defs:
-                defs[extra.handle] = replace(extra, is_additional=True)
+                defs[extra.handle] = extra.as_additional()
     return defs
