@@ -31,7 +31,10 @@ class OutcomeStatus(_Word):
 
     @property
     def ok(self) -> bool:
-        return self in (OutcomeStatus.DONE, OutcomeStatus.CACHED)
+        return self is _DONE or self is _CACHED  # (asked several times per job)
+
+
+_DONE, _CACHED = OutcomeStatus.DONE, OutcomeStatus.CACHED
 
 
 class NodeState(_Word):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._dataclass import lazy_dataclass as dataclass
-from ..wire.job import ServiceSpec
+from ..wire.job import ServiceSpec, names_secret
 
 
 class _Missing:
@@ -71,6 +71,7 @@ class HandleDef:
     raw: dict[str, Any] = field(default_factory=dict)
     """The item as written (unknown keys kept), sent to blocks as their ``inputs_def`` entry."""
     _wire: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _secret: bool | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def content_media_type(self) -> str | None:
@@ -81,6 +82,13 @@ class HandleDef:
 
     def has_value(self) -> bool:
         return self.value is not MISSING
+
+    def names_secret(self) -> bool:
+        """Whether its schema names a secret or a credential (found once: every node of
+        a block shares its definitions)."""
+        if self._secret is None:
+            self._secret = names_secret(self.json_schema)
+        return self._secret
 
     def as_additional(self) -> HandleDef:
         """A copy marked ``is_additional`` (a node's own extra handle). Copied field by

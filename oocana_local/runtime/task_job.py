@@ -183,7 +183,8 @@ def job_spec(flow: Flow, block: TaskBlock, *, node_id: str,
              inputs_def: dict[str, dict[str, Any]], outputs_def: dict[str, dict[str, Any]],
              patch: dict[str, list[dict[str, Any]]] | None = None,
              spawn_key: str | None = None, timeout: float | None = None,
-             inject: InjectTarget | None = None, keeps_state: bool = False) -> JobSpec:
+             inject: InjectTarget | None = None, keeps_state: bool = False,
+             secret_schemas: list[str] | None = None) -> JobSpec:
     package = block.package or flow.package
     return JobSpec(
         node_id=node_id, executor=block.executor, dir=str(block.dir), entry=block.entry,
@@ -196,7 +197,7 @@ def job_spec(flow: Flow, block: TaskBlock, *, node_id: str,
         package_dir=str(package.dir) if package else None,
         spawn_key=None if block.service else spawn_key, timeout=timeout,
         inject=inject, keeps_state=keeps_state, service=block.service,
-        resources=block.options.get("resources") or None,
+        resources=block.options.get("resources") or None, secret_schemas=secret_schemas,
         cache_identity=None if block.path is not None else {
             "executor": block.executor, "entry": block.entry, "function": block.function,
             "options": block.options, "spawn": block.spawn},
@@ -232,7 +233,8 @@ def node_spec(scope: FlowScope, node: GraphNode, block: TaskBlock) -> JobSpec:
         flow, block, node_id=node.node_id, inputs_def=inputs_def,
         outputs_def=outputs_def, patch=patch,
         spawn_key=_spawn_key(flow, node.node_id) if block.spawn else None,
-        timeout=node.timeout, inject=inject, keeps_state=keeps_state)
+        timeout=node.timeout, inject=inject, keeps_state=keeps_state,
+        secret_schemas=[h for h, s in node.inputs.items() if s.definition.names_secret()])
     return spec
 
 

@@ -21,7 +21,7 @@ from .packed import swap
 from .values import CREDENTIAL_TYPE, SECRET_TYPE
 
 __all__ = ["JobSpec", "Job", "SessionFields", "WireJob", "InjectTarget", "ServiceSpec",
-           "secret_handles"]
+           "secret_handles", "names_secret"]
 
 Stacks = list[dict[str, str]]
 
@@ -67,13 +67,21 @@ def _mentions(schema: Any, media_types: tuple[str, ...]) -> bool:
     return False
 
 
+def names_secret(schema: Any) -> bool:
+    """Whether a schema (or a list of schema overrides) names a secret or a credential
+    anywhere inside."""
+    return _mentions(schema, (SECRET_TYPE, CREDENTIAL_TYPE))
+
+
 def secret_handles(inputs_def: dict[str, dict[str, Any]],
-                   patch: dict[str, list[dict[str, Any]]] | None) -> list[str]:
+                   patch: dict[str, list[dict[str, Any]]] | None,
+                   named: list[str] | None = None) -> list[str]:
     """Inputs whose schema (anywhere inside) or schema override names a secret or a
-    credential: the worker resolves those, and looks for placeholders in the rest."""
-    kinds = (SECRET_TYPE, CREDENTIAL_TYPE)
-    found = [h for h, d in inputs_def.items() if _mentions(d.get("json_schema"), kinds)]
-    found += [h for h, items in (patch or {}).items() if h not in found and _mentions(items, kinds)]
+    credential: the worker resolves those, and looks for placeholders in the rest.
+    ``named``: those of the schemas, found already."""
+    found = [h for h, d in inputs_def.items() if names_secret(d.get("json_schema"))] \
+        if named is None else list(named)
+    found += [h for h, items in (patch or {}).items() if h not in found and names_secret(items)]
     return found
 
 
@@ -149,6 +157,9 @@ class JobSpec:
     resources: dict[str, Any] | None = None
     """``executor.options.resources`` (CPUs, GPUs, memory): what the Ray executor asks
     Ray for; the local pool ignores it."""
+    secret_schemas: list[str] | None = None
+    """The inputs whose ``inputs_def`` schema names a secret, when the one who built the
+    spec knows them (``runtime/task_job.py``, from definitions that remember it)."""
     _wire: dict[str, Any] | None = None
 
     def job(self, job_id: str, stacks: Stacks, inputs: dict[str, Any], *,
@@ -165,7 +176,8 @@ class JobSpec:
                 "function": self.function, "source": self.source,
                 "block_path": self.block_path, "inputs_def": self.inputs_def,
                 "outputs_def": self.outputs_def, "inputs_def_patch": self.inputs_def_patch,
-                "secret_handles": secret_handles(self.inputs_def, self.inputs_def_patch),
+                "secret_handles": secret_handles(self.inputs_def, self.inputs_def_patch,
+                                                 self.secret_schemas),
                 "package_name": self.package_name, "package_dir": self.package_dir,
             }
             if self.service is not None:
