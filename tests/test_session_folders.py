@@ -12,8 +12,9 @@ from helpers import REPO, cli, cli_env
 from test_cli import RUN_TIMEOUT
 
 
-def run_in(tmp, *args: str, keep: int = 2) -> subprocess.CompletedProcess:
-    env = {**cli_env(), "TMPDIR": str(tmp), "OOCANA_KEEP_SESSIONS": str(keep)}
+def run_in(tmp, *args: str, keep: int = 2, env: dict[str, str] | None = None
+           ) -> subprocess.CompletedProcess:
+    env = {**cli_env(), "TMPDIR": str(tmp), "OOCANA_KEEP_SESSIONS": str(keep), **(env or {})}
     return subprocess.run(cli(*args), cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=RUN_TIMEOUT)
 
@@ -40,6 +41,19 @@ def test_old_session_folders_go_and_a_kept_one_stays(tmp_path):
     # (the rule runs when a run starts, so s4's start removed s1).
     assert sessions(tmp_path) == {"s0", "s2", "s3", "s4"}
     assert list((user_root(tmp_path) / "sessions" / "s3" / "previews").iterdir())
+
+
+def test_runs_that_write_nothing_leave_only_the_most_recent_session_folders(tmp_path):
+    # A session folder holding only its lock, and the empty scratch folders a worker
+    # makes for a run, are removed without rmtree; nothing else is left behind.
+    scratch = tmp_path / "scratch"
+    for n in range(4):
+        proc = run_in(tmp_path, "run", "tests/flows/chain", "--session", f"c{n}",
+                      env={"OOCANA_TEMP_ROOT": str(scratch)})
+        assert proc.returncode == 0, proc.stderr
+    # The rule runs when a run starts: c3's start removed c0.
+    assert sessions(tmp_path) == {"c1", "c2", "c3"}
+    assert [p.name for p in scratch.iterdir() if not p.name.endswith(".lock")] == []
 
 
 def test_plotly_js_is_stored_once(tmp_path):
