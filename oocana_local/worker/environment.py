@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-__all__ = ["JobEnvironment", "ensure_dirs"]
+__all__ = ["JobEnvironment", "ensure_dirs", "run_key"]
 
 _UNSET = object()
 
@@ -49,10 +49,15 @@ _made: set[tuple[str, str]] = set()
 """(run, folder) pairs made sure of: the jobs of one run share its folders."""
 
 
+def run_key(job: Mapping[str, Any]) -> str:
+    """What the jobs of one run share: their ids up to the last ``-``
+    (``Session.new_job_id``)."""
+    return str(job.get("job_id") or "").rpartition("-")[0]
+
+
 def ensure_dirs(job: Mapping[str, Any]) -> None:
-    """The job's folders exist, made (as oocana's engine does) once per run: a run's job
-    ids share everything before their last ``-`` (``Session.new_job_id``)."""
-    run = str(job.get("job_id") or "").rpartition("-")[0]
+    """The job's folders exist, made (as oocana's engine does) once per run."""
+    run = run_key(job)
     for key in ("session_dir", "tmp_dir", "tmp_pkg_dir", "pkg_dir"):
         folder = job.get(key)
         if folder and (run, folder) not in _made:

@@ -1,5 +1,7 @@
 """Find a block's ``main``: write inline source to a file, import the module, re-import it
-when the file changed.
+when the file changed (looked at once per run: a run's jobs share one version of a
+block, and an edit takes effect in the next run, as oocana's takes effect in the next
+session).
 
 Block modules are named ``oomol_block_<stem>_<crc32 of the path>``: a dotless name, so a
 finder on ``sys.meta_path`` can import one by name alone. That is how a value whose class
@@ -17,6 +19,7 @@ from importlib.machinery import ModuleSpec
 from types import ModuleType
 
 from ..wire.errors import JobSetupError
+from .environment import run_key
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
@@ -31,6 +34,8 @@ _paths: dict[str, str] = {}
 """module name -> abs path, for every block module this worker knows of."""
 _sources: dict[str, str] = {}
 """scriptlet path -> the source this worker last wrote there."""
+_looked: set[tuple[str, str]] = set()
+"""(run, path) pairs whose file this run has looked at (``load_module``)."""
 _entries: dict[tuple[str, str], str] = {}
 """(dir, entry) -> the block file's normalised path (without a ".." to resolve)."""
 
@@ -105,10 +110,18 @@ def _add_to_path(folder: str, *, first: bool) -> None:
             sys.path.append(folder)
 
 
-def load_module(path: str) -> ModuleType:
-    """The module of a block file, imported again if the file changed since."""
-    stat = os.stat(path)
+def load_module(path: str, run: str | None = None) -> ModuleType:
+    """The module of a block file, imported again if the file changed since. ``run``
+    (``environment.run_key``): the file is looked at once per run, and a run's jobs
+    share one version of it."""
     cached = _modules.get(path)
+    if cached is not None and run is not None and (run, path) in _looked:
+        return cached[2]
+    stat = os.stat(path)
+    if run is not None:
+        if len(_looked) > 256:  # runs come and go; only the current ones matter
+            _looked.clear()
+        _looked.add((run, path))
     if cached is not None and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
         return cached[2]
     name = module_name(path)
@@ -197,7 +210,8 @@ def load_function(job: dict[str, Any]) -> Any:
     if package_dir:
         _add_to_path(package_dir, first=False)
     try:
-        module = load_module(path)
+        # An inline source is looked at every job: its text comes with the job.
+        module = load_module(path, None if job.get("source") is not None else run_key(job))
     except FileNotFoundError as exc:
         if exc.filename == path:
             raise LoadError(f"block file not found: {path}") from None

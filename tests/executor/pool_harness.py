@@ -85,7 +85,8 @@ def make_job(folder: Path, code: str | None = None, *, inputs: dict[str, Any] | 
     session = SessionFields(session_id="session-1", session_dir=str(folder / "session"),
                             tmp_dir=str(folder / "tmp"), tmp_pkg_dir=str(folder / "tmp" / "pkg"),
                             pkg_dir=str(folder / "pkg_data"), env=env or {})
-    return spec.job(job_id or f"job-{next(_ids)}",
+    n = next(_ids)  # each job a run of its own ("job<n>-"), unless its id says otherwise
+    return spec.job(job_id or f"job{n}-{n}",
                     [{"flow_job_id": "flow-1", "flow": "flow.oo.yaml", "node_id": node_id}],
                     inputs, session=session)
 

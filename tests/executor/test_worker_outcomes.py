@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pool_harness import Recorder, eventually, make_job, run_block, run_job, with_pool
@@ -254,22 +255,29 @@ def test_inline_source_is_written_to_scriptlets(tmp_path: Path) -> None:
     assert "def main(inputs)" in path.read_text()
 
 
-def test_edited_module_is_reimported(tmp_path: Path) -> None:
+def test_edited_module_is_reimported_by_the_next_run(tmp_path: Path) -> None:
+    code = ("COUNT = 0\ndef main():\n    global COUNT\n    COUNT += 1\n"
+            "    return {'out': ('%s', COUNT)}\n")
+
     async def scenario(pool):
-        job = make_job(tmp_path, "COUNT = 0\ndef main():\n    global COUNT\n    COUNT += 1\n"
-                                 "    return {'out': ('v1', COUNT)}\n")
-        results = [(await pool.run(job, Recorder())).result["out"] for _ in range(2)]
+        def job(run: str, n: int) -> Any:  # job ids of one run share what comes before "-"
+            return make_job(tmp_path, job_id=f"{run}-{n}")
+
+        make_job(tmp_path, code % "v1")
+        results = [(await pool.run(job("run1", n), Recorder())).result["out"]
+                   for n in range(2)]
         # same size, same second: only the content differs
-        make_job(tmp_path, "COUNT = 0\ndef main():\n    global COUNT\n    COUNT += 1\n"
-                           "    return {'out': ('v2', COUNT)}\n")
-        results.append((await pool.run(job, Recorder())).result["out"])
+        make_job(tmp_path, code % "v2")
+        results.append((await pool.run(job("run1", 2), Recorder())).result["out"])
+        results.append((await pool.run(job("run2", 0), Recorder())).result["out"])
         source_job = make_job(tmp_path, source="def main():\n    return {'out': 'a'}\n")
         results.append((await pool.run(source_job, Recorder())).result["out"])
         source_job = make_job(tmp_path, source="def main():\n    return {'out': 'b'}\n")
         results.append((await pool.run(source_job, Recorder())).result["out"])
         return results
 
-    assert with_pool(scenario) == [["v1", 1], ["v1", 2], ["v2", 1], "a", "b"]
+    # A run's jobs share one version of the block; the next run imports the edit.
+    assert with_pool(scenario) == [["v1", 1], ["v1", 2], ["v1", 3], ["v2", 1], "a", "b"]
 
 
 def test_module_state_persists_and_shared_module_keeps_class_identity(tmp_path: Path) -> None:
