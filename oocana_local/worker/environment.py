@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-__all__ = ["JobEnvironment", "ensure_dirs", "run_key"]
+__all__ = ["JobEnvironment", "PerRun", "ensure_dirs", "run_key"]
 
 _UNSET = object()
 
@@ -45,14 +45,32 @@ def job_env(job: Mapping[str, Any]) -> dict[str, str]:
     return env
 
 
-_made: set[tuple[str, str]] = set()
-"""(run, folder) pairs made sure of: the jobs of one run share its folders."""
-
-
 def run_key(job: Mapping[str, Any]) -> str:
     """What the jobs of one run share: their ids up to the last ``-``
     (``Session.new_job_id``)."""
     return str(job.get("job_id") or "").rpartition("-")[0]
+
+
+class PerRun:
+    """What this worker has done once for a run: ``(run_key, what)`` pairs. Runs come
+    and go, so only recent ones are kept (forgetting one costs only doing it again)."""
+
+    __slots__ = ("_done",)
+
+    def __init__(self) -> None:
+        self._done: set[tuple[str, str]] = set()
+
+    def __contains__(self, item: tuple[str, str]) -> bool:
+        return item in self._done
+
+    def add(self, item: tuple[str, str]) -> None:
+        if len(self._done) > 256:
+            self._done.clear()
+        self._done.add(item)
+
+
+_made = PerRun()
+"""The folders made sure of: the jobs of one run share them."""
 
 
 def ensure_dirs(job: Mapping[str, Any]) -> None:
@@ -64,8 +82,6 @@ def ensure_dirs(job: Mapping[str, Any]) -> None:
             if not os.path.isdir(folder):
                 _own_root_of(folder)
                 os.makedirs(folder, exist_ok=True)
-            if len(_made) > 256:  # runs come and go; only the current ones matter
-                _made.clear()
             _made.add((run, folder))
 
 

@@ -19,7 +19,7 @@ from importlib.machinery import ModuleSpec
 from types import ModuleType
 
 from ..wire.errors import JobSetupError
-from .environment import run_key
+from .environment import PerRun, run_key
 
 TYPE_CHECKING = False  # typing costs a fresh worker milliseconds: annotations only
 if TYPE_CHECKING:
@@ -34,8 +34,8 @@ _paths: dict[str, str] = {}
 """module name -> abs path, for every block module this worker knows of."""
 _sources: dict[str, str] = {}
 """scriptlet path -> the source this worker last wrote there."""
-_looked: set[tuple[str, str]] = set()
-"""(run, path) pairs whose file this run has looked at (``load_module``)."""
+_looked = PerRun()
+"""The block files a run has looked at (``load_module``)."""
 _entries: dict[tuple[str, str], str] = {}
 """(dir, entry) -> the block file's normalised path (without a ".." to resolve)."""
 
@@ -119,8 +119,6 @@ def load_module(path: str, run: str | None = None) -> ModuleType:
         return cached[2]
     stat = os.stat(path)
     if run is not None:
-        if len(_looked) > 256:  # runs come and go; only the current ones matter
-            _looked.clear()
         _looked.add((run, path))
     if cached is not None and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
         return cached[2]
