@@ -1,10 +1,10 @@
 """A Python worker under a debugger, and ``breakpoint()`` in a worker that is not.
 
-In a debug run (``executor/debug.py``, ``debug_settings.py``) the engine names a port in the worker's
-environment: the worker listens there with debugpy before it says ``ready``, and waits
-for a client before its first job, so a breakpoint in the first block already hits. A
-second worker (one that a waiting ``run_block`` needs) finds the port taken and listens
-on a free one, which it names on stderr, without waiting.
+In a debug run (``executor/debug.py``, ``debug_settings.py``) the engine names a port in
+the worker's environment: the worker listens there with debugpy before it says
+``ready``, and waits for a client before its first job, so a breakpoint in the first
+block already hits. A second worker (one that a waiting ``run_block`` needs) finds the
+port taken and listens on a free one, which it names on stderr, without waiting.
 
 Elsewhere ``breakpoint()`` would stop in pdb on a stdin the worker does not have: it
 becomes a warning that names the line and ``--debug``, and the block goes on.

@@ -134,7 +134,8 @@ class BlockActor:
 
     def _read(self) -> None:
         assert self.channel is not None
-        self.channel.each(self._handle, capture.emit)  # until the engine closes it and kills this actor
+        # Until the engine closes it (and kills this actor).
+        self.channel.each(self._handle, capture.emit)
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
